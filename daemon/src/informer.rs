@@ -1,0 +1,182 @@
+//! One informer per kind: kube-runtime's `watcher` (paging, resume, relist on
+//! an in-stream 410) feeding a `Store`, each object projected into a row the
+//! moment it arrives. No reflector: decoded objects are dropped after
+//! projection.
+//!
+//! On any error the watcher is recreated after a capped, jittered backoff,
+//! which relists. That covers the case kube's watcher does not: an API
+//! server answering the watch request itself with HTTP 410 (kube would retry
+//! the same resourceVersion forever). A relist also proves the cache is whole
+//! again, so the kind leaves STALE only when it really is synced.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::watcher::{self, Event};
+use kube::{Api, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+
+use crate::row::RowParts;
+use crate::store::Store;
+
+/// How an informer turns its objects into rows.
+pub type Projection<K> = fn(&K) -> RowParts;
+
+/// Capped exponential backoff with jitter: 800 ms doubling to 30 s.
+#[derive(Debug)]
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(800);
+    const MAX: Duration = Duration::from_secs(30);
+
+    fn new() -> Backoff {
+        Backoff { next: Self::FIRST }
+    }
+
+    fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
+
+    fn next_delay(&mut self) -> Duration {
+        let base = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        // Up to 25% jitter so informers of many kinds do not retry in lockstep.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
+    }
+}
+
+/// What an informer error means for the kind.
+struct Failure {
+    message: String,
+    /// The API server refused (401/403/404): the kind is ERROR, not STALE.
+    refused: bool,
+}
+
+fn classify(error: &watcher::Error) -> Failure {
+    let client_error = match error {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => e,
+        watcher::Error::WatchError(status) => {
+            return Failure {
+                message: format!("watch error from the API server: {}", status.message),
+                refused: false,
+            };
+        }
+        watcher::Error::NoResourceVersion => {
+            return Failure {
+                message: error.to_string(),
+                refused: false,
+            };
+        }
+    };
+    match client_error {
+        kube::Error::Api(status) => Failure {
+            message: status.message.clone(),
+            refused: matches!(status.code, 401 | 403 | 404),
+        },
+        other => {
+            let mut message = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(err) = source {
+                let text = err.to_string();
+                if !message.contains(&text) {
+                    message.push_str(": ");
+                    message.push_str(&text);
+                }
+                source = err.source();
+            }
+            Failure {
+                message,
+                refused: false,
+            }
+        }
+    }
+}
+
+/// Run an informer until `shutdown` turns true.
+pub async fn run<K>(
+    api: Api<K>,
+    store: Arc<Store>,
+    project: Projection<K>,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+{
+    let kind = store.kind();
+    let mut backoff = Backoff::new();
+    store.start();
+    loop {
+        let config = watcher::Config::default();
+        let mut stream = watcher::watcher(api.clone(), config).boxed();
+        let failure = loop {
+            let event = tokio::select! {
+                _ = shutdown.changed() => return,
+                event = stream.next() => event,
+            };
+            match event {
+                Some(Ok(Event::Init)) => store.begin_relist(),
+                Some(Ok(Event::InitApply(object))) => store.relist_apply(project(&object)),
+                Some(Ok(Event::InitDone)) => {
+                    store.finish_relist();
+                    backoff.reset();
+                    tracing::info!(%kind, objects = store.status().objects, "synced");
+                }
+                Some(Ok(Event::Apply(object))) => store.apply(project(&object)),
+                Some(Ok(Event::Delete(object))) => {
+                    if let Some(uid) = object.meta().uid.as_deref() {
+                        store.delete(uid);
+                    }
+                }
+                Some(Err(error)) => break classify(&error),
+                None => {
+                    break Failure {
+                        message: "watch stream ended".into(),
+                        refused: false,
+                    };
+                }
+            }
+        };
+        let delay = backoff.next_delay();
+        tracing::warn!(%kind, error = %failure.message, retry_in = ?delay, "informer failed; relisting after backoff");
+        store.fail(failure.message, failure.refused);
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_a_cap() {
+        let mut backoff = Backoff::new();
+        let first = backoff.next_delay();
+        assert!(
+            first >= Duration::from_millis(800) && first <= Duration::from_millis(1000),
+            "{first:?}"
+        );
+        let mut last = first;
+        for _ in 0..10 {
+            last = backoff.next_delay();
+        }
+        assert!(
+            last >= Duration::from_secs(30) && last <= Duration::from_millis(37_500),
+            "{last:?}"
+        );
+        backoff.reset();
+        assert!(backoff.next_delay() <= Duration::from_millis(1000));
+    }
+}

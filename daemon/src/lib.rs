@@ -1,0 +1,94 @@
+//! timoneirod: keeps list+watch caches of a Kubernetes cluster and answers
+//! queries from memory over gRPC on a Unix socket.
+//!
+//! The path of the data, one module each: `informer` (list+watch) →
+//! `project` (object → `row`) → `store` (rows by uid, sync `status`) →
+//! `query` (`filter`, `selector`, sort, window) → `server` (gRPC) on the
+//! `listener` socket. `catalog` names the kinds, `cluster` runs one
+//! context's informers by tier, `kubeconfig` finds the credentials.
+
+pub mod catalog;
+pub mod cluster;
+pub mod filter;
+pub mod informer;
+pub mod kubeconfig;
+pub mod listener;
+pub mod project;
+pub mod query;
+pub mod row;
+pub mod selector;
+pub mod server;
+pub mod status;
+pub mod store;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use timoneiro_proto::v1::timoneiro_server::TimoneiroServer;
+use tokio::sync::watch;
+
+/// The daemon's resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `--kubeconfig`, when given.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context`, when given.
+    pub context: Option<String>,
+    /// Where to listen.
+    pub socket: PathBuf,
+}
+
+/// Run the daemon until SIGINT or SIGTERM.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let loaded = kubeconfig::load(settings.kubeconfig.as_deref())?;
+    let context = loaded.pick_context(settings.context.as_deref())?;
+    let (config, info) = loaded.client_config(&context).await?;
+    let client = kube::Client::try_from(config)
+        .with_context(|| format!("cannot build a Kubernetes client for context {context:?}"))?;
+
+    let mut socket = listener::bind(&settings.socket)?;
+    tracing::info!(socket = %socket.path.display(), context = %info.name, server = %info.server, "timoneirod listening");
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let cluster = cluster::Cluster::new(info, client, shutdown_rx.clone());
+    cluster.start();
+
+    let service = server::Service::new(cluster, shutdown_rx.clone());
+    let mut signals_rx = shutdown_rx.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = shutdown_tx.send(true);
+    });
+    tonic::transport::Server::builder()
+        .add_service(
+            TimoneiroServer::new(service)
+                .max_decoding_message_size(1024 * 1024)
+                .max_encoding_message_size(256 * 1024 * 1024),
+        )
+        .serve_with_incoming_shutdown(socket.incoming(), async move {
+            let _ = signals_rx.wait_for(|stop| *stop).await;
+        })
+        .await
+        .context("the gRPC server failed")?;
+    tracing::info!("shut down");
+    drop(socket);
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut interrupt), Ok(mut terminate)) => {
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+                _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The daemon's Unix socket: a 0700 directory the user owns, a 0600 socket,
+//! refusal to start when another daemon already serves the path, cleanup of
+//! a stale socket left by a crash, and a peer-credential check that drops
+//! connections from any other uid.
+
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use futures::{Stream, StreamExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_stream::wrappers::UnixListenerStream;
+
+/// Errors of preparing the socket.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenerError {
+    /// Another daemon answers on the socket.
+    #[error(
+        "another timoneirod is already serving on {0}; stop it first (or use --socket to run a second one elsewhere)"
+    )]
+    AlreadyServing(PathBuf),
+    /// The socket's directory is unsafe to use.
+    #[error("refusing to use {path}: {reason}")]
+    UnsafeDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// Why it is unsafe.
+        reason: String,
+    },
+    /// The path exists and is not a socket.
+    #[error("{0} exists and is not a socket; refusing to remove it")]
+    NotASocket(PathBuf),
+    /// An I/O error at a path.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_error<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> ListenerError + use<'a> {
+    move |source| ListenerError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A bound socket, removed from the file system when dropped.
+#[derive(Debug)]
+pub struct BoundSocket {
+    /// The socket path.
+    pub path: PathBuf,
+    listener: Option<UnixListener>,
+}
+
+impl BoundSocket {
+    /// The accepted connections from this user only.
+    pub fn incoming(&mut self) -> impl Stream<Item = io::Result<UnixStream>> + use<> {
+        let own_uid = rustix::process::getuid().as_raw();
+        let listener = self.listener.take();
+        futures::stream::iter(listener)
+            .flat_map(UnixListenerStream::new)
+            .filter_map(move |conn| async move {
+                match conn {
+                    Ok(stream) => match stream.peer_cred() {
+                        Ok(cred) if peer_allowed(cred.uid(), own_uid) => Some(Ok(stream)),
+                        Ok(cred) => {
+                            tracing::warn!(
+                                peer_uid = cred.uid(),
+                                "refused a connection from another user"
+                            );
+                            None
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "refused a connection without peer credentials");
+                            None
+                        }
+                    },
+                    // Transient accept errors (e.g. EMFILE) must not end the server.
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        None
+                    }
+                }
+            })
+    }
+}
+
+impl Drop for BoundSocket {
+    fn drop(&mut self) {
+        if let Err(error) = std::fs::remove_file(&self.path)
+            && error.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.path.display(), %error, "could not remove the socket");
+        }
+    }
+}
+
+/// Only the daemon's own user may talk to it.
+pub fn peer_allowed(peer_uid: u32, own_uid: u32) -> bool {
+    peer_uid == own_uid
+}
+
+/// Create the socket's directory (0700) or check an existing one.
+fn prepare_directory(dir: &Path) -> Result<(), ListenerError> {
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io_error("cannot create the socket directory", dir))?;
+        return Ok(());
+    }
+    let meta =
+        std::fs::metadata(dir).map_err(io_error("cannot inspect the socket directory", dir))?;
+    let own_uid = rustix::process::getuid().as_raw();
+    if meta.uid() != own_uid {
+        return Err(ListenerError::UnsafeDirectory {
+            path: dir.to_path_buf(),
+            reason: format!(
+                "it belongs to uid {}, not to you (uid {own_uid})",
+                meta.uid()
+            ),
+        });
+    }
+    if meta.permissions().mode() & 0o022 != 0 {
+        return Err(ListenerError::UnsafeDirectory {
+            path: dir.to_path_buf(),
+            reason: format!(
+                "others may write to it (mode {:o}); use a directory only you can write, e.g. chmod 700",
+                meta.permissions().mode() & 0o777
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Bind the socket at `path`, refusing if a daemon already answers there and
+/// removing a stale socket file.
+pub fn bind(path: &Path) -> Result<BoundSocket, ListenerError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    prepare_directory(dir)?;
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => {
+            match std::os::unix::net::UnixStream::connect(path) {
+                Ok(_) => return Err(ListenerError::AlreadyServing(path.to_path_buf())),
+                Err(_) => {
+                    tracing::info!(path = %path.display(), "removing a stale socket");
+                    std::fs::remove_file(path)
+                        .map_err(io_error("cannot remove the stale socket", path))?;
+                }
+            }
+        }
+        Ok(_) => return Err(ListenerError::NotASocket(path.to_path_buf())),
+        Err(_) => {}
+    }
+    let listener = UnixListener::bind(path).map_err(|source| {
+        if source.kind() == io::ErrorKind::AddrInUse {
+            ListenerError::AlreadyServing(path.to_path_buf())
+        } else {
+            ListenerError::Io {
+                action: "cannot bind",
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })?;
+    let bound = BoundSocket {
+        path: path.to_path_buf(),
+        listener: Some(listener),
+    };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(io_error("cannot restrict the socket's permissions", path))?;
+    Ok(bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_same_uid_is_allowed() {
+        assert!(peer_allowed(1000, 1000));
+        assert!(!peer_allowed(0, 1000));
+        assert!(!peer_allowed(1001, 1000));
+    }
+
+    #[tokio::test]
+    async fn binds_0600_in_a_0700_directory_and_cleans_up() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/d.sock");
+        let bound = bind(&path).expect("bind");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().expect("parent")), 0o700);
+        let err = bind(&path).unwrap_err();
+        assert!(matches!(err, ListenerError::AlreadyServing(_)), "{err}");
+        drop(bound);
+        assert!(!path.exists(), "socket removed on drop");
+    }
+
+    #[tokio::test]
+    async fn stale_sockets_are_replaced_and_other_files_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("d.sock");
+        // A socket file nobody listens on, as a crash leaves it.
+        drop(std::os::unix::net::UnixListener::bind(&path).expect("bind"));
+        assert!(path.exists());
+        let bound = bind(&path).expect("stale socket replaced");
+        drop(bound);
+        std::fs::write(&path, "not a socket").expect("write");
+        assert!(matches!(
+            bind(&path).unwrap_err(),
+            ListenerError::NotASocket(_)
+        ));
+    }
+
+    #[test]
+    fn open_directories_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+            .expect("chmod");
+        let err = bind(&dir.path().join("d.sock")).unwrap_err();
+        assert!(err.to_string().contains("others may write"), "{err}");
+    }
+}

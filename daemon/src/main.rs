@@ -1,0 +1,73 @@
+//! timoneirod: the Timoneiro daemon.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Keeps warm list+watch caches of a Kubernetes cluster and answers
+/// `timoneiro` and `timoneiro-tui` from memory over a Unix socket.
+///
+/// Pods load first; deployments, services, namespaces, statefulsets and
+/// daemonsets (tier 2) and replicasets, jobs, cronjobs, configmaps and
+/// secrets (tier 3, secrets as metadata only) load in the background once
+/// pods are synced. `timoneiro status` shows where each kind stands.
+#[derive(Debug, Parser)]
+#[command(name = "timoneirod", version, after_help = EXAMPLES)]
+struct Args {
+    /// Kubeconfig file. Default: $KUBECONFIG (several files merged), then ~/.kube/config.
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// Context to serve. Default: the kubeconfig's current-context.
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// Socket to listen on. Default: $XDG_RUNTIME_DIR/timoneiro/timoneirod.sock.
+    #[arg(long, value_name = "PATH", env = "TIMONEIRO_SOCKET")]
+    socket: Option<PathBuf>,
+    /// Log filter (tracing syntax, e.g. "info" or "timoneirod=debug"). Logs go to stderr.
+    #[arg(
+        long,
+        value_name = "FILTER",
+        env = "TIMONEIRO_LOG",
+        default_value = "info"
+    )]
+    log: String,
+}
+
+const EXAMPLES: &str = "Examples:
+  timoneirod                                  serve the current context of ~/.kube/config
+  timoneirod --context prod                   serve another context
+  timoneirod --kubeconfig ./kc --socket /tmp/t.sock
+  timoneiro status                            (in another terminal) what has loaded";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let settings = timoneirod::Settings {
+        kubeconfig: args.kubeconfig,
+        context: args.context,
+        socket: timoneiro_proto::socket::resolve_socket_path(args.socket.as_deref()),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("timoneirod: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(timoneirod::run(settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("timoneirod: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! Queries over one store: namespace scope, filter, label selector, sort,
+//! then the requested window. Only the window is copied out.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use nucleo_matcher::{Config, Matcher};
+
+use crate::catalog::KindSpec;
+use crate::filter::{Filter, FilterError};
+use crate::row::{Cell, Row};
+use crate::selector::{Selector, SelectorError};
+use crate::status::SyncStatus;
+use crate::store::Store;
+
+/// Errors in a query's parameters.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The filter text does not parse.
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    /// The label selector does not parse.
+    #[error(transparent)]
+    Selector(#[from] SelectorError),
+    /// The sort column is not one of the kind's columns.
+    #[error("cannot sort by {name:?}: {kind} has the columns {}", .columns.join(", "))]
+    SortColumn {
+        /// What was asked for.
+        name: String,
+        /// The kind.
+        kind: &'static str,
+        /// The columns there are.
+        columns: Vec<&'static str>,
+    },
+}
+
+/// What to sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Newest first, then namespace and name.
+    Newest,
+    /// Namespace, then name.
+    Namespace,
+    /// Name, then namespace.
+    Name,
+    /// A column after NAME, by index into the row's cells.
+    Column(usize),
+}
+
+/// A parsed, validated query.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Only rows of this namespace; None for all.
+    pub namespace: Option<String>,
+    /// Filter terms.
+    pub filter: Filter,
+    /// Label selector.
+    pub selector: Selector,
+    /// Sort key.
+    pub sort: SortKey,
+    /// Reverse the sort.
+    pub descending: bool,
+    /// Rows to skip.
+    pub offset: usize,
+    /// Rows to return at most; None for all.
+    pub limit: Option<usize>,
+}
+
+impl Query {
+    /// Parse the text parts of a query for a kind.
+    pub fn parse(
+        spec: &KindSpec,
+        namespace: Option<String>,
+        filter: &str,
+        selector: &str,
+        sort_by: &str,
+        offset: usize,
+        limit: Option<usize>,
+    ) -> Result<Query, QueryError> {
+        let (descending, sort_name) = match sort_by.trim().strip_prefix('-') {
+            Some(rest) => (true, rest.trim()),
+            None => (false, sort_by.trim()),
+        };
+        let sort = match sort_name.to_ascii_uppercase().as_str() {
+            "" => SortKey::Newest,
+            "NAME" | ".METADATA.NAME" => SortKey::Name,
+            "NAMESPACE" | ".METADATA.NAMESPACE" => SortKey::Namespace,
+            upper => match spec.columns.iter().position(|c| c.name == upper) {
+                Some(index) => SortKey::Column(index),
+                None => {
+                    let mut columns = vec!["NAME"];
+                    if spec.namespaced {
+                        columns.insert(0, "NAMESPACE");
+                    }
+                    columns.extend(spec.columns.iter().map(|c| c.name));
+                    return Err(QueryError::SortColumn {
+                        name: sort_name.to_string(),
+                        kind: spec.plural,
+                        columns,
+                    });
+                }
+            },
+        };
+        Ok(Query {
+            namespace,
+            filter: Filter::parse(filter)?,
+            selector: Selector::parse(selector)?,
+            sort,
+            descending,
+            offset,
+            limit,
+        })
+    }
+}
+
+/// A query's answer.
+#[derive(Debug)]
+pub struct QueryResult {
+    /// The window of matching rows, sorted.
+    pub rows: Vec<Arc<Row>>,
+    /// Rows in the namespace scope.
+    pub total: usize,
+    /// Rows that passed filter and selector.
+    pub matched: usize,
+    /// The kind's status when the query ran.
+    pub status: SyncStatus,
+}
+
+/// Run a query against a store.
+pub fn run(store: &Store, query: &Query) -> QueryResult {
+    let view = store.view();
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut total = 0;
+    let mut matched: Vec<&Arc<Row>> = Vec::new();
+    for row in view.rows() {
+        if let Some(ns) = &query.namespace
+            && *row.namespace != **ns
+        {
+            continue;
+        }
+        total += 1;
+        if !query.selector.is_empty() && !query.selector.matches(|k| row.label(k)) {
+            continue;
+        }
+        if !query.filter.is_empty() && !query.filter.matches(&**row, &mut matcher) {
+            continue;
+        }
+        matched.push(row);
+    }
+    let count = matched.len();
+    let compare = |a: &&Arc<Row>, b: &&Arc<Row>| {
+        let ordering = compare_rows(a, b, query.sort);
+        if query.descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    };
+    let end = query
+        .limit
+        .map_or(count, |limit| query.offset.saturating_add(limit).min(count));
+    if end < count && end > 0 {
+        // Only the window needs order: partition around its end, then sort the front.
+        matched.select_nth_unstable_by(end - 1, compare);
+        matched.truncate(end);
+    }
+    matched.sort_unstable_by(compare);
+    let rows = matched
+        .into_iter()
+        .skip(query.offset)
+        .take(end.saturating_sub(query.offset))
+        .cloned()
+        .collect();
+    QueryResult {
+        rows,
+        total,
+        matched: count,
+        status: view.status().clone(),
+    }
+}
+
+fn by_identity(a: &Row, b: &Row) -> Ordering {
+    a.namespace
+        .cmp(&b.namespace)
+        .then_with(|| a.name.cmp(&b.name))
+        .then_with(|| a.uid.cmp(&b.uid))
+}
+
+fn compare_rows(a: &Row, b: &Row, key: SortKey) -> Ordering {
+    match key {
+        SortKey::Newest => b
+            .created_ms
+            .cmp(&a.created_ms)
+            .then_with(|| by_identity(a, b)),
+        SortKey::Namespace => by_identity(a, b),
+        SortKey::Name => a.name.cmp(&b.name).then_with(|| by_identity(a, b)),
+        SortKey::Column(index) => {
+            compare_cells(a.cells.get(index), b.cells.get(index)).then_with(|| by_identity(a, b))
+        }
+    }
+}
+
+/// Ages sort youngest first (like the default order); text sorts naturally,
+/// so "9" < "10" and "1/2" < "10/12".
+fn compare_cells(a: Option<&Cell>, b: Option<&Cell>) -> Ordering {
+    let empty = Cell::default();
+    let (a, b) = (a.unwrap_or(&empty), b.unwrap_or(&empty));
+    if a.text.is_empty() && b.text.is_empty() {
+        return b.since_ms.cmp(&a.since_ms);
+    }
+    natural_cmp(&a.text, &b.text).then_with(|| b.since_ms.cmp(&a.since_ms))
+}
+
+/// Compare strings treating runs of digits as numbers.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let a_len = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let b_len = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (a_num, b_num) = (trim_zeros(&a[..a_len]), trim_zeros(&b[..b_len]));
+                let ordering = a_num.len().cmp(&b_num.len()).then_with(|| a_num.cmp(b_num));
+                if ordering != Ordering::Equal {
+                    return ordering;
+                }
+                a = &a[a_len..];
+                b = &b[b_len..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let start = digits
+        .iter()
+        .position(|d| *d != b'0')
+        .unwrap_or(digits.len());
+    &digits[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Kind;
+    use crate::row::RowParts;
+    use tokio::sync::watch;
+
+    fn store_with(rows: &[(&str, &str, i64, &str, u32)]) -> Store {
+        let store = Store::new(Kind::Pods, Arc::new(watch::channel(0).0));
+        for (i, (ns, name, created, status, restarts)) in rows.iter().enumerate() {
+            store.apply(RowParts {
+                namespace: ns.to_string(),
+                name: name.to_string(),
+                uid: format!("uid-{i}"),
+                created_ms: *created,
+                cells: vec![
+                    Cell::text("1/1"),
+                    Cell::text(*status),
+                    Cell::text(restarts.to_string()),
+                    Cell::age(Some(*created)),
+                ],
+                labels: vec![(
+                    "app".into(),
+                    name.split('-').next().unwrap_or_default().into(),
+                )],
+            });
+        }
+        store
+    }
+
+    fn names(result: &QueryResult) -> Vec<String> {
+        result
+            .rows
+            .iter()
+            .map(|r| format!("{}/{}", r.namespace, r.name))
+            .collect()
+    }
+
+    fn query(sort: &str, filter: &str, selector: &str, namespace: Option<&str>) -> Query {
+        Query::parse(
+            Kind::Pods.spec(),
+            namespace.map(str::to_string),
+            filter,
+            selector,
+            sort,
+            0,
+            None,
+        )
+        .expect("valid")
+    }
+
+    const ROWS: &[(&str, &str, i64, &str, u32)] = &[
+        ("shop", "web-1", 3000, "Running", 0),
+        ("shop", "web-2", 1000, "CrashLoopBackOff", 12),
+        ("kube-system", "dns-1", 2000, "Running", 9),
+        ("shop", "api-1", 3000, "Pending", 2),
+    ];
+
+    #[test]
+    fn default_sort_is_newest_first_then_namespace_and_name() {
+        let store = store_with(ROWS);
+        let result = run(&store, &query("", "", "", None));
+        assert_eq!(
+            names(&result),
+            [
+                "shop/api-1",
+                "shop/web-1",
+                "kube-system/dns-1",
+                "shop/web-2"
+            ]
+        );
+        assert_eq!((result.total, result.matched), (4, 4));
+    }
+
+    #[test]
+    fn sorts_by_columns_naturally_and_reversed() {
+        let store = store_with(ROWS);
+        let by_restarts = run(&store, &query("restarts", "", "", None));
+        assert_eq!(
+            names(&by_restarts),
+            [
+                "shop/web-1",
+                "shop/api-1",
+                "kube-system/dns-1",
+                "shop/web-2"
+            ]
+        );
+        let reversed = run(&store, &query("-RESTARTS", "", "", None));
+        assert_eq!(
+            names(&reversed),
+            [
+                "shop/web-2",
+                "kube-system/dns-1",
+                "shop/api-1",
+                "shop/web-1"
+            ]
+        );
+        let by_name = run(&store, &query("name", "", "", None));
+        assert_eq!(
+            names(&by_name),
+            [
+                "shop/api-1",
+                "kube-system/dns-1",
+                "shop/web-1",
+                "shop/web-2"
+            ]
+        );
+        let by_namespace = run(&store, &query("namespace", "", "", None));
+        assert_eq!(
+            names(&by_namespace),
+            [
+                "kube-system/dns-1",
+                "shop/api-1",
+                "shop/web-1",
+                "shop/web-2"
+            ]
+        );
+        let by_age = run(&store, &query("age", "", "", None));
+        assert_eq!(names(&by_age)[3], "shop/web-2", "oldest last");
+    }
+
+    #[test]
+    fn filter_selector_and_namespace_combine() {
+        let store = store_with(ROWS);
+        let result = run(&store, &query("name", "run !kube-system", "", None));
+        assert_eq!(names(&result), ["shop/web-1"]);
+        let result = run(&store, &query("name", "", "app in (web,api)", Some("shop")));
+        assert_eq!(names(&result), ["shop/api-1", "shop/web-1", "shop/web-2"]);
+        assert_eq!((result.total, result.matched), (3, 3));
+        let result = run(&store, &query("name", "crash", "app=web", Some("shop")));
+        assert_eq!(names(&result), ["shop/web-2"]);
+        assert_eq!((result.total, result.matched), (3, 1));
+    }
+
+    #[test]
+    fn windows_match_the_full_sort() {
+        // The partial sort of a window must give exactly the slice of a full sort.
+        let rows: Vec<(String, String, i64, String, u32)> = (0..300u32)
+            .map(|i| {
+                let ns = format!("ns-{}", i % 7);
+                (
+                    ns,
+                    format!("pod-{}", (i * 7919) % 1000),
+                    i64::from(i % 13),
+                    format!("S{}", i % 5),
+                    (i * 31) % 17,
+                )
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str, i64, &str, u32)> = rows
+            .iter()
+            .map(|(a, b, c, d, e)| (a.as_str(), b.as_str(), *c, d.as_str(), *e))
+            .collect();
+        let store = store_with(&borrowed);
+        for sort in ["", "name", "-restarts", "status", "age", "namespace"] {
+            let full = names(&run(&store, &query(sort, "", "", None)));
+            for (offset, limit) in [(0, 10), (5, 50), (290, 20), (0, 300), (299, 1), (400, 5)] {
+                let mut q = query(sort, "", "", None);
+                q.offset = offset;
+                q.limit = Some(limit);
+                let window = names(&run(&store, &q));
+                let want: Vec<String> = full.iter().skip(offset).take(limit).cloned().collect();
+                assert_eq!(window, want, "sort {sort:?} offset {offset} limit {limit}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_sort_columns_list_the_columns() {
+        let err = Query::parse(Kind::Pods.spec(), None, "", "", "colour", 0, None).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("NAMESPACE, NAME, READY, STATUS"), "{text}");
+    }
+
+    #[test]
+    fn natural_order() {
+        assert_eq!(natural_cmp("9", "10"), Ordering::Less);
+        assert_eq!(natural_cmp("pod-10", "pod-9"), Ordering::Greater);
+        assert_eq!(natural_cmp("1/2", "10/12"), Ordering::Less);
+        assert_eq!(natural_cmp("007", "7"), Ordering::Equal);
+        assert_eq!(natural_cmp("a", "b"), Ordering::Less);
+    }
+}

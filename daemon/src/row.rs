@@ -1,0 +1,142 @@
+//! A `Row`: one object as the cache keeps it, projected into the cells
+//! `kubectl get` prints. Rows are what queries filter, sort and send.
+
+use std::sync::Arc;
+
+use nucleo_matcher::{Utf32Str, Utf32String};
+
+use crate::filter::Haystack;
+
+/// One cell. `since_ms != 0` marks a relative time that clients render at
+/// print time: alone it is an age ("11m"), after text it is "text (age ago)".
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cell {
+    /// The fixed part of the cell.
+    pub text: Box<str>,
+    /// Unix milliseconds of the moment the cell is relative to, or 0.
+    pub since_ms: i64,
+}
+
+impl Cell {
+    /// A plain text cell.
+    pub fn text(text: impl Into<Box<str>>) -> Cell {
+        Cell {
+            text: text.into(),
+            since_ms: 0,
+        }
+    }
+
+    /// An age cell: the time since `since_ms`; `<unknown>` when there is none.
+    pub fn age(since_ms: Option<i64>) -> Cell {
+        match since_ms {
+            Some(ms) if ms != 0 => Cell {
+                text: "".into(),
+                since_ms: ms,
+            },
+            _ => Cell::text("<unknown>"),
+        }
+    }
+
+    /// A cell that is text followed by "(age ago)", as RESTARTS "5 (3m1s ago)".
+    pub fn text_since(text: impl Into<Box<str>>, since_ms: i64) -> Cell {
+        Cell {
+            text: text.into(),
+            since_ms,
+        }
+    }
+}
+
+/// One cached object, projected.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Namespace, shared between rows of the same namespace ("" when cluster-scoped).
+    pub namespace: Arc<str>,
+    /// metadata.name.
+    pub name: Box<str>,
+    /// metadata.uid: the key of the row in its store.
+    pub uid: Box<str>,
+    /// metadata.creationTimestamp in Unix milliseconds (0 if unknown).
+    pub created_ms: i64,
+    /// One cell per column after NAME (default and wide columns).
+    pub cells: Box<[Cell]>,
+    /// metadata.labels, sorted by key.
+    pub labels: Box<[(Box<str>, Box<str>)]>,
+    /// The text filters match: namespace, name and every text cell.
+    search: Utf32String,
+}
+
+/// What a projection produces; `Row::new` derives the rest.
+#[derive(Debug, Default)]
+pub struct RowParts {
+    /// metadata.namespace ("" when cluster-scoped).
+    pub namespace: String,
+    /// metadata.name.
+    pub name: String,
+    /// metadata.uid.
+    pub uid: String,
+    /// metadata.creationTimestamp, Unix milliseconds.
+    pub created_ms: i64,
+    /// Cells after NAME.
+    pub cells: Vec<Cell>,
+    /// metadata.labels.
+    pub labels: Vec<(String, String)>,
+}
+
+impl Row {
+    /// Build a row, sharing the namespace string through `intern`.
+    pub fn new(parts: RowParts, intern: impl FnOnce(&str) -> Arc<str>) -> Row {
+        let mut search = String::with_capacity(parts.namespace.len() + parts.name.len() + 48);
+        for field in Self::text_fields(&parts.namespace, &parts.name, &parts.cells) {
+            if !search.is_empty() {
+                search.push(' ');
+            }
+            search.push_str(field);
+        }
+        let mut labels: Vec<(Box<str>, Box<str>)> = parts
+            .labels
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        labels.sort_unstable();
+        Row {
+            namespace: intern(&parts.namespace),
+            name: parts.name.into(),
+            uid: parts.uid.into(),
+            created_ms: parts.created_ms,
+            cells: parts.cells.into(),
+            labels: labels.into(),
+            search: Utf32String::from(search),
+        }
+    }
+
+    fn text_fields<'a>(
+        namespace: &'a str,
+        name: &'a str,
+        cells: &'a [Cell],
+    ) -> impl Iterator<Item = &'a str> {
+        [namespace, name]
+            .into_iter()
+            .chain(cells.iter().filter(|c| c.since_ms == 0).map(|c| &*c.text))
+            .filter(|text| !text.is_empty())
+    }
+
+    /// The value of a label, if set.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &*self.labels[i].1)
+    }
+}
+
+impl Haystack for Row {
+    fn joined(&self) -> Utf32Str<'_> {
+        self.search.slice(..)
+    }
+
+    fn any_field(&self, f: &mut dyn FnMut(Utf32Str<'_>) -> bool) -> bool {
+        let mut buf = Vec::new();
+        Self::text_fields(&self.namespace, &self.name, &self.cells)
+            .any(|field| f(Utf32Str::new(field, &mut buf)))
+    }
+}

@@ -1,0 +1,291 @@
+//! The gRPC service: validates requests, turns them into queries on the
+//! right cluster and kind, and converts results to the wire types. Handlers
+//! stay thin; the work happens in `query` on a blocking thread.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::Stream;
+use timoneiro_proto::v1::{self, timoneiro_server::Timoneiro};
+use tokio::sync::{mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use crate::catalog::Kind;
+use crate::cluster::Cluster;
+use crate::query::{self, Query};
+use crate::row::{Cell, Row};
+use crate::status::SyncState;
+
+/// Largest `limit` a List accepts; larger asks are refused, not truncated.
+pub const MAX_LIMIT: u32 = 1_000_000;
+
+/// The service state: the clusters the daemon serves.
+#[derive(Debug, Clone)]
+pub struct Service {
+    cluster: Arc<Cluster>,
+    started: Instant,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Service {
+    /// A service for one cluster.
+    pub fn new(cluster: Arc<Cluster>, shutdown: watch::Receiver<bool>) -> Service {
+        Service {
+            cluster,
+            started: Instant::now(),
+            shutdown,
+        }
+    }
+
+    fn cluster(&self, context: &str) -> Result<&Arc<Cluster>, Status> {
+        if context.is_empty() || context == self.cluster.context.name {
+            Ok(&self.cluster)
+        } else {
+            Err(Status::not_found(format!(
+                "context {context:?} is not served by this daemon; it serves {:?} (start timoneirod with --context {context} to serve it)",
+                self.cluster.context.name
+            )))
+        }
+    }
+
+    fn status_response(cluster: &Cluster) -> v1::StatusResponse {
+        v1::StatusResponse {
+            context: cluster.context.name.clone(),
+            kinds: cluster
+                .stores()
+                .map(|store| {
+                    let spec = store.kind().spec();
+                    store.status().to_proto(spec.plural, spec.tier)
+                })
+                .collect(),
+        }
+    }
+}
+
+fn kind_info(kind: Kind) -> v1::KindInfo {
+    let spec = kind.spec();
+    v1::KindInfo {
+        plural: spec.plural.into(),
+        singular: spec.singular.into(),
+        kind: spec.kind.into(),
+        group: spec.group.into(),
+        version: spec.version.into(),
+        namespaced: spec.namespaced,
+        short_names: spec.short_names.iter().map(|s| s.to_string()).collect(),
+        tier: spec.tier,
+    }
+}
+
+fn cell(cell: &Cell) -> v1::Cell {
+    v1::Cell {
+        text: cell.text.to_string(),
+        since_unix_ms: cell.since_ms,
+    }
+}
+
+fn text_cell(text: &str) -> v1::Cell {
+    v1::Cell {
+        text: text.to_string(),
+        since_unix_ms: 0,
+    }
+}
+
+/// Columns of a response: NAMESPACE when listing all namespaces of a
+/// namespaced kind, NAME, then the kind's columns (wide ones only if asked).
+fn columns(kind: Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column> {
+    let mut columns = Vec::new();
+    if with_namespace {
+        columns.push(v1::Column {
+            name: "NAMESPACE".into(),
+            wide: false,
+        });
+    }
+    columns.push(v1::Column {
+        name: "NAME".into(),
+        wide: false,
+    });
+    columns.extend(
+        kind.spec()
+            .columns
+            .iter()
+            .filter(|c| wide || !c.wide)
+            .map(|c| v1::Column {
+                name: c.name.into(),
+                wide: c.wide,
+            }),
+    );
+    columns
+}
+
+fn row(kind: Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row {
+    let mut cells = Vec::with_capacity(row.cells.len() + 2);
+    if with_namespace {
+        cells.push(text_cell(&row.namespace));
+    }
+    cells.push(text_cell(&row.name));
+    cells.extend(
+        kind.spec()
+            .columns
+            .iter()
+            .zip(row.cells.iter())
+            .filter(|(c, _)| wide || !c.wide)
+            .map(|(_, v)| cell(v)),
+    );
+    v1::Row {
+        namespace: row.namespace.to_string(),
+        name: row.name.to_string(),
+        uid: row.uid.to_string(),
+        created_unix_ms: row.created_ms,
+        cells,
+        labels: row
+            .labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+type StatusStream = Pin<Box<dyn Stream<Item = Result<v1::StatusResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Timoneiro for Service {
+    async fn info(
+        &self,
+        _request: Request<v1::InfoRequest>,
+    ) -> Result<Response<v1::InfoResponse>, Status> {
+        let context = &self.cluster.context;
+        Ok(Response::new(v1::InfoResponse {
+            daemon_version: timoneiro_proto::VERSION.into(),
+            protocol_version: timoneiro_proto::PROTOCOL_VERSION,
+            pid: std::process::id(),
+            contexts: vec![v1::ContextInfo {
+                name: context.name.clone(),
+                server: context.server.clone(),
+                namespace: context.namespace.clone(),
+                is_default: true,
+                active: true,
+            }],
+            uptime_seconds: self.started.elapsed().as_secs(),
+        }))
+    }
+
+    async fn list(
+        &self,
+        request: Request<v1::ListRequest>,
+    ) -> Result<Response<v1::ListResponse>, Status> {
+        let request = request.into_inner();
+        let cluster = self.cluster(&request.context)?.clone();
+        let kind =
+            Kind::resolve(&request.kind).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        if request.limit > MAX_LIMIT {
+            return Err(Status::invalid_argument(format!(
+                "limit {} is larger than the daemon accepts ({MAX_LIMIT}); use 0 for all rows",
+                request.limit
+            )));
+        }
+        let spec = kind.spec();
+        let namespace = if !spec.namespaced || request.all_namespaces {
+            None
+        } else if request.namespace.is_empty() {
+            Some(cluster.context.namespace.clone())
+        } else {
+            Some(request.namespace.clone())
+        };
+        let limit = (request.limit > 0).then_some(request.limit as usize);
+        let query = Query::parse(
+            spec,
+            namespace.clone(),
+            &request.filter,
+            &request.label_selector,
+            &request.sort_by,
+            request.offset as usize,
+            limit,
+        )
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        cluster.ensure_started(kind);
+        let with_namespace = spec.namespaced && namespace.is_none();
+        let wide = request.wide;
+        let store = cluster.store(kind).clone();
+        let response = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let result = query::run(&store, &query);
+            let rows = result
+                .rows
+                .iter()
+                .map(|r| row(kind, r, with_namespace, wide))
+                .collect();
+            v1::ListResponse {
+                kind: Some(kind_info(kind)),
+                columns: columns(kind, with_namespace, wide),
+                rows,
+                total: result.total as u64,
+                matched: result.matched as u64,
+                status: Some(result.status.to_proto(spec.plural, spec.tier)),
+                query_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                namespace: namespace.unwrap_or_default(),
+            }
+        })
+        .await
+        .map_err(|e| Status::internal(format!("query failed: {e}")))?;
+        Ok(Response::new(response))
+    }
+
+    async fn status(
+        &self,
+        request: Request<v1::StatusRequest>,
+    ) -> Result<Response<v1::StatusResponse>, Status> {
+        let cluster = self.cluster(&request.get_ref().context)?;
+        Ok(Response::new(Self::status_response(cluster)))
+    }
+
+    type WatchStatusStream = StatusStream;
+
+    async fn watch_status(
+        &self,
+        request: Request<v1::StatusRequest>,
+    ) -> Result<Response<StatusStream>, Status> {
+        let cluster = self.cluster(&request.get_ref().context)?.clone();
+        let mut changes = cluster.subscribe_status();
+        let mut shutdown = self.shutdown.clone();
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            // Full status first, then on every state change; while anything is
+            // loading, object counts are refreshed a few times a second.
+            let mut last: Option<v1::StatusResponse> = None;
+            loop {
+                let current = Self::status_response(&cluster);
+                if last.as_ref() != Some(&current) {
+                    if tx.send(Ok(current.clone())).await.is_err() {
+                        return;
+                    }
+                    last = Some(current.clone());
+                }
+                let loading = current
+                    .kinds
+                    .iter()
+                    .any(|k| k.state == v1::SyncState::Loading as i32);
+                let tick = if loading {
+                    Duration::from_millis(250)
+                } else {
+                    Duration::from_secs(3600)
+                };
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    _ = tx.closed() => return,
+                    changed = changes.changed() => if changed.is_err() { return },
+                    _ = tokio::time::sleep(tick) => {}
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// Whether every kind that has started is synced (used by tests and logs).
+pub fn all_started_synced(cluster: &Cluster) -> bool {
+    cluster
+        .stores()
+        .all(|s| matches!(s.status().state, SyncState::Synced | SyncState::Pending))
+}

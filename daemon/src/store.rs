@@ -1,0 +1,322 @@
+//! The cache of one kind: rows by uid, the sync status, and a change counter
+//! that queries and streams can wait on.
+//!
+//! During a relist (`begin_relist` … `finish_relist`) the old rows keep
+//! serving; the new set replaces them in one step when the list is complete.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tokio::sync::watch;
+
+use crate::catalog::Kind;
+use crate::row::{Row, RowParts};
+use crate::status::{SyncState, SyncStatus};
+
+/// One kind's cache.
+#[derive(Debug)]
+pub struct Store {
+    kind: Kind,
+    inner: RwLock<Inner>,
+    /// Bumped on every change of rows or status.
+    changes: watch::Sender<u64>,
+    /// Bumped on every change of status state (not of counts), shared by all kinds of a cluster.
+    status_changes: Arc<watch::Sender<u64>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    rows: HashMap<Box<str>, Arc<Row>>,
+    /// Rows of a relist in progress.
+    relist: Option<HashMap<Box<str>, Arc<Row>>>,
+    namespaces: HashMap<Box<str>, Arc<str>>,
+    status: SyncStatus,
+}
+
+impl Inner {
+    fn intern(&mut self, namespace: &str) -> Arc<str> {
+        if let Some(shared) = self.namespaces.get(namespace) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(namespace);
+        self.namespaces.insert(namespace.into(), shared.clone());
+        shared
+    }
+
+    fn row(&mut self, parts: RowParts) -> Arc<Row> {
+        let namespace = self.intern(&parts.namespace);
+        Arc::new(Row::new(parts, |_| namespace))
+    }
+}
+
+/// A read view of a store, held for the length of one query.
+pub struct StoreView<'a> {
+    guard: RwLockReadGuard<'a, Inner>,
+}
+
+impl StoreView<'_> {
+    /// Every row, in no particular order.
+    pub fn rows(&self) -> impl Iterator<Item = &Arc<Row>> {
+        self.guard.rows.values()
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.guard.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.guard.rows.is_empty()
+    }
+
+    /// The sync status.
+    pub fn status(&self) -> &SyncStatus {
+        &self.guard.status
+    }
+}
+
+impl Store {
+    /// An empty, PENDING store.
+    pub fn new(kind: Kind, status_changes: Arc<watch::Sender<u64>>) -> Store {
+        Store {
+            kind,
+            inner: RwLock::new(Inner::default()),
+            changes: watch::channel(0).0,
+            status_changes,
+        }
+    }
+
+    /// The kind this store caches.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave rows half-written in a
+        // way that matters more than losing the cache, so poison is ignored.
+        self.inner
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Read the store for one query.
+    pub fn view(&self) -> StoreView<'_> {
+        StoreView {
+            guard: self
+                .inner
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        }
+    }
+
+    /// A receiver that sees every change to rows or status.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// The current status.
+    pub fn status(&self) -> SyncStatus {
+        self.view().status().clone()
+    }
+
+    fn changed(&self, state_changed: bool) {
+        self.changes.send_modify(|n| *n += 1);
+        if state_changed {
+            self.status_changes.send_modify(|n| *n += 1);
+        }
+    }
+
+    fn set_state(&self, inner: &mut Inner, state: SyncState, message: impl Into<String>) -> bool {
+        let message = message.into();
+        let changed = inner.status.state != state || inner.status.message != message;
+        inner.status.set(state, message);
+        changed
+    }
+
+    /// The informer started: PENDING becomes LOADING.
+    pub fn start(&self) {
+        let mut inner = self.write();
+        if inner.status.started.is_none() {
+            inner.status.started = Some(std::time::Instant::now());
+        }
+        let changed = inner.status.state == SyncState::Pending
+            && self.set_state(&mut inner, SyncState::Loading, "");
+        drop(inner);
+        self.changed(changed);
+    }
+
+    /// A (re)list begins: rows are collected aside until `finish_relist`.
+    pub fn begin_relist(&self) {
+        let mut inner = self.write();
+        inner.relist = Some(HashMap::new());
+        drop(inner);
+        self.changed(false);
+    }
+
+    /// One object of the relist.
+    pub fn relist_apply(&self, parts: RowParts) {
+        let mut inner = self.write();
+        let row = inner.row(parts);
+        let relist = inner.relist.get_or_insert_with(HashMap::new);
+        relist.insert(row.uid.clone(), row);
+        let received = relist.len() as u64;
+        if matches!(inner.status.state, SyncState::Loading | SyncState::Pending) {
+            inner.status.objects = received;
+        }
+        drop(inner);
+        self.changed(false);
+    }
+
+    /// The relist is complete: its rows replace the old ones; the kind is SYNCED.
+    pub fn finish_relist(&self) {
+        let mut inner = self.write();
+        if let Some(rows) = inner.relist.take() {
+            inner.rows = rows;
+        }
+        inner.status.objects = inner.rows.len() as u64;
+        if inner.status.sync_millis.is_none()
+            && let Some(started) = inner.status.started
+        {
+            inner.status.sync_millis =
+                Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+        }
+        // Namespaces that no row uses any more are forgotten.
+        let Inner {
+            rows, namespaces, ..
+        } = &mut *inner;
+        namespaces.retain(|_, shared| Arc::strong_count(shared) > 1 || rows.is_empty());
+        let changed = self.set_state(&mut inner, SyncState::Synced, "");
+        drop(inner);
+        self.changed(changed);
+    }
+
+    /// An object was added or modified.
+    pub fn apply(&self, parts: RowParts) {
+        let mut inner = self.write();
+        let row = inner.row(parts);
+        inner.rows.insert(row.uid.clone(), row);
+        inner.status.objects = inner.rows.len() as u64;
+        let changed = inner.status.state != SyncState::Synced
+            && self.set_state(&mut inner, SyncState::Synced, "");
+        drop(inner);
+        self.changed(changed);
+    }
+
+    /// An object was deleted.
+    pub fn delete(&self, uid: &str) {
+        let mut inner = self.write();
+        inner.rows.remove(uid);
+        inner.status.objects = inner.rows.len() as u64;
+        drop(inner);
+        self.changed(false);
+    }
+
+    /// The informer hit an error. Before the first sync the kind is ERROR;
+    /// afterwards it is STALE and keeps serving its last rows.
+    pub fn fail(&self, message: String, refused: bool) {
+        let mut inner = self.write();
+        inner.relist = None;
+        let state = if inner.status.sync_millis.is_some() && !refused {
+            SyncState::Stale
+        } else {
+            SyncState::Error
+        };
+        let changed = self.set_state(&mut inner, state, message);
+        drop(inner);
+        self.changed(changed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::row::Cell;
+
+    fn parts(uid: &str, name: &str, namespace: &str) -> RowParts {
+        RowParts {
+            namespace: namespace.into(),
+            name: name.into(),
+            uid: uid.into(),
+            created_ms: 1,
+            cells: vec![Cell::text("x")],
+            labels: vec![],
+        }
+    }
+
+    fn names(store: &Store) -> Vec<String> {
+        let mut names: Vec<String> = store.view().rows().map(|r| r.name.to_string()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn relist_replaces_rows_only_when_done() {
+        let store = Store::new(Kind::Pods, Arc::new(watch::channel(0).0));
+        assert_eq!(store.status().state, SyncState::Pending);
+        store.start();
+        assert_eq!(store.status().state, SyncState::Loading);
+        store.begin_relist();
+        store.relist_apply(parts("1", "a", "ns"));
+        store.relist_apply(parts("2", "b", "ns"));
+        assert!(
+            names(&store).is_empty(),
+            "nothing served before the first list completes"
+        );
+        assert_eq!(store.status().objects, 2, "objects so far while loading");
+        store.finish_relist();
+        assert_eq!(names(&store), ["a", "b"]);
+        let status = store.status();
+        assert_eq!(status.state, SyncState::Synced);
+        assert!(status.sync_millis.is_some());
+
+        // A later relist keeps serving the old rows until it is complete.
+        store.fail("watch broke".into(), false);
+        assert_eq!(store.status().state, SyncState::Stale);
+        store.begin_relist();
+        store.relist_apply(parts("3", "c", "ns"));
+        assert_eq!(names(&store), ["a", "b"]);
+        store.finish_relist();
+        assert_eq!(names(&store), ["c"]);
+        assert_eq!(store.status().state, SyncState::Synced);
+        assert_eq!(store.status().objects, 1);
+    }
+
+    #[test]
+    fn apply_and_delete_by_uid() {
+        let store = Store::new(Kind::Pods, Arc::new(watch::channel(0).0));
+        store.begin_relist();
+        store.finish_relist();
+        store.apply(parts("1", "a", "ns"));
+        store.apply(parts("1", "a-renamed", "ns"));
+        store.apply(parts("2", "b", "other"));
+        assert_eq!(names(&store), ["a-renamed", "b"]);
+        store.delete("1");
+        store.delete("unknown");
+        assert_eq!(names(&store), ["b"]);
+        assert_eq!(store.status().objects, 1);
+    }
+
+    #[test]
+    fn namespaces_are_shared_between_rows() {
+        let store = Store::new(Kind::Pods, Arc::new(watch::channel(0).0));
+        store.apply(parts("1", "a", "shop"));
+        store.apply(parts("2", "b", "shop"));
+        let view = store.view();
+        let rows: Vec<&Arc<Row>> = view.rows().collect();
+        assert!(Arc::ptr_eq(&rows[0].namespace, &rows[1].namespace));
+    }
+
+    #[test]
+    fn errors_before_sync_are_errors_and_refusals_stay_errors() {
+        let store = Store::new(Kind::Secrets, Arc::new(watch::channel(0).0));
+        store.start();
+        store.fail("connection refused".into(), false);
+        assert_eq!(store.status().state, SyncState::Error);
+        store.begin_relist();
+        store.finish_relist();
+        store.fail("secrets is forbidden".into(), true);
+        assert_eq!(store.status().state, SyncState::Error);
+        assert_eq!(store.status().message, "secrets is forbidden");
+    }
+}
