@@ -1,1 +1,96 @@
-//! placeholder
+//! `timoneiro`: the one-shot command line client. It asks the daemon, never
+//! the API server, and prints like `kubectl get`.
+//!
+//! One module per subcommand (`get`, `status`, `version`); `connection`
+//! reaches the daemon and checks its protocol; `table` is kubectl's layout.
+
+pub mod args;
+pub mod connection;
+pub mod get;
+pub mod output;
+pub mod status;
+pub mod table;
+pub mod version;
+
+use std::process::ExitCode;
+
+/// Exit codes, documented in `--help`.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// The daemon refused the request (unknown kind, bad filter, selector or sort) or another error.
+    pub const ERROR: u8 = 1;
+    /// Bad command line (clap).
+    pub const USAGE: u8 = 2;
+    /// The daemon is not running, not reachable, or speaks another protocol.
+    pub const DAEMON: u8 = 3;
+    /// Timed out waiting for the kind to sync.
+    pub const TIMEOUT: u8 = 4;
+    /// The API server refused the kind (e.g. Forbidden): its status is ERROR.
+    pub const KIND_ERROR: u8 = 5;
+}
+
+/// An error carrying the exit code it should produce.
+#[derive(Debug)]
+pub struct Failure {
+    /// Exit code.
+    pub code: u8,
+    /// One-line message.
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Shorthand to fail with a code.
+pub fn fail(code: u8, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(Failure {
+        code,
+        message: message.into(),
+    })
+}
+
+/// Map a gRPC status from the daemon to a failure.
+pub fn from_status(status: tonic::Status) -> anyhow::Error {
+    use tonic::Code;
+    let code = match status.code() {
+        Code::Unavailable | Code::Unimplemented => exit::DAEMON,
+        Code::DeadlineExceeded => exit::TIMEOUT,
+        Code::PermissionDenied => exit::KIND_ERROR,
+        _ => exit::ERROR,
+    };
+    let message = if status.code() == Code::Unavailable {
+        format!("lost the connection to timoneirod: {}", status.message())
+    } else {
+        status.message().to_string()
+    };
+    fail(code, message)
+}
+
+/// Run the parsed command and turn the outcome into an exit code, printing
+/// errors as one line on stderr.
+pub async fn run(args: args::Args) -> ExitCode {
+    let result = match args.command {
+        args::Command::Get(get) => get::run(&args.global, get).await,
+        args::Command::Status(status) => status::run(&args.global, status).await,
+        args::Command::Version => version::run(&args.global).await,
+    };
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(error) => {
+            if error.downcast_ref::<output::BrokenPipe>().is_some() {
+                return ExitCode::from(exit::OK);
+            }
+            let code = error
+                .downcast_ref::<Failure>()
+                .map_or(exit::ERROR, |f| f.code);
+            eprintln!("error: {error:#}");
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,1 +1,20 @@
-fn main() {}
+//! timoneiro: the one-shot CLI of the timoneirod cache.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = timoneiro_cli::args::Args::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(timoneiro_cli::exit::ERROR);
+        }
+    };
+    runtime.block_on(timoneiro_cli::run(args))
+}

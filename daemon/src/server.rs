@@ -94,7 +94,7 @@ fn text_cell(text: &str) -> v1::Cell {
 
 /// Columns of a response: NAMESPACE when listing all namespaces of a
 /// namespaced kind, NAME, then the kind's columns (wide ones only if asked).
-fn columns(kind: Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column> {
+pub fn columns(kind: Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column> {
     let mut columns = Vec::new();
     if with_namespace {
         columns.push(v1::Column {
@@ -119,7 +119,8 @@ fn columns(kind: Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column> {
     columns
 }
 
-fn row(kind: Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row {
+/// A row in wire form, with the cells of the response's columns.
+pub fn row(kind: Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row {
     let mut cells = Vec::with_capacity(row.cells.len() + 2);
     if with_namespace {
         cells.push(text_cell(&row.namespace));

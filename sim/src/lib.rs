@@ -1,1 +1,159 @@
-//! placeholder
+//! timoneiro-sim: a simulated kube-apiserver over real HTTP, for the demo,
+//! the end-to-end tests and the benchmarks.
+//!
+//! `store` holds the objects and their history, `seed` generates a
+//! realistic cluster from the recorded fixtures, `churn` keeps pods
+//! changing, `server` speaks the list/watch protocol.
+
+pub mod churn;
+pub mod resources;
+pub mod seed;
+pub mod server;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+/// How to run the simulator.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Pods to seed.
+    pub pods: usize,
+    /// Application namespaces to seed.
+    pub namespaces: usize,
+    /// Pod operations per second (0 = none).
+    pub churn_rate: u32,
+    /// Random seed.
+    pub seed: u64,
+    /// Where to write a kubeconfig for the simulator.
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Bearer token clients must present.
+    pub token: String,
+    /// Changes kept for watch resumption; older resourceVersions get 410 Gone.
+    pub history: usize,
+    /// Interval between BOOKMARK events.
+    pub bookmark_interval: Duration,
+    /// Resources answered with 403 Forbidden.
+    pub forbid: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            pods: 1000,
+            namespaces: 10,
+            churn_rate: 0,
+            seed: 1,
+            kubeconfig_out: None,
+            token: "timoneiro-sim-token".into(),
+            history: 100_000,
+            bookmark_interval: Duration::from_secs(60),
+            forbid: Vec::new(),
+        }
+    }
+}
+
+/// A running simulator.
+#[derive(Debug)]
+pub struct Running {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The application namespaces seeded.
+    pub namespaces: Vec<String>,
+    /// The store, for in-process callers.
+    pub store: Arc<store::Store>,
+    /// Serves until dropped... or the process ends.
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+/// The kubeconfig that points kubectl or timoneirod at the simulator.
+pub fn kubeconfig(addr: SocketAddr, token: &str, namespace: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+current-context: timoneiro-sim
+clusters:
+- name: timoneiro-sim
+  cluster:
+    server: http://{addr}
+users:
+- name: timoneiro-sim
+  user:
+    token: {token}
+contexts:
+- name: timoneiro-sim
+  context:
+    cluster: timoneiro-sim
+    user: timoneiro-sim
+    namespace: {namespace}
+"
+    )
+}
+
+/// Seed, bind and serve (in the background of the current runtime).
+pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    let store = Arc::new(store::Store::new(settings.history));
+    let nodes = (settings.pods / 40).max(3);
+    let mut generator = seed::Generator::new(settings.seed, nodes);
+    let namespaces = generator
+        .seed(
+            &store,
+            seed::SeedConfig {
+                pods: settings.pods,
+                namespaces: settings.namespaces,
+                seed: settings.seed,
+            },
+        )
+        .context("seeding the simulated cluster")?;
+    let churn_rate = Arc::new(AtomicU32::new(settings.churn_rate));
+    let churn_generator = seed::Generator::new(settings.seed.wrapping_add(1), nodes);
+    tokio::spawn(churn::run(
+        store.clone(),
+        churn_generator,
+        churn_rate.clone(),
+        namespaces.clone(),
+    ));
+
+    let server = Arc::new(server::Server {
+        store: store.clone(),
+        token: settings.token.clone(),
+        forbidden: settings.forbid.clone(),
+        bookmark_interval: settings.bookmark_interval,
+        churn_rate,
+    });
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    if let Some(path) = &settings.kubeconfig_out {
+        let namespace = namespaces
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "default".into());
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, kubeconfig(addr, &settings.token, &namespace))
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .with_context(|| format!("cannot write the kubeconfig {}", path.display()))?;
+    }
+    let app = axum::Router::new()
+        .fallback(move |request: axum::extract::Request| server.clone().handle(request));
+    let handle = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "the simulated API server stopped");
+        }
+    });
+    Ok(Running {
+        addr,
+        namespaces,
+        store,
+        server: handle,
+    })
+}

@@ -1,0 +1,199 @@
+//! Command line arguments.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+
+/// Query the timoneirod cache of your Kubernetes cluster: `kubectl get`
+/// answered from memory, with fuzzy filters.
+#[derive(Debug, Parser)]
+#[command(name = "timoneiro", version, after_help = EXIT_CODES)]
+pub struct Args {
+    /// Options for every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes:
+  0  success
+  1  the daemon refused the request (unknown kind, bad filter, selector or sort)
+  2  bad command line
+  3  the daemon is not running or not reachable, or speaks another protocol
+  4  timed out waiting for the kind to sync (see --timeout)
+  5  the API server refused the kind (e.g. Forbidden); the message says why";
+
+/// Options shared by every command.
+#[derive(Debug, ClapArgs)]
+pub struct Global {
+    /// The daemon's socket. Default: $XDG_RUNTIME_DIR/timoneiro/timoneirod.sock.
+    #[arg(long, global = true, value_name = "PATH", env = "TIMONEIRO_SOCKET")]
+    pub socket: Option<PathBuf>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List objects of one kind, as `kubectl get` prints them.
+    #[command(after_help = GET_EXAMPLES)]
+    Get(Get),
+    /// Show what the daemon has loaded: one line per kind with its state
+    /// (PENDING, LOADING, SYNCED, ERROR, STALE), object count, tier and sync time.
+    Status(Status),
+    /// Print the client's and the daemon's versions.
+    Version,
+}
+
+const GET_EXAMPLES: &str = "Filter language (--filter):
+  web              fuzzy: w, e, b in order anywhere in the row's text
+  web api          both must match
+  !kube-system     exclude rows containing kube-system (exact)
+  ^web  web$       a field (name, namespace, a cell) starts / ends with web
+  'web-1           exact substring
+  Upper-case letters make a term case-sensitive.
+
+Examples:
+  timoneiro get pods -A
+  timoneiro get po -A --filter 'web !kube-system' -o wide
+  timoneiro get deploy -n shop -l 'app in (web,api)'
+  timoneiro get pods -A --filter crash --sort-by RESTARTS
+  timoneiro get pods -A -o name | xargs …
+  timoneiro get pods -A -o json | jq '.rows[].name'
+
+Sorting: newest first, then namespace and name; --sort-by NAME, NAMESPACE or
+any column header (READY, STATUS, RESTARTS, AGE, …), a leading '-' reverses.
+
+Secrets are cached as metadata only (their values are never fetched), so
+`get secrets` shows NAME and AGE; kubectl's TYPE and DATA need the values.
+
+-o json prints {\"kind\", \"namespace\", \"columns\": [..], \"rows\": [{\"namespace\",
+\"name\", \"uid\", \"creationTimestamp\", \"labels\", \"cells\": [..]}], \"total\",
+\"matched\", \"status\": {\"state\", \"objects\", \"message\"}}; cells are rendered as
+in the table (ages at the moment of printing).";
+
+/// Output formats of `get`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GetFormat {
+    /// kubectl's table with the extra -o wide columns.
+    Wide,
+    /// kind/name per line, like `kubectl get -o name`.
+    Name,
+    /// The rows as JSON (see the shape below).
+    Json,
+}
+
+/// `timoneiro get`.
+#[derive(Debug, ClapArgs)]
+pub struct Get {
+    /// Kind: plural, singular or short name (pods, pod, po, deploy, svc, ns, sts, ds, rs, job, cj, cm, secret).
+    pub kind: String,
+    /// Namespace to list. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// List every namespace.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Filter rows (see "Filter language" below).
+    #[arg(short, long, value_name = "TERMS", default_value = "")]
+    pub filter: String,
+    /// Label selector, e.g. 'app=web,tier!=db', 'env in (a,b)', '!legacy'.
+    #[arg(
+        short = 'l',
+        long = "selector",
+        value_name = "SELECTOR",
+        default_value = ""
+    )]
+    pub selector: String,
+    /// Output format. Default: kubectl's table.
+    #[arg(short, long, value_name = "FORMAT")]
+    pub output: Option<GetFormat>,
+    /// Sort by a column (NAME, NAMESPACE, STATUS, AGE, …); '-' before it reverses.
+    #[arg(
+        long,
+        value_name = "COLUMN",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
+    pub sort_by: String,
+    /// Do not print the header line.
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Print at most this many rows.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub limit: u32,
+    /// How long to wait for the kind to finish loading, e.g. 30s, 2m, 0s to not wait.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Context to query. Default: the daemon's.
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub context: String,
+}
+
+/// `timoneiro status`.
+#[derive(Debug, ClapArgs)]
+pub struct Status {
+    /// Keep printing the status whenever it changes (Ctrl-C to stop).
+    #[arg(short, long)]
+    pub watch: bool,
+    /// Output format: json for scripts.
+    #[arg(short, long, value_name = "FORMAT")]
+    pub output: Option<StatusFormat>,
+    /// Context to show. Default: the daemon's.
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub context: String,
+}
+
+/// Output formats of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// One JSON object per status.
+    Json,
+}
+
+/// Parse "30s", "2m", "1h", "500ms" or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (try 30s, 2m, 500ms)"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {text:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+}

@@ -1,0 +1,45 @@
+//! Reaching the daemon: resolve the socket, connect, check the protocol.
+
+use timoneiro_proto::socket::{self, ConnectError};
+use timoneiro_proto::v1::{InfoRequest, InfoResponse, timoneiro_client::TimoneiroClient};
+use tonic::transport::Channel;
+
+use crate::args::Global;
+use crate::{exit, fail, from_status};
+
+/// A connected client and what the daemon said about itself.
+pub struct Connection {
+    /// The gRPC client.
+    pub client: TimoneiroClient<Channel>,
+    /// The daemon's Info.
+    pub info: InfoResponse,
+}
+
+/// Connect and check that the daemon speaks our protocol.
+pub async fn connect(global: &Global) -> anyhow::Result<Connection> {
+    let path = socket::resolve_socket_path(global.socket.as_deref());
+    let mut client = socket::connect(&path).await.map_err(|e| match e {
+        ConnectError::NotRunning { .. } | ConnectError::Transport { .. } => {
+            fail(exit::DAEMON, e.to_string())
+        }
+    })?;
+    let info = client
+        .info(InfoRequest {})
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    if info.protocol_version != timoneiro_proto::PROTOCOL_VERSION {
+        return Err(fail(
+            exit::DAEMON,
+            format!(
+                "timoneirod {} at {} speaks protocol {}, this timoneiro {} speaks {}; restart the daemon from the same release",
+                info.daemon_version,
+                path.display(),
+                info.protocol_version,
+                timoneiro_proto::VERSION,
+                timoneiro_proto::PROTOCOL_VERSION
+            ),
+        ));
+    }
+    Ok(Connection { client, info })
+}

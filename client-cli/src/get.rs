@@ -1,0 +1,240 @@
+//! `timoneiro get`: one query, printed as kubectl would. When the kind is
+//! still loading, wait for it (spinner on a terminal) up to `--timeout`.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+use timoneiro_proto::render::{cell_text, now_unix_ms};
+use timoneiro_proto::v1::{KindStatus, ListRequest, ListResponse, StatusRequest, SyncState};
+
+use crate::args::{Get, GetFormat, Global};
+use crate::connection::{Connection, connect};
+use crate::output::Out;
+use crate::{exit, fail, from_status};
+
+/// Run `get`.
+pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
+    let mut connection = connect(global).await?;
+    let request = ListRequest {
+        context: args.context.clone(),
+        kind: args.kind.clone(),
+        namespace: args.namespace.clone().unwrap_or_default(),
+        all_namespaces: args.all_namespaces,
+        filter: args.filter.clone(),
+        label_selector: args.selector.clone(),
+        sort_by: args.sort_by.clone(),
+        offset: 0,
+        limit: args.limit,
+        wide: args.output == Some(GetFormat::Wide),
+    };
+    let response = list_when_synced(&mut connection, &request, &args).await?;
+    print(&response, &args)
+}
+
+fn state(status: Option<&KindStatus>) -> SyncState {
+    status
+        .and_then(|s| SyncState::try_from(s.state).ok())
+        .unwrap_or(SyncState::Unspecified)
+}
+
+/// List; while the kind is PENDING or LOADING, wait for its status to change.
+async fn list_when_synced(
+    connection: &mut Connection,
+    request: &ListRequest,
+    args: &Get,
+) -> anyhow::Result<ListResponse> {
+    let deadline = Instant::now() + args.timeout;
+    let mut spinner = Spinner::new();
+    let mut statuses = None;
+    loop {
+        let response = connection
+            .client
+            .list(request.clone())
+            .await
+            .map_err(from_status)?
+            .into_inner();
+        let status = response.status.clone().unwrap_or_default();
+        match state(Some(&status)) {
+            SyncState::Synced => {
+                spinner.clear();
+                return Ok(response);
+            }
+            SyncState::Stale => {
+                spinner.clear();
+                eprintln!(
+                    "warning: {} is STALE ({}); showing the last data the daemon had",
+                    status.kind, status.message
+                );
+                return Ok(response);
+            }
+            SyncState::Error => {
+                spinner.clear();
+                return Err(fail(
+                    exit::KIND_ERROR,
+                    format!("{} cannot be loaded: {}", status.kind, status.message),
+                ));
+            }
+            _ => {}
+        }
+        // Not synced yet: wait for a status change, up to the deadline.
+        if statuses.is_none() {
+            let stream = connection
+                .client
+                .watch_status(StatusRequest {
+                    context: request.context.clone(),
+                })
+                .await
+                .map_err(from_status)?
+                .into_inner();
+            statuses = Some(stream);
+        }
+        let Some(stream) = statuses.as_mut() else {
+            continue;
+        };
+        let mut objects = status.objects;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                spinner.clear();
+                return Err(fail(
+                    exit::TIMEOUT,
+                    format!(
+                        "timed out after {:?} waiting for {} to sync ({} objects loaded so far); retry with a longer --timeout",
+                        args.timeout, status.kind, objects
+                    ),
+                ));
+            }
+            spinner.draw(&status.kind, objects);
+            let next =
+                tokio::time::timeout(remaining.min(Duration::from_millis(100)), stream.next())
+                    .await;
+            match next {
+                Err(_) => continue,
+                Ok(None) => return Err(fail(exit::DAEMON, "the daemon closed the status stream")),
+                Ok(Some(Err(e))) => return Err(from_status(e)),
+                Ok(Some(Ok(update))) => {
+                    let Some(kind) = update.kinds.iter().find(|k| k.kind == status.kind) else {
+                        continue;
+                    };
+                    objects = kind.objects;
+                    if !matches!(state(Some(kind)), SyncState::Pending | SyncState::Loading) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A one-line progress indicator on stderr, only when stderr is a terminal.
+struct Spinner {
+    enabled: bool,
+    frame: usize,
+    drawn: bool,
+}
+
+impl Spinner {
+    fn new() -> Spinner {
+        Spinner {
+            enabled: std::io::stderr().is_terminal(),
+            frame: 0,
+            drawn: false,
+        }
+    }
+
+    fn draw(&mut self, kind: &str, objects: u64) {
+        if !self.enabled {
+            return;
+        }
+        const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+        self.frame = (self.frame + 1) % FRAMES.len();
+        eprint!(
+            "\r\x1b[2K{} loading {kind}: {objects} objects so far",
+            FRAMES[self.frame]
+        );
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[2K");
+            self.drawn = false;
+        }
+    }
+}
+
+fn print(response: &ListResponse, args: &Get) -> anyhow::Result<()> {
+    let now = now_unix_ms();
+    let mut out = Out::new();
+    match args.output {
+        None | Some(GetFormat::Wide) => {
+            if response.rows.is_empty() {
+                eprintln!("{}", no_resources(response));
+            } else {
+                for line in
+                    crate::table::render(&response.columns, &response.rows, now, !args.no_headers)
+                {
+                    out.line(&line)?;
+                }
+            }
+        }
+        Some(GetFormat::Name) => {
+            let kind = response.kind.clone().unwrap_or_default();
+            let prefix = if kind.group.is_empty() {
+                kind.singular.clone()
+            } else {
+                format!("{}.{}", kind.singular, kind.group)
+            };
+            for row in &response.rows {
+                out.line(&format!("{prefix}/{}", row.name))?;
+            }
+        }
+        Some(GetFormat::Json) => {
+            let text = serde_json::to_string_pretty(&to_json(response, now))?;
+            out.line(&text)?;
+        }
+    }
+    out.flush()
+}
+
+fn no_resources(response: &ListResponse) -> String {
+    if response.namespace.is_empty() {
+        "No resources found".to_string()
+    } else {
+        format!("No resources found in {} namespace.", response.namespace)
+    }
+}
+
+/// The documented JSON shape of `get -o json`.
+pub fn to_json(response: &ListResponse, now_unix_ms: i64) -> Value {
+    let status = response.status.clone().unwrap_or_default();
+    let state_name = state(Some(&status))
+        .as_str_name()
+        .trim_start_matches("SYNC_STATE_")
+        .to_string();
+    json!({
+        "kind": response.kind.as_ref().map(|k| k.plural.clone()).unwrap_or_default(),
+        "namespace": response.namespace,
+        "columns": response.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+        "rows": response.rows.iter().map(|row| json!({
+            "namespace": row.namespace,
+            "name": row.name,
+            "uid": row.uid,
+            "creationTimestamp": timestamp(row.created_unix_ms),
+            "labels": row.labels.iter().collect::<std::collections::BTreeMap<_, _>>(),
+            "cells": row.cells.iter().map(|c| cell_text(c, now_unix_ms)).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "total": response.total,
+        "matched": response.matched,
+        "status": {"state": state_name, "objects": status.objects, "message": status.message},
+    })
+}
+
+fn timestamp(unix_ms: i64) -> Value {
+    match jiff::Timestamp::from_millisecond(unix_ms) {
+        Ok(ts) if unix_ms != 0 => Value::String(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        _ => Value::Null,
+    }
+}

@@ -1,0 +1,105 @@
+//! `timoneiro status`: where each kind's cache stands.
+
+use futures::StreamExt;
+use serde_json::json;
+use timoneiro_proto::v1::{KindStatus, StatusRequest, StatusResponse, SyncState};
+
+use crate::args::{Global, Status, StatusFormat};
+use crate::connection::connect;
+use crate::output::Out;
+use crate::{exit, fail, from_status};
+
+/// Run `status`.
+pub async fn run(global: &Global, args: Status) -> anyhow::Result<()> {
+    let mut connection = connect(global).await?;
+    let request = StatusRequest {
+        context: args.context.clone(),
+    };
+    let mut out = Out::new();
+    if !args.watch {
+        let status = connection
+            .client
+            .status(request)
+            .await
+            .map_err(from_status)?
+            .into_inner();
+        print(&mut out, &status, args.output)?;
+        return out.flush();
+    }
+    let mut stream = connection
+        .client
+        .watch_status(request)
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    while let Some(update) = stream.next().await {
+        let status = update.map_err(from_status)?;
+        print(&mut out, &status, args.output)?;
+        if args.output.is_none() {
+            out.line("")?;
+        }
+        out.flush()?;
+    }
+    Err(fail(exit::DAEMON, "the daemon closed the status stream"))
+}
+
+/// The state's name as users see it: SYNCED, LOADING, …
+pub fn state_name(kind: &KindStatus) -> &'static str {
+    match SyncState::try_from(kind.state).unwrap_or(SyncState::Unspecified) {
+        SyncState::Pending => "PENDING",
+        SyncState::Loading => "LOADING",
+        SyncState::Synced => "SYNCED",
+        SyncState::Error => "ERROR",
+        SyncState::Stale => "STALE",
+        SyncState::Unspecified => "UNKNOWN",
+    }
+}
+
+fn print(
+    out: &mut Out,
+    status: &StatusResponse,
+    format: Option<StatusFormat>,
+) -> anyhow::Result<()> {
+    match format {
+        Some(StatusFormat::Json) => {
+            let value = json!({
+                "context": status.context,
+                "kinds": status.kinds.iter().map(|k| json!({
+                    "kind": k.kind,
+                    "state": state_name(k),
+                    "objects": k.objects,
+                    "tier": k.tier,
+                    "syncMillis": (k.sync_millis > 0).then_some(k.sync_millis),
+                    "message": k.message,
+                })).collect::<Vec<_>>(),
+            });
+            out.line(&serde_json::to_string(&value)?)
+        }
+        None => {
+            let mut grid = vec![
+                ["KIND", "STATE", "OBJECTS", "TIER", "SYNC TIME", "MESSAGE"]
+                    .map(String::from)
+                    .to_vec(),
+            ];
+            for kind in &status.kinds {
+                let sync = if kind.sync_millis > 0 {
+                    format!("{:.2}s", kind.sync_millis as f64 / 1000.0)
+                } else {
+                    "-".into()
+                };
+                grid.push(vec![
+                    kind.kind.clone(),
+                    state_name(kind).to_string(),
+                    kind.objects.to_string(),
+                    kind.tier.to_string(),
+                    sync,
+                    kind.message.clone(),
+                ]);
+            }
+            for line in crate::table::layout(&grid) {
+                out.line(line.trim_end())?;
+            }
+            Ok(())
+        }
+    }
+}

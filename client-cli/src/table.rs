@@ -1,0 +1,69 @@
+//! kubectl's table layout: left-aligned columns padded to the widest cell
+//! plus three spaces, the last column unpadded (Go's tabwriter as kubectl
+//! configures it).
+
+use timoneiro_proto::render::cell_text;
+use timoneiro_proto::v1::{Column, Row};
+
+/// Render rows into kubectl-style lines (no trailing newline per line).
+pub fn render(columns: &[Column], rows: &[Row], now_unix_ms: i64, headers: bool) -> Vec<String> {
+    let mut grid: Vec<Vec<String>> = Vec::with_capacity(rows.len() + 1);
+    if headers {
+        grid.push(columns.iter().map(|c| c.name.clone()).collect());
+    }
+    for row in rows {
+        grid.push(
+            row.cells
+                .iter()
+                .map(|cell| cell_text(cell, now_unix_ms))
+                .collect(),
+        );
+    }
+    layout(&grid)
+}
+
+/// Lay out a grid of already-rendered cells.
+pub fn layout(grid: &[Vec<String>]) -> Vec<String> {
+    let columns = grid.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; columns];
+    for line in grid {
+        for (i, cell) in line.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    grid.iter()
+        .map(|line| {
+            let mut out = String::new();
+            for (i, cell) in line.iter().enumerate() {
+                out.push_str(cell);
+                if i + 1 < line.len() {
+                    let pad = widths[i] - cell.chars().count() + 3;
+                    out.extend(std::iter::repeat_n(' ', pad));
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pads_like_kubectl() {
+        let grid = vec![
+            vec!["NAME".to_string(), "READY".to_string(), "AGE".to_string()],
+            vec!["web-1".to_string(), "1/1".to_string(), "11m".to_string()],
+            vec!["a".to_string(), "10/10".to_string(), "3d".to_string()],
+        ];
+        assert_eq!(
+            layout(&grid),
+            [
+                "NAME    READY   AGE",
+                "web-1   1/1     11m",
+                "a       10/10   3d"
+            ]
+        );
+    }
+}

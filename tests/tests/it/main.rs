@@ -1,0 +1,3 @@
+//! Timoneiro's integration tests: one binary, a module per area.
+
+mod golden;
