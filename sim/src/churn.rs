@@ -1,8 +1,8 @@
 //! Churn: a steady stream of pod creations, restarts (updates) and
 //! deletions, at a rate that can be changed (or paused) while running.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -11,12 +11,38 @@ use crate::resources::Resource;
 use crate::seed::{Generator, format_ts};
 use crate::store::{Key, Store};
 
-/// Create, update and delete pods at `rate` operations per second, keeping
-/// the pod count near where it started.
+/// The churn rate, and a lock held during each operation: whoever changes
+/// the rate and then takes the lock knows no operation of the old rate is
+/// still in flight (a paused sim really is still).
+#[derive(Debug, Default)]
+pub struct Control {
+    /// Operations per second; 0 pauses.
+    pub rate: AtomicU32,
+    operation: Mutex<()>,
+}
+
+impl Control {
+    /// A control starting at `rate`.
+    pub fn new(rate: u32) -> Control {
+        Control {
+            rate: AtomicU32::new(rate),
+            operation: Mutex::new(()),
+        }
+    }
+
+    /// Change the rate; returns once no operation of the old rate is running.
+    pub fn set_rate(&self, rate: u32) {
+        self.rate.store(rate, Ordering::SeqCst);
+        drop(self.operation.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+/// Create, update and delete pods at the control's rate, keeping the pod
+/// count near where it started.
 pub async fn run(
     store: Arc<Store>,
     mut generator: Generator,
-    rate: Arc<AtomicU32>,
+    control: Arc<Control>,
     namespaces: Vec<String>,
 ) {
     let Some(pods) = Resource::by_plural("pods") else {
@@ -25,12 +51,16 @@ pub async fn run(
     let mut keys: Vec<Key> = store.keys(pods);
     let target = keys.len().max(10);
     loop {
-        let per_second = rate.load(Ordering::Relaxed);
+        let per_second = control.rate.load(Ordering::SeqCst);
         if per_second == 0 {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         }
         tokio::time::sleep(Duration::from_secs_f64(1.0 / f64::from(per_second))).await;
+        let _operation = control.operation.lock().unwrap_or_else(|p| p.into_inner());
+        if control.rate.load(Ordering::SeqCst) == 0 {
+            continue;
+        }
         let roll = generator.pick(100);
         let create =
             keys.len() < target * 95 / 100 || (keys.len() <= target * 105 / 100 && roll < 30);

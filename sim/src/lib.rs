@@ -14,7 +14,6 @@ pub mod store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU32;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -113,12 +112,12 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             },
         )
         .context("seeding the simulated cluster")?;
-    let churn_rate = Arc::new(AtomicU32::new(settings.churn_rate));
+    let churn = Arc::new(churn::Control::new(settings.churn_rate));
     let churn_generator = seed::Generator::new(settings.seed.wrapping_add(1), nodes);
     tokio::spawn(churn::run(
         store.clone(),
         churn_generator,
-        churn_rate.clone(),
+        churn.clone(),
         namespaces.clone(),
     ));
 
@@ -127,7 +126,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         token: settings.token.clone(),
         forbidden: settings.forbid.clone(),
         bookmark_interval: settings.bookmark_interval,
-        churn_rate,
+        churn,
     });
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -41,8 +41,8 @@ pub struct Server {
     pub forbidden: Vec<String>,
     /// How often watches get a BOOKMARK when they allow them.
     pub bookmark_interval: Duration,
-    /// Churn operations per second (0 = paused), changeable through /sim/churn.
-    pub churn_rate: Arc<AtomicU32>,
+    /// Churn rate (0 = paused), changeable through /sim/churn.
+    pub churn: Arc<crate::churn::Control>,
 }
 
 /// The user the sim's token authenticates as (named in Forbidden messages).
@@ -204,6 +204,19 @@ fn start_key(obj: &Obj, namespaced_list: bool) -> String {
         format!("/{}", obj.key.1)
     } else {
         format!("{}/{}", obj.key.0, obj.key.1)
+    }
+}
+
+/// The (namespace, name) a token's start names. Namespaces cannot contain
+/// '/', so the first '/' separates them; positions compare as tuples, which
+/// is the store's order ("data-x/a" < "data/z" as strings, not as keys).
+fn start_position(start: &str, namespace: Option<&str>) -> (String, String) {
+    match namespace {
+        Some(ns) => (ns.to_string(), start.trim_start_matches('/').to_string()),
+        None => match start.split_once('/') {
+            Some((ns, name)) => (ns.to_string(), name.to_string()),
+            None => (String::new(), start.to_string()),
+        },
     }
 }
 
@@ -395,7 +408,7 @@ impl Server {
             }
             ("POST", "churn") => match params.get("rate").and_then(|r| r.parse::<u32>().ok()) {
                 Some(rate) => {
-                    self.churn_rate.store(rate, Ordering::SeqCst);
+                    self.churn.set_rate(rate);
                     json_response(
                         &json!({"churnRate": rate, "resourceVersion": self.store.resource_version().to_string()}),
                     )
@@ -416,7 +429,7 @@ impl Server {
                 json_response(&json!({
                     "resourceVersion": self.store.resource_version().to_string(),
                     "compacted": self.store.compacted().to_string(),
-                    "churnRate": self.churn_rate.load(Ordering::SeqCst),
+                    "churnRate": self.churn.rate.load(Ordering::SeqCst),
                     "objects": counts,
                 }))
             }
@@ -494,9 +507,10 @@ impl Server {
         }
         let namespaced_list = namespace.is_some();
         let begin = match &start_after {
-            Some(start) => snapshot
-                .items
-                .partition_point(|obj| start_key(obj, namespaced_list).as_str() <= start.as_str()),
+            Some(start) => {
+                let position = start_position(start, namespace);
+                snapshot.items.partition_point(|obj| obj.key <= position)
+            }
             None => 0,
         };
         let end = limit.map_or(snapshot.items.len(), |l| {
@@ -708,6 +722,24 @@ mod tests {
             Some((27401, "/cache-1".to_string()))
         );
         assert_eq!(decode_continue("not base64 json"), None);
+    }
+
+    #[test]
+    fn continue_positions_follow_the_store_order() {
+        // As strings "data-x/a" < "data/z", but the store orders ("data", "z") first.
+        assert_eq!(
+            start_position("data/z", None),
+            ("data".to_string(), "z".to_string())
+        );
+        assert!(start_position("data/z", None) < ("data-x".to_string(), "a".to_string()));
+        assert_eq!(
+            start_position("/web", Some("shop")),
+            ("shop".to_string(), "web".to_string())
+        );
+        assert_eq!(
+            start_position("/node-1", None),
+            (String::new(), "node-1".to_string())
+        );
     }
 
     #[test]

@@ -1,1 +1,351 @@
-//! Placeholder replaced below.
+//! Real processes for end-to-end tests: the simulator, the daemon and the
+//! CLI, each on temporary sockets and ports. Readiness comes from the
+//! processes themselves (the sim's "listening" line, the daemon's
+//! "timoneirod listening" log line, the status stream), never from sleeping.
+//!
+//! The binaries are the ones `cargo test --workspace` builds next to this
+//! test (each binary crate has integration tests of its own, which makes
+//! cargo build it).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Path of a workspace binary built by cargo next to the test executable.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/it-<hash> → target/<profile>/<name>
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` (cargo test --workspace builds it)",
+        path.display()
+    );
+    path
+}
+
+/// Read lines of a child's pipe on a thread, forwarding them over a channel
+/// and appending them to a log file.
+fn pump(pipe: impl Read + Send + 'static, log: PathBuf) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .ok();
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if let Some(file) = file.as_mut() {
+                let _ = writeln!(file, "{line}");
+            }
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// Wait for a line containing `needle`, or panic with `what` after `timeout`.
+fn wait_for_line(
+    rx: &mpsc::Receiver<String>,
+    needle: &str,
+    timeout: Duration,
+    what: &str,
+) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(remaining) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(_) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("{what}: no line containing {needle:?} within {timeout:?}")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("{what}: the process exited before printing {needle:?}")
+            }
+        }
+    }
+}
+
+/// A running `timoneiro-sim`.
+pub struct Sim {
+    child: Child,
+    /// http://127.0.0.1:PORT
+    pub url: String,
+    /// The kubeconfig the sim wrote.
+    pub kubeconfig: PathBuf,
+    /// Temporary directory holding the kubeconfig and logs.
+    pub dir: tempfile::TempDir,
+}
+
+impl Sim {
+    /// Start a sim with extra arguments (e.g. `["--pods", "2000"]`).
+    pub fn start(args: &[&str]) -> Sim {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut child = Command::new(bin("timoneiro-sim"))
+            .args(args)
+            .arg("--kubeconfig-out")
+            .arg(&kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start timoneiro-sim");
+        let stdout = child.stdout.take().expect("stdout");
+        let lines = pump(stdout, dir.path().join("sim.log"));
+        let line = wait_for_line(
+            &lines,
+            "listening on",
+            Duration::from_secs(120),
+            "timoneiro-sim",
+        );
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("url in the sim's first line")
+            .to_string();
+        Sim {
+            child,
+            url,
+            kubeconfig,
+            dir,
+        }
+    }
+
+    /// A kube client for the sim, as any Kubernetes tool would make one.
+    pub async fn client(&self) -> kube::Client {
+        let kubeconfig = kube::config::Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig");
+        let config = kube::Config::from_custom_kubeconfig(
+            kubeconfig,
+            &kube::config::KubeConfigOptions::default(),
+        )
+        .await
+        .expect("config");
+        kube::Client::try_from(config).expect("client")
+    }
+
+    /// Send a request to the sim; returns status, headers and body.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        accept: Option<&str>,
+    ) -> (u16, http::HeaderMap, Vec<u8>) {
+        let client = self.client().await;
+        let mut request = http::Request::builder().method(method).uri(path_and_query);
+        if let Some(accept) = accept {
+            request = request.header(http::header::ACCEPT, accept);
+        }
+        let request = request
+            .body(kube::client::Body::from(Vec::new()))
+            .expect("request");
+        let response = client.send(request).await.expect("send");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect_bytes()
+            .await
+            .expect("body")
+            .to_vec();
+        (status, headers, body)
+    }
+
+    /// A JSON answer of the sim.
+    pub async fn json(&self, method: &str, path_and_query: &str) -> Value {
+        let (status, _, body) = self.raw(method, path_and_query, None).await;
+        assert!(
+            status < 300,
+            "{method} {path_and_query}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        serde_json::from_slice(&body).expect("JSON body")
+    }
+
+    /// Set the churn rate (0 pauses); returns the sim's resourceVersion at that moment.
+    pub async fn set_churn(&self, rate: u32) -> String {
+        let answer = self.json("POST", &format!("/sim/churn?rate={rate}")).await;
+        answer["resourceVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running `timoneirod`.
+pub struct Daemon {
+    child: Child,
+    /// Its socket.
+    pub socket: PathBuf,
+    /// Its stderr (logs), for failure messages.
+    pub log: PathBuf,
+    /// Holds the socket directory.
+    pub dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Start a daemon on `kubeconfig` with a socket in a fresh temporary directory.
+    pub fn start(kubeconfig: &Path) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("run/timoneirod.sock");
+        Self::start_at(kubeconfig, socket, dir)
+    }
+
+    /// Start a daemon on a given socket.
+    pub fn start_at(kubeconfig: &Path, socket: PathBuf, dir: tempfile::TempDir) -> Daemon {
+        let log = dir.path().join("daemon.log");
+        let mut child = Self::command(kubeconfig, &socket)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start timoneirod");
+        let stderr = child.stderr.take().expect("stderr");
+        let lines = pump(stderr, log.clone());
+        wait_for_line(
+            &lines,
+            "timoneirod listening",
+            Duration::from_secs(60),
+            "timoneirod",
+        );
+        Daemon {
+            child,
+            socket,
+            log,
+            dir,
+        }
+    }
+
+    /// The command that starts a daemon (not started).
+    pub fn command(kubeconfig: &Path, socket: &Path) -> Command {
+        let mut command = Command::new(bin("timoneirod"));
+        command
+            .arg("--kubeconfig")
+            .arg(kubeconfig)
+            .arg("--socket")
+            .arg(socket)
+            .env_remove("TIMONEIRO_SOCKET")
+            .env("TIMONEIRO_LOG", "info")
+            .stdout(Stdio::null());
+        command
+    }
+
+    /// Run the CLI against this daemon.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        cli(&self.socket, args)
+    }
+
+    /// Run the CLI and parse its stdout as JSON, panicking on failure.
+    pub fn cli_json(&self, args: &[&str]) -> Value {
+        let output = self.cli(args);
+        assert!(
+            output.status.success(),
+            "timoneiro {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("JSON output")
+    }
+
+    /// Wait, on the daemon's status stream, until every kind is SYNCED.
+    pub fn wait_synced(&self, timeout: Duration) -> Value {
+        self.wait_status(timeout, "every kind SYNCED", |kinds| {
+            kinds.iter().all(|k| k["state"] == "SYNCED")
+        })
+    }
+
+    /// Wait, on the daemon's status stream, until `done` holds for the kinds.
+    pub fn wait_status(
+        &self,
+        timeout: Duration,
+        what: &str,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Value {
+        let mut child = Command::new(bin("timoneiro"))
+            .args(["status", "--watch", "-o", "json", "--socket"])
+            .arg(&self.socket)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("timoneiro status --watch");
+        let lines = pump(
+            child.stdout.take().expect("stdout"),
+            self.dir.path().join("status.log"),
+        );
+        let deadline = Instant::now() + timeout;
+        let result = loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(remaining) {
+                Ok(line) => {
+                    let status: Value = serde_json::from_str(&line).expect("status JSON");
+                    let kinds = status["kinds"].as_array().cloned().unwrap_or_default();
+                    if !kinds.is_empty() && done(&kinds) {
+                        break Ok(status);
+                    }
+                }
+                Err(_) => break Err(()),
+            }
+        };
+        let _ = child.kill();
+        let _ = child.wait();
+        result.unwrap_or_else(|()| {
+            panic!(
+                "not {what} within {timeout:?}; daemon log:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            )
+        })
+    }
+
+    /// Send a signal and wait for the daemon to exit.
+    pub fn signal(&mut self, signal: &str) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal} {pid}");
+        self.child.wait().expect("wait")
+    }
+
+    /// The daemon's log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run the CLI against a socket.
+pub fn cli(socket: &Path, args: &[&str]) -> Output {
+    Command::new(bin("timoneiro"))
+        .args(args)
+        .env("TIMONEIRO_SOCKET", socket)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run timoneiro")
+}
+
+/// Stdout of a CLI run as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Stderr of a CLI run as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

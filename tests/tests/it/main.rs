@@ -1,3 +1,4 @@
 //! Timoneiro's integration tests: one binary, a module per area.
 
+mod e2e;
 mod golden;

@@ -1,0 +1,607 @@
+//! End to end: the sim, the daemon and the CLI as real processes. Every
+//! expected answer is computed from the sim's own state at that moment.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::Api;
+use kube::api::ListParams;
+use serde_json::Value;
+use timoneiro_tests::harness::{Daemon, Sim, stderr, stdout};
+
+/// (namespace, name, uid, READY, STATUS, restart count) of a pod.
+type PodKey = (String, String, String, String, String, String);
+
+/// The sim's pods, projected with the daemon's own projection.
+async fn sim_pods(sim: &Sim) -> (BTreeSet<PodKey>, Vec<Pod>) {
+    let pods: Vec<Pod> = Api::<Pod>::all(sim.client().await)
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items;
+    let keys = pods
+        .iter()
+        .map(|pod| {
+            let parts = timoneirod::project::pod(pod);
+            let restarts = parts.cells[2]
+                .text
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            (
+                parts.namespace,
+                parts.name,
+                parts.uid,
+                parts.cells[0].text.to_string(),
+                parts.cells[1].text.to_string(),
+                restarts,
+            )
+        })
+        .collect();
+    (keys, pods)
+}
+
+/// The daemon's pods from `timoneiro get pods -A -o json`.
+fn daemon_pods(json: &Value) -> BTreeSet<PodKey> {
+    json["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            let cell = |i: usize| row["cells"][i].as_str().unwrap_or_default().to_string();
+            let restarts = cell(4)
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            (
+                cell(0),
+                cell(1),
+                row["uid"].as_str().unwrap_or_default().to_string(),
+                cell(2),
+                cell(3),
+                restarts,
+            )
+        })
+        .collect()
+}
+
+fn names(json: &Value) -> Vec<(String, String)> {
+    json["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["namespace"].as_str().unwrap_or_default().to_string(),
+                r["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn context_namespace(sim: &Sim) -> String {
+    let kubeconfig = kube::config::Kubeconfig::read_from(&sim.kubeconfig).expect("kubeconfig");
+    kubeconfig.contexts[0]
+        .context
+        .as_ref()
+        .and_then(|c| c.namespace.clone())
+        .expect("namespace")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_answers_match_the_sim_under_churn() {
+    let sim = Sim::start(&["--pods", "3000", "--namespaces", "8", "--churn-rate", "40"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    let status = daemon.wait_synced(Duration::from_secs(120));
+    let kinds: Vec<&str> = status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .map(|k| k["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "pods",
+            "deployments",
+            "services",
+            "namespaces",
+            "statefulsets",
+            "daemonsets",
+            "replicasets",
+            "jobs",
+            "cronjobs",
+            "configmaps",
+            "secrets"
+        ]
+    );
+
+    // Let churn run against the synced cache, then stop it: the daemon must
+    // converge to exactly the sim's pods.
+    let before = sim.json("GET", "/sim/info").await["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut rv = before.clone();
+    let churned_until = Instant::now() + Duration::from_secs(10);
+    while rv.parse::<u64>().unwrap_or(0) < before.parse::<u64>().unwrap_or(0) + 40
+        && Instant::now() < churned_until
+    {
+        rv = sim.json("GET", "/sim/info").await["resourceVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+    }
+    assert!(
+        rv.parse::<u64>().unwrap_or(0) >= before.parse::<u64>().unwrap_or(0) + 40,
+        "the sim churned ({before} → {rv})"
+    );
+    sim.set_churn(0).await;
+    let (truth, pods) = sim_pods(&sim).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let all = loop {
+        let all = daemon.cli_json(&["get", "pods", "-A", "-o", "json"]);
+        let cached = daemon_pods(&all);
+        if cached == truth {
+            break all;
+        }
+        if Instant::now() > deadline {
+            let missing: Vec<_> = truth.difference(&cached).take(5).collect();
+            let extra: Vec<_> = cached.difference(&truth).take(5).collect();
+            panic!(
+                "the daemon did not converge to the sim's {} pods (it has {}):\nmissing {missing:?}\nextra {extra:?}\ndaemon log:\n{}",
+                truth.len(),
+                cached.len(),
+                daemon.log_text()
+            );
+        }
+    };
+    assert_eq!(all["total"].as_u64(), Some(truth.len() as u64));
+    assert_eq!(all["status"]["state"], "SYNCED");
+
+    // Status counts equal the sim's.
+    let info = sim.json("GET", "/sim/info").await;
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    for kind in status["kinds"].as_array().expect("kinds") {
+        let plural = kind["kind"].as_str().unwrap_or_default();
+        assert_eq!(kind["state"], "SYNCED", "{plural}");
+        assert_eq!(kind["objects"], info["objects"][plural], "{plural} count");
+    }
+
+    // The default order is newest first.
+    let created: Vec<&str> = all["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["creationTimestamp"].as_str().unwrap_or(""))
+        .collect();
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first");
+
+    // Negation: no row containing the term, every other row kept.
+    let excluded = context_namespace(&sim);
+    let filtered = daemon.cli_json(&[
+        "get",
+        "pods",
+        "-A",
+        "--filter",
+        &format!("!{excluded}"),
+        "-o",
+        "json",
+    ]);
+    let expected: Vec<(String, String)> = all["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| {
+            !r["cells"]
+                .as_array()
+                .expect("cells")
+                .iter()
+                .any(|c| c.as_str().unwrap_or("").contains(&excluded))
+        })
+        .map(|r| {
+            (
+                r["namespace"].as_str().unwrap_or_default().to_string(),
+                r["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < truth.len());
+    assert_eq!(
+        names(&filtered),
+        expected,
+        "negation keeps the order and excludes exactly the matching rows"
+    );
+
+    // A fuzzy term and a negation together.
+    let crashing = daemon.cli_json(&[
+        "get",
+        "pods",
+        "-A",
+        "--filter",
+        "CrashLoopBackOff",
+        "-o",
+        "json",
+    ]);
+    let want = truth.iter().filter(|p| p.4 == "CrashLoopBackOff").count();
+    assert_eq!(
+        crashing["matched"].as_u64(),
+        Some(want as u64),
+        "exact-case term finds the CrashLoopBackOff pods"
+    );
+
+    // Label selectors, computed from the sim's labels.
+    let app = pods[0]
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get("app"))
+        .cloned()
+        .expect("app label");
+    let with_app = |pred: &dyn Fn(Option<&String>) -> bool| -> BTreeSet<(String, String)> {
+        pods.iter()
+            .filter(|p| pred(p.metadata.labels.as_ref().and_then(|l| l.get("app"))))
+            .map(|p| {
+                (
+                    p.metadata.namespace.clone().unwrap_or_default(),
+                    p.metadata.name.clone().unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let selected = daemon.cli_json(&[
+        "get",
+        "pods",
+        "-A",
+        "-l",
+        &format!("app={app}"),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        names(&selected).into_iter().collect::<BTreeSet<_>>(),
+        with_app(&|v| v == Some(&app))
+    );
+    let not_selected = daemon.cli_json(&[
+        "get",
+        "pods",
+        "-A",
+        "-l",
+        &format!("app notin ({app}),app"),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        names(&not_selected).into_iter().collect::<BTreeSet<_>>(),
+        with_app(&|v| v.is_some() && v != Some(&app))
+    );
+
+    // Sorting by name, and by a column reversed.
+    let by_name =
+        names(&daemon.cli_json(&["get", "pods", "-A", "--sort-by", "name", "-o", "json"]));
+    assert!(
+        by_name
+            .windows(2)
+            .all(|w| (&w[0].1, &w[0].0) <= (&w[1].1, &w[1].0)),
+        "sorted by name"
+    );
+    let by_restarts = daemon.cli_json(&["get", "pods", "-A", "--sort-by=-RESTARTS", "-o", "json"]);
+    let restarts: Vec<u64> = by_restarts["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            r["cells"][4]
+                .as_str()
+                .unwrap_or("0")
+                .split_whitespace()
+                .next()
+                .unwrap_or("0")
+                .parse()
+                .unwrap_or(0)
+        })
+        .collect();
+    assert!(
+        restarts.windows(2).all(|w| w[0] >= w[1]),
+        "restarts descending: {:?}",
+        &restarts[..10.min(restarts.len())]
+    );
+
+    // Without -n the context's namespace is listed, as kubectl does.
+    let default_ns = daemon.cli_json(&["get", "pods", "-o", "json"]);
+    let want: BTreeSet<(String, String)> = truth
+        .iter()
+        .filter(|p| p.0 == excluded)
+        .map(|p| (p.0.clone(), p.1.clone()))
+        .collect();
+    assert_eq!(
+        names(&default_ns).into_iter().collect::<BTreeSet<_>>(),
+        want
+    );
+    assert_eq!(
+        default_ns["columns"][0], "NAME",
+        "no NAMESPACE column within one namespace"
+    );
+
+    // Table output: kubectl's header and layout; -o wide adds its columns; -o name.
+    let table = daemon.cli(&["get", "pods", "-A", "--sort-by", "name"]);
+    let text = stdout(&table);
+    let header = text.lines().next().expect("header");
+    assert!(
+        header.starts_with("NAMESPACE") && header.contains("   NAME ") && header.ends_with("AGE"),
+        "{header}"
+    );
+    assert_eq!(text.lines().count(), truth.len() + 1);
+    let wide = stdout(&daemon.cli(&[
+        "get",
+        "po",
+        "-A",
+        "-o",
+        "wide",
+        "--no-headers",
+        "--limit",
+        "5",
+    ]));
+    assert_eq!(wide.lines().count(), 5);
+    assert!(
+        wide.lines()
+            .all(|l| l.contains("sim-node-") || l.contains("<none>")),
+        "{wide}"
+    );
+    let names_out = stdout(&daemon.cli(&["get", "pod", "-n", &excluded, "-o", "name"]));
+    assert_eq!(names_out.lines().count(), want.len());
+    assert!(names_out.lines().all(|l| l.starts_with("pod/")));
+    let deploy = stdout(&daemon.cli(&["get", "deploy", "-A", "-o", "name", "--limit", "1"]));
+    assert!(deploy.starts_with("deployment.apps/"), "{deploy}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_clear_errors_and_exit_codes() {
+    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["get", "podz"], 1, "did you mean pods"),
+        (&["get", "deploymnets"], 1, "did you mean deployments"),
+        (
+            &["get", "pods", "-l", "app in (a"],
+            1,
+            "invalid label selector at position 10",
+        ),
+        (&["get", "pods", "-l", "app ~ web"], 1, "position 5"),
+        (
+            &["get", "pods", "--filter", "web !"],
+            1,
+            "invalid filter at position 5",
+        ),
+        (
+            &["get", "pods", "--sort-by", "colour"],
+            1,
+            "cannot sort by \"colour\"",
+        ),
+        (
+            &["get", "pods", "--context", "elsewhere"],
+            1,
+            "context \"elsewhere\" is not served",
+        ),
+        (
+            &["get", "pods", "--limit", "5000000"],
+            1,
+            "larger than the daemon accepts",
+        ),
+        (&["get", "pods", "--timeout", "soon"], 2, "not a duration"),
+    ];
+    for (args, code, message) in cases {
+        let output = daemon.cli(args);
+        assert_eq!(
+            output.status.code(),
+            Some(*code),
+            "timoneiro {args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(message),
+            "timoneiro {args:?}: {}",
+            stderr(&output)
+        );
+        if *code == 1 {
+            assert_eq!(
+                stderr(&output).lines().count(),
+                1,
+                "one-line errors: {}",
+                stderr(&output)
+            );
+        }
+    }
+    // The daemon keeps serving after bad requests.
+    assert!(daemon.cli(&["get", "pods", "-A"]).status.success());
+
+    // No daemon: say so, and how to start one.
+    let nowhere = daemon.dir.path().join("nobody.sock");
+    let output = timoneiro_tests::harness::cli(&nowhere, &["get", "pods"]);
+    assert_eq!(output.status.code(), Some(3));
+    assert!(
+        stderr(&output).contains("timoneirod is not running")
+            && stderr(&output).contains("start it"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_missing_or_invalid_kubeconfig_is_fatal_and_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("no-such-kubeconfig");
+    let output = Daemon::command(&missing, &dir.path().join("d.sock"))
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("no-such-kubeconfig") && stderr(&output).contains("no such file"),
+        "{}",
+        stderr(&output)
+    );
+    let invalid = dir.path().join("invalid");
+    std::fs::write(
+        &invalid,
+        "apiVersion: v1\nclusters: [{name: x, cluster: {server: 1}\n",
+    )
+    .expect("write");
+    let output = Daemon::command(&invalid, &dir.path().join("d.sock"))
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains(&format!("invalid kubeconfig {}", invalid.display())),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_socket_is_private_single_and_cleaned_up() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = Sim::start(&["--pods", "50", "--namespaces", "1"]);
+    let mut daemon = Daemon::start(&sim.kubeconfig);
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&daemon.socket), 0o600, "socket");
+    assert_eq!(
+        mode(daemon.socket.parent().expect("dir")),
+        0o700,
+        "socket directory"
+    );
+
+    // A second daemon on the same socket refuses to steal it.
+    let second = Daemon::command(&sim.kubeconfig, &daemon.socket)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run");
+    assert!(!second.status.success());
+    assert!(
+        stderr(&second).contains("already serving"),
+        "{}",
+        stderr(&second)
+    );
+    assert!(
+        daemon.cli(&["status"]).status.success(),
+        "the first daemon still serves"
+    );
+
+    // SIGTERM: graceful exit, socket removed.
+    let status = daemon.signal("TERM");
+    assert!(status.success(), "exit status {status:?}");
+    assert!(!daemon.socket.exists(), "socket removed on shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_daemon_leaves_a_socket_that_does_not_block_the_next() {
+    let sim = Sim::start(&["--pods", "50", "--namespaces", "1"]);
+    let mut daemon = Daemon::start(&sim.kubeconfig);
+    let socket = daemon.socket.clone();
+    daemon.signal("KILL");
+    assert!(socket.exists(), "SIGKILL leaves the socket file behind");
+    let output = daemon.cli(&["status"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not running"),
+        "{}",
+        stderr(&output)
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let next = Daemon::start_at(&sim.kubeconfig, socket, dir);
+    next.wait_synced(Duration::from_secs(60));
+    assert!(
+        next.log_text().contains("removing a stale socket"),
+        "{}",
+        next.log_text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forbidden_kind_is_an_error_while_the_others_work() {
+    let sim = Sim::start(&["--pods", "100", "--namespaces", "2", "--forbid", "secrets"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    let status = daemon.wait_status(
+        Duration::from_secs(60),
+        "secrets ERROR and the rest SYNCED",
+        |kinds| {
+            kinds.iter().all(|k| {
+                if k["kind"] == "secrets" {
+                    k["state"] == "ERROR"
+                } else {
+                    k["state"] == "SYNCED"
+                }
+            })
+        },
+    );
+    let secrets = status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .find(|k| k["kind"] == "secrets")
+        .cloned()
+        .expect("secrets");
+    assert!(
+        secrets["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("cannot list resource \"secrets\""),
+        "{secrets}"
+    );
+    let output = daemon.cli(&["get", "secrets", "-A"]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(stderr(&output).contains("forbidden"), "{}", stderr(&output));
+    let text = stdout(&daemon.cli(&["status"]));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("secrets ") && l.contains("ERROR")),
+        "{text}"
+    );
+    assert!(daemon.cli(&["get", "pods", "-A"]).status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_a_kind_that_never_syncs_times_out() {
+    // An "API server" that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        timoneiro_sim::kubeconfig(addr, "token", "default"),
+    )
+    .expect("write");
+    let daemon = Daemon::start(&kubeconfig);
+    let started = Instant::now();
+    let output = daemon.cli(&["get", "pods", "--timeout", "1s"]);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("timed out after 1s waiting for pods"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let pods: BTreeMap<String, Value> = status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .map(|k| (k["kind"].as_str().unwrap_or("").to_string(), k.clone()))
+        .collect();
+    assert_eq!(pods["pods"]["state"], "LOADING");
+    assert_eq!(
+        pods["deployments"]["state"], "PENDING",
+        "tier 2 waits for pods"
+    );
+}
