@@ -97,14 +97,15 @@ pub struct Get {
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
     /// Filter rows (see "Filter language" below).
-    #[arg(short, long, value_name = "TERMS", default_value = "")]
+    #[arg(short, long, value_name = "TERMS", default_value = "", hide_default_value = true)]
     pub filter: String,
     /// Label selector, e.g. 'app=web,tier!=db', 'env in (a,b)', '!legacy'.
     #[arg(
         short = 'l',
         long = "selector",
         value_name = "SELECTOR",
-        default_value = ""
+        default_value = "",
+        hide_default_value = true
     )]
     pub selector: String,
     /// Output format. Default: kubectl's table.
@@ -115,20 +116,21 @@ pub struct Get {
         long,
         value_name = "COLUMN",
         default_value = "",
+        hide_default_value = true,
         allow_hyphen_values = true
     )]
     pub sort_by: String,
     /// Do not print the header line.
     #[arg(long)]
     pub no_headers: bool,
-    /// Print at most this many rows.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Print at most this many rows (after filtering and sorting).
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     pub limit: u32,
     /// How long to wait for the kind to finish loading, e.g. 30s, 2m, 0s to not wait.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Context to query. Default: the daemon's.
-    #[arg(long, value_name = "NAME", default_value = "")]
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     pub context: String,
 }
 
@@ -142,7 +144,7 @@ pub struct Status {
     #[arg(short, long, value_name = "FORMAT")]
     pub output: Option<StatusFormat>,
     /// Context to show. Default: the daemon's.
-    #[arg(long, value_name = "NAME", default_value = "")]
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     pub context: String,
 }
 

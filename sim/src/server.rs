@@ -182,9 +182,10 @@ fn parse_path(path: &str) -> Option<Target> {
 }
 
 /// The continue token's content, as the real server encodes it.
+/// Fields in the server's order (v, rv, start), which `json!` would sort.
 fn encode_continue(rv: i64, start: &str) -> String {
-    let token = json!({"v": "meta.k8s.io/v1", "rv": rv, "start": format!("{start}\u{0}")});
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).unwrap_or_default())
+    let token = format!("{{\"v\":\"meta.k8s.io/v1\",\"rv\":{rv},\"start\":{}}}", quote(&format!("{start}\u{0}")));
+    URL_SAFE_NO_PAD.encode(token)
 }
 
 fn decode_continue(token: &str) -> Option<(i64, String)> {
