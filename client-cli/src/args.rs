@@ -97,7 +97,13 @@ pub struct Get {
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
     /// Filter rows (see "Filter language" below).
-    #[arg(short, long, value_name = "TERMS", default_value = "", hide_default_value = true)]
+    #[arg(
+        short,
+        long,
+        value_name = "TERMS",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub filter: String,
     /// Label selector, e.g. 'app=web,tier!=db', 'env in (a,b)', '!legacy'.
     #[arg(
@@ -130,7 +136,12 @@ pub struct Get {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Context to query. Default: the daemon's.
-    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub context: String,
 }
 
@@ -144,7 +155,12 @@ pub struct Status {
     #[arg(short, long, value_name = "FORMAT")]
     pub output: Option<StatusFormat>,
     /// Context to show. Default: the daemon's.
-    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "",
+        hide_default_value = true
+    )]
     pub context: String,
 }
 

@@ -15,13 +15,20 @@ fn timoneiro(args: &[&str]) -> std::process::Output {
 }
 
 fn snapshot(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
     if std::env::var_os("TIMONEIRO_UPDATE_SNAPSHOTS").is_some() {
         std::fs::write(&path, actual).expect("write snapshot");
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(actual, expected, "{} changed; rerun with TIMONEIRO_UPDATE_SNAPSHOTS=1 if intended", path.display());
+    assert_eq!(
+        actual,
+        expected,
+        "{} changed; rerun with TIMONEIRO_UPDATE_SNAPSHOTS=1 if intended",
+        path.display()
+    );
 }
 
 #[test]
@@ -44,9 +51,18 @@ fn no_daemon_is_a_clear_error_with_its_own_exit_code() {
     let output = timoneiro(&["status", "--socket", socket.to_str().expect("utf-8")]);
     assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.starts_with("error: timoneirod is not running"), "{stderr}");
-    assert!(stderr.contains(socket.to_str().expect("utf-8")), "names the socket: {stderr}");
+    assert!(
+        stderr.starts_with("error: timoneirod is not running"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(socket.to_str().expect("utf-8")),
+        "names the socket: {stderr}"
+    );
     let output = timoneiro(&["version", "--socket", socket.to_str().expect("utf-8")]);
     assert_eq!(output.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&output.stdout).starts_with("timoneiro 0."), "the client version still prints");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).starts_with("timoneiro 0."),
+        "the client version still prints"
+    );
 }

@@ -7,7 +7,11 @@ use std::process::Command;
 
 #[test]
 fn help_text() {
-    let output = Command::new(env!("CARGO_BIN_EXE_timoneirod")).arg("--help").env("COLUMNS", "100").output().expect("run");
+    let output = Command::new(env!("CARGO_BIN_EXE_timoneirod"))
+        .arg("--help")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("run");
     assert!(output.status.success());
     let actual = String::from_utf8_lossy(&output.stdout);
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/help.txt");
@@ -15,7 +19,12 @@ fn help_text() {
         std::fs::write(&path, actual.as_bytes()).expect("write snapshot");
         return;
     }
-    assert_eq!(actual, std::fs::read_to_string(&path).unwrap_or_default(), "{} changed", path.display());
+    assert_eq!(
+        actual,
+        std::fs::read_to_string(&path).unwrap_or_default(),
+        "{} changed",
+        path.display()
+    );
 }
 
 #[test]
@@ -37,6 +46,13 @@ fn an_unknown_context_is_fatal_and_lists_the_known_ones() {
         .expect("run");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("context \"prod\" is not in the kubeconfig") && stderr.contains("contexts there: a"), "{stderr}");
-    assert!(!dir.path().join("d.sock").exists(), "nothing listens after a fatal error");
+    assert!(
+        stderr.contains("context \"prod\" is not in the kubeconfig")
+            && stderr.contains("contexts there: a"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("d.sock").exists(),
+        "nothing listens after a fatal error"
+    );
 }

@@ -184,7 +184,10 @@ fn parse_path(path: &str) -> Option<Target> {
 /// The continue token's content, as the real server encodes it.
 /// Fields in the server's order (v, rv, start), which `json!` would sort.
 fn encode_continue(rv: i64, start: &str) -> String {
-    let token = format!("{{\"v\":\"meta.k8s.io/v1\",\"rv\":{rv},\"start\":{}}}", quote(&format!("{start}\u{0}")));
+    let token = format!(
+        "{{\"v\":\"meta.k8s.io/v1\",\"rv\":{rv},\"start\":{}}}",
+        quote(&format!("{start}\u{0}"))
+    );
     URL_SAFE_NO_PAD.encode(token)
 }
 
