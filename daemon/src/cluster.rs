@@ -136,7 +136,10 @@ impl Cluster {
         tracing::info!(%kind, tier = kind.spec().tier, "starting informer");
         macro_rules! informer {
             ($type:ty, $project:expr) => {
-                informer::run(Api::<$type>::all(client), store, $project, shutdown)
+                informer::run(Api::<$type>::all(client), store, $project, &[], shutdown)
+            };
+            ($type:ty, $project:expr, $drop:expr) => {
+                informer::run(Api::<$type>::all(client), store, $project, $drop, shutdown)
             };
         }
         let name = format!("informer-{kind}");
@@ -154,7 +157,11 @@ impl Cluster {
             // Metadata only (`as=PartialObjectMetadataList`): secret values never reach the daemon.
             Kind::Secrets => self.spawn(
                 &name,
-                informer!(PartialObjectMeta<Secret>, project::secret_metadata),
+                informer!(
+                    PartialObjectMeta<Secret>,
+                    project::secret_metadata,
+                    informer::SECRET_ANNOTATIONS
+                ),
             ),
         }
     }

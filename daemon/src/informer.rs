@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use kube::runtime::watcher::{self, Event};
-use kube::{Api, Resource};
+use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
@@ -24,6 +25,26 @@ use crate::store::Store;
 
 /// How an informer turns its objects into rows.
 pub type Projection<K> = fn(&K) -> RowParts;
+
+/// Annotations never kept: the last applied configuration of a secret holds
+/// its values in plain text.
+pub const SECRET_ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration"];
+
+/// Project an object and keep its encoded form (without managedFields and
+/// the annotations in `drop_annotations`) for `Get`.
+pub fn row_parts<K: Resource + Serialize>(
+    project: Projection<K>,
+    mut object: K,
+    drop_annotations: &[&str],
+) -> RowParts {
+    let mut parts = project(&object);
+    object.meta_mut().managed_fields = None;
+    for annotation in drop_annotations {
+        object.annotations_mut().remove(*annotation);
+    }
+    parts.object = serde_json::to_vec(&object).unwrap_or_default();
+    parts
+}
 
 /// Capped exponential backoff with jitter: 800 ms doubling to 30 s.
 #[derive(Debug)]
@@ -85,16 +106,7 @@ fn classify(error: &watcher::Error) -> Failure {
             refused: matches!(status.code, 401 | 403 | 404),
         },
         other => {
-            let mut message = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(err) = source {
-                let text = err.to_string();
-                if !message.contains(&text) {
-                    message.push_str(": ");
-                    message.push_str(&text);
-                }
-                source = err.source();
-            }
+            let message = crate::errors::error_chain(other);
             Failure {
                 message,
                 refused: false,
@@ -108,9 +120,10 @@ pub async fn run<K>(
     api: Api<K>,
     store: Arc<Store>,
     project: Projection<K>,
+    drop_annotations: &'static [&'static str],
     mut shutdown: watch::Receiver<bool>,
 ) where
-    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    K: Resource + Clone + DeserializeOwned + Serialize + Debug + Send + 'static,
 {
     let kind = store.kind();
     let mut backoff = Backoff::new();
@@ -125,13 +138,17 @@ pub async fn run<K>(
             };
             match event {
                 Some(Ok(Event::Init)) => store.begin_relist(),
-                Some(Ok(Event::InitApply(object))) => store.relist_apply(project(&object)),
+                Some(Ok(Event::InitApply(object))) => {
+                    store.relist_apply(row_parts(project, object, drop_annotations))
+                }
                 Some(Ok(Event::InitDone)) => {
                     store.finish_relist();
                     backoff.reset();
                     tracing::info!(%kind, objects = store.status().objects, "synced");
                 }
-                Some(Ok(Event::Apply(object))) => store.apply(project(&object)),
+                Some(Ok(Event::Apply(object))) => {
+                    store.apply(row_parts(project, object, drop_annotations))
+                }
                 Some(Ok(Event::Delete(object))) => {
                     if let Some(uid) = object.meta().uid.as_deref() {
                         store.delete(uid);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::cluster::ContextInfo;
+use crate::errors::error_chain;
 
 /// Errors of finding and reading a kubeconfig.
 #[derive(Debug, thiserror::Error)]
@@ -58,20 +59,6 @@ fn list(names: &[String]) -> String {
     } else {
         names.join(", ")
     }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(err) = source {
-        let text = err.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = err.source();
-    }
-    message
 }
 
 /// A loaded kubeconfig and the files it came from.

@@ -274,6 +274,7 @@ mod tests {
                     "app".into(),
                     name.split('-').next().unwrap_or_default().into(),
                 )],
+                object: Vec::new(),
             });
         }
         store

@@ -61,6 +61,8 @@ pub struct Row {
     pub cells: Box<[Cell]>,
     /// metadata.labels, sorted by key.
     pub labels: Box<[(Box<str>, Box<str>)]>,
+    /// The whole object as JSON (managedFields left out), for `Get`.
+    pub object: Box<[u8]>,
     /// The text filters match: namespace, name and every text cell.
     search: Utf32String,
 }
@@ -80,6 +82,8 @@ pub struct RowParts {
     pub cells: Vec<Cell>,
     /// metadata.labels.
     pub labels: Vec<(String, String)>,
+    /// The whole object as JSON, for `Get` (empty when not kept).
+    pub object: Vec<u8>,
 }
 
 impl Row {
@@ -105,6 +109,7 @@ impl Row {
             created_ms: parts.created_ms,
             cells: parts.cells.into(),
             labels: labels.into(),
+            object: parts.object.into(),
             search: Utf32String::from(search),
         }
     }

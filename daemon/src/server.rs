@@ -50,6 +50,47 @@ impl Service {
         }
     }
 
+    /// Validate a list request and start its kind if needed.
+    fn prepare(&self, request: v1::ListRequest) -> Result<Prepared, Status> {
+        let cluster = self.cluster(&request.context)?;
+        let kind =
+            Kind::resolve(&request.kind).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        if request.limit > MAX_LIMIT {
+            return Err(Status::invalid_argument(format!(
+                "limit {} is larger than the daemon accepts ({MAX_LIMIT}); use 0 for all rows",
+                request.limit
+            )));
+        }
+        let spec = kind.spec();
+        let namespace = if !spec.namespaced || request.all_namespaces {
+            None
+        } else if request.namespace.is_empty() {
+            Some(cluster.context.namespace.clone())
+        } else {
+            Some(request.namespace.clone())
+        };
+        let limit = (request.limit > 0).then_some(request.limit as usize);
+        let query = Query::parse(
+            spec,
+            namespace.clone(),
+            &request.filter,
+            &request.label_selector,
+            &request.sort_by,
+            request.offset as usize,
+            limit,
+        )
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        cluster.ensure_started(kind);
+        Ok(Prepared {
+            kind,
+            store: cluster.store(kind).clone(),
+            query,
+            with_namespace: spec.namespaced && namespace.is_none(),
+            namespace,
+            wide: request.wide,
+        })
+    }
+
     fn status_response(cluster: &Cluster) -> v1::StatusResponse {
         v1::StatusResponse {
             context: cluster.context.name.clone(),
@@ -149,6 +190,44 @@ pub fn row(kind: Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row {
 }
 
 type StatusStream = Pin<Box<dyn Stream<Item = Result<v1::StatusResponse, Status>> + Send>>;
+type ListStream = Pin<Box<dyn Stream<Item = Result<v1::ListResponse, Status>> + Send>>;
+
+/// Shortest time between two answers of one WatchList stream.
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A validated List or WatchList request, ready to run against its store.
+struct Prepared {
+    kind: Kind,
+    store: Arc<crate::store::Store>,
+    query: Query,
+    namespace: Option<String>,
+    with_namespace: bool,
+    wide: bool,
+}
+
+impl Prepared {
+    /// Run the query and build the response (blocking: call off the async threads).
+    fn answer(&self) -> v1::ListResponse {
+        let started = Instant::now();
+        let spec = self.kind.spec();
+        let result = query::run(&self.store, &self.query);
+        let rows = result
+            .rows
+            .iter()
+            .map(|r| row(self.kind, r, self.with_namespace, self.wide))
+            .collect();
+        v1::ListResponse {
+            kind: Some(kind_info(self.kind)),
+            columns: columns(self.kind, self.with_namespace, self.wide),
+            rows,
+            total: result.total as u64,
+            matched: result.matched as u64,
+            status: Some(result.status.to_proto(spec.plural, spec.tier)),
+            query_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            namespace: self.namespace.clone().unwrap_or_default(),
+        }
+    }
+}
 
 #[tonic::async_trait]
 impl Timoneiro for Service {
@@ -176,61 +255,103 @@ impl Timoneiro for Service {
         &self,
         request: Request<v1::ListRequest>,
     ) -> Result<Response<v1::ListResponse>, Status> {
+        let prepared = self.prepare(request.into_inner())?;
+        let response = tokio::task::spawn_blocking(move || prepared.answer())
+            .await
+            .map_err(|e| Status::internal(format!("query failed: {e}")))?;
+        Ok(Response::new(response))
+    }
+
+    type WatchListStream = ListStream;
+
+    async fn watch_list(
+        &self,
+        request: Request<v1::ListRequest>,
+    ) -> Result<Response<ListStream>, Status> {
+        let prepared = Arc::new(self.prepare(request.into_inner())?);
+        let mut changes = prepared.store.subscribe();
+        let mut shutdown = self.shutdown.clone();
+        let (tx, rx) = mpsc::channel(1);
+        tokio::spawn(async move {
+            loop {
+                // Wait for the client to have room before querying, so what it
+                // gets is the newest state: a slow reader skips versions, it
+                // never holds anyone else up.
+                let permit = tokio::select! {
+                    _ = shutdown.changed() => return,
+                    permit = tx.reserve() => match permit { Ok(p) => p, Err(_) => return },
+                };
+                changes.borrow_and_update();
+                let query = prepared.clone();
+                let Ok(response) = tokio::task::spawn_blocking(move || query.answer()).await else {
+                    return;
+                };
+                permit.send(Ok(response));
+                let sent = tokio::time::Instant::now();
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    _ = tx.closed() => return,
+                    changed = changes.changed() => if changed.is_err() { return },
+                }
+                // Coalesce bursts of changes: at most one answer per interval.
+                tokio::time::sleep_until(sent + WATCH_INTERVAL).await;
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn get(
+        &self,
+        request: Request<v1::GetRequest>,
+    ) -> Result<Response<v1::GetResponse>, Status> {
         let request = request.into_inner();
-        let cluster = self.cluster(&request.context)?.clone();
+        let cluster = self.cluster(&request.context)?;
         let kind =
             Kind::resolve(&request.kind).map_err(|e| Status::invalid_argument(e.to_string()))?;
-        if request.limit > MAX_LIMIT {
-            return Err(Status::invalid_argument(format!(
-                "limit {} is larger than the daemon accepts ({MAX_LIMIT}); use 0 for all rows",
-                request.limit
-            )));
-        }
-        let spec = kind.spec();
-        let namespace = if !spec.namespaced || request.all_namespaces {
-            None
-        } else if request.namespace.is_empty() {
-            Some(cluster.context.namespace.clone())
-        } else {
-            Some(request.namespace.clone())
-        };
-        let limit = (request.limit > 0).then_some(request.limit as usize);
-        let query = Query::parse(
-            spec,
-            namespace.clone(),
-            &request.filter,
-            &request.label_selector,
-            &request.sort_by,
-            request.offset as usize,
-            limit,
-        )
-        .map_err(|e| Status::invalid_argument(e.to_string()))?;
         cluster.ensure_started(kind);
-        let with_namespace = spec.namespaced && namespace.is_none();
-        let wide = request.wide;
-        let store = cluster.store(kind).clone();
-        let response = tokio::task::spawn_blocking(move || {
-            let started = Instant::now();
-            let result = query::run(&store, &query);
-            let rows = result
-                .rows
-                .iter()
-                .map(|r| row(kind, r, with_namespace, wide))
-                .collect();
-            v1::ListResponse {
-                kind: Some(kind_info(kind)),
-                columns: columns(kind, with_namespace, wide),
-                rows,
-                total: result.total as u64,
-                matched: result.matched as u64,
-                status: Some(result.status.to_proto(spec.plural, spec.tier)),
-                query_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                namespace: namespace.unwrap_or_default(),
+        let store = cluster.store(kind);
+        let namespace = if kind.spec().namespaced {
+            request.namespace.as_str()
+        } else {
+            ""
+        };
+        let object = {
+            let view = store.view();
+            match view.find(namespace, &request.name) {
+                Some(row) => row.object.clone(),
+                None => {
+                    let status = view.status();
+                    let whole = if status.state == SyncState::Synced {
+                        ""
+                    } else {
+                        " (the cache is not synced yet)"
+                    };
+                    let place = if namespace.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" in namespace {namespace:?}")
+                    };
+                    return Err(Status::not_found(format!(
+                        "{} {:?} not found{place}{whole}",
+                        kind.spec().plural,
+                        request.name
+                    )));
+                }
             }
-        })
-        .await
-        .map_err(|e| Status::internal(format!("query failed: {e}")))?;
-        Ok(Response::new(response))
+        };
+        let value: serde_json::Value = serde_json::from_slice(&object)
+            .map_err(|e| Status::internal(format!("the cached object does not decode: {e}")))?;
+        let text = match v1::ObjectFormat::try_from(request.format)
+            .unwrap_or(v1::ObjectFormat::Unspecified)
+        {
+            v1::ObjectFormat::Json => serde_json::to_string_pretty(&value).unwrap_or_default(),
+            _ => serde_saphyr::to_string(&value)
+                .map_err(|e| Status::internal(format!("cannot render YAML: {e}")))?,
+        };
+        Ok(Response::new(v1::GetResponse {
+            text,
+            kind: Some(kind_info(kind)),
+        }))
     }
 
     async fn status(

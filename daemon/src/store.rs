@@ -70,6 +70,14 @@ impl StoreView<'_> {
         self.guard.rows.is_empty()
     }
 
+    /// The row of the object `namespace/name`.
+    pub fn find(&self, namespace: &str, name: &str) -> Option<&Arc<Row>> {
+        self.guard
+            .rows
+            .values()
+            .find(|r| &*r.namespace == namespace && &*r.name == name)
+    }
+
     /// The sync status.
     pub fn status(&self) -> &SyncStatus {
         &self.guard.status
@@ -241,6 +249,7 @@ mod tests {
             created_ms: 1,
             cells: vec![Cell::text("x")],
             labels: vec![],
+            object: Vec::new(),
         }
     }
 

@@ -257,7 +257,12 @@ impl Generator {
             .and_then(|s| s.parse::<jiff::Timestamp>().ok());
         if let Some(created) = created {
             let target = self.now - jiff::SignedDuration::from_secs(age_seconds);
-            let delta = target.as_second() - created.as_second();
+            // Keep the template's spacing (a restart 46 s before capture stays
+            // 46 s before the newest event), so the object may end up older than
+            // asked, never with a time in the future.
+            let latest = latest_time(value).map_or(created.as_second(), |t| t.as_second());
+            let delta =
+                (target.as_second() - created.as_second()).min(self.now.as_second() - latest);
             shift_times(value, delta, self.now);
         } else {
             value["metadata"]["creationTimestamp"] = Value::String(format_ts(self.now));
@@ -585,6 +590,20 @@ impl Generator {
 /// Kubernetes' timestamp format, second resolution.
 pub fn format_ts(ts: jiff::Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The latest RFC 3339 timestamp anywhere in `value`.
+pub fn latest_time(value: &Value) -> Option<jiff::Timestamp> {
+    match value {
+        Value::String(s)
+            if s.len() >= 20 && s.as_bytes().get(10) == Some(&b'T') && s.ends_with('Z') =>
+        {
+            s.parse().ok()
+        }
+        Value::Array(items) => items.iter().filter_map(latest_time).max(),
+        Value::Object(map) => map.values().filter_map(latest_time).max(),
+        _ => None,
+    }
 }
 
 /// Shift every RFC 3339 timestamp string in `value` by `seconds`, never past

@@ -216,24 +216,7 @@ impl Store {
         resource: &'static Resource,
         value: Value,
     ) -> Result<Arc<Obj>, StoreError> {
-        let key = key_of(&value)?;
-        let mut state = self.lock();
-        if state
-            .objects
-            .get(resource.plural)
-            .is_some_and(|m| m.contains_key(&key))
-        {
-            return Err(StoreError::AlreadyExists(resource.plural, key));
-        }
-        state.rv += 1;
-        let obj = Arc::new(Self::serialize(value, state.rv));
-        state
-            .objects
-            .entry(resource.plural)
-            .or_default()
-            .insert(key, obj.clone());
-        self.record(&mut state, resource, EventType::Added, obj.clone());
-        Ok(obj)
+        self.put(resource, value, EventType::Added)
     }
 
     /// Replace an object.
@@ -242,14 +225,30 @@ impl Store {
         resource: &'static Resource,
         value: Value,
     ) -> Result<Arc<Obj>, StoreError> {
+        self.put(resource, value, EventType::Modified)
+    }
+
+    /// Store a new object (`Added`, which must not exist) or a new version of one (`Modified`).
+    fn put(
+        &self,
+        resource: &'static Resource,
+        value: Value,
+        kind: EventType,
+    ) -> Result<Arc<Obj>, StoreError> {
         let key = key_of(&value)?;
         let mut state = self.lock();
-        if !state
+        let exists = state
             .objects
             .get(resource.plural)
-            .is_some_and(|m| m.contains_key(&key))
-        {
-            return Err(StoreError::NotFound(resource.plural, key));
+            .is_some_and(|m| m.contains_key(&key));
+        match kind {
+            EventType::Added if exists => {
+                return Err(StoreError::AlreadyExists(resource.plural, key));
+            }
+            EventType::Modified if !exists => {
+                return Err(StoreError::NotFound(resource.plural, key));
+            }
+            _ => {}
         }
         state.rv += 1;
         let obj = Arc::new(Self::serialize(value, state.rv));
@@ -258,7 +257,7 @@ impl Store {
             .entry(resource.plural)
             .or_default()
             .insert(key, obj.clone());
-        self.record(&mut state, resource, EventType::Modified, obj.clone());
+        self.record(&mut state, resource, kind, obj.clone());
         Ok(obj)
     }
 

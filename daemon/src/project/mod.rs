@@ -34,6 +34,7 @@ pub(crate) fn parts(meta: &ObjectMeta, cells: Vec<Cell>) -> RowParts {
             .as_ref()
             .map(|labels| labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
+        object: Vec::new(),
     }
 }
 

@@ -605,3 +605,112 @@ async fn waiting_for_a_kind_that_never_syncs_times_out() {
         "tier 2 waits for pods"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_list_pushes_changes_and_get_returns_whole_objects() {
+    use futures::StreamExt;
+    use timoneiro_proto::v1::{GetRequest, ListRequest, ObjectFormat};
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+        .await
+        .expect("connect");
+    let request = ListRequest {
+        kind: "pods".into(),
+        all_namespaces: true,
+        limit: 20,
+        ..ListRequest::default()
+    };
+    let mut stream = client
+        .watch_list(request)
+        .await
+        .expect("watch_list")
+        .into_inner();
+    let first = stream.next().await.expect("first answer").expect("ok");
+    assert_eq!(first.rows.len(), 20, "only the window travels");
+    assert_eq!(first.total, 300);
+
+    // A change in the sim reaches the stream: churn creates new pods, which sort first.
+    let before = first.rows[0].uid.clone();
+    sim.set_churn(200).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let next = tokio::time::timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            stream.next(),
+        )
+        .await
+        .expect("an update within 20 s")
+        .expect("stream open")
+        .expect("ok");
+        if next.rows[0].uid != before {
+            break;
+        }
+    }
+    sim.set_churn(0).await;
+
+    // Get: the whole object, without managedFields; secrets without last-applied-configuration.
+    let row = &first.rows[1];
+    let get = |kind: &str, namespace: &str, name: &str, format: ObjectFormat| GetRequest {
+        kind: kind.into(),
+        namespace: namespace.into(),
+        name: name.into(),
+        format: format as i32,
+        ..GetRequest::default()
+    };
+    let yaml = client
+        .get(get("po", &row.namespace, &row.name, ObjectFormat::Yaml))
+        .await
+        .expect("get")
+        .into_inner()
+        .text;
+    assert!(
+        yaml.contains("kind: Pod") && yaml.contains(&format!("name: {}", row.name)),
+        "{yaml}"
+    );
+    assert!(!yaml.contains("managedFields"), "{yaml}");
+    let secrets = client
+        .list(ListRequest {
+            kind: "secrets".into(),
+            all_namespaces: true,
+            ..ListRequest::default()
+        })
+        .await
+        .expect("secrets")
+        .into_inner();
+    let secret = &secrets.rows[0];
+    let json = client
+        .get(get(
+            "secret",
+            &secret.namespace,
+            &secret.name,
+            ObjectFormat::Json,
+        ))
+        .await
+        .expect("get")
+        .into_inner()
+        .text;
+    let value: Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(value["metadata"]["name"], secret.name.as_str());
+    assert!(
+        value.get("data").is_none() && value.get("stringData").is_none(),
+        "{json}"
+    );
+    assert!(!json.contains("last-applied-configuration"), "{json}");
+    let missing = client
+        .get(get(
+            "pods",
+            &row.namespace,
+            "no-such-pod",
+            ObjectFormat::Yaml,
+        ))
+        .await
+        .expect_err("missing");
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    assert!(
+        missing.message().contains("pods \"no-such-pod\" not found"),
+        "{}",
+        missing.message()
+    );
+}
