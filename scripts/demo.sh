@@ -2,9 +2,9 @@
 # Timoneiro on a simulated cluster: no Kubernetes needed.
 #
 # Builds the workspace, starts timoneiro-sim with a seeded cluster under
-# churn, starts timoneirod on it, and shows `timoneiro status` and a
-# filtered `timoneiro get pods -A`. In a terminal it then keeps both running
-# so you can try your own queries; Ctrl-C stops everything.
+# churn, starts timoneirod on it, shows `timoneiro status` and a filtered
+# `timoneiro get pods -A`, then (in a terminal) opens timoneiro-tui on the
+# live cluster. Quitting the TUI (q) stops everything.
 #
 #   scripts/demo.sh                     10,000 pods in 20 namespaces, 50 changes/s
 #   PODS=100000 NAMESPACES=50 scripts/demo.sh
@@ -64,10 +64,8 @@ time "$bin/timoneiro" get pods -A | wc -l
 
 if [ -t 0 ] && [ -t 1 ]; then
   echo
-  echo "The simulated cluster and the daemon keep running. In another terminal:"
-  echo "  export TIMONEIRO_SOCKET=$TIMONEIRO_SOCKET"
-  echo "  $bin/timoneiro get deploy -A --sort-by -AGE"
-  echo "  $bin/timoneiro status --watch"
-  echo "Press Ctrl-C to stop."
-  wait
+  echo "Opening timoneiro-tui on the simulated cluster in 3 s (? lists the keys, q quits)."
+  echo "Other terminals can share the same cache: export TIMONEIRO_SOCKET=$TIMONEIRO_SOCKET"
+  sleep 3
+  "$bin/timoneiro-tui" -A --log-file "$work/tui.log"
 fi

@@ -98,7 +98,7 @@ impl Service {
                 .stores()
                 .map(|store| {
                     let spec = store.kind().spec();
-                    store.status().to_proto(spec.plural, spec.tier)
+                    store.status().to_proto(spec)
                 })
                 .collect(),
         }
@@ -222,7 +222,7 @@ impl Prepared {
             rows,
             total: result.total as u64,
             matched: result.matched as u64,
-            status: Some(result.status.to_proto(spec.plural, spec.tier)),
+            status: Some(result.status.to_proto(spec)),
             query_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             namespace: self.namespace.clone().unwrap_or_default(),
         }

@@ -61,7 +61,8 @@ impl SyncStatus {
     }
 
     /// The wire form.
-    pub fn to_proto(&self, kind: &str, tier: u32) -> v1::KindStatus {
+    pub fn to_proto(&self, spec: &crate::catalog::KindSpec) -> v1::KindStatus {
+        let (kind, tier) = (spec.plural, spec.tier);
         v1::KindStatus {
             kind: kind.to_string(),
             state: match self.state {
@@ -76,6 +77,8 @@ impl SyncStatus {
             sync_millis: self.sync_millis.unwrap_or(0),
             message: self.message.clone(),
             since_unix_ms: self.since_unix_ms,
+            short_names: spec.short_names.iter().map(|s| s.to_string()).collect(),
+            singular: spec.singular.to_string(),
         }
     }
 }

@@ -2,3 +2,4 @@
 
 mod e2e;
 mod golden;
+mod tui;

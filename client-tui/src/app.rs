@@ -1,0 +1,1240 @@
+//! The TUI's state and what each action does to it. No terminal, no
+//! network: actions return an `Effect` (query again, fetch an object, quit)
+//! that the event loop carries out, so every behaviour here is testable.
+
+use std::collections::BTreeMap;
+
+use timoneiro_proto::render::now_unix_ms;
+use timoneiro_proto::v1::{
+    GetRequest, KindStatus, ListRequest, ListResponse, ObjectFormat, Row, SyncState,
+};
+
+use crate::input::{Action, Mode};
+
+/// Where the connection to the daemon stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// Trying for the first time.
+    Connecting,
+    /// Talking to the daemon.
+    Connected,
+    /// Lost or never reached; retrying.
+    Reconnecting {
+        /// Why the last attempt failed.
+        message: String,
+        /// Attempts so far.
+        attempt: u32,
+    },
+}
+
+/// What the event loop must do after an action or event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Nothing.
+    None,
+    /// The query changed: (re)subscribe to `App::request()`.
+    Query,
+    /// Fetch an object.
+    Get(GetRequest, Purpose),
+    /// Leave.
+    Quit,
+}
+
+/// Why an object is fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Show a describe summary.
+    Describe,
+    /// Show its YAML.
+    Yaml,
+    /// Drill down to the pods its selector picks.
+    DrillDown,
+}
+
+/// A scrollable text view (describe or YAML) with search.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextView {
+    /// Title, e.g. "YAML pods/web-1".
+    pub title: String,
+    /// The text, line by line.
+    pub lines: Vec<String>,
+    /// First visible line.
+    pub scroll: usize,
+    /// The search term, if any.
+    pub search: String,
+}
+
+/// A kind, namespace and selector to come back to with Esc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct View {
+    kind: String,
+    namespace: Scope,
+    selector: String,
+    filter: String,
+}
+
+/// Which namespaces are listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The context's namespace (the daemon decides).
+    Context,
+    /// Every namespace.
+    All,
+    /// One namespace.
+    Named(String),
+}
+
+/// Kinds whose Enter shows their pods.
+const WORKLOADS: &[&str] = &[
+    "deployments",
+    "replicasets",
+    "statefulsets",
+    "daemonsets",
+    "jobs",
+];
+
+/// The whole state of the TUI.
+#[derive(Debug)]
+pub struct App {
+    /// Context asked for ("" = the daemon's default).
+    pub context: String,
+    /// Context the daemon reported.
+    pub context_name: String,
+    /// Kind as typed (resolved by the daemon).
+    pub kind: String,
+    /// Namespace scope.
+    pub namespace: Scope,
+    /// Filter terms.
+    pub filter: String,
+    /// Label selector.
+    pub selector: String,
+    /// Sort column ("" = newest first) and direction.
+    pub sort: String,
+    /// Reverse the sort.
+    pub descending: bool,
+    /// Current mode.
+    pub mode: Mode,
+    /// The line being edited (filter, command or search).
+    pub input: String,
+    /// The latest answer for the current query.
+    pub list: Option<ListResponse>,
+    /// Generation of the current query; answers of older ones are ignored.
+    pub generation: u64,
+    /// First row of the window, in the filtered and sorted list.
+    pub offset: u32,
+    /// Selected row, in the filtered and sorted list.
+    pub cursor: u32,
+    /// uid of the selected row: the selection follows it across updates.
+    pub selected_uid: Option<String>,
+    /// Rows that fit on screen.
+    pub page: u32,
+    /// Status of every kind.
+    pub statuses: Vec<KindStatus>,
+    /// Connection state.
+    pub connection: Connection,
+    /// Describe or YAML view.
+    pub text: Option<TextView>,
+    /// Help overlay shown.
+    pub help: bool,
+    /// A one-line message for the footer (error when the flag is set).
+    pub message: Option<(String, bool)>,
+    /// Choosing a namespace from the namespace list (`:ns`).
+    pub picking_namespace: bool,
+    back: Vec<View>,
+    /// Colours allowed (NO_COLOR unset).
+    pub color: bool,
+}
+
+/// Split filter input into fuzzy terms and a `-l` label selector.
+pub fn split_filter(input: &str) -> (String, String) {
+    match input.split_once("-l ") {
+        Some((terms, selector)) => (terms.trim().to_string(), selector.trim().to_string()),
+        None => (input.trim().to_string(), String::new()),
+    }
+}
+
+/// "10000" → "10,000".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl App {
+    /// A new app on `kind` in `namespace`.
+    pub fn new(context: String, kind: String, namespace: Scope) -> App {
+        App {
+            context,
+            context_name: String::new(),
+            kind,
+            namespace,
+            filter: String::new(),
+            selector: String::new(),
+            sort: String::new(),
+            descending: false,
+            mode: Mode::Table,
+            input: String::new(),
+            list: None,
+            generation: 0,
+            offset: 0,
+            cursor: 0,
+            selected_uid: None,
+            page: 20,
+            statuses: Vec::new(),
+            connection: Connection::Connecting,
+            text: None,
+            help: false,
+            message: None,
+            picking_namespace: false,
+            back: Vec::new(),
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    /// The mode keys are read in.
+    pub fn input_mode(&self) -> Mode {
+        if self.help { Mode::Help } else { self.mode }
+    }
+
+    /// The List/WatchList request for the current view and window.
+    pub fn request(&self) -> ListRequest {
+        let (namespace, all) = match &self.namespace {
+            Scope::Context => (String::new(), false),
+            Scope::All => (String::new(), true),
+            Scope::Named(ns) => (ns.clone(), false),
+        };
+        let sort_by = match (self.sort.is_empty(), self.descending) {
+            (true, false) => String::new(),
+            (true, true) => "-AGE".to_string(),
+            (false, false) => self.sort.clone(),
+            (false, true) => format!("-{}", self.sort),
+        };
+        ListRequest {
+            context: self.context.clone(),
+            kind: self.kind.clone(),
+            namespace,
+            all_namespaces: all,
+            filter: self.filter.clone(),
+            label_selector: self.selector.clone(),
+            sort_by,
+            offset: self.offset,
+            limit: self.page.max(1),
+            wide: false,
+        }
+    }
+
+    /// Start a new query generation (its answers replace the current ones).
+    fn requery(&mut self) -> Effect {
+        self.generation += 1;
+        Effect::Query
+    }
+
+    /// The rows on screen.
+    pub fn rows(&self) -> &[Row] {
+        self.list.as_ref().map_or(&[], |l| l.rows.as_slice())
+    }
+
+    /// Rows matching the filter (all rows of the window's query).
+    pub fn matched(&self) -> u32 {
+        self.list
+            .as_ref()
+            .map_or(0, |l| u32::try_from(l.matched).unwrap_or(u32::MAX))
+    }
+
+    /// The selected row, if on screen.
+    pub fn selected(&self) -> Option<&Row> {
+        let index = self.cursor.checked_sub(self.offset)?;
+        self.rows().get(index as usize)
+    }
+
+    /// The kinds started but not yet synced, for the header.
+    pub fn loading(&self) -> Vec<&str> {
+        self.statuses
+            .iter()
+            .filter(|k| k.state == SyncState::Loading as i32)
+            .map(|k| k.kind.as_str())
+            .collect()
+    }
+
+    /// Set the number of rows that fit; returns a query effect if the window must change.
+    pub fn set_page(&mut self, page: u32) -> Effect {
+        let page = page.max(1);
+        if page == self.page {
+            return Effect::None;
+        }
+        self.page = page;
+        self.scroll_to_cursor();
+        self.requery()
+    }
+
+    fn scroll_to_cursor(&mut self) {
+        if self.cursor < self.offset {
+            self.offset = self.cursor;
+        } else if self.cursor >= self.offset + self.page {
+            self.offset = self.cursor + 1 - self.page;
+        }
+    }
+
+    /// A new answer from the daemon.
+    pub fn on_list(&mut self, generation: u64, response: ListResponse) {
+        if generation != self.generation {
+            return;
+        }
+        // Keep the selection on the same object if it is still in the window.
+        if let Some(uid) = &self.selected_uid
+            && let Some(index) = response.rows.iter().position(|r| &r.uid == uid)
+        {
+            self.cursor = self.offset + index as u32;
+        }
+        let matched = u32::try_from(response.matched).unwrap_or(u32::MAX);
+        if matched == 0 {
+            self.cursor = 0;
+        } else if self.cursor >= matched {
+            self.cursor = matched - 1;
+        }
+        self.list = Some(response);
+        self.selected_uid = self.selected().map(|r| r.uid.clone());
+        if self.message.as_ref().is_some_and(|(_, error)| *error) && self.list.is_some() {
+            // An error about an earlier query is resolved by a good answer.
+        }
+    }
+
+    /// The daemon refused the current query.
+    pub fn on_list_error(&mut self, generation: u64, message: String) -> Effect {
+        if generation != self.generation {
+            return Effect::None;
+        }
+        self.message = Some((message, true));
+        // An unknown kind typed after ':' goes back to the previous view.
+        if let Some(previous) = self.back.pop() {
+            self.restore(previous);
+            return self.requery();
+        }
+        Effect::None
+    }
+
+    fn save(&self) -> View {
+        View {
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            selector: self.selector.clone(),
+            filter: self.filter.clone(),
+        }
+    }
+
+    fn restore(&mut self, view: View) {
+        if view.kind != self.kind {
+            self.list = None;
+        }
+        self.kind = view.kind;
+        self.namespace = view.namespace;
+        self.selector = view.selector;
+        self.filter = view.filter;
+        self.reset_window();
+    }
+
+    /// Back to the first row. The old rows stay on screen until the new
+    /// answer replaces them, so nothing flickers.
+    fn reset_window(&mut self) {
+        self.offset = 0;
+        self.cursor = 0;
+        self.selected_uid = None;
+    }
+
+    fn switch_kind(&mut self, kind: &str) -> Effect {
+        self.back.push(self.save());
+        self.kind = kind.to_string();
+        self.filter.clear();
+        self.selector.clear();
+        self.sort.clear();
+        self.descending = false;
+        self.picking_namespace = false;
+        self.list = None;
+        self.reset_window();
+        self.requery()
+    }
+
+    fn move_cursor(&mut self, delta: i64) -> Effect {
+        let matched = i64::from(self.matched());
+        if matched == 0 {
+            return Effect::None;
+        }
+        let target = (i64::from(self.cursor) + delta).clamp(0, matched - 1) as u32;
+        self.cursor = target;
+        let before = self.offset;
+        self.scroll_to_cursor();
+        self.selected_uid = self.selected().map(|r| r.uid.clone());
+        if self.offset != before {
+            self.selected_uid = None;
+            return self.requery();
+        }
+        Effect::None
+    }
+
+    fn current_kind_plural(&self) -> String {
+        self.list
+            .as_ref()
+            .and_then(|l| l.kind.as_ref())
+            .map(|k| k.plural.clone())
+            .unwrap_or_else(|| self.kind.clone())
+    }
+
+    fn get_selected(&mut self, format: ObjectFormat, purpose: Purpose) -> Effect {
+        let Some(row) = self.selected() else {
+            self.message = Some(("nothing selected".into(), true));
+            return Effect::None;
+        };
+        Effect::Get(
+            GetRequest {
+                context: self.context.clone(),
+                kind: self.current_kind_plural(),
+                namespace: row.namespace.clone(),
+                name: row.name.clone(),
+                format: format as i32,
+            },
+            purpose,
+        )
+    }
+
+    /// Names `:` completes: kinds (plural, singular, short) and commands.
+    pub fn completions(&self) -> Vec<String> {
+        let mut names: Vec<String> = vec!["ns".into(), "ctx".into(), "quit".into()];
+        for kind in &self.statuses {
+            names.push(kind.kind.clone());
+            names.push(kind.singular.clone());
+            names.extend(kind.short_names.iter().cloned());
+        }
+        names.sort();
+        names.dedup();
+        names.retain(|n| !n.is_empty());
+        names
+    }
+
+    /// Completions of what is typed after ':'.
+    pub fn candidates(&self) -> Vec<String> {
+        let typed = self.input.trim_start();
+        if typed.contains(' ') {
+            return Vec::new();
+        }
+        self.completions()
+            .into_iter()
+            .filter(|c| c.starts_with(typed))
+            .collect()
+    }
+
+    fn complete(&mut self) {
+        let candidates = self.candidates();
+        let Some(first) = candidates.first() else {
+            return;
+        };
+        let mut common = first.clone();
+        for candidate in &candidates[1..] {
+            while !candidate.starts_with(&common) {
+                common.pop();
+            }
+        }
+        if common.len() > self.input.trim_start().len() {
+            self.input = common;
+        }
+    }
+
+    fn run_command(&mut self, line: &str) -> Effect {
+        let mut words = line.split_whitespace();
+        let Some(command) = words.next() else {
+            return Effect::None;
+        };
+        let argument = words.next();
+        match (command, argument) {
+            ("q" | "q!" | "quit", _) => Effect::Quit,
+            ("ns" | "namespace" | "namespaces", Some(ns)) => {
+                self.namespace = if ns == "all" || ns == "0" {
+                    Scope::All
+                } else {
+                    Scope::Named(ns.to_string())
+                };
+                self.reset_window();
+                self.requery()
+            }
+            ("ns" | "namespace" | "namespaces", None) => {
+                let effect = self.switch_kind("namespaces");
+                self.picking_namespace = true;
+                effect
+            }
+            ("ctx" | "context", Some(name)) => {
+                if name == self.context_name || self.context_name.is_empty() && name == self.context
+                {
+                    return Effect::None;
+                }
+                self.message = Some((
+                    format!(
+                        "this daemon serves context {:?}; start one with --context {name} to browse it",
+                        self.context_name
+                    ),
+                    true,
+                ));
+                Effect::None
+            }
+            ("ctx" | "context", None) => {
+                self.message = Some((format!("context: {}", self.context_name), false));
+                Effect::None
+            }
+            (kind, _) => self.switch_kind(kind),
+        }
+    }
+
+    /// Apply an action.
+    pub fn apply(&mut self, action: Action) -> Effect {
+        if action == Action::Quit {
+            return Effect::Quit;
+        }
+        if self.help {
+            self.help = false;
+            return Effect::None;
+        }
+        match self.mode {
+            Mode::Filter => self.apply_filter(action),
+            Mode::Command => self.apply_command(action),
+            Mode::TextSearch => self.apply_text_search(action),
+            Mode::Text => self.apply_text(action),
+            Mode::Table | Mode::Help => self.apply_table(action),
+        }
+    }
+
+    fn apply_filter(&mut self, action: Action) -> Effect {
+        match action {
+            Action::Type(c) => self.input.push(c),
+            Action::Backspace => {
+                self.input.pop();
+            }
+            Action::Enter => {
+                self.mode = Mode::Table;
+                return Effect::None;
+            }
+            Action::Back => {
+                self.mode = Mode::Table;
+                self.input.clear();
+            }
+            Action::Move(delta) => return self.move_cursor(delta),
+            _ => return Effect::None,
+        }
+        let (filter, selector) = split_filter(&self.input);
+        if filter == self.filter && selector == self.selector {
+            return Effect::None;
+        }
+        self.filter = filter;
+        self.selector = selector;
+        self.offset = 0;
+        self.cursor = 0;
+        self.selected_uid = None;
+        self.requery()
+    }
+
+    fn apply_command(&mut self, action: Action) -> Effect {
+        match action {
+            Action::Type(c) => self.input.push(c),
+            Action::Backspace => {
+                self.input.pop();
+            }
+            Action::Complete => self.complete(),
+            Action::Back => {
+                self.mode = Mode::Table;
+                self.input.clear();
+            }
+            Action::Enter => {
+                self.mode = Mode::Table;
+                let line = std::mem::take(&mut self.input);
+                return self.run_command(&line);
+            }
+            _ => {}
+        }
+        Effect::None
+    }
+
+    fn apply_text(&mut self, action: Action) -> Effect {
+        let page = self.page as i64;
+        let Some(text) = self.text.as_mut() else {
+            self.mode = Mode::Table;
+            return Effect::None;
+        };
+        let last = text.lines.len().saturating_sub(1) as i64;
+        let scroll = |text: &mut TextView, delta: i64| {
+            text.scroll = (text.scroll as i64 + delta).clamp(0, last) as usize
+        };
+        match action {
+            Action::Back => {
+                self.text = None;
+                self.mode = Mode::Table;
+            }
+            Action::Move(delta) => scroll(text, delta),
+            Action::Page(pages) => scroll(text, pages * page),
+            Action::Top => text.scroll = 0,
+            Action::Bottom => text.scroll = last as usize,
+            Action::StartFilter => {
+                self.mode = Mode::TextSearch;
+                self.input.clear();
+            }
+            Action::NextMatch => Self::next_match(text),
+            Action::Help => self.help = true,
+            _ => {}
+        }
+        Effect::None
+    }
+
+    fn next_match(text: &mut TextView) {
+        if text.search.is_empty() {
+            return;
+        }
+        let needle = text.search.to_lowercase();
+        let count = text.lines.len();
+        for step in 1..=count {
+            let index = (text.scroll + step) % count;
+            if text.lines[index].to_lowercase().contains(&needle) {
+                text.scroll = index;
+                return;
+            }
+        }
+    }
+
+    fn apply_text_search(&mut self, action: Action) -> Effect {
+        match action {
+            Action::Type(c) => self.input.push(c),
+            Action::Backspace => {
+                self.input.pop();
+            }
+            Action::Back => {
+                self.mode = Mode::Text;
+                self.input.clear();
+            }
+            Action::Enter => {
+                self.mode = Mode::Text;
+                if let Some(text) = self.text.as_mut() {
+                    text.search = std::mem::take(&mut self.input);
+                    // Search from the line before the view so a match on the first line counts.
+                    text.scroll = text
+                        .scroll
+                        .checked_sub(1)
+                        .unwrap_or(text.lines.len().saturating_sub(1));
+                    Self::next_match(text);
+                }
+            }
+            _ => {}
+        }
+        Effect::None
+    }
+
+    fn apply_table(&mut self, action: Action) -> Effect {
+        self.message = None;
+        match action {
+            Action::Move(delta) => self.move_cursor(delta),
+            Action::Page(pages) => self.move_cursor(pages * i64::from(self.page)),
+            Action::Top => self.move_cursor(-i64::from(self.cursor)),
+            Action::Bottom => self.move_cursor(i64::from(self.matched())),
+            Action::StartFilter => {
+                self.mode = Mode::Filter;
+                self.input = if self.selector.is_empty() {
+                    self.filter.clone()
+                } else {
+                    format!("{} -l {}", self.filter, self.selector)
+                        .trim_start()
+                        .to_string()
+                };
+                Effect::None
+            }
+            Action::StartCommand => {
+                self.mode = Mode::Command;
+                self.input.clear();
+                Effect::None
+            }
+            Action::Help => {
+                self.help = true;
+                Effect::None
+            }
+            Action::Describe => self.get_selected(ObjectFormat::Json, Purpose::Describe),
+            Action::Yaml => self.get_selected(ObjectFormat::Yaml, Purpose::Yaml),
+            Action::Back => {
+                if !self.filter.is_empty() || !self.selector.is_empty() && self.back.is_empty() {
+                    self.filter.clear();
+                    self.input.clear();
+                    if self.back.is_empty() {
+                        self.selector.clear();
+                    }
+                    self.reset_window();
+                    return self.requery();
+                }
+                match self.back.pop() {
+                    Some(previous) => {
+                        self.picking_namespace = false;
+                        self.restore(previous);
+                        self.requery()
+                    }
+                    None => Effect::None,
+                }
+            }
+            Action::AllNamespaces => {
+                self.namespace = Scope::All;
+                if self.picking_namespace
+                    && let Some(previous) = self.back.pop()
+                {
+                    self.picking_namespace = false;
+                    self.kind = previous.kind;
+                    self.filter = previous.filter;
+                    self.selector = previous.selector;
+                }
+                self.reset_window();
+                self.requery()
+            }
+            Action::Enter => self.open_selected(),
+            Action::SortNext => {
+                let columns: Vec<String> = self
+                    .list
+                    .as_ref()
+                    .map(|l| l.columns.iter().map(|c| c.name.clone()).collect())
+                    .unwrap_or_default();
+                if columns.is_empty() {
+                    return Effect::None;
+                }
+                let next = match columns.iter().position(|c| *c == self.sort) {
+                    Some(i) => columns.get(i + 1).cloned().unwrap_or_default(),
+                    None if self.sort.is_empty() => columns[0].clone(),
+                    None => String::new(),
+                };
+                self.sort = next;
+                self.descending = false;
+                self.reset_window();
+                self.requery()
+            }
+            Action::SortReverse => {
+                self.descending = !self.descending;
+                self.reset_window();
+                self.requery()
+            }
+            Action::SortName => {
+                self.sort = "NAME".into();
+                self.descending = false;
+                self.reset_window();
+                self.requery()
+            }
+            Action::SortAge => {
+                self.sort.clear();
+                self.descending = false;
+                self.reset_window();
+                self.requery()
+            }
+            _ => Effect::None,
+        }
+    }
+
+    fn open_selected(&mut self) -> Effect {
+        let Some(row) = self.selected().cloned() else {
+            return Effect::None;
+        };
+        let plural = self.current_kind_plural();
+        if plural == "namespaces" {
+            let previous = if self.picking_namespace {
+                self.back.pop()
+            } else {
+                None
+            };
+            self.back.push(self.save());
+            self.picking_namespace = false;
+            self.namespace = Scope::Named(row.name.clone());
+            match previous {
+                Some(previous) => {
+                    self.kind = previous.kind;
+                    self.filter = previous.filter;
+                    self.selector = previous.selector;
+                }
+                None => {
+                    self.kind = "pods".into();
+                    self.filter.clear();
+                    self.selector.clear();
+                }
+            }
+            self.reset_window();
+            return self.requery();
+        }
+        if WORKLOADS.contains(&plural.as_str()) {
+            return self.get_selected(ObjectFormat::Json, Purpose::DrillDown);
+        }
+        self.get_selected(ObjectFormat::Json, Purpose::Describe)
+    }
+
+    /// An object arrived for a `Get` effect.
+    pub fn on_object(
+        &mut self,
+        purpose: Purpose,
+        request: &GetRequest,
+        result: Result<String, String>,
+    ) -> Effect {
+        let text = match result {
+            Ok(text) => text,
+            Err(message) => {
+                self.message = Some((message, true));
+                return Effect::None;
+            }
+        };
+        let title = format!("{}/{}", request.kind, request.name);
+        match purpose {
+            Purpose::Yaml => {
+                self.show_text(
+                    format!("YAML {title}"),
+                    text.lines().map(str::to_string).collect(),
+                );
+                Effect::None
+            }
+            Purpose::Describe => {
+                let lines = describe(&text, self.list.as_ref(), &request.name);
+                self.show_text(format!("Describe {title}"), lines);
+                Effect::None
+            }
+            Purpose::DrillDown => {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                let Some(selector) = match_labels(&value) else {
+                    self.message = Some((format!("{title} has no label selector to follow"), true));
+                    return Effect::None;
+                };
+                self.back.push(self.save());
+                self.kind = "pods".into();
+                self.namespace = Scope::Named(request.namespace.clone());
+                self.selector = selector;
+                self.filter.clear();
+                self.reset_window();
+                self.requery()
+            }
+        }
+    }
+
+    fn show_text(&mut self, title: String, lines: Vec<String>) {
+        self.text = Some(TextView {
+            title,
+            lines,
+            scroll: 0,
+            search: String::new(),
+        });
+        self.mode = Mode::Text;
+    }
+}
+
+/// `spec.selector.matchLabels` as a selector string.
+fn match_labels(value: &serde_json::Value) -> Option<String> {
+    let labels = value["spec"]["selector"]["matchLabels"].as_object()?;
+    if labels.is_empty() {
+        return None;
+    }
+    let pairs: BTreeMap<&String, &str> = labels
+        .iter()
+        .map(|(k, v)| (k, v.as_str().unwrap_or_default()))
+        .collect();
+    Some(
+        pairs
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+}
+
+/// A describe summary: identity, labels, annotations, the row's columns,
+/// conditions and containers.
+pub fn describe(json: &str, list: Option<&ListResponse>, name: &str) -> Vec<String> {
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let meta = &value["metadata"];
+    let mut lines = Vec::new();
+    let field = |lines: &mut Vec<String>, key: &str, value: String| {
+        lines.push(format!("{:<18}{value}", format!("{key}:")))
+    };
+    field(
+        &mut lines,
+        "Name",
+        meta["name"].as_str().unwrap_or(name).to_string(),
+    );
+    if let Some(ns) = meta["namespace"].as_str() {
+        field(&mut lines, "Namespace", ns.to_string());
+    }
+    field(
+        &mut lines,
+        "Kind",
+        format!(
+            "{} ({})",
+            value["kind"].as_str().unwrap_or(""),
+            value["apiVersion"].as_str().unwrap_or("")
+        ),
+    );
+    field(
+        &mut lines,
+        "UID",
+        meta["uid"].as_str().unwrap_or("").to_string(),
+    );
+    if let Some(created) = meta["creationTimestamp"].as_str() {
+        let age = created
+            .parse::<jiff::Timestamp>()
+            .map(|t| {
+                format!(
+                    " ({} ago)",
+                    timoneiro_proto::render::human_duration(now_unix_ms() - t.as_millisecond())
+                )
+            })
+            .unwrap_or_default();
+        field(&mut lines, "Created", format!("{created}{age}"));
+    }
+    for (key, title) in [("labels", "Labels"), ("annotations", "Annotations")] {
+        let map = meta[key].as_object();
+        match map {
+            Some(map) if !map.is_empty() => {
+                for (i, (k, v)) in map.iter().enumerate() {
+                    let text = format!("{k}={}", v.as_str().unwrap_or_default());
+                    let shown: String = text.chars().take(160).collect();
+                    if i == 0 {
+                        field(&mut lines, title, shown);
+                    } else {
+                        lines.push(format!("{:<18}{shown}", ""));
+                    }
+                }
+            }
+            _ => field(&mut lines, title, "<none>".into()),
+        }
+    }
+    if let Some(list) = list
+        && let Some(row) = list.rows.iter().find(|r| r.name == name)
+    {
+        let now = now_unix_ms();
+        for (column, cell) in list.columns.iter().zip(&row.cells) {
+            if column.name == "NAME" || column.name == "NAMESPACE" {
+                continue;
+            }
+            field(
+                &mut lines,
+                &column.name,
+                timoneiro_proto::render::cell_text(cell, now),
+            );
+        }
+    }
+    if let Some(conditions) = value["status"]["conditions"]
+        .as_array()
+        .filter(|c| !c.is_empty())
+    {
+        lines.push(String::new());
+        lines.push("Conditions:".into());
+        lines.push(format!(
+            "  {:<28}{:<8}{:<28}{}",
+            "TYPE", "STATUS", "REASON", "MESSAGE"
+        ));
+        for c in conditions {
+            lines.push(format!(
+                "  {:<28}{:<8}{:<28}{}",
+                c["type"].as_str().unwrap_or(""),
+                c["status"].as_str().unwrap_or(""),
+                c["reason"].as_str().unwrap_or(""),
+                c["message"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    let spec = if value["spec"]["template"]["spec"].is_object() {
+        &value["spec"]["template"]["spec"]
+    } else {
+        &value["spec"]
+    };
+    if let Some(containers) = spec["containers"].as_array() {
+        lines.push(String::new());
+        lines.push("Containers:".into());
+        for c in containers {
+            lines.push(format!(
+                "  {}: {}",
+                c["name"].as_str().unwrap_or(""),
+                c["image"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    lines.push(String::new());
+    lines.push("(y shows the whole object as YAML)".into());
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use timoneiro_proto::v1::{Cell, Column};
+
+    fn row(name: &str) -> Row {
+        Row {
+            namespace: "shop".into(),
+            name: name.into(),
+            uid: format!("uid-{name}"),
+            cells: vec![Cell {
+                text: name.into(),
+                since_unix_ms: 0,
+            }],
+            ..Row::default()
+        }
+    }
+
+    fn answer(names: &[&str], matched: u64) -> ListResponse {
+        ListResponse {
+            columns: vec![
+                Column {
+                    name: "NAME".into(),
+                    wide: false,
+                },
+                Column {
+                    name: "STATUS".into(),
+                    wide: false,
+                },
+            ],
+            rows: names.iter().map(|n| row(n)).collect(),
+            total: matched,
+            matched,
+            ..ListResponse::default()
+        }
+    }
+
+    fn app() -> App {
+        let mut app = App::new(String::new(), "pods".into(), Scope::All);
+        app.page = 3;
+        app
+    }
+
+    #[test]
+    fn selection_follows_the_object_across_updates() {
+        let mut app = app();
+        app.on_list(0, answer(&["a", "b", "c"], 3));
+        assert_eq!(app.apply(Action::Move(1)), Effect::None);
+        assert_eq!(app.selected().map(|r| r.name.as_str()), Some("b"));
+        // A new pod sorts first: "b" moves down, and stays selected.
+        app.on_list(0, answer(&["new", "a", "b"], 4));
+        assert_eq!(app.cursor, 2);
+        assert_eq!(app.selected().map(|r| r.name.as_str()), Some("b"));
+        // Answers of an older query are ignored.
+        app.on_list(7, answer(&["x"], 1));
+        assert_eq!(app.rows().len(), 3);
+    }
+
+    #[test]
+    fn moving_past_the_window_queries_the_next_window() {
+        let mut app = app();
+        app.on_list(0, answer(&["a", "b", "c"], 10));
+        app.apply(Action::Move(1));
+        app.apply(Action::Move(1));
+        assert_eq!(app.apply(Action::Move(1)), Effect::Query);
+        assert_eq!((app.offset, app.cursor), (1, 3));
+        assert_eq!(app.request().offset, 1);
+        assert_eq!(app.request().limit, 3);
+        assert_eq!(app.apply(Action::Bottom), Effect::Query);
+        assert_eq!((app.offset, app.cursor), (7, 9));
+        assert_eq!(app.apply(Action::Top), Effect::Query);
+        assert_eq!((app.offset, app.cursor), (0, 0));
+    }
+
+    #[test]
+    fn typing_a_filter_queries_on_every_key_and_esc_clears_it() {
+        let mut app = app();
+        assert_eq!(app.apply(Action::StartFilter), Effect::None);
+        assert_eq!(app.mode, Mode::Filter);
+        assert_eq!(app.apply(Action::Type('w')), Effect::Query);
+        assert_eq!(app.apply(Action::Type('e')), Effect::Query);
+        assert_eq!(app.request().filter, "we");
+        assert_eq!(
+            app.apply(Action::Type(' ')),
+            Effect::None,
+            "a trailing space changes nothing"
+        );
+        for c in "-l app=web".chars() {
+            app.apply(Action::Type(c));
+        }
+        assert_eq!(
+            (app.filter.as_str(), app.selector.as_str()),
+            ("we", "app=web")
+        );
+        app.apply(Action::Enter);
+        assert_eq!(app.mode, Mode::Table);
+        assert_eq!(app.apply(Action::Back), Effect::Query);
+        assert_eq!((app.filter.as_str(), app.selector.as_str()), ("", ""));
+    }
+
+    #[test]
+    fn commands_switch_kinds_and_namespaces_with_completion() {
+        let mut app = app();
+        app.statuses = vec![
+            KindStatus {
+                kind: "deployments".into(),
+                singular: "deployment".into(),
+                short_names: vec!["deploy".into()],
+                ..KindStatus::default()
+            },
+            KindStatus {
+                kind: "daemonsets".into(),
+                singular: "daemonset".into(),
+                short_names: vec!["ds".into()],
+                ..KindStatus::default()
+            },
+        ];
+        app.apply(Action::StartCommand);
+        app.apply(Action::Type('d'));
+        app.apply(Action::Type('e'));
+        app.apply(Action::Complete);
+        assert_eq!(
+            app.input, "deploy",
+            "longest common prefix of deploy, deployment, deployments"
+        );
+        assert_eq!(app.apply(Action::Enter), Effect::Query);
+        assert_eq!(app.kind, "deploy");
+        app.apply(Action::StartCommand);
+        for c in "ns kube-system".chars() {
+            app.apply(Action::Type(c));
+        }
+        assert_eq!(app.apply(Action::Enter), Effect::Query);
+        assert_eq!(app.namespace, Scope::Named("kube-system".into()));
+        assert_eq!(app.apply(Action::AllNamespaces), Effect::Query);
+        assert_eq!(app.namespace, Scope::All);
+        // An unknown kind reported by the daemon goes back to where we were.
+        app.apply(Action::StartCommand);
+        for c in "podz".chars() {
+            app.apply(Action::Type(c));
+        }
+        app.apply(Action::Enter);
+        let generation = app.generation;
+        assert_eq!(
+            app.on_list_error(generation, "unknown kind \"podz\"".into()),
+            Effect::Query
+        );
+        assert_eq!(app.kind, "deploy");
+        assert!(
+            app.message
+                .as_ref()
+                .is_some_and(|(m, error)| m.contains("podz") && *error)
+        );
+        app.apply(Action::StartCommand);
+        app.apply(Action::Type('q'));
+        assert_eq!(app.apply(Action::Enter), Effect::Quit);
+    }
+
+    #[test]
+    fn the_namespace_picker_sets_the_namespace_and_returns() {
+        let mut app = app();
+        app.apply(Action::StartCommand);
+        app.apply(Action::Type('n'));
+        app.apply(Action::Type('s'));
+        app.apply(Action::Enter);
+        assert!(app.picking_namespace);
+        assert_eq!(app.kind, "namespaces");
+        let mut namespaces = answer(&["default", "shop"], 2);
+        namespaces.kind = Some(timoneiro_proto::v1::KindInfo {
+            plural: "namespaces".into(),
+            ..Default::default()
+        });
+        app.on_list(app.generation, namespaces);
+        app.apply(Action::Move(1));
+        assert_eq!(app.apply(Action::Enter), Effect::Query);
+        assert_eq!(app.kind, "pods");
+        assert_eq!(app.namespace, Scope::Named("shop".into()));
+    }
+
+    #[test]
+    fn workloads_drill_down_to_their_pods_and_esc_returns() {
+        let mut app = app();
+        app.kind = "deploy".into();
+        let mut deployments = answer(&["web"], 1);
+        deployments.kind = Some(timoneiro_proto::v1::KindInfo {
+            plural: "deployments".into(),
+            ..Default::default()
+        });
+        app.on_list(0, deployments);
+        let Effect::Get(request, Purpose::DrillDown) = app.apply(Action::Enter) else {
+            panic!("expected a Get")
+        };
+        assert_eq!(
+            (request.kind.as_str(), request.name.as_str()),
+            ("deployments", "web")
+        );
+        let object = r#"{"spec":{"selector":{"matchLabels":{"app":"web","tier":"front"}}}}"#;
+        assert_eq!(
+            app.on_object(Purpose::DrillDown, &request, Ok(object.into())),
+            Effect::Query
+        );
+        assert_eq!(
+            (app.kind.as_str(), app.selector.as_str()),
+            ("pods", "app=web,tier=front")
+        );
+        assert_eq!(app.namespace, Scope::Named("shop".into()));
+        assert_eq!(app.apply(Action::Back), Effect::Query);
+        assert_eq!((app.kind.as_str(), app.selector.as_str()), ("deploy", ""));
+    }
+
+    #[test]
+    fn text_views_scroll_and_find() {
+        let mut app = app();
+        app.on_list(0, answer(&["a"], 1));
+        let request = GetRequest {
+            kind: "pods".into(),
+            name: "a".into(),
+            ..GetRequest::default()
+        };
+        let yaml =
+            "kind: Pod\nmetadata:\n  name: a\nspec:\n  nodeName: n1\nstatus:\n  phase: Running\n";
+        app.on_object(Purpose::Yaml, &request, Ok(yaml.into()));
+        assert_eq!(app.mode, Mode::Text);
+        app.apply(Action::StartFilter);
+        assert_eq!(app.mode, Mode::TextSearch);
+        for c in "phase".chars() {
+            app.apply(Action::Type(c));
+        }
+        app.apply(Action::Enter);
+        assert_eq!(app.text.as_ref().map(|t| t.scroll), Some(6));
+        app.apply(Action::Top);
+        assert_eq!(app.text.as_ref().map(|t| t.scroll), Some(0));
+        app.apply(Action::Back);
+        assert_eq!((app.mode, app.text.is_none()), (Mode::Table, true));
+    }
+
+    #[test]
+    fn sorting_cycles_columns_and_reverses() {
+        let mut app = app();
+        app.on_list(0, answer(&["a"], 1));
+        assert_eq!(app.request().sort_by, "");
+        app.apply(Action::SortNext);
+        assert_eq!(app.request().sort_by, "NAME");
+        app.apply(Action::SortNext);
+        assert_eq!(app.request().sort_by, "STATUS");
+        app.apply(Action::SortReverse);
+        assert_eq!(app.request().sort_by, "-STATUS");
+        app.apply(Action::SortAge);
+        assert_eq!(app.request().sort_by, "");
+    }
+
+    #[test]
+    fn describe_summarises_an_object() {
+        let json = r#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a","namespace":"shop","uid":"u1",
+            "creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app":"web"}},
+            "spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]},
+            "status":{"conditions":[{"type":"Ready","status":"True"}]}}"#;
+        let lines = describe(json, None, "a");
+        let text = lines.join("\n");
+        for want in [
+            "Name:             a",
+            "Namespace:        shop",
+            "Labels:           app=web",
+            "Annotations:      <none>",
+            "Ready",
+            "nginx: nginx:1.27",
+        ] {
+            assert!(text.contains(want), "{want} in\n{text}");
+        }
+        assert!(
+            text.contains("Created:          2026-01-01T00:00:00Z ("),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn numbers_get_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}

@@ -1,0 +1,224 @@
+//! The connection to the daemon as a small state machine: connect (and
+//! check the protocol), keep a `WatchList` stream for the current query and
+//! a `WatchStatus` stream for the header, and when anything breaks, report
+//! it and reconnect with capped backoff. It never gives up and never fails:
+//! the UI learns what happens through `Event`s.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures::StreamExt;
+use timoneiro_proto::socket;
+use timoneiro_proto::v1::{
+    GetRequest, InfoRequest, ListRequest, ListResponse, StatusRequest, StatusResponse,
+};
+use tokio::sync::mpsc;
+use tonic::Code;
+
+use crate::app::Purpose;
+
+/// What the UI asks of the connection.
+#[derive(Debug)]
+pub enum Command {
+    /// Watch this query (generation, request), replacing the previous one.
+    Watch(u64, ListRequest),
+    /// Fetch an object.
+    Get(GetRequest, Purpose),
+}
+
+/// What the connection tells the UI.
+#[derive(Debug)]
+pub enum Event {
+    /// Connected to a daemon serving this context.
+    Connected {
+        /// The daemon's default context.
+        context: String,
+    },
+    /// Lost or could not reach the daemon; retrying.
+    Disconnected {
+        /// Why.
+        message: String,
+        /// Attempts since the last success.
+        attempt: u32,
+    },
+    /// An answer to a query.
+    List(u64, Box<ListResponse>),
+    /// The daemon refused a query (e.g. unknown kind).
+    ListError(u64, String),
+    /// Status of every kind.
+    Status(StatusResponse),
+    /// An object fetched for a purpose (or why it could not be).
+    Object(GetRequest, Purpose, Result<String, String>),
+}
+
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const MAX_RETRY: Duration = Duration::from_secs(2);
+
+/// Whether a stream error means the daemon went away (rather than refusing a request).
+fn is_disconnect(status: &tonic::Status) -> bool {
+    matches!(
+        status.code(),
+        Code::Unavailable | Code::Unknown | Code::Cancelled | Code::Internal
+    )
+}
+
+/// Run until the UI drops its command sender.
+pub async fn run(
+    path: PathBuf,
+    context: String,
+    mut commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+) {
+    let mut watch: Option<(u64, ListRequest)> = None;
+    let mut attempt = 0u32;
+    let mut delay = FIRST_RETRY;
+    loop {
+        // Connect, then check the protocol.
+        let connected = async {
+            let mut client = socket::connect(&path).await.map_err(|e| e.to_string())?;
+            let info = client
+                .info(InfoRequest {})
+                .await
+                .map_err(|e| e.message().to_string())?
+                .into_inner();
+            if info.protocol_version != timoneiro_proto::PROTOCOL_VERSION {
+                return Err(format!(
+                    "timoneirod {} speaks protocol {}, this timoneiro-tui speaks {}",
+                    info.daemon_version,
+                    info.protocol_version,
+                    timoneiro_proto::PROTOCOL_VERSION
+                ));
+            }
+            let statuses = client
+                .watch_status(StatusRequest {
+                    context: context.clone(),
+                })
+                .await
+                .map_err(|e| e.message().to_string())?
+                .into_inner();
+            let name = info
+                .contexts
+                .iter()
+                .find(|c| c.is_default)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            Ok::<_, String>((client, statuses, name))
+        }
+        .await;
+        let (mut client, mut statuses, name) = match connected {
+            Ok(ok) => ok,
+            Err(message) => {
+                attempt += 1;
+                if events
+                    .send(Event::Disconnected { message, attempt })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                // Keep taking commands while waiting, so the newest query is the one resumed.
+                let sleep = tokio::time::sleep(delay);
+                tokio::pin!(sleep);
+                loop {
+                    tokio::select! {
+                        _ = &mut sleep => break,
+                        command = commands.recv() => match command {
+                            None => return,
+                            Some(Command::Watch(generation, request)) => watch = Some((generation, request)),
+                            Some(Command::Get(request, purpose)) => {
+                                let _ = events.send(Event::Object(request, purpose, Err("not connected to timoneirod".into()))).await;
+                            }
+                        },
+                    }
+                }
+                delay = (delay * 2).min(MAX_RETRY);
+                continue;
+            }
+        };
+        attempt = 0;
+        delay = FIRST_RETRY;
+        tracing::info!(context = %name, "connected to timoneirod");
+        if events
+            .send(Event::Connected { context: name })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let mut list = None;
+        if let Some((generation, request)) = &watch {
+            match client.watch_list(request.clone()).await {
+                Ok(stream) => list = Some((*generation, stream.into_inner())),
+                Err(status) => {
+                    let _ = events
+                        .send(Event::ListError(*generation, status.message().to_string()))
+                        .await;
+                }
+            }
+        }
+        // Serve until the daemon goes away.
+        let message = loop {
+            let next_list = async {
+                match list.as_mut() {
+                    Some((generation, stream)) => (*generation, stream.next().await),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                command = commands.recv() => match command {
+                    None => return,
+                    Some(Command::Watch(generation, request)) => {
+                        watch = Some((generation, request.clone()));
+                        list = None;
+                        match client.watch_list(request).await {
+                            Ok(stream) => list = Some((generation, stream.into_inner())),
+                            Err(status) if is_disconnect(&status) => break status.message().to_string(),
+                            Err(status) => {
+                                let _ = events.send(Event::ListError(generation, status.message().to_string())).await;
+                            }
+                        }
+                    }
+                    Some(Command::Get(request, purpose)) => {
+                        let mut client = client.clone();
+                        let events = events.clone();
+                        tokio::spawn(async move {
+                            let result = client.get(request.clone()).await.map(|r| r.into_inner().text).map_err(|e| e.message().to_string());
+                            let _ = events.send(Event::Object(request, purpose, result)).await;
+                        });
+                    }
+                },
+                (generation, item) = next_list => match item {
+                    Some(Ok(response)) => {
+                        if events.send(Event::List(generation, Box::new(response))).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Err(status)) if !is_disconnect(&status) => {
+                        list = None;
+                        let _ = events.send(Event::ListError(generation, status.message().to_string())).await;
+                    }
+                    Some(Err(status)) => break status.message().to_string(),
+                    None => break "the daemon closed the stream".to_string(),
+                },
+                status = statuses.next() => match status {
+                    Some(Ok(status)) => {
+                        if events.send(Event::Status(status)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(Err(status)) => break status.message().to_string(),
+                    None => break "the daemon closed the status stream".to_string(),
+                },
+            }
+        };
+        tracing::warn!(%message, "lost the daemon; reconnecting");
+        attempt += 1;
+        if events
+            .send(Event::Disconnected { message, attempt })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! `timoneiro-tui`: a live terminal navigator on the daemon's cache, in the
+//! spirit of k9s. Any number of them share one warm daemon.
+//!
+//! `input` maps keys to actions, `app` holds the state and decides what each
+//! action means, `ui` draws it, `conn` keeps the daemon connection alive, and
+//! `run` (here) routes between them. The terminal is restored on exit and on
+//! panic (ratatui's `init`/`restore`); logs go to a file, never the screen.
+
+pub mod app;
+pub mod conn;
+pub mod input;
+pub mod ui;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use timoneiro_proto::render::now_unix_ms;
+use tokio::sync::mpsc;
+
+use crate::app::{App, Connection, Effect, Scope};
+use crate::conn::{Command, Event};
+
+/// What to open.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The daemon's socket.
+    pub socket: PathBuf,
+    /// Context ("" = the daemon's default).
+    pub context: String,
+    /// Kind to show first.
+    pub kind: String,
+    /// Namespace scope to start in.
+    pub namespace: Scope,
+}
+
+/// Restores the terminal when dropped, also when unwinding.
+struct TerminalGuard(ratatui::DefaultTerminal);
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Run the TUI until the user quits.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut app = App::new(
+        settings.context.clone(),
+        settings.kind.clone(),
+        settings.namespace.clone(),
+    );
+    let (commands, command_rx) = mpsc::channel(32);
+    let (event_tx, mut events) = mpsc::channel(256);
+    let connection = tokio::spawn(conn::run(
+        settings.socket.clone(),
+        settings.context.clone(),
+        command_rx,
+        event_tx,
+    ));
+
+    // ratatui::init enters raw mode and the alternate screen and installs a
+    // panic hook that restores the terminal before the panic is printed.
+    let mut terminal = TerminalGuard(ratatui::init());
+    let mut keys = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let height = terminal.0.size().map(|s| s.height).unwrap_or(24);
+    app.set_page(ui::page_for(height));
+    commands
+        .send(Command::Watch(app.generation, app.request()))
+        .await?;
+    let mut first_rows = false;
+    loop {
+        terminal
+            .0
+            .draw(|frame| ui::draw(frame, &app, now_unix_ms()))?;
+        if !first_rows && !app.rows().is_empty() {
+            first_rows = true;
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "first rows drawn"
+            );
+        }
+        let effect = tokio::select! {
+            key = keys.next() => match key {
+                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
+                    let started = Instant::now();
+                    let effect = input::action(app.input_mode(), key).map_or(Effect::None, |action| app.apply(action));
+                    tracing::debug!(?key, micros = started.elapsed().as_micros() as u64, "key");
+                    effect
+                }
+                Some(Ok(TermEvent::Resize(_, height))) => app.set_page(ui::page_for(height)),
+                Some(Ok(_)) => Effect::None,
+                Some(Err(error)) => return Err(error.into()),
+                None => Effect::Quit,
+            },
+            event = events.recv() => match event {
+                Some(Event::Connected { context }) => {
+                    app.connection = Connection::Connected;
+                    app.context_name = context;
+                    Effect::None
+                }
+                Some(Event::Disconnected { message, attempt }) => {
+                    app.connection = Connection::Reconnecting { message, attempt };
+                    Effect::None
+                }
+                Some(Event::List(generation, response)) => {
+                    app.on_list(generation, *response);
+                    Effect::None
+                }
+                Some(Event::ListError(generation, message)) => app.on_list_error(generation, message),
+                Some(Event::Status(status)) => {
+                    app.statuses = status.kinds;
+                    Effect::None
+                }
+                Some(Event::Object(request, purpose, result)) => app.on_object(purpose, &request, result),
+                None => anyhow::bail!("the connection task ended"),
+            },
+            // Ages tick on screen without any traffic.
+            _ = tick.tick() => Effect::None,
+        };
+        match effect {
+            Effect::None => {}
+            Effect::Quit => break,
+            Effect::Query => {
+                commands
+                    .send(Command::Watch(app.generation, app.request()))
+                    .await?
+            }
+            Effect::Get(request, purpose) => commands.send(Command::Get(request, purpose)).await?,
+        }
+    }
+    drop(terminal);
+    connection.abort();
+    Ok(())
+}

@@ -1,0 +1,658 @@
+//! Drawing: a header (context, kind and count, what is still loading, the
+//! connection), the table or a text view, and a footer (window, filter,
+//! sort, the line being typed, messages). Reads the `App`, never changes it.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState};
+use timoneiro_proto::render::cell_text;
+use timoneiro_proto::v1::SyncState;
+
+use crate::app::{App, Connection, Scope, thousands};
+use crate::input::Mode;
+
+/// Lines above the table: the header and the table's column line.
+pub const HEADER_LINES: u16 = 2;
+/// Lines below the table.
+pub const FOOTER_LINES: u16 = 1;
+
+/// Rows of the table that fit in a terminal of `height` lines.
+pub fn page_for(height: u16) -> u32 {
+    u32::from(
+        height
+            .saturating_sub(HEADER_LINES + FOOTER_LINES + 1)
+            .max(1),
+    )
+}
+
+fn style(app: &App, color: Color) -> Style {
+    if app.color {
+        Style::default().fg(color)
+    } else {
+        Style::default()
+    }
+}
+
+fn title_case(plural: &str) -> String {
+    let mut chars = plural.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Draw the whole screen.
+pub fn draw(frame: &mut Frame, app: &App, now_unix_ms: i64) {
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(HEADER_LINES - 1),
+        Constraint::Min(1),
+        Constraint::Length(FOOTER_LINES),
+    ])
+    .areas(frame.area());
+    draw_header(frame, app, header);
+    match &app.text {
+        Some(_) => draw_text(frame, app, body),
+        None => draw_table(frame, app, body, now_unix_ms),
+    }
+    draw_footer(frame, app, footer);
+    if app.help {
+        draw_help(frame, app, body);
+    }
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+    let plural = app
+        .list
+        .as_ref()
+        .and_then(|l| l.kind.as_ref())
+        .map(|k| k.plural.clone())
+        .unwrap_or_else(|| app.kind.clone());
+    let count = app
+        .list
+        .as_ref()
+        .map(|l| format!(" ({})", thousands(l.total)))
+        .unwrap_or_default();
+    let namespace = match &app.namespace {
+        Scope::All => "all".to_string(),
+        Scope::Named(ns) => ns.clone(),
+        Scope::Context => app
+            .list
+            .as_ref()
+            .map(|l| l.namespace.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "-".into()),
+    };
+    let context = if app.context_name.is_empty() {
+        "…".to_string()
+    } else {
+        app.context_name.clone()
+    };
+    let mut spans = vec![
+        Span::styled(
+            " timoneiro ",
+            style(app, Color::Cyan).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!(" ctx: {context}  ns: {namespace}  ")),
+        Span::styled(
+            format!("{}{count}", title_case(&plural)),
+            Style::default().add_modifier(Modifier::BOLD),
+        ),
+    ];
+    if !app.selector.is_empty() {
+        spans.push(Span::raw(format!("  -l {}", app.selector)));
+    }
+    match &app.connection {
+        Connection::Connecting => spans.push(Span::styled(
+            "  connecting to timoneirod…",
+            style(app, Color::Yellow),
+        )),
+        Connection::Reconnecting { message, attempt } => spans.push(Span::styled(
+            format!("  reconnecting (attempt {attempt}): {message}"),
+            style(app, Color::Red).add_modifier(Modifier::BOLD),
+        )),
+        Connection::Connected => {
+            if let Some(status) = app.list.as_ref().and_then(|l| l.status.as_ref()) {
+                match SyncState::try_from(status.state).unwrap_or(SyncState::Unspecified) {
+                    SyncState::Stale => spans.push(Span::styled(
+                        format!("  STALE: {}", status.message),
+                        style(app, Color::Yellow).add_modifier(Modifier::BOLD),
+                    )),
+                    SyncState::Error => spans.push(Span::styled(
+                        format!("  ERROR: {}", status.message),
+                        style(app, Color::Red).add_modifier(Modifier::BOLD),
+                    )),
+                    _ => {}
+                }
+            }
+            let loading = app.loading();
+            if !loading.is_empty() {
+                spans.push(Span::styled(
+                    format!("  Loading: {}", loading.join(", ")),
+                    style(app, Color::Yellow),
+                ));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The colour of a STATUS cell, the way people read them.
+fn status_color(text: &str) -> Option<Color> {
+    const BAD: [&str; 9] = [
+        "Error",
+        "BackOff",
+        "Failed",
+        "Unknown",
+        "Evicted",
+        "OOMKilled",
+        "ErrImage",
+        "NotReady",
+        "Lost",
+    ];
+    if BAD.iter().any(|b| text.contains(b)) {
+        Some(Color::Red)
+    } else if matches!(
+        text,
+        "Running" | "Active" | "Bound" | "Complete" | "Completed" | "Available"
+    ) {
+        Some(Color::Green)
+    } else if text.starts_with("Init:")
+        || matches!(
+            text,
+            "Pending" | "ContainerCreating" | "Terminating" | "PodInitializing" | "SchedulingGated"
+        )
+    {
+        Some(Color::Yellow)
+    } else {
+        None
+    }
+}
+
+fn draw_table(frame: &mut Frame, app: &App, area: Rect, now: i64) {
+    let Some(list) = &app.list else {
+        let text = match &app.connection {
+            Connection::Connected => "loading…".to_string(),
+            Connection::Connecting => "connecting to timoneirod…".to_string(),
+            Connection::Reconnecting { message, .. } => {
+                format!(
+                    "timoneirod is not reachable: {message}\n\nStart it with `timoneirod` (or point --socket at a running one); this view comes back by itself."
+                )
+            }
+        };
+        frame.render_widget(
+            Paragraph::new(text).style(style(app, Color::DarkGray)),
+            area,
+        );
+        return;
+    };
+    let status_column = list.columns.iter().position(|c| c.name == "STATUS");
+    let texts: Vec<Vec<String>> = list
+        .rows
+        .iter()
+        .map(|r| r.cells.iter().map(|c| cell_text(c, now)).collect())
+        .collect();
+    let mut widths: Vec<u16> = list
+        .columns
+        .iter()
+        .map(|c| c.name.chars().count() as u16)
+        .collect();
+    for row in &texts {
+        for (i, text) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(text.chars().count() as u16);
+            }
+        }
+    }
+    let header = Row::new(list.columns.iter().map(|c| Cell::from(c.name.clone())))
+        .style(Style::default().add_modifier(Modifier::BOLD));
+    let rows = texts.into_iter().map(|cells| {
+        Row::new(cells.into_iter().enumerate().map(|(i, text)| {
+            let color = if Some(i) == status_column && app.color {
+                status_color(&text)
+            } else {
+                None
+            };
+            let cell = Cell::from(text);
+            match color {
+                Some(color) => cell.style(Style::default().fg(color)),
+                None => cell,
+            }
+        }))
+    });
+    let constraints: Vec<Constraint> = widths.iter().map(|w| Constraint::Length(*w)).collect();
+    let highlight = if app.color {
+        Style::default().bg(Color::Blue).fg(Color::White)
+    } else {
+        Style::default().add_modifier(Modifier::REVERSED)
+    };
+    let table = Table::new(rows, constraints)
+        .header(header)
+        .column_spacing(3)
+        .row_highlight_style(highlight)
+        // A marker, so the selection shows without colour too (NO_COLOR, screen readers, tmux captures).
+        .highlight_symbol("▶ ")
+        .highlight_spacing(ratatui::widgets::HighlightSpacing::Always);
+    let mut state = TableState::default();
+    if !list.rows.is_empty() {
+        state.select(app.cursor.checked_sub(app.offset).map(|i| i as usize));
+    }
+    frame.render_stateful_widget(table, area, &mut state);
+    if list.rows.is_empty() {
+        let empty = match (list.total, app.filter.is_empty() && app.selector.is_empty()) {
+            (0, _) => "No resources found".to_string(),
+            (_, false) => format!(
+                "No rows match (of {}). Esc clears the filter.",
+                thousands(list.total)
+            ),
+            _ => "No rows in this window".to_string(),
+        };
+        let message_area = Rect {
+            y: area.y + 1,
+            height: area.height.saturating_sub(1),
+            ..area
+        };
+        frame.render_widget(
+            Paragraph::new(empty).style(style(app, Color::DarkGray)),
+            message_area,
+        );
+    }
+}
+
+fn draw_text(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(text) = &app.text else { return };
+    let height = area.height.saturating_sub(2) as usize;
+    let needle = text.search.to_lowercase();
+    let lines: Vec<Line> = text
+        .lines
+        .iter()
+        .skip(text.scroll)
+        .take(height)
+        .map(|line| {
+            if !needle.is_empty() && line.to_lowercase().contains(&needle) {
+                Line::styled(
+                    line.clone(),
+                    style(app, Color::Yellow).add_modifier(Modifier::BOLD),
+                )
+            } else {
+                Line::raw(line.clone())
+            }
+        })
+        .collect();
+    let title = format!(
+        " {} — line {}/{} ",
+        text.title,
+        text.scroll + 1,
+        text.lines.len()
+    );
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
+}
+
+fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
+    let line = match app.mode {
+        Mode::Filter => Line::from(vec![
+            Span::styled("/", style(app, Color::Cyan)),
+            Span::raw(format!("{}█", app.input)),
+            Span::styled(
+                "   fuzzy terms, !exclude, ^start end$, -l label=selector · Enter keep · Esc clear",
+                style(app, Color::DarkGray),
+            ),
+        ]),
+        Mode::Command => {
+            let candidates = app.candidates();
+            let hint = if candidates.is_empty() || app.input.is_empty() {
+                "   kind (pods, deploy, svc…) · ns [NAME] · ctx · q · Tab completes".to_string()
+            } else {
+                format!(
+                    "   {}",
+                    candidates
+                        .iter()
+                        .take(8)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+            };
+            Line::from(vec![
+                Span::styled(":", style(app, Color::Cyan)),
+                Span::raw(format!("{}█", app.input)),
+                Span::styled(hint, style(app, Color::DarkGray)),
+            ])
+        }
+        Mode::TextSearch => Line::from(vec![
+            Span::styled("search: ", style(app, Color::Cyan)),
+            Span::raw(format!("{}█", app.input)),
+        ]),
+        Mode::Text => Line::raw(" j/k scroll · / search · n next · Esc back · ? help"),
+        Mode::Table | Mode::Help => {
+            if let Some((message, error)) = &app.message {
+                Line::styled(
+                    format!(" {message}"),
+                    style(app, if *error { Color::Red } else { Color::Green }),
+                )
+            } else {
+                let mut parts = Vec::new();
+                if let Some(list) = &app.list {
+                    let shown = list.rows.len() as u64;
+                    let first = if shown == 0 {
+                        0
+                    } else {
+                        u64::from(app.offset) + 1
+                    };
+                    parts.push(format!(
+                        "showing {}–{} of {}",
+                        thousands(first),
+                        thousands(u64::from(app.offset) + shown),
+                        thousands(list.matched)
+                    ));
+                    if list.matched != list.total {
+                        parts.push(format!("{} in all", thousands(list.total)));
+                    }
+                }
+                if !app.filter.is_empty() {
+                    parts.push(format!("filter: {}", app.filter));
+                }
+                let sort = if app.sort.is_empty() {
+                    "newest".to_string()
+                } else {
+                    app.sort.clone()
+                };
+                parts.push(format!(
+                    "sort: {sort}{}",
+                    if app.descending { " ↓" } else { "" }
+                ));
+                parts.push("? help".into());
+                Line::raw(format!(" {}", parts.join(" · ")))
+            }
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Every key, as the help overlay lists it.
+pub const HELP: &[(&str, &str)] = &[
+    ("j k ↓ ↑", "move"),
+    ("PgDn PgUp ^d ^u", "page"),
+    ("g G", "first / last row"),
+    (
+        "/",
+        "filter as you type: fuzzy, !exclude, ^start, end$, 'exact, -l selector",
+    ),
+    (
+        ":",
+        "command: a kind (pods, deploy, svc, …, Tab completes), ns [NAME], ctx, q",
+    ),
+    ("0", "all namespaces"),
+    (
+        "Enter",
+        "workload → its pods; namespace → its pods; other → describe",
+    ),
+    ("d", "describe the selected object"),
+    ("y", "YAML of the selected object (/ search, n next)"),
+    ("s S", "sort by the next column / reverse"),
+    ("N A", "sort by name / newest first"),
+    ("Esc", "clear the filter, or go back"),
+    ("?", "this help"),
+    ("q ^c", "quit"),
+];
+
+fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
+    let width = area.width.min(100);
+    let height = (HELP.len() as u16 + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let lines: Vec<Line> = HELP
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {keys:<18}"), style(app, Color::Cyan)),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" keys (any key closes) "),
+        ),
+        popup,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{App, Scope};
+    use crate::input::Action;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use timoneiro_proto::v1::{self, Column, KindInfo, KindStatus, ListResponse};
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    /// Render the app and return the screen as text.
+    fn screen(app: &App, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        terminal.draw(|frame| draw(frame, app, NOW)).expect("draw");
+        let buffer = terminal.backend().buffer().clone();
+        (0..height)
+            .map(|y| {
+                (0..width)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn snapshot(name: &str, actual: &str) {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/snapshots")
+            .join(format!("{name}.txt"));
+        if std::env::var_os("TIMONEIRO_UPDATE_SNAPSHOTS").is_some() {
+            std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+            std::fs::write(&path, actual).expect("write");
+            return;
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            actual,
+            expected,
+            "{} changed (TIMONEIRO_UPDATE_SNAPSHOTS=1 to accept)\n{actual}",
+            path.display()
+        );
+    }
+
+    fn cell(text: &str) -> v1::Cell {
+        v1::Cell {
+            text: text.into(),
+            since_unix_ms: 0,
+        }
+    }
+
+    fn age(ms: i64) -> v1::Cell {
+        v1::Cell {
+            text: String::new(),
+            since_unix_ms: NOW - ms,
+        }
+    }
+
+    fn pods(
+        rows: &[(&str, &str, &str, &str, &str, i64)],
+        total: u64,
+        state: SyncState,
+        message: &str,
+    ) -> ListResponse {
+        ListResponse {
+            kind: Some(KindInfo {
+                plural: "pods".into(),
+                ..KindInfo::default()
+            }),
+            columns: ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+                .iter()
+                .map(|c| Column {
+                    name: (*c).into(),
+                    wide: false,
+                })
+                .collect(),
+            rows: rows
+                .iter()
+                .map(|(ns, name, ready, status, restarts, age_ms)| v1::Row {
+                    namespace: (*ns).into(),
+                    name: (*name).into(),
+                    uid: format!("uid-{name}"),
+                    cells: vec![
+                        cell(ns),
+                        cell(name),
+                        cell(ready),
+                        cell(status),
+                        cell(restarts),
+                        age(*age_ms),
+                    ],
+                    ..v1::Row::default()
+                })
+                .collect(),
+            total,
+            matched: rows.len() as u64,
+            status: Some(KindStatus {
+                kind: "pods".into(),
+                state: state as i32,
+                message: message.into(),
+                ..KindStatus::default()
+            }),
+            ..ListResponse::default()
+        }
+    }
+
+    fn connected_app() -> App {
+        let mut app = App::new(String::new(), "pods".into(), Scope::All);
+        app.color = false;
+        app.connection = Connection::Connected;
+        app.context_name = "prod-eu".into();
+        app.page = 5;
+        app
+    }
+
+    const ROWS: &[(&str, &str, &str, &str, &str, i64)] = &[
+        (
+            "shop",
+            "web-57bd7f8bd7-hjnwk",
+            "1/1",
+            "Running",
+            "0",
+            45_000,
+        ),
+        (
+            "shop",
+            "api-674ff657b9-85s2f",
+            "1/2",
+            "Running",
+            "0",
+            11 * 60_000,
+        ),
+        (
+            "kube-system",
+            "coredns-5d78c9869d-x2x9k",
+            "0/1",
+            "CrashLoopBackOff",
+            "5 (3m1s ago)",
+            3 * 86_400_000 + 4 * 3_600_000,
+        ),
+    ];
+
+    #[test]
+    fn pods_view_with_loading_header() {
+        let mut app = connected_app();
+        app.statuses = vec![
+            KindStatus {
+                kind: "pods".into(),
+                state: SyncState::Synced as i32,
+                ..KindStatus::default()
+            },
+            KindStatus {
+                kind: "deployments".into(),
+                state: SyncState::Loading as i32,
+                ..KindStatus::default()
+            },
+            KindStatus {
+                kind: "services".into(),
+                state: SyncState::Loading as i32,
+                ..KindStatus::default()
+            },
+        ];
+        app.on_list(0, pods(ROWS, 10_000, SyncState::Synced, ""));
+        app.apply(Action::Move(1));
+        snapshot("pods-loading-header", &screen(&app, 100, 9));
+    }
+
+    #[test]
+    fn filter_being_typed_and_no_match() {
+        let mut app = connected_app();
+        app.on_list(0, pods(&[], 10_000, SyncState::Synced, ""));
+        app.apply(Action::StartFilter);
+        for c in "zzz !kube".chars() {
+            app.apply(Action::Type(c));
+        }
+        let generation = app.generation;
+        app.on_list(generation, pods(&[], 10_000, SyncState::Synced, ""));
+        snapshot("filter-no-match", &screen(&app, 100, 6));
+    }
+
+    #[test]
+    fn stale_and_error_states() {
+        let mut app = connected_app();
+        app.on_list(
+            0,
+            pods(&ROWS[..1], 1, SyncState::Stale, "watch stream ended"),
+        );
+        snapshot("stale", &screen(&app, 100, 5));
+        let mut app = connected_app();
+        app.on_list(
+            0,
+            pods(
+                &[],
+                0,
+                SyncState::Error,
+                "pods is forbidden: User \"dev\" cannot list resource \"pods\"",
+            ),
+        );
+        snapshot("error-empty", &screen(&app, 100, 5));
+    }
+
+    #[test]
+    fn daemon_not_running_yet() {
+        let mut app = App::new(String::new(), "pods".into(), Scope::Context);
+        app.color = false;
+        app.connection = Connection::Reconnecting {
+            message: "timoneirod is not running (no daemon at /run/t.sock)".into(),
+            attempt: 3,
+        };
+        snapshot("reconnecting", &screen(&app, 100, 7));
+    }
+
+    #[test]
+    fn help_overlay() {
+        let mut app = connected_app();
+        app.on_list(0, pods(ROWS, 3, SyncState::Synced, ""));
+        app.apply(Action::Help);
+        snapshot("help", &screen(&app, 100, 22));
+    }
+
+    #[test]
+    fn page_size_follows_the_terminal() {
+        assert_eq!(page_for(40), 36);
+        assert_eq!(page_for(3), 1);
+    }
+}

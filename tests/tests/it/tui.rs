@@ -1,0 +1,105 @@
+//! The TUI as a person uses it: in tmux against a real daemon on the sim.
+
+use std::time::Duration;
+
+use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn rows(screen: &str) -> Vec<&str> {
+    // Table rows start after the header and column lines and end before the footer.
+    let lines: Vec<&str> = screen.lines().collect();
+    lines
+        .iter()
+        .skip(2)
+        .take(lines.len().saturating_sub(3))
+        .copied()
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_filters_switches_kinds_drills_down_and_survives_a_daemon_restart() {
+    let sim = Sim::start(&["--pods", "2000", "--namespaces", "5", "--churn-rate", "10"]);
+    let mut daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let log = daemon.dir.path().join("tui.log");
+    let command = format!(
+        "TIMONEIRO_SOCKET={} NO_COLOR=1 {} -A --log-file {}",
+        daemon.socket.display(),
+        bin("timoneiro-tui").display(),
+        log.display()
+    );
+    let tmux = Tmux::start(&command, 160, 30);
+    tmux.wait_for("pod rows", WAIT, |s| {
+        s.contains("Pods (2,0") && s.contains("Running")
+    });
+
+    // Filter as you type.
+    tmux.send(&["/", "CrashLoop !", "analytics"]);
+    let screen = tmux.wait_for("only crashing pods outside analytics", WAIT, |s| {
+        s.contains("/CrashLoop !analytics")
+            && rows(s)
+                .iter()
+                .all(|r| r.contains("CrashLoopBackOff") && !r.contains("analytics"))
+    });
+    assert!(!rows(&screen).is_empty(), "{screen}");
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the filter cleared", WAIT, |s| {
+        !s.contains("filter:") && s.contains("Running")
+    });
+
+    // Switch kind with the command line, then drill down into a deployment's pods.
+    tmux.send(&[":", "deploy", "Enter"]);
+    let screen = tmux.wait_for("deployments", WAIT, |s| {
+        s.contains("Deployments (") && s.contains("UP-TO-DATE")
+    });
+    let first = rows(&screen)[0].split_whitespace().collect::<Vec<_>>();
+    let (namespace, name) = (first[1], first[2]);
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("the deployment's pods", WAIT, |s| {
+        s.contains(&format!("-l app={name}")) && s.contains("Pods (")
+    });
+    assert!(screen.contains(&format!("ns: {namespace}")), "{screen}");
+    assert!(
+        rows(&screen).iter().skip(1).all(|r| r.contains(name)),
+        "{screen}"
+    );
+
+    // Describe the selected pod, then YAML with a search.
+    tmux.send(&["d"]);
+    tmux.wait_for("a describe view", WAIT, |s| {
+        s.contains("Describe pods/") && s.contains("Namespace:")
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the table again", WAIT, |s| !s.contains("Describe pods/"));
+    tmux.send(&["y"]);
+    tmux.wait_for("a YAML view", WAIT, |s| {
+        s.contains("YAML pods/") && s.contains("apiVersion: v1")
+    });
+    tmux.send(&["/", "nodeName", "Enter"]);
+    tmux.wait_for("the search hit", WAIT, |s| {
+        s.lines().nth(2).is_some_and(|l| l.contains("nodeName"))
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the table again", WAIT, |s| !s.contains("YAML pods/"));
+
+    // The daemon dies: the TUI says so and keeps the last rows; a new daemon brings the view back.
+    let socket = daemon.socket.clone();
+    daemon.signal("KILL");
+    tmux.wait_for("the reconnecting state", WAIT, |s| {
+        s.contains("reconnecting")
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _next = Daemon::start_at(&sim.kubeconfig, socket, dir);
+    tmux.wait_for("the view back", WAIT, |s| {
+        !s.contains("reconnecting")
+            && s.contains(&format!("-l app={name}"))
+            && s.contains("Running")
+    });
+
+    tmux.send(&["q"]);
+    tmux.wait_for("the shell gone", WAIT, |s| !s.contains("Pods ("));
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(log.contains("first rows drawn"), "{log}");
+}
