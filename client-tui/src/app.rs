@@ -120,6 +120,8 @@ pub struct App {
     pub list: Option<ListResponse>,
     /// Generation of the current query; answers of older ones are ignored.
     pub generation: u64,
+    /// Generation of the answer on screen.
+    pub answered: Option<u64>,
     /// First row of the window, in the filtered and sorted list.
     pub offset: u32,
     /// Selected row, in the filtered and sorted list.
@@ -182,6 +184,7 @@ impl App {
             input: String::new(),
             list: None,
             generation: 0,
+            answered: None,
             offset: 0,
             cursor: 0,
             selected_uid: None,
@@ -299,10 +302,8 @@ impl App {
             self.cursor = matched - 1;
         }
         self.list = Some(response);
+        self.answered = Some(generation);
         self.selected_uid = self.selected().map(|r| r.uid.clone());
-        if self.message.as_ref().is_some_and(|(_, error)| *error) && self.list.is_some() {
-            // An error about an earlier query is resolved by a good answer.
-        }
     }
 
     /// The daemon refused the current query.

@@ -72,6 +72,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .send(Command::Watch(app.generation, app.request()))
         .await?;
     let mut first_rows = false;
+    // When the current query was asked for: the time to its first frame is
+    // what a keystroke in the filter costs (logged for the benchmark).
+    let mut asked: Option<(u64, Instant)> = None;
     loop {
         terminal
             .0
@@ -82,6 +85,16 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "first rows drawn"
             );
+        }
+        if let Some((generation, at)) = asked
+            && app.answered == Some(generation)
+        {
+            tracing::debug!(
+                generation,
+                micros = at.elapsed().as_micros() as u64,
+                "query answered and drawn"
+            );
+            asked = None;
         }
         let effect = tokio::select! {
             key = keys.next() => match key {
@@ -125,6 +138,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             Effect::None => {}
             Effect::Quit => break,
             Effect::Query => {
+                asked = Some((app.generation, Instant::now()));
                 commands
                     .send(Command::Watch(app.generation, app.request()))
                     .await?

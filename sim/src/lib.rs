@@ -127,6 +127,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         forbidden: settings.forbid.clone(),
         bookmark_interval: settings.bookmark_interval,
         churn,
+        generator: std::sync::Mutex::new(seed::Generator::new(
+            settings.seed.wrapping_add(2),
+            nodes,
+        )),
+        namespaces: namespaces.clone(),
     });
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

@@ -50,7 +50,8 @@ const EXAMPLES: &str = "Examples:
   timoneiro-sim --pods 10000 --namespaces 20 --churn-rate 50 --kubeconfig-out sim.kubeconfig
   timoneirod --kubeconfig sim.kubeconfig
 
-Control hooks (for tests): POST /sim/compact, POST /sim/churn?rate=N, GET /sim/info.";
+Control hooks (for tests and benchmarks): POST /sim/compact, POST /sim/churn?rate=N,
+POST /sim/pods?namespace=NS (create one fresh pod), GET /sim/info.";
 
 fn main() -> ExitCode {
     let args = Args::parse();

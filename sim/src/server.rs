@@ -43,6 +43,10 @@ pub struct Server {
     pub bookmark_interval: Duration,
     /// Churn rate (0 = paused), changeable through /sim/churn.
     pub churn: Arc<crate::churn::Control>,
+    /// Makes the pods `POST /sim/pods` creates.
+    pub generator: std::sync::Mutex<crate::seed::Generator>,
+    /// Namespaces pods are created in.
+    pub namespaces: Vec<String>,
 }
 
 /// The user the sim's token authenticates as (named in Forbidden messages).
@@ -425,6 +429,27 @@ impl Server {
                     None,
                 ),
             },
+            ("POST", "pods") => {
+                let namespace = params
+                    .get("namespace")
+                    .cloned()
+                    .or_else(|| self.namespaces.first().cloned())
+                    .unwrap_or_default();
+                let pod = self
+                    .generator
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .fresh_pod(&namespace);
+                let Some(pods) = Resource::by_plural("pods") else {
+                    return failure(500, "InternalError", "no pods resource", None, None);
+                };
+                match self.store.create(pods, pod) {
+                    Ok(obj) => json_response(
+                        &json!({"namespace": obj.key.0, "name": obj.key.1, "resourceVersion": obj.rv.to_string()}),
+                    ),
+                    Err(error) => failure(409, "AlreadyExists", &error.to_string(), None, None),
+                }
+            }
             ("GET", "info") => {
                 let counts: serde_json::Map<String, Value> = crate::resources::RESOURCES
                     .iter()
@@ -440,7 +465,7 @@ impl Server {
             _ => failure(
                 404,
                 "NotFound",
-                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, GET /sim/info",
+                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, GET /sim/info",
                 None,
                 None,
             ),

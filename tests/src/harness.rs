@@ -394,6 +394,17 @@ impl Tmux {
         assert!(status.success(), "send-keys {keys:?}");
     }
 
+    /// The pid of the program in the pane (start it with `exec` so it is not a shell).
+    pub fn pid(&self) -> Option<u32> {
+        let output = Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["display", "-p", "-t", "t", "#{pane_pid}"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+    }
+
     /// The screen as text.
     pub fn screen(&self) -> String {
         let output = Command::new("tmux")
