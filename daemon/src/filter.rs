@@ -24,10 +24,23 @@ pub struct FilterError {
 /// A parsed filter.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Terms matched against the whole row text (fuzzy, substring, negations).
+    /// Fuzzy terms, matched against the whole row text.
+    fuzzy: Vec<Fuzzy>,
+    /// Substring terms and negations, matched against the whole row text.
     whole: Vec<Atom>,
-    /// Terms anchored to a field (prefix, suffix, exact).
-    anchored: Vec<Atom>,
+    /// Terms anchored to a field (prefix, suffix, exact): (positive atom, negated).
+    anchored: Vec<(Atom, bool)>,
+}
+
+/// A fuzzy term. Rows keep the requested sort order, so only whether a term
+/// matches counts, never its score: nucleo's greedy matcher accepts exactly
+/// the rows its optimal matcher does, without computing the best alignment.
+#[derive(Debug, Clone)]
+struct Fuzzy {
+    /// The term, case-folded and normalized by nucleo.
+    atom: Atom,
+    /// Smart case: a term without upper-case letters ignores case.
+    ignore_case: bool,
 }
 
 /// The fields of a row as the filter sees them.
@@ -75,12 +88,18 @@ impl Filter {
                 kind = AtomKind::Substring;
             }
             let mut atom = Atom::new(rest, CaseMatching::Smart, Normalization::Smart, kind, false);
-            atom.negative = negative;
             match kind {
                 AtomKind::Prefix | AtomKind::Postfix | AtomKind::Exact => {
-                    filter.anchored.push(atom)
+                    filter.anchored.push((atom, negative))
                 }
-                _ => filter.whole.push(atom),
+                AtomKind::Fuzzy => filter.fuzzy.push(Fuzzy {
+                    atom,
+                    ignore_case: !rest.chars().any(char::is_uppercase),
+                }),
+                _ => {
+                    atom.negative = negative;
+                    filter.whole.push(atom)
+                }
             }
         }
         Ok(filter)
@@ -88,25 +107,31 @@ impl Filter {
 
     /// Whether the filter has no terms.
     pub fn is_empty(&self) -> bool {
-        self.whole.is_empty() && self.anchored.is_empty()
+        self.fuzzy.is_empty() && self.whole.is_empty() && self.anchored.is_empty()
     }
 
     /// Whether a row matches every term.
     pub fn matches(&self, row: &dyn Haystack, matcher: &mut Matcher) -> bool {
+        for term in &self.fuzzy {
+            matcher.config.ignore_case = term.ignore_case;
+            matcher.config.normalize = true;
+            if matcher
+                .fuzzy_match_greedy(row.joined(), term.atom.needle_text())
+                .is_none()
+            {
+                return false;
+            }
+        }
         for atom in &self.whole {
             if atom.score(row.joined(), matcher).is_none() {
                 return false;
             }
         }
-        for atom in &self.anchored {
+        for (atom, negative) in &self.anchored {
             // A positive anchored term must hold for some field; a negated
             // one excludes the row if it holds for any field.
-            let hit = row.any_field(&mut |field| {
-                let mut positive = atom.clone();
-                positive.negative = false;
-                positive.score(field, matcher).is_some()
-            });
-            if hit == atom.negative {
+            let hit = row.any_field(&mut |field| atom.score(field, matcher).is_some());
+            if hit == *negative {
                 return false;
             }
         }
@@ -222,6 +247,57 @@ mod tests {
     #[test]
     fn escaped_spaces_join_a_term() {
         assert!(matches("'1/1\\ Running", &["x", "1/1 Running"]));
+    }
+
+    #[test]
+    fn greedy_fuzzy_accepts_exactly_what_the_scoring_matcher_accepts() {
+        // Random rows and needles from a small alphabet (so matches are common):
+        // the fast path must agree with nucleo's optimal matcher on every one.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let alphabet: Vec<char> = "abcdeABC-/ 01".chars().collect();
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut agreed = (0, 0);
+        for _ in 0..20_000 {
+            let word = |len: u64, next: &mut dyn FnMut(u64) -> u64| -> String {
+                (0..len)
+                    .map(|_| alphabet[next(alphabet.len() as u64) as usize])
+                    .collect()
+            };
+            let hay_len = 1 + next(60);
+            let haystack = word(hay_len, &mut next);
+            let needle_len = 1 + next(5);
+            let needle: String = word(needle_len, &mut next)
+                .replace(' ', "")
+                .trim_start_matches(['!', '^', '\''])
+                .to_string();
+            if needle.is_empty() {
+                continue;
+            }
+            let fast = Filter::parse(&needle)
+                .expect("valid")
+                .matches(&Fields::new(&[&haystack]), &mut matcher);
+            let slow = Atom::new(
+                &needle,
+                CaseMatching::Smart,
+                Normalization::Smart,
+                AtomKind::Fuzzy,
+                false,
+            )
+            .score(Utf32String::from(haystack.as_str()).slice(..), &mut matcher)
+            .is_some();
+            assert_eq!(fast, slow, "needle {needle:?} in {haystack:?}");
+            if fast { agreed.0 += 1 } else { agreed.1 += 1 }
+        }
+        assert!(
+            agreed.0 > 1000 && agreed.1 > 1000,
+            "both outcomes exercised: {agreed:?}"
+        );
     }
 
     #[test]

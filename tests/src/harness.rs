@@ -18,9 +18,15 @@ use serde_json::Value;
 /// Path of a workspace binary built by cargo next to the test executable.
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/it-<hash> → target/<profile>/<name>
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let path = dir.join(name);
+    // Tests run from target/<profile>/deps/, binaries (the bench) from target/<profile>/.
+    let here = exe.parent().expect("exe dir");
+    let path = [
+        here.join(name),
+        here.parent().map(|p| p.join(name)).unwrap_or_default(),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| here.join(name));
     assert!(
         path.exists(),
         "{} is missing: run `cargo build --workspace` (cargo test --workspace builds it)",

@@ -3,6 +3,7 @@
 //!
 //!   cargo build --release --workspace
 //!   target/release/bench tui --pods 10000 --big 100000
+//!   target/release/bench query --pods 100000
 //!
 //! Nothing here is a test: timings on shared machines are noisy, so they are
 //! reported (with p50/p99), never asserted.
@@ -210,6 +211,59 @@ async fn bench_tui(pods: usize, big: usize, runs: usize) -> Table {
     table
 }
 
+/// Daemon-side List time (the daemon's own `query_micros`) over a big cluster.
+async fn bench_query(pods: usize, runs: usize) -> Table {
+    use timoneiro_proto::v1::ListRequest;
+    let mut table = Table(Vec::new());
+    eprintln!("starting a sim with {pods} pods and a daemon…");
+    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "50"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(600));
+    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+        .await
+        .expect("connect");
+    let cases: &[(&str, &str, &str)] = &[
+        ("List 50 rows, no filter", "", ""),
+        ("List 50 rows, sorted by name", "", "NAME"),
+        ("fuzzy filter \"running\"", "running", ""),
+        ("fuzzy filter \"web 1/1\"", "web 1/1", ""),
+        ("filter \"crash !analytics\"", "crash !analytics", ""),
+        ("anchored filter \"^api\"", "^api", ""),
+    ];
+    for (name, filter, sort) in cases {
+        let mut micros = Vec::new();
+        let mut matched = 0;
+        for _ in 0..runs {
+            let request = ListRequest {
+                kind: "pods".into(),
+                all_namespaces: true,
+                filter: (*filter).into(),
+                sort_by: (*sort).into(),
+                limit: 50,
+                ..ListRequest::default()
+            };
+            let response = client.list(request).await.expect("list").into_inner();
+            matched = response.matched;
+            micros.push(response.query_micros as f64 / 1000.0);
+        }
+        table.row(
+            &format!("{name}, {pods} pods, daemon-side ({matched} match)"),
+            format!(
+                "p50 {:.2} ms, p99 {:.2} ms",
+                percentile(&mut micros, 0.5),
+                percentile(&mut micros, 0.99)
+            ),
+            if filter.is_empty() {
+                "≤ 1 ms p50"
+            } else {
+                "≤ 10 ms p50"
+            },
+            "",
+        );
+    }
+    table
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -230,9 +284,10 @@ async fn main() {
             )
             .await
         }
+        "query" => bench_query(value("--pods", 100_000), value("--runs", 30)).await,
         _ => {
             eprintln!(
-                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n(build first: cargo build --release --workspace)"
+                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n(build first: cargo build --release --workspace)"
             );
             std::process::exit(2);
         }
