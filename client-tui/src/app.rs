@@ -142,16 +142,20 @@ pub struct App {
     pub message: Option<(String, bool)>,
     /// Choosing a namespace from the namespace list (`:ns`).
     pub picking_namespace: bool,
+    /// A kind typed after ':' not yet confirmed by the daemon: if it is
+    /// refused, the view goes back to where it was.
+    switching_kind: bool,
     back: Vec<View>,
     /// Colours allowed (NO_COLOR unset).
     pub color: bool,
 }
 
 /// Split filter input into fuzzy terms and a `-l` label selector.
-pub fn split_filter(input: &str) -> (String, String) {
+/// The selector is None when the line has no `-l`: the current one stays.
+pub fn split_filter(input: &str) -> (String, Option<String>) {
     match input.split_once("-l ") {
-        Some((terms, selector)) => (terms.trim().to_string(), selector.trim().to_string()),
-        None => (input.trim().to_string(), String::new()),
+        Some((terms, selector)) => (terms.trim().to_string(), Some(selector.trim().to_string())),
+        None => (input.trim().to_string(), None),
     }
 }
 
@@ -195,6 +199,7 @@ impl App {
             help: false,
             message: None,
             picking_namespace: false,
+            switching_kind: false,
             back: Vec::new(),
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         }
@@ -303,6 +308,11 @@ impl App {
         }
         self.list = Some(response);
         self.answered = Some(generation);
+        self.switching_kind = false;
+        if self.message.as_ref().is_some_and(|(_, error)| *error) && self.mode == Mode::Filter {
+            // The filter being typed is valid again.
+            self.message = None;
+        }
         self.selected_uid = self.selected().map(|r| r.uid.clone());
     }
 
@@ -312,8 +322,12 @@ impl App {
             return Effect::None;
         }
         self.message = Some((message, true));
-        // An unknown kind typed after ':' goes back to the previous view.
-        if let Some(previous) = self.back.pop() {
+        // An unknown kind typed after ':' goes back to the previous view; a
+        // half-typed filter ("web !") just waits for the next key.
+        if self.switching_kind
+            && let Some(previous) = self.back.pop()
+        {
+            self.switching_kind = false;
             self.restore(previous);
             return self.requery();
         }
@@ -356,6 +370,7 @@ impl App {
         self.sort.clear();
         self.descending = false;
         self.picking_namespace = false;
+        self.switching_kind = true;
         self.list = None;
         self.reset_window();
         self.requery()
@@ -525,6 +540,7 @@ impl App {
             _ => return Effect::None,
         }
         let (filter, selector) = split_filter(&self.input);
+        let selector = selector.unwrap_or_else(|| self.selector.clone());
         if filter == self.filter && selector == self.selector {
             return Effect::None;
         }
@@ -637,14 +653,10 @@ impl App {
             Action::Top => self.move_cursor(-i64::from(self.cursor)),
             Action::Bottom => self.move_cursor(i64::from(self.matched())),
             Action::StartFilter => {
+                // The line edits the filter terms; the selector (typed with -l
+                // or set by a drill-down) stays unless the line names another.
                 self.mode = Mode::Filter;
-                self.input = if self.selector.is_empty() {
-                    self.filter.clone()
-                } else {
-                    format!("{} -l {}", self.filter, self.selector)
-                        .trim_start()
-                        .to_string()
-                };
+                self.input = self.filter.clone();
                 Effect::None
             }
             Action::StartCommand => {
@@ -1164,6 +1176,41 @@ mod tests {
         assert_eq!(app.namespace, Scope::Named("shop".into()));
         assert_eq!(app.apply(Action::Back), Effect::Query);
         assert_eq!((app.kind.as_str(), app.selector.as_str()), ("deploy", ""));
+    }
+
+    #[test]
+    fn a_half_typed_filter_refused_by_the_daemon_keeps_the_view() {
+        let mut app = app();
+        app.kind = "deploy".into();
+        let mut deployments = answer(&["web"], 1);
+        deployments.kind = Some(timoneiro_proto::v1::KindInfo {
+            plural: "deployments".into(),
+            ..Default::default()
+        });
+        app.on_list(0, deployments);
+        let Effect::Get(request, _) = app.apply(Action::Enter) else {
+            panic!("expected a Get")
+        };
+        let object = r#"{"spec":{"selector":{"matchLabels":{"app":"web"}}}}"#;
+        app.on_object(Purpose::DrillDown, &request, Ok(object.into()));
+        app.on_list(app.generation, answer(&["web-1"], 1));
+        app.apply(Action::StartFilter);
+        app.apply(Action::Type('!'));
+        let generation = app.generation;
+        assert_eq!(
+            app.on_list_error(generation, "invalid filter at position 1".into()),
+            Effect::None
+        );
+        assert_eq!(
+            (app.kind.as_str(), app.selector.as_str()),
+            ("pods", "app=web"),
+            "still in the drill-down"
+        );
+        assert!(app.message.is_some());
+        assert_eq!(app.request().filter, "!");
+        app.apply(Action::Type('x'));
+        app.on_list(app.generation, answer(&[], 0));
+        assert!(app.message.is_none(), "a valid filter clears the error");
     }
 
     #[test]

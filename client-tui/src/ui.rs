@@ -294,14 +294,22 @@ fn draw_text(frame: &mut Frame, app: &App, area: Rect) {
 
 fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     let line = match app.mode {
-        Mode::Filter => Line::from(vec![
-            Span::styled("/", style(app, Color::Cyan)),
-            Span::raw(format!("{}█", app.input)),
-            Span::styled(
-                "   fuzzy terms, !exclude, ^start end$, -l label=selector · Enter keep · Esc clear",
-                style(app, Color::DarkGray),
-            ),
-        ]),
+        Mode::Filter => {
+            let hint = match &app.message {
+                Some((message, true)) => {
+                    Span::styled(format!("   {message}"), style(app, Color::Red))
+                }
+                _ => Span::styled(
+                    "   fuzzy terms, !exclude, ^start end$, -l label=selector · Enter keep · Esc clear",
+                    style(app, Color::DarkGray),
+                ),
+            };
+            Line::from(vec![
+                Span::styled("/", style(app, Color::Cyan)),
+                Span::raw(format!("{}█", app.input)),
+                hint,
+            ])
+        }
         Mode::Command => {
             let candidates = app.candidates();
             let hint = if candidates.is_empty() || app.input.is_empty() {

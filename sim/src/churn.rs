@@ -78,7 +78,7 @@ pub async fn run(
         } else {
             let key = keys[generator.pick(keys.len())].clone();
             if let Some(obj) = store.get(pods, &key) {
-                let mut value = obj.value.clone();
+                let mut value = obj.value();
                 restart_first_container(&mut value, &format_ts(generator.now()));
                 let _ = store.update(pods, value);
             }

@@ -680,7 +680,7 @@ mod tests {
         let phases: std::collections::BTreeSet<String> = items
             .iter()
             .map(|p| {
-                p.value["status"]["phase"]
+                p.value()["status"]["phase"]
                     .as_str()
                     .unwrap_or("")
                     .to_string()

@@ -466,7 +466,7 @@ async fn watches_stream_changes_and_bookmarks_like_the_server() {
     let watch = tokio::task::spawn_blocking(move || sim.get(&path));
     // Changes made while the watch runs (and one in another namespace it must not see).
     let (_, items) = store.list(pods, Some(&ns));
-    let mut value = items[0].value.clone();
+    let mut value = items[0].value();
     value["metadata"]["name"] = Value::String("watch-demo".into());
     value["metadata"]["uid"] = Value::String("0b034000-66e7-4c15-91b1-9762ecadf189".into());
     store.create(pods, value.clone()).expect("create");
