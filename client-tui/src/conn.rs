@@ -108,12 +108,7 @@ pub async fn run(
         let (mut client, mut statuses, name) = match connected {
             Ok(ok) => ok,
             Err(message) => {
-                attempt += 1;
-                if events
-                    .send(Event::Disconnected { message, attempt })
-                    .await
-                    .is_err()
-                {
+                if !report_lost(&events, message, &mut attempt).await {
                     return;
                 }
                 // Keep taking commands while waiting, so the newest query is the one resumed.
@@ -212,13 +207,20 @@ pub async fn run(
             }
         };
         tracing::warn!(%message, "lost the daemon; reconnecting");
-        attempt += 1;
-        if events
-            .send(Event::Disconnected { message, attempt })
-            .await
-            .is_err()
-        {
+        if !report_lost(&events, message, &mut attempt).await {
             return;
         }
     }
+}
+
+/// Count one more failed attempt and tell the UI; false when the UI is gone.
+async fn report_lost(events: &mpsc::Sender<Event>, message: String, attempt: &mut u32) -> bool {
+    *attempt += 1;
+    events
+        .send(Event::Disconnected {
+            message,
+            attempt: *attempt,
+        })
+        .await
+        .is_ok()
 }

@@ -404,10 +404,3 @@ impl Timoneiro for Service {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 }
-
-/// Whether every kind that has started is synced (used by tests and logs).
-pub fn all_started_synced(cluster: &Cluster) -> bool {
-    cluster
-        .stores()
-        .all(|s| matches!(s.status().state, SyncState::Synced | SyncState::Pending))
-}
