@@ -28,8 +28,21 @@ pub struct Filter {
     fuzzy: Vec<Fuzzy>,
     /// Substring terms and negations, matched against the whole row text.
     whole: Vec<Atom>,
-    /// Terms anchored to a field (prefix, suffix, exact): (positive atom, negated).
-    anchored: Vec<(Atom, bool)>,
+    /// Terms anchored to a field (prefix, suffix, exact).
+    anchored: Vec<Anchored>,
+}
+
+/// A term anchored to a field. A field can only start with, end with or be
+/// the term if the row's text contains it, so a cheap substring check of the
+/// whole text decides most rows before any field is looked at.
+#[derive(Debug, Clone)]
+struct Anchored {
+    /// The anchored term (not negated).
+    atom: Atom,
+    /// The same term as a substring of the whole text.
+    contained: Atom,
+    /// `!` before it: rows where it holds are excluded.
+    negative: bool,
 }
 
 /// A fuzzy term. Rows keep the requested sort order, so only whether a term
@@ -90,7 +103,18 @@ impl Filter {
             let mut atom = Atom::new(rest, CaseMatching::Smart, Normalization::Smart, kind, false);
             match kind {
                 AtomKind::Prefix | AtomKind::Postfix | AtomKind::Exact => {
-                    filter.anchored.push((atom, negative))
+                    let contained = Atom::new(
+                        rest,
+                        CaseMatching::Smart,
+                        Normalization::Smart,
+                        AtomKind::Substring,
+                        false,
+                    );
+                    filter.anchored.push(Anchored {
+                        atom,
+                        contained,
+                        negative,
+                    })
                 }
                 AtomKind::Fuzzy => filter.fuzzy.push(Fuzzy {
                     atom,
@@ -127,11 +151,12 @@ impl Filter {
                 return false;
             }
         }
-        for (atom, negative) in &self.anchored {
+        for term in &self.anchored {
             // A positive anchored term must hold for some field; a negated
             // one excludes the row if it holds for any field.
-            let hit = row.any_field(&mut |field| atom.score(field, matcher).is_some());
-            if hit == *negative {
+            let hit = term.contained.score(row.joined(), matcher).is_some()
+                && row.any_field(&mut |field| term.atom.score(field, matcher).is_some());
+            if hit == term.negative {
                 return false;
             }
         }

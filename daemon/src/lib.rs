@@ -17,6 +17,7 @@ pub mod listener;
 pub mod project;
 pub mod query;
 pub mod row;
+pub mod row_table;
 pub mod selector;
 pub mod server;
 pub mod status;

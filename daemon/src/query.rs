@@ -9,6 +9,7 @@ use nucleo_matcher::{Config, Matcher};
 use crate::catalog::KindSpec;
 use crate::filter::{Filter, FilterError};
 use crate::row::{Cell, Row};
+use crate::row_table::Entry;
 use crate::selector::{Selector, SelectorError};
 use crate::status::SyncStatus;
 use crate::store::Store;
@@ -130,26 +131,42 @@ pub struct QueryResult {
 pub fn run(store: &Store, query: &Query) -> QueryResult {
     let view = store.view();
     let mut matcher = Matcher::new(Config::DEFAULT);
+    // Namespaces are shared strings: compare pointers, not text. A namespace
+    // no row is in matches nothing.
+    let namespace = match &query.namespace {
+        Some(name) => match view.namespace(name) {
+            Some(shared) => Some(shared.clone()),
+            None => {
+                return QueryResult {
+                    rows: Vec::new(),
+                    total: 0,
+                    matched: 0,
+                    status: view.status().clone(),
+                };
+            }
+        },
+        None => None,
+    };
     let mut total = 0;
-    let mut matched: Vec<&Arc<Row>> = Vec::new();
-    for row in view.rows() {
-        if let Some(ns) = &query.namespace
-            && *row.namespace != **ns
+    let mut matched: Vec<Entry<'_>> = Vec::new();
+    for entry in view.entries() {
+        if let Some(ns) = &namespace
+            && !Arc::ptr_eq(entry.namespace, ns)
         {
             continue;
         }
         total += 1;
-        if !query.selector.is_empty() && !query.selector.matches(|k| row.label(k)) {
+        if !query.selector.is_empty() && !query.selector.matches(|k| entry.row.label(k)) {
             continue;
         }
-        if !query.filter.is_empty() && !query.filter.matches(&**row, &mut matcher) {
+        if !query.filter.is_empty() && !query.filter.matches(&entry, &mut matcher) {
             continue;
         }
-        matched.push(row);
+        matched.push(entry);
     }
     let count = matched.len();
-    let compare = |a: &&Arc<Row>, b: &&Arc<Row>| {
-        let ordering = compare_rows(a, b, query.sort);
+    let compare = |a: &Entry<'_>, b: &Entry<'_>| {
+        let ordering = compare_entries(a, b, query.sort);
         if query.descending {
             ordering.reverse()
         } else {
@@ -169,13 +186,24 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         .into_iter()
         .skip(query.offset)
         .take(end.saturating_sub(query.offset))
-        .cloned()
+        .map(|entry| entry.row.clone())
         .collect();
     QueryResult {
         rows,
         total,
         matched: count,
         status: view.status().clone(),
+    }
+}
+
+fn compare_entries(a: &Entry<'_>, b: &Entry<'_>, key: SortKey) -> Ordering {
+    match key {
+        // The default order reads only the inline creation time (rows are touched on ties).
+        SortKey::Newest => b
+            .created_ms
+            .cmp(&a.created_ms)
+            .then_with(|| by_identity(a.row, b.row)),
+        other => compare_rows(a.row, b.row, other),
     }
 }
 
@@ -415,6 +443,31 @@ mod tests {
                 assert_eq!(window, want, "sort {sort:?} offset {offset} limit {limit}");
             }
         }
+    }
+
+    #[test]
+    fn anchored_terms_match_fields_of_stored_rows() {
+        let store = store_with(ROWS);
+        let names = |filter: &str| names(&run(&store, &query("name", filter, "", None)));
+        assert_eq!(
+            names("^web"),
+            ["shop/web-1", "shop/web-2"],
+            "name starts with web"
+        );
+        assert_eq!(
+            names("^kube"),
+            ["kube-system/dns-1"],
+            "namespace starts with kube"
+        );
+        assert_eq!(
+            names("^Running$"),
+            ["kube-system/dns-1", "shop/web-1"],
+            "a whole cell"
+        );
+        assert_eq!(names("-1$ !^shop"), ["kube-system/dns-1"]);
+        assert!(names("^hop").is_empty(), "inside a field is not its start");
+        assert_eq!(names("^1/1$").len(), 4, "every row's READY cell");
+        assert_eq!(names("'Running"), ["kube-system/dns-1", "shop/web-1"]);
     }
 
     #[test]

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use nucleo_matcher::{Utf32Str, Utf32String};
-
-use crate::filter::Haystack;
+/// Separates fields in a row's search text: ASCII, and in no Kubernetes
+/// name or printed cell, so anchored terms can find field boundaries there.
+pub const FIELD_SEPARATOR: char = '\u{1f}';
 
 /// One cell. `since_ms != 0` marks a relative time that clients render at
 /// print time: alone it is an age ("11m"), after text it is "text (age ago)".
@@ -63,8 +63,6 @@ pub struct Row {
     pub labels: Box<[(Box<str>, Box<str>)]>,
     /// The whole object as JSON (managedFields left out), for `Get`.
     pub object: Box<[u8]>,
-    /// The text filters match: namespace, name and every text cell.
-    search: Utf32String,
 }
 
 /// What a projection produces; `Row::new` derives the rest.
@@ -89,13 +87,6 @@ pub struct RowParts {
 impl Row {
     /// Build a row, sharing the namespace string through `intern`.
     pub fn new(parts: RowParts, intern: impl FnOnce(&str) -> Arc<str>) -> Row {
-        let mut search = String::with_capacity(parts.namespace.len() + parts.name.len() + 48);
-        for field in Self::text_fields(&parts.namespace, &parts.name, &parts.cells) {
-            if !search.is_empty() {
-                search.push(' ');
-            }
-            search.push_str(field);
-        }
         let mut labels: Vec<(Box<str>, Box<str>)> = parts
             .labels
             .into_iter()
@@ -110,8 +101,20 @@ impl Row {
             cells: parts.cells.into(),
             labels: labels.into(),
             object: parts.object.into(),
-            search: Utf32String::from(search),
         }
+    }
+
+    /// The text filters match: namespace, name and every text cell, joined
+    /// by `FIELD_SEPARATOR` (the row table keeps it where scans read it).
+    pub fn search_text(&self) -> String {
+        let mut search = String::with_capacity(self.namespace.len() + self.name.len() + 48);
+        for field in Self::text_fields(&self.namespace, &self.name, &self.cells) {
+            if !search.is_empty() {
+                search.push(FIELD_SEPARATOR);
+            }
+            search.push_str(field);
+        }
+        search
     }
 
     fn text_fields<'a>(
@@ -131,17 +134,5 @@ impl Row {
             .binary_search_by(|(k, _)| (**k).cmp(key))
             .ok()
             .map(|i| &*self.labels[i].1)
-    }
-}
-
-impl Haystack for Row {
-    fn joined(&self) -> Utf32Str<'_> {
-        self.search.slice(..)
-    }
-
-    fn any_field(&self, f: &mut dyn FnMut(Utf32Str<'_>) -> bool) -> bool {
-        let mut buf = Vec::new();
-        Self::text_fields(&self.namespace, &self.name, &self.cells)
-            .any(|field| f(Utf32Str::new(field, &mut buf)))
     }
 }

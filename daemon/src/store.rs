@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::catalog::Kind;
 use crate::row::{Row, RowParts};
+use crate::row_table::{Entry, RowTable};
 use crate::status::{SyncState, SyncStatus};
 
 /// One kind's cache.
@@ -26,9 +27,9 @@ pub struct Store {
 
 #[derive(Debug, Default)]
 struct Inner {
-    rows: HashMap<Box<str>, Arc<Row>>,
+    rows: RowTable,
     /// Rows of a relist in progress.
-    relist: Option<HashMap<Box<str>, Arc<Row>>>,
+    relist: Option<RowTable>,
     namespaces: HashMap<Box<str>, Arc<str>>,
     status: SyncStatus,
 }
@@ -57,7 +58,17 @@ pub struct StoreView<'a> {
 impl StoreView<'_> {
     /// Every row, in no particular order.
     pub fn rows(&self) -> impl Iterator<Item = &Arc<Row>> {
-        self.guard.rows.values()
+        self.guard.rows.entries().map(|entry| entry.row)
+    }
+
+    /// Every row as queries scan it, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        self.guard.rows.entries()
+    }
+
+    /// The shared string of a namespace some row is in (rows compare by pointer).
+    pub fn namespace(&self, name: &str) -> Option<&Arc<str>> {
+        self.guard.namespaces.get(name)
     }
 
     /// Number of rows.
@@ -72,9 +83,7 @@ impl StoreView<'_> {
 
     /// The row of the object `namespace/name`.
     pub fn find(&self, namespace: &str, name: &str) -> Option<&Arc<Row>> {
-        self.guard
-            .rows
-            .values()
+        self.rows()
             .find(|r| &*r.namespace == namespace && &*r.name == name)
     }
 
@@ -157,7 +166,7 @@ impl Store {
     /// A (re)list begins: rows are collected aside until `finish_relist`.
     pub fn begin_relist(&self) {
         let mut inner = self.write();
-        inner.relist = Some(HashMap::new());
+        inner.relist = Some(RowTable::default());
         drop(inner);
         self.changed(false);
     }
@@ -166,8 +175,8 @@ impl Store {
     pub fn relist_apply(&self, parts: RowParts) {
         let mut inner = self.write();
         let row = inner.row(parts);
-        let relist = inner.relist.get_or_insert_with(HashMap::new);
-        relist.insert(row.uid.clone(), row);
+        let relist = inner.relist.get_or_insert_with(RowTable::default);
+        relist.insert(row);
         let received = relist.len() as u64;
         if matches!(inner.status.state, SyncState::Loading | SyncState::Pending) {
             inner.status.objects = received;
@@ -203,7 +212,7 @@ impl Store {
     pub fn apply(&self, parts: RowParts) {
         let mut inner = self.write();
         let row = inner.row(parts);
-        inner.rows.insert(row.uid.clone(), row);
+        inner.rows.insert(row);
         inner.status.objects = inner.rows.len() as u64;
         let changed = inner.status.state != SyncState::Synced
             && self.set_state(&mut inner, SyncState::Synced, "");

@@ -1,0 +1,267 @@
+//! The rows of one kind laid out for scanning. Queries touch every row, so
+//! what they read sits together: a dense vector of slots holding the
+//! creation time and namespace inline, and every row's search text in one
+//! shared arena, read in order. The full `Row` (cells, labels, object) is
+//! only reached for the rows a query returns, for label selectors and for
+//! anchored filter terms.
+//!
+//! Deleting moves the last slot into the hole; replaced texts stay in the
+//! arena as garbage until it outweighs the live text, then the arena is
+//! rewritten in slot order.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use nucleo_matcher::{Utf32Str, Utf32String};
+
+use crate::filter::Haystack;
+use crate::row::{FIELD_SEPARATOR, Row};
+
+/// Where a row's search text is.
+#[derive(Debug)]
+enum Text {
+    /// ASCII (the usual case): a range of the arena.
+    Arena { start: u32, len: u32 },
+    /// Anything else, as nucleo's code points.
+    Wide(Utf32String),
+}
+
+#[derive(Debug)]
+struct Slot {
+    created_ms: i64,
+    namespace: Arc<str>,
+    text: Text,
+    row: Arc<Row>,
+}
+
+/// The rows of one kind, by uid, ready to scan.
+#[derive(Debug, Default)]
+pub struct RowTable {
+    slots: Vec<Slot>,
+    /// uid → position in `slots`.
+    index: HashMap<Box<str>, usize>,
+    arena: Vec<u8>,
+    /// Arena bytes no slot refers to any more.
+    garbage: usize,
+}
+
+/// One row as a query sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    /// The row.
+    pub row: &'a Arc<Row>,
+    /// metadata.creationTimestamp, Unix ms (inline: the default sort key).
+    pub created_ms: i64,
+    /// The namespace, shared (compare with `Arc::ptr_eq`).
+    pub namespace: &'a Arc<str>,
+    text: Utf32Str<'a>,
+}
+
+impl Haystack for Entry<'_> {
+    fn joined(&self) -> Utf32Str<'_> {
+        self.text
+    }
+
+    fn any_field(&self, f: &mut dyn FnMut(Utf32Str<'_>) -> bool) -> bool {
+        // Fields are the separator-delimited parts of the text: no row is touched.
+        match self.text {
+            Utf32Str::Ascii(bytes) => bytes
+                .split(|b| *b == FIELD_SEPARATOR as u8)
+                .any(|field| f(Utf32Str::Ascii(field))),
+            Utf32Str::Unicode(chars) => chars
+                .split(|c| *c == FIELD_SEPARATOR)
+                .any(|field| f(Utf32Str::Unicode(field))),
+        }
+    }
+}
+
+impl RowTable {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    fn entry<'a>(&'a self, slot: &'a Slot) -> Entry<'a> {
+        let text = match &slot.text {
+            Text::Arena { start, len } => {
+                Utf32Str::Ascii(&self.arena[*start as usize..(*start + *len) as usize])
+            }
+            Text::Wide(text) => text.slice(..),
+        };
+        Entry {
+            row: &slot.row,
+            created_ms: slot.created_ms,
+            namespace: &slot.namespace,
+            text,
+        }
+    }
+
+    /// Every row, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        self.slots.iter().map(|slot| self.entry(slot))
+    }
+
+    /// The row with this uid.
+    pub fn get(&self, uid: &str) -> Option<&Arc<Row>> {
+        self.index.get(uid).map(|&i| &self.slots[i].row)
+    }
+
+    fn store_text(&mut self, text: &str) -> Text {
+        if text.is_ascii() && self.arena.len() + text.len() <= u32::MAX as usize {
+            let start = self.arena.len() as u32;
+            self.arena.extend_from_slice(text.as_bytes());
+            Text::Arena {
+                start,
+                len: text.len() as u32,
+            }
+        } else {
+            Text::Wide(Utf32String::from(text))
+        }
+    }
+
+    fn release(&mut self, text: &Text) {
+        if let Text::Arena { len, .. } = text {
+            self.garbage += *len as usize;
+        }
+    }
+
+    /// Add a row, or replace the row with the same uid.
+    pub fn insert(&mut self, row: Arc<Row>) {
+        let text = self.store_text(&row.search_text());
+        let slot = Slot {
+            created_ms: row.created_ms,
+            namespace: row.namespace.clone(),
+            text,
+            row,
+        };
+        match self.index.get(&*slot.row.uid) {
+            Some(&i) => {
+                let old = std::mem::replace(&mut self.slots[i], slot);
+                self.release(&old.text);
+            }
+            None => {
+                self.index.insert(slot.row.uid.clone(), self.slots.len());
+                self.slots.push(slot);
+            }
+        }
+        self.compact_if_wasteful();
+    }
+
+    /// Remove the row with this uid; false if there was none.
+    pub fn remove(&mut self, uid: &str) -> bool {
+        let Some(i) = self.index.remove(uid) else {
+            return false;
+        };
+        let slot = self.slots.swap_remove(i);
+        self.release(&slot.text);
+        if let Some(moved) = self.slots.get(i) {
+            self.index.insert(moved.row.uid.clone(), i);
+        }
+        self.compact_if_wasteful();
+        true
+    }
+
+    /// Rewrite the arena without garbage once garbage outweighs live text.
+    fn compact_if_wasteful(&mut self) {
+        let live = self.arena.len() - self.garbage;
+        if self.garbage < 64 * 1024 || self.garbage < live {
+            return;
+        }
+        let mut arena = Vec::with_capacity(live);
+        for slot in &mut self.slots {
+            if let Text::Arena { start, len } = &mut slot.text {
+                let begin = arena.len() as u32;
+                arena.extend_from_slice(&self.arena[*start as usize..(*start + *len) as usize]);
+                *start = begin;
+            }
+        }
+        self.arena = arena;
+        self.garbage = 0;
+    }
+
+    /// Arena bytes (live and garbage), for tests and memory accounting.
+    pub fn arena_len(&self) -> usize {
+        self.arena.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::row::{Cell, RowParts};
+
+    fn row(uid: &str, name: &str, status: &str) -> Arc<Row> {
+        let parts = RowParts {
+            namespace: "shop".into(),
+            name: name.into(),
+            uid: uid.into(),
+            created_ms: 7,
+            cells: vec![Cell::text(status)],
+            ..RowParts::default()
+        };
+        Arc::new(Row::new(parts, |ns| Arc::from(ns)))
+    }
+
+    fn texts(table: &RowTable) -> Vec<String> {
+        let mut texts: Vec<String> = table
+            .entries()
+            .map(|e| e.joined().to_string().replace(FIELD_SEPARATOR, " "))
+            .collect();
+        texts.sort();
+        texts
+    }
+
+    #[test]
+    fn insert_replace_remove_keep_the_index_right() {
+        let mut table = RowTable::default();
+        table.insert(row("1", "a", "Running"));
+        table.insert(row("2", "b", "Pending"));
+        table.insert(row("3", "c", "Running"));
+        table.insert(row("2", "b", "Running"));
+        assert_eq!(
+            texts(&table),
+            ["shop a Running", "shop b Running", "shop c Running"]
+        );
+        assert!(table.remove("1"), "the last slot moves into the hole");
+        assert!(!table.remove("1"));
+        assert_eq!(table.get("3").map(|r| &*r.name), Some("c"));
+        assert_eq!(table.get("2").map(|r| &*r.name), Some("b"));
+        assert_eq!(table.len(), 2);
+        let wide = row("4", "café", "Running");
+        table.insert(wide);
+        assert_eq!(
+            texts(&table),
+            ["shop b Running", "shop c Running", "shop café Running"]
+        );
+    }
+
+    #[test]
+    fn garbage_is_compacted_and_texts_survive() {
+        let mut table = RowTable::default();
+        for round in 0..2_000 {
+            for uid in 0..20 {
+                table.insert(row(
+                    &uid.to_string(),
+                    &format!("pod-{uid}"),
+                    &format!("Restarted{round}"),
+                ));
+            }
+        }
+        let want: Vec<String> = (0..20)
+            .map(|uid| format!("shop pod-{uid} Restarted1999"))
+            .collect();
+        let mut want = want;
+        want.sort();
+        assert_eq!(texts(&table), want);
+        assert!(
+            table.arena_len() < 200 * 1024,
+            "arena stays bounded: {} bytes",
+            table.arena_len()
+        );
+    }
+}
