@@ -2,6 +2,7 @@
 //! then the requested window. Only the window is copied out.
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use nucleo_matcher::{Config, Matcher};
@@ -148,6 +149,17 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         None => None,
     };
     let mut total = 0;
+    // A small window (the usual case: a screen of rows) in the default order
+    // keeps only its best rows in a bounded heap, one comparison per row;
+    // otherwise every match is collected and partitioned.
+    // Only for the default order, whose key is inline: other sorts read the
+    // Row to compare, and the heap compares more often than a partition.
+    let keep = query
+        .limit
+        .map(|limit| query.offset.saturating_add(limit))
+        .filter(|k| *k <= HEAP_WINDOW && query.sort == SortKey::Newest);
+    let mut heap: BinaryHeap<Ranked<'_>> = BinaryHeap::with_capacity(keep.unwrap_or(0) + 1);
+    let mut count = 0;
     let mut matched: Vec<Entry<'_>> = Vec::new();
     for entry in view.entries() {
         if let Some(ns) = &namespace
@@ -162,9 +174,40 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         if !query.filter.is_empty() && !query.filter.matches(&entry, &mut matcher) {
             continue;
         }
-        matched.push(entry);
+        count += 1;
+        match keep {
+            Some(0) => {}
+            Some(keep) => {
+                let ranked = Ranked {
+                    entry,
+                    sort: query.sort,
+                    descending: query.descending,
+                };
+                if heap.len() < keep {
+                    heap.push(ranked);
+                } else if let Some(mut worst) = heap.peek_mut()
+                    && ranked < *worst
+                {
+                    *worst = ranked;
+                }
+            }
+            None => matched.push(entry),
+        }
     }
-    let count = matched.len();
+    if keep.is_some() {
+        let rows = heap
+            .into_sorted_vec()
+            .into_iter()
+            .skip(query.offset)
+            .map(|ranked| ranked.entry.row.clone())
+            .collect();
+        return QueryResult {
+            rows,
+            total,
+            matched: count,
+            status: view.status().clone(),
+        };
+    }
     let compare = |a: &Entry<'_>, b: &Entry<'_>| {
         let ordering = compare_entries(a, b, query.sort);
         if query.descending {
@@ -195,6 +238,41 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         status: view.status().clone(),
     }
 }
+
+/// Windows up to this many rows (offset + limit) are selected with a heap.
+const HEAP_WINDOW: usize = 10_000;
+
+/// An entry ordered by a query's sort, for the window heap (greatest = worst kept).
+struct Ranked<'a> {
+    entry: Entry<'a>,
+    sort: SortKey,
+    descending: bool,
+}
+
+impl Ord for Ranked<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let ordering = compare_entries(&self.entry, &other.entry, self.sort);
+        if self.descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    }
+}
+
+impl PartialOrd for Ranked<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ranked<'_> {}
 
 fn compare_entries(a: &Entry<'_>, b: &Entry<'_>, key: SortKey) -> Ordering {
     match key {
