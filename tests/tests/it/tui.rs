@@ -52,19 +52,32 @@ async fn a_person_filters_switches_kinds_drills_down_and_survives_a_daemon_resta
     // Switch kind with the command line, then drill down into a deployment's pods.
     tmux.send(&[":", "deploy", "Enter"]);
     let screen = tmux.wait_for("deployments", WAIT, |s| {
-        s.contains("Deployments (") && s.contains("UP-TO-DATE")
+        // Every row a deployment (NAMESPACE NAME READY UP-TO-DATE AVAILABLE AGE),
+        // so a half-written frame with pod rows left in it does not count.
+        s.contains("Deployments (")
+            && s.contains("UP-TO-DATE")
+            && !rows(s).is_empty()
+            && rows(s).iter().all(|r| {
+                let fields: Vec<&str> = r.trim_start_matches('▶').split_whitespace().collect();
+                fields.len() == 6
+                    && fields[3].parse::<u32>().is_ok()
+                    && fields[4].parse::<u32>().is_ok()
+            })
     });
     let first = rows(&screen)[0].split_whitespace().collect::<Vec<_>>();
     let (namespace, name) = (first[1], first[2]);
     tmux.send(&["Enter"]);
-    let screen = tmux.wait_for("the deployment's pods", WAIT, |s| {
-        s.contains(&format!("-l app={name}")) && s.contains("Pods (")
+    // Wait for the whole screen, not just the header: a capture can catch a
+    // frame half written (new header and rows above, the old table below).
+    tmux.wait_for("the deployment's pods, and only them", WAIT, |s| {
+        let rows = rows(s);
+        s.contains(&format!("-l app={name}"))
+            && s.contains("Pods (")
+            && s.contains(&format!("ns: {namespace}"))
+            && !rows.is_empty()
+            && rows.iter().all(|r| r.contains(name))
+            && s.contains(&format!("–{} of {} ", rows.len(), rows.len()))
     });
-    assert!(screen.contains(&format!("ns: {namespace}")), "{screen}");
-    assert!(
-        rows(&screen).iter().skip(1).all(|r| r.contains(name)),
-        "{screen}"
-    );
 
     // Describe the selected pod, then YAML with a search.
     tmux.send(&["d"]);
