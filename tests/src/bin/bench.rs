@@ -4,6 +4,7 @@
 //!   cargo build --release --workspace
 //!   target/release/bench tui --pods 10000 --big 100000
 //!   target/release/bench query --pods 100000
+//!   target/release/bench cli --pods 10000
 //!
 //! Nothing here is a test: timings on shared machines are noisy, so they are
 //! reported (with p50/p99), never asserted.
@@ -212,6 +213,38 @@ async fn bench_tui(pods: usize, big: usize, runs: usize) -> Table {
     table
 }
 
+/// `timoneiro get pods -A` as a whole process, printing every row to a pipe.
+fn bench_cli(pods: usize, runs: usize) -> Table {
+    let mut table = Table(Vec::new());
+    eprintln!("starting a sim with {pods} pods and a daemon…");
+    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "20"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(600));
+    let mut millis = Vec::new();
+    let mut lines = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let output = daemon.cli(&["get", "pods", "-A"]);
+        millis.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(output.status.success(), "timoneiro get failed");
+        lines = output.stdout.iter().filter(|b| **b == b'\n').count();
+    }
+    table.row(
+        &format!(
+            "`timoneiro get pods -A`, {} rows to a pipe, whole process",
+            lines.saturating_sub(1)
+        ),
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms ({runs} runs)",
+            percentile(&mut millis, 0.5),
+            percentile(&mut millis, 0.99)
+        ),
+        "≤ 60 ms p50",
+        "`kubectl get pods -A`: ≈3.6 s at 10k pods",
+    );
+    table
+}
+
 /// Daemon-side List time (the daemon's own `query_micros`) over a big cluster.
 async fn bench_query(pods: usize, runs: usize) -> Table {
     use timoneiro_proto::v1::ListRequest;
@@ -305,9 +338,10 @@ async fn main() {
             .await
         }
         "query" => bench_query(value("--pods", 100_000), value("--runs", 30)).await,
+        "cli" => bench_cli(value("--pods", 10_000), value("--runs", 30)),
         _ => {
             eprintln!(
-                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n(build first: cargo build --release --workspace)"
+                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n       bench cli [--pods 10000] [--runs 30]\n(build first: cargo build --release --workspace)"
             );
             std::process::exit(2);
         }
