@@ -30,8 +30,8 @@ pub type Projection<K> = fn(&K) -> RowParts;
 /// its values in plain text.
 pub const SECRET_ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration"];
 
-/// Project an object and keep its encoded form (without managedFields and
-/// the annotations in `drop_annotations`) for `Get`.
+/// Project an object and keep its encoded form (JSON without managedFields
+/// and the annotations in `drop_annotations`, LZ4-compressed) for `Get`.
 pub fn row_parts<K: Resource + Serialize>(
     project: Projection<K>,
     mut object: K,
@@ -42,7 +42,8 @@ pub fn row_parts<K: Resource + Serialize>(
     for annotation in drop_annotations {
         object.annotations_mut().remove(*annotation);
     }
-    parts.object = serde_json::to_vec(&object).unwrap_or_default();
+    parts.object =
+        lz4_flex::compress_prepend_size(&serde_json::to_vec(&object).unwrap_or_default());
     parts
 }
 
@@ -176,6 +177,30 @@ pub async fn run<K>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_objects_are_compressed_and_lose_managed_fields_and_secret_annotations() {
+        let secret: kube::core::PartialObjectMeta<k8s_openapi::api::core::v1::Secret> = serde_json::from_value(serde_json::json!({
+            "apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata",
+            "metadata": {"name": "db", "namespace": "shop", "uid": "u1",
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"stringData\":{\"password\":\"hunter2\"}}", "team": "data"},
+                "managedFields": [{"manager": "kubectl", "operation": "Update"}]}
+        }))
+        .expect("secret");
+        let parts = row_parts(crate::project::secret_metadata, secret, SECRET_ANNOTATIONS);
+        let row = crate::row::Row::new(parts, |ns| std::sync::Arc::from(ns));
+        let json = String::from_utf8(row.object_json().expect("decompresses")).expect("utf-8");
+        assert!(
+            json.contains("\"team\":\"data\"") && json.contains("\"name\":\"db\""),
+            "{json}"
+        );
+        assert!(
+            !json.contains("hunter2")
+                && !json.contains("last-applied")
+                && !json.contains("managedFields"),
+            "{json}"
+        );
+    }
 
     #[test]
     fn backoff_grows_to_a_cap() {

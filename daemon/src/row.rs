@@ -61,7 +61,8 @@ pub struct Row {
     pub cells: Box<[Cell]>,
     /// metadata.labels, sorted by key.
     pub labels: Box<[(Box<str>, Box<str>)]>,
-    /// The whole object as JSON (managedFields left out), for `Get`.
+    /// The whole object as JSON (managedFields left out), LZ4-compressed
+    /// with its size in front, for `Get`.
     pub object: Box<[u8]>,
 }
 
@@ -80,7 +81,7 @@ pub struct RowParts {
     pub cells: Vec<Cell>,
     /// metadata.labels.
     pub labels: Vec<(String, String)>,
-    /// The whole object as JSON, for `Get` (empty when not kept).
+    /// The whole object as compressed JSON, for `Get` (empty when not kept).
     pub object: Vec<u8>,
 }
 
@@ -126,6 +127,12 @@ impl Row {
             .into_iter()
             .chain(cells.iter().filter(|c| c.since_ms == 0).map(|c| &*c.text))
             .filter(|text| !text.is_empty())
+    }
+
+    /// The kept object as JSON.
+    pub fn object_json(&self) -> Result<Vec<u8>, String> {
+        lz4_flex::decompress_size_prepended(&self.object)
+            .map_err(|e| format!("the cached object does not decompress: {e}"))
     }
 
     /// The value of a label, if set.

@@ -318,7 +318,7 @@ impl Timoneiro for Service {
         let object = {
             let view = store.view();
             match view.find(namespace, &request.name) {
-                Some(row) => row.object.clone(),
+                Some(row) => row.object_json().map_err(Status::internal)?,
                 None => {
                     let status = view.status();
                     let whole = if status.state == SyncState::Synced {
