@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use timoneiro_proto::render::{cell_text, now_unix_ms};
-use timoneiro_proto::v1::{KindStatus, ListRequest, ListResponse, StatusRequest, SyncState};
+use timoneiro_proto::v1::{ListRequest, ListResponse, StatusRequest, SyncState};
 
 use crate::args::{Get, GetFormat, Global};
 use crate::connection::{Connection, connect};
 use crate::output::Out;
+use crate::status::{state, state_name};
 use crate::{exit, fail, from_status};
 
 /// Run `get`.
@@ -33,12 +34,6 @@ pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
     print(&response, &args)
 }
 
-fn state(status: Option<&KindStatus>) -> SyncState {
-    status
-        .and_then(|s| SyncState::try_from(s.state).ok())
-        .unwrap_or(SyncState::Unspecified)
-}
-
 /// List; while the kind is PENDING or LOADING, wait for its status to change.
 async fn list_when_synced(
     connection: &mut Connection,
@@ -56,7 +51,7 @@ async fn list_when_synced(
             .map_err(from_status)?
             .into_inner();
         let status = response.status.clone().unwrap_or_default();
-        match state(Some(&status)) {
+        match state(&status) {
             SyncState::Synced => {
                 spinner.clear();
                 return Ok(response);
@@ -119,7 +114,7 @@ async fn list_when_synced(
                         continue;
                     };
                     objects = kind.objects;
-                    if !matches!(state(Some(kind)), SyncState::Pending | SyncState::Loading) {
+                    if !matches!(state(kind), SyncState::Pending | SyncState::Loading) {
                         break;
                     }
                 }
@@ -210,10 +205,7 @@ fn no_resources(response: &ListResponse) -> String {
 /// The documented JSON shape of `get -o json`.
 pub fn to_json(response: &ListResponse, now_unix_ms: i64) -> Value {
     let status = response.status.clone().unwrap_or_default();
-    let state_name = state(Some(&status))
-        .as_str_name()
-        .trim_start_matches("SYNC_STATE_")
-        .to_string();
+    let state_name = state_name(&status);
     json!({
         "kind": response.kind.as_ref().map(|k| k.plural.clone()).unwrap_or_default(),
         "namespace": response.namespace,

@@ -43,9 +43,14 @@ pub async fn run(global: &Global, args: Status) -> anyhow::Result<()> {
     Err(fail(exit::DAEMON, "the daemon closed the status stream"))
 }
 
+/// A kind's state, decoded from the wire.
+pub fn state(kind: &KindStatus) -> SyncState {
+    SyncState::try_from(kind.state).unwrap_or(SyncState::Unspecified)
+}
+
 /// The state's name as users see it: SYNCED, LOADING, …
 pub fn state_name(kind: &KindStatus) -> &'static str {
-    match SyncState::try_from(kind.state).unwrap_or(SyncState::Unspecified) {
+    match state(kind) {
         SyncState::Pending => "PENDING",
         SyncState::Loading => "LOADING",
         SyncState::Synced => "SYNCED",

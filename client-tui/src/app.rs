@@ -1147,8 +1147,8 @@ mod tests {
         assert_eq!(app.namespace, Scope::Named("shop".into()));
     }
 
-    #[test]
-    fn workloads_drill_down_to_their_pods_and_esc_returns() {
+    /// An app showing one deployment, "web" in "shop".
+    fn deployments_view() -> App {
         let mut app = app();
         app.kind = "deploy".into();
         let mut deployments = answer(&["web"], 1);
@@ -1157,6 +1157,12 @@ mod tests {
             ..Default::default()
         });
         app.on_list(0, deployments);
+        app
+    }
+
+    #[test]
+    fn workloads_drill_down_to_their_pods_and_esc_returns() {
+        let mut app = deployments_view();
         let Effect::Get(request, Purpose::DrillDown) = app.apply(Action::Enter) else {
             panic!("expected a Get")
         };
@@ -1180,14 +1186,7 @@ mod tests {
 
     #[test]
     fn a_half_typed_filter_refused_by_the_daemon_keeps_the_view() {
-        let mut app = app();
-        app.kind = "deploy".into();
-        let mut deployments = answer(&["web"], 1);
-        deployments.kind = Some(timoneiro_proto::v1::KindInfo {
-            plural: "deployments".into(),
-            ..Default::default()
-        });
-        app.on_list(0, deployments);
+        let mut app = deployments_view();
         let Effect::Get(request, _) = app.apply(Action::Enter) else {
             panic!("expected a Get")
         };

@@ -71,16 +71,6 @@ impl StoreView<'_> {
         self.guard.namespaces.get(name)
     }
 
-    /// Number of rows.
-    pub fn len(&self) -> usize {
-        self.guard.rows.len()
-    }
-
-    /// Whether there are no rows.
-    pub fn is_empty(&self) -> bool {
-        self.guard.rows.is_empty()
-    }
-
     /// The row of the object `namespace/name`.
     pub fn find(&self, namespace: &str, name: &str) -> Option<&Arc<Row>> {
         self.rows()

@@ -108,7 +108,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             seed::SeedConfig {
                 pods: settings.pods,
                 namespaces: settings.namespaces,
-                seed: settings.seed,
             },
         )
         .context("seeding the simulated cluster")?;

@@ -136,8 +136,6 @@ pub struct SeedConfig {
     pub pods: usize,
     /// Application namespaces (system namespaces come on top).
     pub namespaces: usize,
-    /// Random seed: the same seed gives the same cluster (except timestamps).
-    pub seed: u64,
 }
 
 /// The owner of generated pods.
@@ -655,7 +653,6 @@ mod tests {
                 SeedConfig {
                     pods: 1000,
                     namespaces: 7,
-                    seed: 7,
                 },
             )
             .expect("seed");
