@@ -43,8 +43,55 @@ pub enum Command {
     /// Show what the daemon has loaded: one line per kind with its state
     /// (PENDING, LOADING, SYNCED, ERROR, STALE), object count, tier and sync time.
     Status(Status),
+    /// List every kind the cluster serves, as the daemon knows it: built-in
+    /// kinds and what discovery found (CRDs and aggregated APIs included),
+    /// with short names, API version, scope, tier and the cache's state.
+    #[command(name = "api-resources", after_help = API_RESOURCES_HELP)]
+    ApiResources(ApiResources),
     /// Print the client's and the daemon's versions.
     Version,
+}
+
+const API_RESOURCES_HELP: &str =
+    "Tiers: 1 loads at daemon start, 2 and 3 right after it in the background,
+4 (and every discovered kind) on the first query for it. Discovery runs at
+start, every 30 seconds, and whenever a name does not resolve, so a CRD
+installed while the daemon runs is usable at once.
+
+Examples:
+  timoneiro api-resources
+  timoneiro api-resources --refresh        run discovery now
+  timoneiro api-resources -o name          widgets.example.com, pods, …";
+
+/// `timoneiro api-resources`.
+#[derive(Debug, ClapArgs)]
+pub struct ApiResources {
+    /// Run discovery now instead of answering from the last run.
+    #[arg(long)]
+    pub refresh: bool,
+    /// Output format: name (qualified names, one per line) or json.
+    #[arg(short, long, value_name = "FORMAT")]
+    pub output: Option<ApiResourcesFormat>,
+    /// Do not print the header line.
+    #[arg(long)]
+    pub no_headers: bool,
+    /// Context to show. Default: the daemon's.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub context: String,
+}
+
+/// Output formats of `api-resources`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiResourcesFormat {
+    /// One qualified name per line (plural.group), as kubectl's `-o name`.
+    Name,
+    /// One JSON object with every kind.
+    Json,
 }
 
 const GET_EXAMPLES: &str = "Filter language (--filter):
@@ -68,6 +115,9 @@ any column header (READY, STATUS, RESTARTS, AGE, …), a leading '-' reverses.
 
 Secrets are cached as metadata only (their values are never fetched), so
 `get secrets` shows NAME and AGE; kubectl's TYPE and DATA need the values.
+Events keep the newest 20,000 by LAST SEEN (the API server drops events after
+an hour anyway). Kinds without built-in columns (CRDs, other API groups) print
+their CRD's additionalPrinterColumns, or NAME and AGE.
 
 -o json prints {\"kind\", \"namespace\", \"columns\": [..], \"rows\": [{\"namespace\",
 \"name\", \"uid\", \"creationTimestamp\", \"labels\", \"cells\": [..]}], \"total\",
@@ -88,7 +138,10 @@ pub enum GetFormat {
 /// `timoneiro get`.
 #[derive(Debug, ClapArgs)]
 pub struct Get {
-    /// Kind: plural, singular or short name (pods, pod, po, deploy, svc, ns, sts, ds, rs, job, cj, cm, secret).
+    /// Kind: plural, singular, short name or kind (pods, po, deploy, svc, ns,
+    /// sts, ds, rs, job, cj, cm, secret, pvc, pv, ing, no, ev, sa, hpa), or
+    /// any kind the cluster serves, group-qualified when the name is not
+    /// unique (widgets.example.com); see `timoneiro api-resources`.
     pub kind: String,
     /// Namespace to list. Default: the context's namespace.
     #[arg(short, long, value_name = "NS", conflicts_with = "all_namespaces")]

@@ -110,7 +110,11 @@ async fn list_when_synced(
                 Ok(None) => return Err(fail(exit::DAEMON, "the daemon closed the status stream")),
                 Ok(Some(Err(e))) => return Err(from_status(e)),
                 Ok(Some(Ok(update))) => {
-                    let Some(kind) = update.kinds.iter().find(|k| k.kind == status.kind) else {
+                    let Some(kind) = update
+                        .kinds
+                        .iter()
+                        .find(|k| k.kind == status.kind && k.group == status.group)
+                    else {
                         continue;
                     };
                     objects = kind.objects;

@@ -1,9 +1,10 @@
 //! `timoneiro`: the one-shot command line client. It asks the daemon, never
 //! the API server, and prints like `kubectl get`.
 //!
-//! One module per subcommand (`get`, `status`, `version`); `connection`
+//! One module per subcommand (`get`, `status`, `api_resources`, `version`); `connection`
 //! reaches the daemon and checks its protocol; `table` is kubectl's layout.
 
+pub mod api_resources;
 pub mod args;
 pub mod connection;
 pub mod get;
@@ -78,6 +79,7 @@ pub async fn run(args: args::Args) -> ExitCode {
     let result = match args.command {
         args::Command::Get(get) => get::run(&args.global, get).await,
         args::Command::Status(status) => status::run(&args.global, status).await,
+        args::Command::ApiResources(resources) => api_resources::run(&args.global, resources).await,
         args::Command::Version => version::run(&args.global).await,
     };
     match result {

@@ -37,6 +37,7 @@ fn help_texts() {
         (&["--help"][..], "help.txt"),
         (&["get", "--help"][..], "get-help.txt"),
         (&["status", "--help"][..], "status-help.txt"),
+        (&["api-resources", "--help"][..], "api-resources-help.txt"),
     ] {
         let output = timoneiro(args);
         assert!(output.status.success());

@@ -1,11 +1,13 @@
-//! The kinds the daemon knows: names as kubectl resolves them, scope, tier
-//! and the columns `kubectl get` prints for each.
+//! The kinds the daemon knows: the 18 built-in kinds with compiled
+//! projections, and every other kind the API server serves, found by
+//! discovery. Names resolve as kubectl resolves them.
 
 use std::fmt;
+use std::sync::{Arc, LazyLock};
 
-/// A Kubernetes resource kind the daemon can cache.
+/// A built-in kind: compiled projection, kubectl's columns, a loading tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
+pub enum Builtin {
     Pods,
     Deployments,
     Services,
@@ -17,144 +19,414 @@ pub enum Kind {
     CronJobs,
     ConfigMaps,
     Secrets,
+    PersistentVolumeClaims,
+    PersistentVolumes,
+    Ingresses,
+    Nodes,
+    Events,
+    ServiceAccounts,
+    HorizontalPodAutoscalers,
 }
 
-/// Static facts about a kind.
+impl Builtin {
+    /// Every built-in kind, in tier order.
+    pub const ALL: [Builtin; 18] = [
+        Builtin::Pods,
+        Builtin::Deployments,
+        Builtin::Services,
+        Builtin::Namespaces,
+        Builtin::StatefulSets,
+        Builtin::DaemonSets,
+        Builtin::ReplicaSets,
+        Builtin::Jobs,
+        Builtin::CronJobs,
+        Builtin::ConfigMaps,
+        Builtin::Secrets,
+        Builtin::PersistentVolumeClaims,
+        Builtin::PersistentVolumes,
+        Builtin::Ingresses,
+        Builtin::Nodes,
+        Builtin::Events,
+        Builtin::ServiceAccounts,
+        Builtin::HorizontalPodAutoscalers,
+    ];
+
+    fn spec(self) -> &'static BuiltinSpec {
+        match self {
+            Builtin::Pods => &PODS,
+            Builtin::Deployments => &DEPLOYMENTS,
+            Builtin::Services => &SERVICES,
+            Builtin::Namespaces => &NAMESPACES,
+            Builtin::StatefulSets => &STATEFULSETS,
+            Builtin::DaemonSets => &DAEMONSETS,
+            Builtin::ReplicaSets => &REPLICASETS,
+            Builtin::Jobs => &JOBS,
+            Builtin::CronJobs => &CRONJOBS,
+            Builtin::ConfigMaps => &CONFIGMAPS,
+            Builtin::Secrets => &SECRETS,
+            Builtin::PersistentVolumeClaims => &PERSISTENTVOLUMECLAIMS,
+            Builtin::PersistentVolumes => &PERSISTENTVOLUMES,
+            Builtin::Ingresses => &INGRESSES,
+            Builtin::Nodes => &NODES,
+            Builtin::Events => &EVENTS,
+            Builtin::ServiceAccounts => &SERVICEACCOUNTS,
+            Builtin::HorizontalPodAutoscalers => &HORIZONTALPODAUTOSCALERS,
+        }
+    }
+
+    /// The kind handle of this built-in kind.
+    pub fn kind(self) -> Kind {
+        static KINDS: LazyLock<Vec<Kind>> = LazyLock::new(|| {
+            Builtin::ALL
+                .into_iter()
+                .map(|builtin| {
+                    let s = builtin.spec();
+                    Kind(Arc::new(KindSpec {
+                        plural: s.plural.into(),
+                        singular: s.singular.into(),
+                        kind: s.kind.into(),
+                        group: s.group.into(),
+                        version: s.version.into(),
+                        namespaced: s.namespaced,
+                        short_names: s.short_names.iter().map(|n| n.to_string()).collect(),
+                        tier: s.tier,
+                        name_first: s.name_first,
+                        columns: s
+                            .columns
+                            .iter()
+                            .map(|c| ColumnSpec {
+                                name: c.name.into(),
+                                wide: c.wide,
+                            })
+                            .collect(),
+                        source: Source::Builtin(builtin),
+                    }))
+                })
+                .collect()
+        });
+        KINDS[self as usize].clone()
+    }
+}
+
+/// Static facts about a built-in kind.
+#[derive(Debug)]
+struct BuiltinSpec {
+    plural: &'static str,
+    singular: &'static str,
+    kind: &'static str,
+    group: &'static str,
+    version: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+    tier: u32,
+    /// kubectl prints NAME first (every kind but events, whose NAME is a wide column).
+    name_first: bool,
+    columns: &'static [StaticColumn],
+}
+
+#[derive(Debug)]
+struct StaticColumn {
+    name: &'static str,
+    wide: bool,
+}
+
+const fn col(name: &'static str) -> StaticColumn {
+    StaticColumn { name, wide: false }
+}
+
+const fn wide(name: &'static str) -> StaticColumn {
+    StaticColumn { name, wide: true }
+}
+
+/// Loading tier of kinds that start on demand (tier 4 and discovered kinds).
+pub const ON_DEMAND_TIER: u32 = 4;
+
+/// Facts about a kind.
 #[derive(Debug)]
 pub struct KindSpec {
     /// Plural resource name ("pods").
-    pub plural: &'static str,
+    pub plural: String,
     /// Singular name ("pod").
-    pub singular: &'static str,
+    pub singular: String,
     /// The object's kind ("Pod").
-    pub kind: &'static str,
+    pub kind: String,
     /// API group ("" for core).
-    pub group: &'static str,
+    pub group: String,
     /// API version ("v1").
-    pub version: &'static str,
+    pub version: String,
     /// Whether objects live in a namespace.
     pub namespaced: bool,
     /// kubectl's short names.
-    pub short_names: &'static [&'static str],
-    /// Loading tier: 1 at start, 2 and 3 once tier 1 is synced.
+    pub short_names: Vec<String>,
+    /// Loading tier: 1 at start, 2 and 3 once tier 1 is synced, 4 on demand.
     pub tier: u32,
+    /// Whether NAME is the first column (kubectl's events print it last, wide).
+    pub name_first: bool,
     /// Columns after NAME, as `kubectl get` prints them.
-    pub columns: &'static [ColumnSpec],
+    pub columns: Vec<ColumnSpec>,
+    /// How objects become rows.
+    pub source: Source,
+}
+
+impl KindSpec {
+    /// "v1" or "apps/v1".
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The fully qualified name: "pods", "deployments.apps", "widgets.example.com".
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+}
+
+/// How a kind's objects become rows.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A compiled projection.
+    Builtin(Builtin),
+    /// Any other kind, over the dynamic API: cells from printer columns
+    /// (a CRD's `additionalPrinterColumns`; none means AGE only).
+    Dynamic(Arc<[PrinterColumn]>),
+}
+
+/// One `additionalPrinterColumns` entry of a CRD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterColumn {
+    /// Header as kubectl prints it (upper case).
+    pub name: String,
+    /// The column's type: string, integer, number, boolean or date.
+    pub type_: String,
+    /// kubectl JSONPath, e.g. `.status.phase`.
+    pub json_path: String,
+    /// `priority > 0`: shown only with `-o wide`.
+    pub wide: bool,
 }
 
 /// One column after NAME.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnSpec {
     /// Header, e.g. "READY".
-    pub name: &'static str,
+    pub name: String,
     /// Shown only with `-o wide`.
     pub wide: bool,
 }
 
-const fn col(name: &'static str) -> ColumnSpec {
-    ColumnSpec { name, wide: false }
+/// A kind: cheap to clone, compared by group and plural.
+#[derive(Debug, Clone)]
+pub struct Kind(Arc<KindSpec>);
+
+impl PartialEq for Kind {
+    fn eq(&self, other: &Kind) -> bool {
+        self.0.group == other.0.group && self.0.plural == other.0.plural
+    }
 }
 
-const fn wide(name: &'static str) -> ColumnSpec {
-    ColumnSpec { name, wide: true }
-}
+impl Eq for Kind {}
 
 impl Kind {
-    /// Every kind, in tier order.
-    pub const ALL: [Kind; 11] = [
-        Kind::Pods,
-        Kind::Deployments,
-        Kind::Services,
-        Kind::Namespaces,
-        Kind::StatefulSets,
-        Kind::DaemonSets,
-        Kind::ReplicaSets,
-        Kind::Jobs,
-        Kind::CronJobs,
-        Kind::ConfigMaps,
-        Kind::Secrets,
-    ];
+    /// Facts about this kind.
+    pub fn spec(&self) -> &KindSpec {
+        &self.0
+    }
 
-    /// Static facts about this kind.
-    pub fn spec(self) -> &'static KindSpec {
-        match self {
-            Kind::Pods => &PODS,
-            Kind::Deployments => &DEPLOYMENTS,
-            Kind::Services => &SERVICES,
-            Kind::Namespaces => &NAMESPACES,
-            Kind::StatefulSets => &STATEFULSETS,
-            Kind::DaemonSets => &DAEMONSETS,
-            Kind::ReplicaSets => &REPLICASETS,
-            Kind::Jobs => &JOBS,
-            Kind::CronJobs => &CRONJOBS,
-            Kind::ConfigMaps => &CONFIGMAPS,
-            Kind::Secrets => &SECRETS,
+    /// The built-in kind, if this is one.
+    pub fn builtin(&self) -> Option<Builtin> {
+        match self.0.source {
+            Source::Builtin(builtin) => Some(builtin),
+            Source::Dynamic(_) => None,
         }
     }
 
-    /// Resolve a name as kubectl does: plural, singular, short name or kind,
-    /// case-insensitive, optionally qualified by group (`deployments.apps`).
-    pub fn resolve(name: &str) -> Result<Kind, UnknownKind> {
-        let lower = name.trim().to_ascii_lowercase();
-        let (base, group) = match lower.split_once('.') {
-            Some((base, group)) => (base, Some(group)),
-            None => (lower.as_str(), None),
+    /// A kind served over the dynamic API, with its printer columns; no
+    /// columns means kubectl's fallback, AGE only.
+    pub fn dynamic(found: Discovered, printer_columns: Vec<PrinterColumn>) -> Kind {
+        let columns = if printer_columns.is_empty() {
+            vec![ColumnSpec {
+                name: "AGE".into(),
+                wide: false,
+            }]
+        } else {
+            printer_columns
+                .iter()
+                .map(|c| ColumnSpec {
+                    name: c.name.clone(),
+                    wide: c.wide,
+                })
+                .collect()
         };
-        let found = Kind::ALL.into_iter().find(|kind| {
-            let spec = kind.spec();
-            let name_matches = spec.plural == base
-                || spec.singular == base
-                || spec.kind.eq_ignore_ascii_case(base)
-                || spec.short_names.contains(&base);
-            let group_matches = match group {
-                None => true,
-                Some(group) => {
-                    group == spec.group
-                        || (spec.group.is_empty() && group == "core")
-                        || group == format!("{}.{}", spec.version, spec.group)
-                        || (spec.group.is_empty() && group == spec.version)
-                }
-            };
-            name_matches && group_matches
-        });
-        found.ok_or_else(|| UnknownKind::new(name))
+        Kind(Arc::new(KindSpec {
+            plural: found.plural,
+            singular: found.singular,
+            kind: found.kind,
+            group: found.group,
+            version: found.version,
+            namespaced: found.namespaced,
+            short_names: found.short_names,
+            tier: ON_DEMAND_TIER,
+            name_first: true,
+            columns,
+            source: Source::Dynamic(printer_columns.into()),
+        }))
+    }
+
+    /// The discovery facts of this kind (to rebuild it with other columns).
+    pub fn discovered(&self) -> Discovered {
+        let s = self.spec();
+        Discovered {
+            plural: s.plural.clone(),
+            singular: s.singular.clone(),
+            kind: s.kind.clone(),
+            group: s.group.clone(),
+            version: s.version.clone(),
+            namespaced: s.namespaced,
+            short_names: s.short_names.clone(),
+        }
+    }
+
+    /// Whether `name` (lower case, unqualified) names this kind.
+    fn is_named(&self, name: &str) -> bool {
+        let s = self.spec();
+        s.plural == name
+            || s.singular == name
+            || s.kind.eq_ignore_ascii_case(name)
+            || s.short_names.iter().any(|n| n == name)
+    }
+
+    /// Whether a group qualifier ("apps", "v1.apps", "core", "example.com") fits.
+    fn in_group(&self, qualifier: &str) -> bool {
+        let s = self.spec();
+        qualifier == s.group
+            || qualifier == format!("{}.{}", s.version, s.group)
+            || (s.group.is_empty() && (qualifier == "core" || qualifier == s.version))
     }
 }
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.spec().plural)
+        f.write_str(&self.0.plural)
     }
 }
 
-/// A name that matches no known kind, with the closest known names.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown kind {name:?}{}", suggestion_text(.suggestions))]
-pub struct UnknownKind {
-    /// What the user asked for.
-    pub name: String,
-    /// Known names closest to it, best first.
-    pub suggestions: Vec<&'static str>,
+/// A resource found by discovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    /// Plural resource name.
+    pub plural: String,
+    /// Singular name (derived from the kind when the server gives none).
+    pub singular: String,
+    /// Kind of one object.
+    pub kind: String,
+    /// API group.
+    pub group: String,
+    /// Preferred version.
+    pub version: String,
+    /// Namespaced or cluster-scoped.
+    pub namespaced: bool,
+    /// Short names the server suggests.
+    pub short_names: Vec<String>,
 }
 
-fn suggestion_text(suggestions: &[&str]) -> String {
-    if suggestions.is_empty() {
-        let known: Vec<&str> = Kind::ALL.iter().map(|k| k.spec().plural).collect();
-        format!("; known kinds: {}", known.join(", "))
-    } else {
-        format!("; did you mean {}?", suggestions.join(", "))
+/// The kinds of one cluster: the built-in ones, then those discovery found.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    kinds: Vec<Kind>,
+}
+
+impl Default for Catalog {
+    fn default() -> Catalog {
+        Catalog::builtin()
     }
 }
 
-impl UnknownKind {
-    fn new(name: &str) -> UnknownKind {
+impl Catalog {
+    /// Only the built-in kinds (before discovery, or when it fails).
+    pub fn builtin() -> Catalog {
+        Catalog {
+            kinds: Builtin::ALL.into_iter().map(Builtin::kind).collect(),
+        }
+    }
+
+    /// The built-in kinds plus what discovery found. A discovered resource
+    /// that is a built-in kind (same group and plural) adds nothing.
+    pub fn with_discovered(found: impl IntoIterator<Item = Discovered>) -> Catalog {
+        let mut catalog = Catalog::builtin();
+        for found in found {
+            let known = catalog
+                .kinds
+                .iter()
+                .any(|k| k.spec().group == found.group && k.spec().plural == found.plural);
+            if !known {
+                catalog.kinds.push(Kind::dynamic(found, Vec::new()));
+            }
+        }
+        catalog
+    }
+
+    /// Every kind: built-in ones in tier order, then discovered ones.
+    pub fn kinds(&self) -> &[Kind] {
+        &self.kinds
+    }
+
+    /// Resolve a name as kubectl does: plural, singular, short name or kind,
+    /// case-insensitive, optionally qualified by group (`deployments.apps`,
+    /// `deployment.v1.apps`, `widgets.example.com`). Built-in kinds win over
+    /// discovered ones of the same name (kubectl's group priority); several
+    /// discovered kinds of one name are ambiguous.
+    pub fn resolve(&self, name: &str) -> Result<Kind, ResolveError> {
+        let lower = name.trim().to_ascii_lowercase();
+        if lower.is_empty() {
+            return Err(ResolveError::Unknown(self.unknown(name)));
+        }
+        let mut candidates: Vec<&Kind> = Vec::new();
+        // Unqualified first; then every split of "base.qualifier".
+        for kind in &self.kinds {
+            if kind.is_named(&lower) {
+                candidates.push(kind);
+            }
+        }
+        if candidates.is_empty() {
+            for (dot, _) in lower.match_indices('.') {
+                let (base, qualifier) = (&lower[..dot], &lower[dot + 1..]);
+                candidates.extend(
+                    self.kinds
+                        .iter()
+                        .filter(|k| k.is_named(base) && k.in_group(qualifier)),
+                );
+                if !candidates.is_empty() {
+                    break;
+                }
+            }
+        }
+        if let Some(builtin) = candidates.iter().find(|k| k.builtin().is_some()) {
+            return Ok((*builtin).clone());
+        }
+        match candidates.as_slice() {
+            [] => Err(ResolveError::Unknown(self.unknown(name))),
+            [one] => Ok((*one).clone()),
+            many => Err(ResolveError::Ambiguous {
+                name: name.to_string(),
+                candidates: many.iter().map(|k| k.spec().qualified()).collect(),
+            }),
+        }
+    }
+
+    fn unknown(&self, name: &str) -> UnknownKind {
         let lower = name.to_ascii_lowercase();
-        let mut scored: Vec<(f64, &'static str)> = Vec::new();
-        for kind in Kind::ALL {
+        let mut scored: Vec<(f64, String)> = Vec::new();
+        for kind in &self.kinds {
             let spec = kind.spec();
-            let names = [spec.plural, spec.singular]
+            let names = [spec.plural.as_str(), spec.singular.as_str()]
                 .into_iter()
-                .chain(spec.short_names.iter().copied());
+                .chain(spec.short_names.iter().map(String::as_str));
             let best = names
                 .map(|candidate| {
                     let similarity = strsim::jaro_winkler(&lower, candidate);
@@ -168,18 +440,69 @@ impl UnknownKind {
                 })
                 .fold(0.0_f64, f64::max);
             if best >= 0.75 {
-                scored.push((best, spec.plural));
+                let display = if kind.builtin().is_some() {
+                    spec.plural.clone()
+                } else {
+                    spec.qualified()
+                };
+                scored.push((best, display));
             }
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         UnknownKind {
             name: name.to_string(),
             suggestions: scored.into_iter().take(3).map(|s| s.1).collect(),
+            known: self
+                .kinds
+                .iter()
+                .filter(|k| k.builtin().is_some())
+                .map(|k| k.spec().plural.clone())
+                .collect(),
         }
     }
 }
 
-static PODS: KindSpec = KindSpec {
+/// Why a name does not resolve to one kind.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ResolveError {
+    /// No kind has this name.
+    #[error(transparent)]
+    Unknown(UnknownKind),
+    /// Several kinds of different groups have this name.
+    #[error("{name:?} is ambiguous: it names {}; qualify it with the group", .candidates.join(", "))]
+    Ambiguous {
+        /// What the user asked for.
+        name: String,
+        /// The qualified names it could mean.
+        candidates: Vec<String>,
+    },
+}
+
+/// A name that matches no known kind, with the closest known names.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown kind {name:?}{}", self.hint())]
+pub struct UnknownKind {
+    /// What the user asked for.
+    pub name: String,
+    /// Known names closest to it, best first.
+    pub suggestions: Vec<String>,
+    known: Vec<String>,
+}
+
+impl UnknownKind {
+    fn hint(&self) -> String {
+        if self.suggestions.is_empty() {
+            format!(
+                "; known kinds: {} (`timoneiro api-resources` lists every kind the cluster serves)",
+                self.known.join(", ")
+            )
+        } else {
+            format!("; did you mean {}?", self.suggestions.join(", "))
+        }
+    }
+}
+
+static PODS: BuiltinSpec = BuiltinSpec {
     plural: "pods",
     singular: "pod",
     kind: "Pod",
@@ -188,6 +511,7 @@ static PODS: KindSpec = KindSpec {
     namespaced: true,
     short_names: &["po"],
     tier: 1,
+    name_first: true,
     columns: &[
         col("READY"),
         col("STATUS"),
@@ -200,7 +524,7 @@ static PODS: KindSpec = KindSpec {
     ],
 };
 
-static DEPLOYMENTS: KindSpec = KindSpec {
+static DEPLOYMENTS: BuiltinSpec = BuiltinSpec {
     plural: "deployments",
     singular: "deployment",
     kind: "Deployment",
@@ -209,6 +533,7 @@ static DEPLOYMENTS: KindSpec = KindSpec {
     namespaced: true,
     short_names: &["deploy"],
     tier: 2,
+    name_first: true,
     columns: &[
         col("READY"),
         col("UP-TO-DATE"),
@@ -220,7 +545,7 @@ static DEPLOYMENTS: KindSpec = KindSpec {
     ],
 };
 
-static SERVICES: KindSpec = KindSpec {
+static SERVICES: BuiltinSpec = BuiltinSpec {
     plural: "services",
     singular: "service",
     kind: "Service",
@@ -229,6 +554,7 @@ static SERVICES: KindSpec = KindSpec {
     namespaced: true,
     short_names: &["svc"],
     tier: 2,
+    name_first: true,
     columns: &[
         col("TYPE"),
         col("CLUSTER-IP"),
@@ -239,7 +565,7 @@ static SERVICES: KindSpec = KindSpec {
     ],
 };
 
-static NAMESPACES: KindSpec = KindSpec {
+static NAMESPACES: BuiltinSpec = BuiltinSpec {
     plural: "namespaces",
     singular: "namespace",
     kind: "Namespace",
@@ -248,10 +574,11 @@ static NAMESPACES: KindSpec = KindSpec {
     namespaced: false,
     short_names: &["ns"],
     tier: 2,
+    name_first: true,
     columns: &[col("STATUS"), col("AGE")],
 };
 
-static STATEFULSETS: KindSpec = KindSpec {
+static STATEFULSETS: BuiltinSpec = BuiltinSpec {
     plural: "statefulsets",
     singular: "statefulset",
     kind: "StatefulSet",
@@ -260,10 +587,11 @@ static STATEFULSETS: KindSpec = KindSpec {
     namespaced: true,
     short_names: &["sts"],
     tier: 2,
+    name_first: true,
     columns: &[col("READY"), col("AGE"), wide("CONTAINERS"), wide("IMAGES")],
 };
 
-static DAEMONSETS: KindSpec = KindSpec {
+static DAEMONSETS: BuiltinSpec = BuiltinSpec {
     plural: "daemonsets",
     singular: "daemonset",
     kind: "DaemonSet",
@@ -272,6 +600,7 @@ static DAEMONSETS: KindSpec = KindSpec {
     namespaced: true,
     short_names: &["ds"],
     tier: 2,
+    name_first: true,
     columns: &[
         col("DESIRED"),
         col("CURRENT"),
@@ -286,7 +615,7 @@ static DAEMONSETS: KindSpec = KindSpec {
     ],
 };
 
-static REPLICASETS: KindSpec = KindSpec {
+static REPLICASETS: BuiltinSpec = BuiltinSpec {
     plural: "replicasets",
     singular: "replicaset",
     kind: "ReplicaSet",
@@ -295,6 +624,7 @@ static REPLICASETS: KindSpec = KindSpec {
     namespaced: true,
     short_names: &["rs"],
     tier: 3,
+    name_first: true,
     columns: &[
         col("DESIRED"),
         col("CURRENT"),
@@ -306,7 +636,7 @@ static REPLICASETS: KindSpec = KindSpec {
     ],
 };
 
-static JOBS: KindSpec = KindSpec {
+static JOBS: BuiltinSpec = BuiltinSpec {
     plural: "jobs",
     singular: "job",
     kind: "Job",
@@ -315,6 +645,7 @@ static JOBS: KindSpec = KindSpec {
     namespaced: true,
     short_names: &[],
     tier: 3,
+    name_first: true,
     columns: &[
         col("STATUS"),
         col("COMPLETIONS"),
@@ -326,7 +657,7 @@ static JOBS: KindSpec = KindSpec {
     ],
 };
 
-static CRONJOBS: KindSpec = KindSpec {
+static CRONJOBS: BuiltinSpec = BuiltinSpec {
     plural: "cronjobs",
     singular: "cronjob",
     kind: "CronJob",
@@ -335,6 +666,7 @@ static CRONJOBS: KindSpec = KindSpec {
     namespaced: true,
     short_names: &["cj"],
     tier: 3,
+    name_first: true,
     columns: &[
         col("SCHEDULE"),
         col("TIMEZONE"),
@@ -348,7 +680,7 @@ static CRONJOBS: KindSpec = KindSpec {
     ],
 };
 
-static CONFIGMAPS: KindSpec = KindSpec {
+static CONFIGMAPS: BuiltinSpec = BuiltinSpec {
     plural: "configmaps",
     singular: "configmap",
     kind: "ConfigMap",
@@ -357,13 +689,14 @@ static CONFIGMAPS: KindSpec = KindSpec {
     namespaced: true,
     short_names: &["cm"],
     tier: 3,
+    name_first: true,
     columns: &[col("DATA"), col("AGE")],
 };
 
 /// Secrets are watched as metadata only, so TYPE and DATA (which kubectl
 /// reads from the object's body) are not known to the daemon: the columns
 /// are what metadata allows.
-static SECRETS: KindSpec = KindSpec {
+static SECRETS: BuiltinSpec = BuiltinSpec {
     plural: "secrets",
     singular: "secret",
     kind: "Secret",
@@ -372,55 +705,306 @@ static SECRETS: KindSpec = KindSpec {
     namespaced: true,
     short_names: &[],
     tier: 3,
+    name_first: true,
     columns: &[col("AGE")],
+};
+
+static PERSISTENTVOLUMECLAIMS: BuiltinSpec = BuiltinSpec {
+    plural: "persistentvolumeclaims",
+    singular: "persistentvolumeclaim",
+    kind: "PersistentVolumeClaim",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &["pvc"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("STATUS"),
+        col("VOLUME"),
+        col("CAPACITY"),
+        col("ACCESS MODES"),
+        col("STORAGECLASS"),
+        col("VOLUMEATTRIBUTESCLASS"),
+        col("AGE"),
+        wide("VOLUMEMODE"),
+    ],
+};
+
+static PERSISTENTVOLUMES: BuiltinSpec = BuiltinSpec {
+    plural: "persistentvolumes",
+    singular: "persistentvolume",
+    kind: "PersistentVolume",
+    group: "",
+    version: "v1",
+    namespaced: false,
+    short_names: &["pv"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("CAPACITY"),
+        col("ACCESS MODES"),
+        col("RECLAIM POLICY"),
+        col("STATUS"),
+        col("CLAIM"),
+        col("STORAGECLASS"),
+        col("VOLUMEATTRIBUTESCLASS"),
+        col("REASON"),
+        col("AGE"),
+        wide("VOLUMEMODE"),
+    ],
+};
+
+static INGRESSES: BuiltinSpec = BuiltinSpec {
+    plural: "ingresses",
+    singular: "ingress",
+    kind: "Ingress",
+    group: "networking.k8s.io",
+    version: "v1",
+    namespaced: true,
+    short_names: &["ing"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("CLASS"),
+        col("HOSTS"),
+        col("ADDRESS"),
+        col("PORTS"),
+        col("AGE"),
+    ],
+};
+
+static NODES: BuiltinSpec = BuiltinSpec {
+    plural: "nodes",
+    singular: "node",
+    kind: "Node",
+    group: "",
+    version: "v1",
+    namespaced: false,
+    short_names: &["no"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("STATUS"),
+        col("ROLES"),
+        col("AGE"),
+        col("VERSION"),
+        wide("INTERNAL-IP"),
+        wide("EXTERNAL-IP"),
+        wide("OS-IMAGE"),
+        wide("KERNEL-VERSION"),
+        wide("CONTAINER-RUNTIME"),
+    ],
+};
+
+/// Events: the wide columns sit between the default ones, as kubectl prints them.
+static EVENTS: BuiltinSpec = BuiltinSpec {
+    plural: "events",
+    singular: "event",
+    kind: "Event",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &["ev"],
+    tier: ON_DEMAND_TIER,
+    name_first: false,
+    columns: &[
+        col("LAST SEEN"),
+        col("TYPE"),
+        col("REASON"),
+        col("OBJECT"),
+        wide("SUBOBJECT"),
+        wide("SOURCE"),
+        col("MESSAGE"),
+        wide("FIRST SEEN"),
+        wide("COUNT"),
+        wide("NAME"),
+    ],
+};
+
+static SERVICEACCOUNTS: BuiltinSpec = BuiltinSpec {
+    plural: "serviceaccounts",
+    singular: "serviceaccount",
+    kind: "ServiceAccount",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &["sa"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[col("AGE")],
+};
+
+static HORIZONTALPODAUTOSCALERS: BuiltinSpec = BuiltinSpec {
+    plural: "horizontalpodautoscalers",
+    singular: "horizontalpodautoscaler",
+    kind: "HorizontalPodAutoscaler",
+    group: "autoscaling",
+    version: "v2",
+    namespaced: true,
+    short_names: &["hpa"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("REFERENCE"),
+        col("TARGETS"),
+        col("MINPODS"),
+        col("MAXPODS"),
+        col("REPLICAS"),
+        col("AGE"),
+    ],
 };
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn resolves_kubectl_names() {
-        let cases = [
-            ("po", Kind::Pods),
-            ("pod", Kind::Pods),
-            ("Pods", Kind::Pods),
-            ("Pod", Kind::Pods),
-            ("deploy", Kind::Deployments),
-            ("deployments.apps", Kind::Deployments),
-            ("deployment.v1.apps", Kind::Deployments),
-            ("svc", Kind::Services),
-            ("ns", Kind::Namespaces),
-            ("sts", Kind::StatefulSets),
-            ("ds", Kind::DaemonSets),
-            ("rs", Kind::ReplicaSets),
-            ("job", Kind::Jobs),
-            ("jobs.batch", Kind::Jobs),
-            ("cj", Kind::CronJobs),
-            ("cm", Kind::ConfigMaps),
-            ("secret", Kind::Secrets),
-            ("pods.core", Kind::Pods),
-        ];
-        for (name, want) in cases {
-            assert_eq!(Kind::resolve(name).ok(), Some(want), "{name}");
+    fn discovered(plural: &str, group: &str, short: &[&str]) -> Discovered {
+        Discovered {
+            plural: plural.into(),
+            singular: plural.trim_end_matches('s').into(),
+            kind: format!("{}Kind", plural.trim_end_matches('s')),
+            group: group.into(),
+            version: "v1".into(),
+            namespaced: true,
+            short_names: short.iter().map(|s| s.to_string()).collect(),
         }
     }
 
     #[test]
+    fn resolves_kubectl_names() {
+        let catalog = Catalog::builtin();
+        let cases = [
+            ("po", Builtin::Pods),
+            ("pod", Builtin::Pods),
+            ("Pods", Builtin::Pods),
+            ("Pod", Builtin::Pods),
+            ("deploy", Builtin::Deployments),
+            ("deployments.apps", Builtin::Deployments),
+            ("deployment.v1.apps", Builtin::Deployments),
+            ("svc", Builtin::Services),
+            ("ns", Builtin::Namespaces),
+            ("sts", Builtin::StatefulSets),
+            ("ds", Builtin::DaemonSets),
+            ("rs", Builtin::ReplicaSets),
+            ("job", Builtin::Jobs),
+            ("jobs.batch", Builtin::Jobs),
+            ("cj", Builtin::CronJobs),
+            ("cm", Builtin::ConfigMaps),
+            ("secret", Builtin::Secrets),
+            ("pods.core", Builtin::Pods),
+            ("pvc", Builtin::PersistentVolumeClaims),
+            ("pv", Builtin::PersistentVolumes),
+            ("ing", Builtin::Ingresses),
+            ("ingresses.networking.k8s.io", Builtin::Ingresses),
+            ("no", Builtin::Nodes),
+            ("node", Builtin::Nodes),
+            ("ev", Builtin::Events),
+            ("sa", Builtin::ServiceAccounts),
+            ("hpa", Builtin::HorizontalPodAutoscalers),
+            (
+                "horizontalpodautoscalers.autoscaling",
+                Builtin::HorizontalPodAutoscalers,
+            ),
+        ];
+        for (name, want) in cases {
+            assert_eq!(
+                catalog.resolve(name).ok().and_then(|k| k.builtin()),
+                Some(want),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn discovered_kinds_resolve_by_every_name_and_builtins_keep_priority() {
+        let catalog = Catalog::with_discovered([
+            discovered("widgets", "example.com", &["wdg"]),
+            discovered("events", "events.k8s.io", &["ev"]),
+            discovered("pods", "", &["po"]),
+        ]);
+        // The core pods of discovery are the built-in kind, not a second one.
+        assert_eq!(catalog.kinds().len(), Builtin::ALL.len() + 2);
+        for name in [
+            "widgets",
+            "widget",
+            "wdg",
+            "WidgetKind",
+            "widgets.example.com",
+            "widget.v1.example.com",
+        ] {
+            let kind = catalog
+                .resolve(name)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(kind.spec().qualified(), "widgets.example.com", "{name}");
+            assert!(kind.builtin().is_none());
+        }
+        assert_eq!(
+            catalog.resolve("ev").ok().and_then(|k| k.builtin()),
+            Some(Builtin::Events)
+        );
+        assert_eq!(
+            catalog.resolve("events").ok().and_then(|k| k.builtin()),
+            Some(Builtin::Events)
+        );
+        let other = catalog.resolve("events.events.k8s.io").expect("qualified");
+        assert_eq!(other.spec().group, "events.k8s.io");
+    }
+
+    #[test]
+    fn the_same_name_in_two_groups_is_ambiguous() {
+        let catalog = Catalog::with_discovered([
+            discovered("widgets", "example.com", &["wdg"]),
+            discovered("widgets", "acme.io", &[]),
+        ]);
+        let err = catalog.resolve("widgets").unwrap_err();
+        assert!(matches!(err, ResolveError::Ambiguous { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("widgets.example.com") && text.contains("widgets.acme.io"),
+            "{text}"
+        );
+        // The short name only one of them has, and qualified names, are not.
+        assert_eq!(
+            catalog.resolve("wdg").expect("wdg").spec().group,
+            "example.com"
+        );
+        assert_eq!(
+            catalog.resolve("widgets.acme.io").expect("q").spec().group,
+            "acme.io"
+        );
+    }
+
+    #[test]
     fn unknown_kinds_suggest_close_names() {
-        let err = Kind::resolve("deploymnets").unwrap_err();
-        assert_eq!(err.suggestions.first(), Some(&"deployments"));
+        let catalog = Catalog::with_discovered([discovered("widgets", "example.com", &[])]);
+        let ResolveError::Unknown(err) = catalog.resolve("deploymnets").unwrap_err() else {
+            panic!("not unknown")
+        };
+        assert_eq!(
+            err.suggestions.first().map(String::as_str),
+            Some("deployments")
+        );
         assert!(
             err.to_string().contains("did you mean deployments"),
             "{err}"
         );
-        let err = Kind::resolve("pods.apps").unwrap_err();
-        assert_eq!(err.suggestions.first(), Some(&"pods"));
-        let err = Kind::resolve("zzzzzz").unwrap_err();
-        assert!(err.suggestions.is_empty());
+        let ResolveError::Unknown(err) = catalog.resolve("pods.apps").unwrap_err() else {
+            panic!("not unknown")
+        };
+        assert_eq!(err.suggestions.first().map(String::as_str), Some("pods"));
+        let ResolveError::Unknown(err) = catalog.resolve("widgts").unwrap_err() else {
+            panic!("not unknown")
+        };
+        assert_eq!(
+            err.suggestions.first().map(String::as_str),
+            Some("widgets.example.com")
+        );
+        let err = catalog.resolve("zzzzzz").unwrap_err();
         assert!(
             err.to_string().contains("known kinds: pods, deployments"),
             "{err}"
         );
+        assert!(catalog.resolve("").is_err());
     }
 }

@@ -1,23 +1,41 @@
 //! A cluster: one kube context with a store per kind and the informers that
 //! fill them, started by tier. Tier 1 (pods) starts at once; tiers 2 and 3
-//! start together, in the background, once tier 1 has synced (or failed).
+//! start together, in the background, once tier 1 has synced (or failed);
+//! tier 4 and discovered kinds start on their first query. Discovery runs at
+//! start and every `DISCOVERY_INTERVAL`, and again (at most every
+//! `DISCOVERY_RETRY`) when a name does not resolve, so a CRD installed while
+//! the daemon runs is usable at once.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
+    Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{ApiResource, DynamicObject};
 use kube::core::PartialObjectMeta;
 use kube::{Api, Client};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::catalog::Kind;
+use crate::catalog::{Builtin, Catalog, Kind, ResolveError, Source};
+use crate::discovery;
 use crate::informer;
 use crate::project;
 use crate::status::SyncState;
-use crate::store::Store;
+use crate::store::{RowLimit, Store};
+
+/// How often discovery is refreshed in the background.
+pub const DISCOVERY_INTERVAL: Duration = Duration::from_secs(30);
+/// Shortest time between two discoveries caused by unknown names: a name
+/// that does not resolve waits at most this long for a fresh discovery.
+pub const DISCOVERY_RETRY: Duration = Duration::from_millis(250);
 
 /// What the daemon knows about a context.
 #[derive(Debug, Clone)]
@@ -30,15 +48,33 @@ pub struct ContextInfo {
     pub namespace: String,
 }
 
+/// How the last discovery went.
+#[derive(Debug, Clone, Default)]
+pub struct DiscoveryState {
+    /// When the last discovery run started (successfully or not).
+    pub ran: Option<Instant>,
+    /// "aggregated" or "legacy" after a success.
+    pub method: &'static str,
+    /// The error of the last run, if it failed.
+    pub error: Option<String>,
+}
+
 /// One context's caches.
 pub struct Cluster {
     /// The context served.
     pub context: ContextInfo,
     client: Client,
-    stores: BTreeMap<Kind, Arc<Store>>,
+    catalog: RwLock<Arc<Catalog>>,
+    discovery: Mutex<DiscoveryState>,
+    /// Serialises discovery runs.
+    discovering: tokio::sync::Mutex<()>,
+    /// Every store: the built-in kinds from the start, discovered ones once used.
+    stores: RwLock<Vec<Arc<Store>>>,
+    /// Serialises the opening of discovered kinds (one CRD read each).
+    opening: tokio::sync::Mutex<()>,
     status_changes: Arc<watch::Sender<u64>>,
     tasks: Mutex<JoinSet<()>>,
-    started: Mutex<Vec<Kind>>,
+    started: Mutex<HashSet<Builtin>>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -50,38 +86,130 @@ impl std::fmt::Debug for Cluster {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Cluster {
-    /// A cluster with every kind PENDING. Nothing starts until `start`.
+    /// A cluster with every built-in kind PENDING. Nothing starts until `start`.
     pub fn new(
         context: ContextInfo,
         client: Client,
         shutdown: watch::Receiver<bool>,
     ) -> Arc<Cluster> {
         let status_changes = Arc::new(watch::channel(0).0);
-        let stores = Kind::ALL
+        let stores = Builtin::ALL
             .into_iter()
-            .map(|kind| (kind, Arc::new(Store::new(kind, status_changes.clone()))))
+            .map(|builtin| {
+                let limit = (builtin == Builtin::Events).then_some(RowLimit::EVENTS);
+                Arc::new(Store::with_limit(
+                    builtin.kind(),
+                    limit,
+                    status_changes.clone(),
+                ))
+            })
             .collect();
         Arc::new(Cluster {
             context,
             client,
-            stores,
+            catalog: RwLock::new(Arc::new(Catalog::builtin())),
+            discovery: Mutex::new(DiscoveryState::default()),
+            discovering: tokio::sync::Mutex::new(()),
+            stores: RwLock::new(stores),
+            opening: tokio::sync::Mutex::new(()),
             status_changes,
             tasks: Mutex::new(JoinSet::new()),
-            started: Mutex::new(Vec::new()),
+            started: Mutex::new(HashSet::new()),
             shutdown,
         })
     }
 
-    /// The store of a kind.
-    pub fn store(&self, kind: Kind) -> &Arc<Store> {
-        // Every kind has a store from `new`; the map is never modified.
-        &self.stores[&kind]
+    /// The kinds known now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
-    /// Every store, in tier order.
-    pub fn stores(&self) -> impl Iterator<Item = &Arc<Store>> {
-        Kind::ALL.iter().map(|kind| self.store(*kind))
+    /// How the last discovery went.
+    pub fn discovery_state(&self) -> DiscoveryState {
+        lock(&self.discovery).clone()
+    }
+
+    /// Run discovery now and replace the catalog with what it found. On
+    /// failure the catalog stays as it was.
+    pub async fn refresh_discovery(&self) {
+        self.discover_after(Instant::now()).await;
+    }
+
+    /// Run discovery unless a run started after `asked` (it answers for us).
+    async fn discover_after(&self, asked: Instant) {
+        let _running = self.discovering.lock().await;
+        if lock(&self.discovery).ran.is_some_and(|ran| ran > asked) {
+            return;
+        }
+        let started = Instant::now();
+        let result = discovery::discover(&self.client).await;
+        let mut state = lock(&self.discovery);
+        state.ran = Some(started);
+        match result {
+            Ok(found) => {
+                let catalog = Catalog::with_discovered(found.kinds);
+                tracing::debug!(
+                    kinds = catalog.kinds().len(),
+                    method = found.method,
+                    "discovery"
+                );
+                *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
+                state.method = found.method;
+                state.error = None;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "discovery failed; keeping the kinds known so far");
+                state.error = Some(error);
+            }
+        }
+    }
+
+    /// Resolve a kind name. A name not known yet is checked against a
+    /// discovery that started after the request (run at most every
+    /// `DISCOVERY_RETRY`) before it is refused, so a CRD installed a moment
+    /// ago resolves.
+    pub async fn resolve(&self, name: &str) -> Result<Kind, ResolveError> {
+        let asked = Instant::now();
+        match self.catalog().resolve(name) {
+            Err(ResolveError::Unknown(_)) => {
+                let last = lock(&self.discovery).ran;
+                if let Some(wait) = last.and_then(|ran| DISCOVERY_RETRY.checked_sub(ran.elapsed()))
+                {
+                    tokio::time::sleep(wait).await;
+                }
+                self.discover_after(asked).await;
+                self.catalog().resolve(name)
+            }
+            other => other,
+        }
+    }
+
+    /// The store of a kind, if it has one (built-in kinds always do;
+    /// discovered kinds once opened).
+    pub fn store(&self, kind: &Kind) -> Option<Arc<Store>> {
+        self.stores
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|store| store.kind() == kind)
+            .cloned()
+    }
+
+    /// Every store: built-in kinds in tier order, then discovered kinds in
+    /// the order they were first used.
+    pub fn stores(&self) -> Vec<Arc<Store>> {
+        self.stores
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// A receiver bumped whenever any kind's state changes.
@@ -89,15 +217,16 @@ impl Cluster {
         self.status_changes.subscribe()
     }
 
-    /// Start tier 1 now, and tiers 2 and 3 once it has synced or failed.
+    /// Start tier 1 now, tiers 2 and 3 once it has synced or failed, and
+    /// discovery in the background.
     pub fn start(self: &Arc<Self>) {
-        self.ensure_started(Kind::Pods);
+        self.ensure_started(Builtin::Pods);
         let cluster = self.clone();
-        let mut changes = self.store(Kind::Pods).subscribe();
+        let mut changes = self.stores()[0].subscribe();
         let mut shutdown = self.shutdown.clone();
         self.spawn("tiers", async move {
             loop {
-                let state = cluster.store(Kind::Pods).status().state;
+                let state = cluster.stores()[0].status().state;
                 if matches!(
                     state,
                     SyncState::Synced | SyncState::Error | SyncState::Stale
@@ -109,30 +238,81 @@ impl Cluster {
                     changed = changes.changed() => if changed.is_err() { return },
                 }
             }
-            for kind in Kind::ALL.into_iter().filter(|k| k.spec().tier > 1) {
-                cluster.ensure_started(kind);
+            for builtin in Builtin::ALL {
+                if matches!(builtin.kind().spec().tier, 2 | 3) {
+                    cluster.ensure_started(builtin);
+                }
+            }
+        });
+        let cluster = self.clone();
+        let mut shutdown = self.shutdown.clone();
+        self.spawn("discovery", async move {
+            loop {
+                cluster.refresh_discovery().await;
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    _ = tokio::time::sleep(DISCOVERY_INTERVAL) => {}
+                }
             }
         });
     }
 
     fn spawn(&self, name: &str, task: impl Future<Output = ()> + Send + 'static) {
-        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
         let span = tracing::info_span!("task", name, context = %self.context.name);
-        tasks.spawn(tracing::Instrument::instrument(task, span));
+        lock(&self.tasks).spawn(tracing::Instrument::instrument(task, span));
     }
 
-    /// Start a kind's informer if it is not running yet (first use of a kind).
-    pub fn ensure_started(&self, kind: Kind) {
-        {
-            let mut started = self.started.lock().unwrap_or_else(|p| p.into_inner());
-            if started.contains(&kind) {
-                return;
-            }
-            started.push(kind);
+    /// The store of a kind with its informer running: built-in kinds start
+    /// on first use; a discovered kind gets its store now, with the printer
+    /// columns of its CRD.
+    pub async fn open(&self, kind: &Kind) -> Arc<Store> {
+        if let Some(builtin) = kind.builtin() {
+            self.ensure_started(builtin);
+            return self.stores()[builtin as usize].clone();
         }
-        let store = self.store(kind).clone();
+        if let Some(store) = self.store(kind) {
+            return store;
+        }
+        let _opening = self.opening.lock().await;
+        if let Some(store) = self.store(kind) {
+            return store;
+        }
+        let found = kind.discovered();
+        let columns = discovery::printer_columns(&self.client, &found).await;
+        let kind = Kind::dynamic(found, columns);
+        let store = Arc::new(Store::new(kind.clone(), self.status_changes.clone()));
+        self.stores
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(store.clone());
+        let spec = kind.spec();
+        let resource = ApiResource {
+            group: spec.group.clone(),
+            version: spec.version.clone(),
+            api_version: spec.api_version(),
+            kind: spec.kind.clone(),
+            plural: spec.plural.clone(),
+        };
+        let Source::Dynamic(columns) = spec.source.clone() else {
+            unreachable!("Kind::dynamic makes dynamic kinds")
+        };
+        tracing::info!(kind = %spec.qualified(), columns = columns.len(), "starting informer");
+        let api = Api::<DynamicObject>::all_with(self.client.clone(), &resource);
+        let project = move |object: &DynamicObject| project::dynamic(&columns, object);
+        let task = informer::run(api, store.clone(), project, &[], self.shutdown.clone());
+        self.spawn(&format!("informer-{}", spec.qualified()), task);
+        store
+    }
+
+    /// Start a built-in kind's informer if it is not running yet.
+    pub fn ensure_started(&self, builtin: Builtin) {
+        if !lock(&self.started).insert(builtin) {
+            return;
+        }
+        let store = self.stores()[builtin as usize].clone();
         let client = self.client.clone();
         let shutdown = self.shutdown.clone();
+        let kind = builtin.kind();
         tracing::info!(%kind, tier = kind.spec().tier, "starting informer");
         macro_rules! informer {
             ($type:ty, $project:expr) => {
@@ -143,25 +323,45 @@ impl Cluster {
             };
         }
         let name = format!("informer-{kind}");
-        match kind {
-            Kind::Pods => self.spawn(&name, informer!(Pod, project::pod)),
-            Kind::Deployments => self.spawn(&name, informer!(Deployment, project::deployment)),
-            Kind::Services => self.spawn(&name, informer!(Service, project::service)),
-            Kind::Namespaces => self.spawn(&name, informer!(Namespace, project::namespace)),
-            Kind::StatefulSets => self.spawn(&name, informer!(StatefulSet, project::statefulset)),
-            Kind::DaemonSets => self.spawn(&name, informer!(DaemonSet, project::daemonset)),
-            Kind::ReplicaSets => self.spawn(&name, informer!(ReplicaSet, project::replicaset)),
-            Kind::Jobs => self.spawn(&name, informer!(Job, project::job)),
-            Kind::CronJobs => self.spawn(&name, informer!(CronJob, project::cronjob)),
-            Kind::ConfigMaps => self.spawn(&name, informer!(ConfigMap, project::configmap)),
+        match builtin {
+            Builtin::Pods => self.spawn(&name, informer!(Pod, project::pod)),
+            Builtin::Deployments => self.spawn(&name, informer!(Deployment, project::deployment)),
+            Builtin::Services => self.spawn(&name, informer!(Service, project::service)),
+            Builtin::Namespaces => self.spawn(&name, informer!(Namespace, project::namespace)),
+            Builtin::StatefulSets => {
+                self.spawn(&name, informer!(StatefulSet, project::statefulset))
+            }
+            Builtin::DaemonSets => self.spawn(&name, informer!(DaemonSet, project::daemonset)),
+            Builtin::ReplicaSets => self.spawn(&name, informer!(ReplicaSet, project::replicaset)),
+            Builtin::Jobs => self.spawn(&name, informer!(Job, project::job)),
+            Builtin::CronJobs => self.spawn(&name, informer!(CronJob, project::cronjob)),
+            Builtin::ConfigMaps => self.spawn(&name, informer!(ConfigMap, project::configmap)),
             // Metadata only (`as=PartialObjectMetadataList`): secret values never reach the daemon.
-            Kind::Secrets => self.spawn(
+            Builtin::Secrets => self.spawn(
                 &name,
                 informer!(
                     PartialObjectMeta<Secret>,
                     project::secret_metadata,
                     informer::SECRET_ANNOTATIONS
                 ),
+            ),
+            Builtin::PersistentVolumeClaims => self.spawn(
+                &name,
+                informer!(PersistentVolumeClaim, project::persistentvolumeclaim),
+            ),
+            Builtin::PersistentVolumes => self.spawn(
+                &name,
+                informer!(PersistentVolume, project::persistentvolume),
+            ),
+            Builtin::Ingresses => self.spawn(&name, informer!(Ingress, project::ingress)),
+            Builtin::Nodes => self.spawn(&name, informer!(Node, project::node)),
+            Builtin::Events => self.spawn(&name, informer!(Event, project::event)),
+            Builtin::ServiceAccounts => {
+                self.spawn(&name, informer!(ServiceAccount, project::serviceaccount))
+            }
+            Builtin::HorizontalPodAutoscalers => self.spawn(
+                &name,
+                informer!(HorizontalPodAutoscaler, project::horizontalpodautoscaler),
             ),
         }
     }

@@ -23,9 +23,6 @@ use tokio::sync::watch;
 use crate::row::RowParts;
 use crate::store::Store;
 
-/// How an informer turns its objects into rows.
-pub type Projection<K> = fn(&K) -> RowParts;
-
 /// Annotations never kept: the last applied configuration of a secret holds
 /// its values in plain text.
 pub const SECRET_ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration"];
@@ -33,7 +30,7 @@ pub const SECRET_ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-co
 /// Project an object and keep its encoded form (JSON without managedFields
 /// and the annotations in `drop_annotations`, LZ4-compressed) for `Get`.
 pub fn row_parts<K: Resource + Serialize>(
-    project: Projection<K>,
+    project: &impl Fn(&K) -> RowParts,
     mut object: K,
     drop_annotations: &[&str],
 ) -> RowParts {
@@ -117,16 +114,17 @@ fn classify(error: &watcher::Error) -> Failure {
 }
 
 /// Run an informer until `shutdown` turns true.
-pub async fn run<K>(
+pub async fn run<K, P>(
     api: Api<K>,
     store: Arc<Store>,
-    project: Projection<K>,
+    project: P,
     drop_annotations: &'static [&'static str],
     mut shutdown: watch::Receiver<bool>,
 ) where
     K: Resource + Clone + DeserializeOwned + Serialize + Debug + Send + 'static,
+    P: Fn(&K) -> RowParts + Send + 'static,
 {
-    let kind = store.kind();
+    let kind = store.kind().clone();
     let mut backoff = Backoff::new();
     store.start();
     loop {
@@ -140,7 +138,7 @@ pub async fn run<K>(
             match event {
                 Some(Ok(Event::Init)) => store.begin_relist(),
                 Some(Ok(Event::InitApply(object))) => {
-                    store.relist_apply(row_parts(project, object, drop_annotations))
+                    store.relist_apply(row_parts(&project, object, drop_annotations))
                 }
                 Some(Ok(Event::InitDone)) => {
                     store.finish_relist();
@@ -148,7 +146,7 @@ pub async fn run<K>(
                     tracing::info!(%kind, objects = store.status().objects, "synced");
                 }
                 Some(Ok(Event::Apply(object))) => {
-                    store.apply(row_parts(project, object, drop_annotations))
+                    store.apply(row_parts(&project, object, drop_annotations))
                 }
                 Some(Ok(Event::Delete(object))) => {
                     if let Some(uid) = object.meta().uid.as_deref() {
@@ -187,7 +185,7 @@ mod tests {
                 "managedFields": [{"manager": "kubectl", "operation": "Update"}]}
         }))
         .expect("secret");
-        let parts = row_parts(crate::project::secret_metadata, secret, SECRET_ANNOTATIONS);
+        let parts = row_parts(&crate::project::secret_metadata, secret, SECRET_ANNOTATIONS);
         let row = crate::row::Row::new(parts, |ns| std::sync::Arc::from(ns));
         let json = String::from_utf8(row.object_json().expect("decompresses")).expect("utf-8");
         assert!(

@@ -9,6 +9,7 @@
 
 pub mod catalog;
 pub mod cluster;
+pub mod discovery;
 pub mod errors;
 pub mod filter;
 pub mod informer;

@@ -30,9 +30,9 @@ pub enum QueryError {
         /// What was asked for.
         name: String,
         /// The kind.
-        kind: &'static str,
+        kind: String,
         /// The columns there are.
-        columns: Vec<&'static str>,
+        columns: Vec<String>,
     },
 }
 
@@ -90,14 +90,14 @@ impl Query {
             upper => match spec.columns.iter().position(|c| c.name == upper) {
                 Some(index) => SortKey::Column(index),
                 None => {
-                    let mut columns = vec!["NAME"];
+                    let mut columns = vec!["NAME".to_string()];
                     if spec.namespaced {
-                        columns.insert(0, "NAMESPACE");
+                        columns.insert(0, "NAMESPACE".to_string());
                     }
-                    columns.extend(spec.columns.iter().map(|c| c.name));
+                    columns.extend(spec.columns.iter().map(|c| c.name.clone()));
                     return Err(QueryError::SortColumn {
                         name: sort_name.to_string(),
-                        kind: spec.plural,
+                        kind: spec.plural.clone(),
                         columns,
                     });
                 }
@@ -358,12 +358,12 @@ fn trim_zeros(digits: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Kind;
+    use crate::catalog::Builtin;
     use crate::row::RowParts;
     use tokio::sync::watch;
 
     fn store_with(rows: &[(&str, &str, i64, &str, u32)]) -> Store {
-        let store = Store::new(Kind::Pods, Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
         for (i, (ns, name, created, status, restarts)) in rows.iter().enumerate() {
             store.apply(RowParts {
                 namespace: ns.to_string(),
@@ -396,7 +396,7 @@ mod tests {
 
     fn query(sort: &str, filter: &str, selector: &str, namespace: Option<&str>) -> Query {
         Query::parse(
-            Kind::Pods.spec(),
+            Builtin::Pods.kind().spec(),
             namespace.map(str::to_string),
             filter,
             selector,
@@ -550,7 +550,8 @@ mod tests {
 
     #[test]
     fn unknown_sort_columns_list_the_columns() {
-        let err = Query::parse(Kind::Pods.spec(), None, "", "", "colour", 0, None).unwrap_err();
+        let err =
+            Query::parse(Builtin::Pods.kind().spec(), None, "", "", "colour", 0, None).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("NAMESPACE, NAME, READY, STATUS"), "{text}");
     }

@@ -51,16 +51,21 @@ impl Service {
     }
 
     /// Validate a list request and start its kind if needed.
-    fn prepare(&self, request: v1::ListRequest) -> Result<Prepared, Status> {
+    async fn prepare(&self, request: v1::ListRequest) -> Result<Prepared, Status> {
         let cluster = self.cluster(&request.context)?;
-        let kind =
-            Kind::resolve(&request.kind).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let kind = cluster
+            .resolve(&request.kind)
+            .await
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         if request.limit > MAX_LIMIT {
             return Err(Status::invalid_argument(format!(
                 "limit {} is larger than the daemon accepts ({MAX_LIMIT}); use 0 for all rows",
                 request.limit
             )));
         }
+        // A discovered kind's store carries its printer columns.
+        let store = cluster.open(&kind).await;
+        let kind = store.kind().clone();
         let spec = kind.spec();
         let namespace = if !spec.namespaced || request.all_namespaces {
             None
@@ -80,12 +85,11 @@ impl Service {
             limit,
         )
         .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        cluster.ensure_started(kind);
         Ok(Prepared {
-            kind,
-            store: cluster.store(kind).clone(),
-            query,
             with_namespace: spec.namespaced && namespace.is_none(),
+            kind,
+            store,
+            query,
             namespace,
             wide: request.wide,
         })
@@ -96,6 +100,7 @@ impl Service {
             context: cluster.context.name.clone(),
             kinds: cluster
                 .stores()
+                .iter()
                 .map(|store| {
                     let spec = store.kind().spec();
                     store.status().to_proto(spec)
@@ -105,16 +110,16 @@ impl Service {
     }
 }
 
-fn kind_info(kind: Kind) -> v1::KindInfo {
+fn kind_info(kind: &Kind) -> v1::KindInfo {
     let spec = kind.spec();
     v1::KindInfo {
-        plural: spec.plural.into(),
-        singular: spec.singular.into(),
-        kind: spec.kind.into(),
-        group: spec.group.into(),
-        version: spec.version.into(),
+        plural: spec.plural.clone(),
+        singular: spec.singular.clone(),
+        kind: spec.kind.clone(),
+        group: spec.group.clone(),
+        version: spec.version.clone(),
         namespaced: spec.namespaced,
-        short_names: spec.short_names.iter().map(|s| s.to_string()).collect(),
+        short_names: spec.short_names.clone(),
         tier: spec.tier,
     }
 }
@@ -135,7 +140,7 @@ fn text_cell(text: &str) -> v1::Cell {
 
 /// Columns of a response: NAMESPACE when listing all namespaces of a
 /// namespaced kind, NAME, then the kind's columns (wide ones only if asked).
-pub fn columns(kind: Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column> {
+pub fn columns(kind: &Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column> {
     let mut columns = Vec::new();
     if with_namespace {
         columns.push(v1::Column {
@@ -143,17 +148,19 @@ pub fn columns(kind: Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column> 
             wide: false,
         });
     }
-    columns.push(v1::Column {
-        name: "NAME".into(),
-        wide: false,
-    });
+    if kind.spec().name_first {
+        columns.push(v1::Column {
+            name: "NAME".into(),
+            wide: false,
+        });
+    }
     columns.extend(
         kind.spec()
             .columns
             .iter()
             .filter(|c| wide || !c.wide)
             .map(|c| v1::Column {
-                name: c.name.into(),
+                name: c.name.clone(),
                 wide: c.wide,
             }),
     );
@@ -161,12 +168,14 @@ pub fn columns(kind: Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column> 
 }
 
 /// A row in wire form, with the cells of the response's columns.
-pub fn row(kind: Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row {
+pub fn row(kind: &Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row {
     let mut cells = Vec::with_capacity(row.cells.len() + 2);
     if with_namespace {
         cells.push(text_cell(&row.namespace));
     }
-    cells.push(text_cell(&row.name));
+    if kind.spec().name_first {
+        cells.push(text_cell(&row.name));
+    }
     cells.extend(
         kind.spec()
             .columns
@@ -214,11 +223,11 @@ impl Prepared {
         let rows = result
             .rows
             .iter()
-            .map(|r| row(self.kind, r, self.with_namespace, self.wide))
+            .map(|r| row(&self.kind, r, self.with_namespace, self.wide))
             .collect();
         v1::ListResponse {
-            kind: Some(kind_info(self.kind)),
-            columns: columns(self.kind, self.with_namespace, self.wide),
+            kind: Some(kind_info(&self.kind)),
+            columns: columns(&self.kind, self.with_namespace, self.wide),
             rows,
             total: result.total as u64,
             matched: result.matched as u64,
@@ -255,7 +264,7 @@ impl Timoneiro for Service {
         &self,
         request: Request<v1::ListRequest>,
     ) -> Result<Response<v1::ListResponse>, Status> {
-        let prepared = self.prepare(request.into_inner())?;
+        let prepared = self.prepare(request.into_inner()).await?;
         let response = tokio::task::spawn_blocking(move || prepared.answer())
             .await
             .map_err(|e| Status::internal(format!("query failed: {e}")))?;
@@ -268,7 +277,7 @@ impl Timoneiro for Service {
         &self,
         request: Request<v1::ListRequest>,
     ) -> Result<Response<ListStream>, Status> {
-        let prepared = Arc::new(self.prepare(request.into_inner())?);
+        let prepared = Arc::new(self.prepare(request.into_inner()).await?);
         let mut changes = prepared.store.subscribe();
         let mut shutdown = self.shutdown.clone();
         let (tx, rx) = mpsc::channel(1);
@@ -306,10 +315,11 @@ impl Timoneiro for Service {
     ) -> Result<Response<v1::GetResponse>, Status> {
         let request = request.into_inner();
         let cluster = self.cluster(&request.context)?;
-        let kind =
-            Kind::resolve(&request.kind).map_err(|e| Status::invalid_argument(e.to_string()))?;
-        cluster.ensure_started(kind);
-        let store = cluster.store(kind);
+        let kind = cluster
+            .resolve(&request.kind)
+            .await
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let store = cluster.open(&kind).await;
         let namespace = if kind.spec().namespaced {
             request.namespace.as_str()
         } else {
@@ -350,7 +360,7 @@ impl Timoneiro for Service {
         };
         Ok(Response::new(v1::GetResponse {
             text,
-            kind: Some(kind_info(kind)),
+            kind: Some(kind_info(&kind)),
         }))
     }
 
@@ -360,6 +370,41 @@ impl Timoneiro for Service {
     ) -> Result<Response<v1::StatusResponse>, Status> {
         let cluster = self.cluster(&request.get_ref().context)?;
         Ok(Response::new(Self::status_response(cluster)))
+    }
+
+    async fn api_resources(
+        &self,
+        request: Request<v1::ApiResourcesRequest>,
+    ) -> Result<Response<v1::ApiResourcesResponse>, Status> {
+        let request = request.into_inner();
+        let cluster = self.cluster(&request.context)?;
+        if request.refresh || cluster.discovery_state().ran.is_none() {
+            cluster.refresh_discovery().await;
+        }
+        let stores = cluster.stores();
+        let resources = cluster
+            .catalog()
+            .kinds()
+            .iter()
+            .map(|kind| {
+                // An opened kind's store has the final columns and the status.
+                let store = stores.iter().find(|s| s.kind() == kind);
+                let kind = store.map_or(kind, |s| s.kind());
+                let status = store.map(|s| s.status()).unwrap_or_default();
+                v1::ApiResource {
+                    kind: Some(kind_info(kind)),
+                    status: Some(status.to_proto(kind.spec())),
+                }
+            })
+            .collect();
+        let discovery = cluster.discovery_state();
+        Ok(Response::new(v1::ApiResourcesResponse {
+            context: cluster.context.name.clone(),
+            resources,
+            discovery: discovery.method.to_string(),
+            discovery_error: discovery.error.unwrap_or_default(),
+            discovery_age_seconds: discovery.ran.map_or(0, |r| r.elapsed().as_secs()),
+        }))
     }
 
     type WatchStatusStream = StatusStream;

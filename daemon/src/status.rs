@@ -62,9 +62,8 @@ impl SyncStatus {
 
     /// The wire form.
     pub fn to_proto(&self, spec: &crate::catalog::KindSpec) -> v1::KindStatus {
-        let (kind, tier) = (spec.plural, spec.tier);
         v1::KindStatus {
-            kind: kind.to_string(),
+            kind: spec.plural.clone(),
             state: match self.state {
                 SyncState::Pending => v1::SyncState::Pending,
                 SyncState::Loading => v1::SyncState::Loading,
@@ -73,12 +72,13 @@ impl SyncStatus {
                 SyncState::Stale => v1::SyncState::Stale,
             } as i32,
             objects: self.objects,
-            tier,
+            tier: spec.tier,
             sync_millis: self.sync_millis.unwrap_or(0),
             message: self.message.clone(),
             since_unix_ms: self.since_unix_ms,
-            short_names: spec.short_names.iter().map(|s| s.to_string()).collect(),
-            singular: spec.singular.to_string(),
+            short_names: spec.short_names.clone(),
+            singular: spec.singular.clone(),
+            group: spec.group.clone(),
         }
     }
 }

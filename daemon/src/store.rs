@@ -18,6 +18,7 @@ use crate::status::{SyncState, SyncStatus};
 #[derive(Debug)]
 pub struct Store {
     kind: Kind,
+    limit: Option<RowLimit>,
     inner: RwLock<Inner>,
     /// Bumped on every change of rows or status.
     changes: watch::Sender<u64>,
@@ -47,6 +48,43 @@ impl Inner {
     fn row(&mut self, parts: RowParts) -> Arc<Row> {
         let namespace = self.intern(&parts.namespace);
         Arc::new(Row::new(parts, |_| namespace))
+    }
+}
+
+/// A bound on a store's rows: past `max`, the least recent rows go.
+#[derive(Debug, Clone, Copy)]
+pub struct RowLimit {
+    /// Rows kept at most (evictions run in batches of an eighth above it).
+    pub max: usize,
+    /// How recent a row is; the smallest go first.
+    pub recency: fn(&Row) -> i64,
+}
+
+impl RowLimit {
+    /// Events: the newest 20,000 by LAST SEEN (their first cell), which the
+    /// API server itself forgets after an hour.
+    pub const EVENTS: RowLimit = RowLimit {
+        max: 20_000,
+        recency: |row| match row.cells.first() {
+            Some(cell) if cell.since_ms != 0 => cell.since_ms,
+            _ => row.created_ms,
+        },
+    };
+
+    /// Drop the least recent rows once the table is an eighth over the limit.
+    fn enforce(&self, rows: &mut RowTable) {
+        if rows.len() <= self.max + self.max / 8 {
+            return;
+        }
+        let mut by_recency: Vec<(i64, Box<str>)> = rows
+            .entries()
+            .map(|e| ((self.recency)(e.row), e.row.uid.clone()))
+            .collect();
+        let excess = by_recency.len() - self.max;
+        by_recency.select_nth_unstable_by_key(excess - 1, |(recency, _)| *recency);
+        for (_, uid) in &by_recency[..excess] {
+            rows.remove(uid);
+        }
     }
 }
 
@@ -86,8 +124,18 @@ impl StoreView<'_> {
 impl Store {
     /// An empty, PENDING store.
     pub fn new(kind: Kind, status_changes: Arc<watch::Sender<u64>>) -> Store {
+        Store::with_limit(kind, None, status_changes)
+    }
+
+    /// An empty, PENDING store that keeps at most `limit` rows.
+    pub fn with_limit(
+        kind: Kind,
+        limit: Option<RowLimit>,
+        status_changes: Arc<watch::Sender<u64>>,
+    ) -> Store {
         Store {
             kind,
+            limit,
             inner: RwLock::new(Inner::default()),
             changes: watch::channel(0).0,
             status_changes,
@@ -95,8 +143,8 @@ impl Store {
     }
 
     /// The kind this store caches.
-    pub fn kind(&self) -> Kind {
-        self.kind
+    pub fn kind(&self) -> &Kind {
+        &self.kind
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Inner> {
@@ -167,6 +215,9 @@ impl Store {
         let row = inner.row(parts);
         let relist = inner.relist.get_or_insert_with(RowTable::default);
         relist.insert(row);
+        if let Some(limit) = &self.limit {
+            limit.enforce(relist);
+        }
         let received = relist.len() as u64;
         if matches!(inner.status.state, SyncState::Loading | SyncState::Pending) {
             inner.status.objects = received;
@@ -203,6 +254,9 @@ impl Store {
         let mut inner = self.write();
         let row = inner.row(parts);
         inner.rows.insert(row);
+        if let Some(limit) = &self.limit {
+            limit.enforce(&mut inner.rows);
+        }
         inner.status.objects = inner.rows.len() as u64;
         let changed = inner.status.state != SyncState::Synced
             && self.set_state(&mut inner, SyncState::Synced, "");
@@ -238,6 +292,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Builtin;
     use crate::row::Cell;
 
     fn parts(uid: &str, name: &str, namespace: &str) -> RowParts {
@@ -260,7 +315,7 @@ mod tests {
 
     #[test]
     fn relist_replaces_rows_only_when_done() {
-        let store = Store::new(Kind::Pods, Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
         assert_eq!(store.status().state, SyncState::Pending);
         store.start();
         assert_eq!(store.status().state, SyncState::Loading);
@@ -292,7 +347,7 @@ mod tests {
 
     #[test]
     fn apply_and_delete_by_uid() {
-        let store = Store::new(Kind::Pods, Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
         store.begin_relist();
         store.finish_relist();
         store.apply(parts("1", "a", "ns"));
@@ -307,7 +362,7 @@ mod tests {
 
     #[test]
     fn namespaces_are_shared_between_rows() {
-        let store = Store::new(Kind::Pods, Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
         store.apply(parts("1", "a", "shop"));
         store.apply(parts("2", "b", "shop"));
         let view = store.view();
@@ -317,7 +372,7 @@ mod tests {
 
     #[test]
     fn errors_before_sync_are_errors_and_refusals_stay_errors() {
-        let store = Store::new(Kind::Secrets, Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::Secrets.kind(), Arc::new(watch::channel(0).0));
         store.start();
         store.fail("connection refused".into(), false);
         assert_eq!(store.status().state, SyncState::Error);
@@ -326,5 +381,35 @@ mod tests {
         store.fail("secrets is forbidden".into(), true);
         assert_eq!(store.status().state, SyncState::Error);
         assert_eq!(store.status().message, "secrets is forbidden");
+    }
+
+    #[test]
+    fn a_limited_store_keeps_the_most_recent_rows() {
+        let limit = RowLimit {
+            max: 8,
+            recency: |row| row.created_ms,
+        };
+        let store = Store::with_limit(
+            Builtin::Events.kind(),
+            Some(limit),
+            Arc::new(watch::channel(0).0),
+        );
+        store.begin_relist();
+        for i in 0..20 {
+            let mut p = parts(&i.to_string(), &format!("e{i:02}"), "ns");
+            p.created_ms = i;
+            store.relist_apply(p);
+        }
+        store.finish_relist();
+        for i in 20..30 {
+            let mut p = parts(&i.to_string(), &format!("e{i:02}"), "ns");
+            p.created_ms = i;
+            store.apply(p);
+        }
+        let kept = names(&store);
+        assert!(kept.len() >= 8 && kept.len() <= 9, "{kept:?}");
+        let oldest_kept = kept.first().cloned().unwrap_or_default();
+        assert!(oldest_kept.as_str() >= "e21", "{kept:?}");
+        assert_eq!(kept.last().map(String::as_str), Some("e29"));
     }
 }

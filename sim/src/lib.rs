@@ -6,6 +6,7 @@
 //! changing, `server` speaks the list/watch protocol.
 
 pub mod churn;
+pub mod discovery;
 pub mod resources;
 pub mod seed;
 pub mod server;
@@ -41,6 +42,10 @@ pub struct Settings {
     pub bookmark_interval: Duration,
     /// Resources answered with 403 Forbidden.
     pub forbid: Vec<String>,
+    /// Custom resources installed at start (`widgets`); more through `POST /sim/crds`.
+    pub crds: Vec<String>,
+    /// Answer only the legacy discovery endpoints, as servers before 1.26.
+    pub legacy_discovery: bool,
 }
 
 impl Default for Settings {
@@ -56,6 +61,8 @@ impl Default for Settings {
             history: 100_000,
             bookmark_interval: Duration::from_secs(60),
             forbid: Vec::new(),
+            crds: Vec::new(),
+            legacy_discovery: false,
         }
     }
 }
@@ -131,7 +138,21 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             nodes,
         )),
         namespaces: namespaces.clone(),
+        crds: Default::default(),
+        aggregated_discovery: !settings.legacy_discovery,
+        requests: Default::default(),
     });
+    for crd in &settings.crds {
+        anyhow::ensure!(
+            server.install_crd(crd),
+            "unknown custom resource {crd:?}; the sim knows: {}",
+            resources::CRDS
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;

@@ -44,6 +44,15 @@ struct Args {
     /// Answer this resource (plural, e.g. secrets) with 403 Forbidden. Repeatable.
     #[arg(long, value_name = "RESOURCE")]
     forbid: Vec<String>,
+    /// Install a custom resource's CRD at start, with its recorded objects in
+    /// every namespace (the sim knows `widgets`, CRD widgets.example.com).
+    /// `POST /sim/crds?name=widgets` installs it while running.
+    #[arg(long, value_name = "NAME")]
+    crd: Vec<String>,
+    /// Serve only the legacy discovery endpoints (no aggregated discovery),
+    /// as API servers before 1.26 do.
+    #[arg(long)]
+    legacy_discovery: bool,
 }
 
 const EXAMPLES: &str = "Examples:
@@ -73,6 +82,8 @@ fn main() -> ExitCode {
         history: args.history,
         bookmark_interval: Duration::from_secs(args.bookmark_interval.max(1)),
         forbid: args.forbid,
+        crds: args.crd,
+        legacy_discovery: args.legacy_discovery,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

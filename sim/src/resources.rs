@@ -13,6 +13,8 @@ pub struct Resource {
     pub kind: &'static str,
     /// Whether objects live in namespaces.
     pub namespaced: bool,
+    /// A custom resource: served only once its CRD is installed.
+    pub crd: bool,
 }
 
 impl Resource {
@@ -45,6 +47,7 @@ const fn core(plural: &'static str, kind: &'static str, namespaced: bool) -> Res
         version: "v1",
         kind,
         namespaced,
+        crd: false,
     }
 }
 
@@ -55,6 +58,7 @@ const fn grouped(group: &'static str, plural: &'static str, kind: &'static str) 
         version: "v1",
         kind,
         namespaced: true,
+        crd: false,
     }
 }
 
@@ -71,4 +75,32 @@ pub static RESOURCES: &[Resource] = &[
     grouped("apps", "replicasets", "ReplicaSet"),
     grouped("batch", "jobs", "Job"),
     grouped("batch", "cronjobs", "CronJob"),
+    core("persistentvolumeclaims", "PersistentVolumeClaim", true),
+    core("persistentvolumes", "PersistentVolume", false),
+    grouped("networking.k8s.io", "ingresses", "Ingress"),
+    core("nodes", "Node", false),
+    core("events", "Event", true),
+    core("serviceaccounts", "ServiceAccount", true),
+    Resource {
+        plural: "horizontalpodautoscalers",
+        group: "autoscaling",
+        version: "v2",
+        kind: "HorizontalPodAutoscaler",
+        namespaced: true,
+        crd: false,
+    },
+    Resource {
+        plural: "widgets",
+        group: "example.com",
+        version: "v1",
+        kind: "Widget",
+        namespaced: true,
+        crd: true,
+    },
 ];
+
+/// The custom resources the sim can install, with their recorded CRD.
+pub const CRDS: &[(&str, &str)] = &[(
+    "widgets",
+    include_str!("../../tests/fixtures/kube-apiserver-v1.36/crd/widgets.json"),
+)];

@@ -36,6 +36,20 @@ pub const FIXTURE_LISTS: &[(&str, &str)] = &[
     ("configmaps", fixture!("configmaps.json")),
     ("secrets", fixture!("secrets.json")),
     ("namespaces", fixture!("namespaces.json")),
+    (
+        "persistentvolumeclaims",
+        fixture!("persistentvolumeclaims.json"),
+    ),
+    ("persistentvolumes", fixture!("persistentvolumes.json")),
+    ("ingresses", fixture!("ingresses.json")),
+    ("nodes", fixture!("nodes.json")),
+    ("events", fixture!("events.json")),
+    ("serviceaccounts", fixture!("serviceaccounts.json")),
+    (
+        "horizontalpodautoscalers",
+        fixture!("horizontalpodautoscalers.json"),
+    ),
+    ("widgets", fixture!("widgets.json")),
 ];
 
 /// Pod templates in the healthy majority (Running, all ready, no restarts).
@@ -227,10 +241,7 @@ impl Generator {
 
     fn node(&mut self) -> (String, String) {
         let n = self.rng.random_range(0..self.nodes);
-        (
-            format!("sim-node-{n:03}"),
-            format!("192.168.{}.{}", 100 + n / 250, 1 + n % 250),
-        )
+        node_at(n)
     }
 
     fn pod_ip(&mut self) -> String {
@@ -441,6 +452,7 @@ impl Generator {
             ns["metadata"]["labels"] = json!({"kubernetes.io/metadata.name": name});
             store.create(resource("namespaces")?, ns)?;
         }
+        self.seed_cluster_scoped(store)?;
         let per_namespace = config.pods / app_namespaces.len();
         let extra = config.pods % app_namespaces.len();
         for (index, namespace) in app_namespaces.iter().enumerate() {
@@ -508,8 +520,10 @@ impl Generator {
         // Deployments with ReplicaSets take the rest of the pods, a few stay standalone.
         let standalone = budget / 20;
         let mut deployment_pods = budget - standalone;
+        let mut deployments = Vec::new();
         while deployment_pods > 0 {
             let name = app_name(self);
+            deployments.push(name.clone());
             let replicas = self.rng.random_range(1..6).min(deployment_pods as i64);
             let (mut deploy, deploy_owner) =
                 self.workload("deployments", "web", namespace, &name, replicas);
@@ -581,8 +595,109 @@ impl Generator {
             );
             store.create(resource("daemonsets")?, ds)?;
         }
+        self.seed_namespace_extras(store, namespace, &deployments)?;
         Ok(())
     }
+
+    /// Nodes (the ones pods run on) and a few persistent volumes.
+    fn seed_cluster_scoped(&mut self, store: &Store) -> anyhow::Result<()> {
+        let resource = |plural: &str| {
+            Resource::by_plural(plural).ok_or_else(|| anyhow::anyhow!("no resource {plural}"))
+        };
+        for n in 0..self.nodes {
+            let (name, ip) = node_at(n);
+            let template = if n == 0 { "lab-node-00" } else { "lab-node-01" };
+            let mut node = self.template("nodes", template);
+            self.identify(&mut node, "", &name, 30 * 86400);
+            node["metadata"]["labels"]["kubernetes.io/hostname"] = json!(name);
+            node["status"]["addresses"] = json!([
+                {"type": "InternalIP", "address": ip},
+                {"type": "Hostname", "address": name}
+            ]);
+            store.create(resource("nodes")?, node)?;
+        }
+        for template in ["pv-spare", "pv-old-logs", "pv-scratch"] {
+            let mut pv = self.template("persistentvolumes", template);
+            let age = self.age_seconds();
+            self.identify(&mut pv, "", &format!("sim-{template}"), age);
+            store.create(resource("persistentvolumes")?, pv)?;
+        }
+        Ok(())
+    }
+
+    /// The tier 4 kinds of a namespace: its default ServiceAccount, a
+    /// claim, an ingress and an HPA per few deployments, and some events.
+    fn seed_namespace_extras(
+        &mut self,
+        store: &Store,
+        namespace: &str,
+        deployments: &[String],
+    ) -> anyhow::Result<()> {
+        let resource = |plural: &str| {
+            Resource::by_plural(plural).ok_or_else(|| anyhow::anyhow!("no resource {plural}"))
+        };
+        let mut sa = self.template("serviceaccounts", "default");
+        let age = self.age_seconds();
+        self.identify(&mut sa, namespace, "default", age);
+        store.create(resource("serviceaccounts")?, sa)?;
+        let mut pvc = self.template("persistentvolumeclaims", "uploads");
+        self.identify(&mut pvc, namespace, "uploads", age);
+        store.create(resource("persistentvolumeclaims")?, pvc)?;
+        for (i, name) in deployments.iter().enumerate() {
+            let age = self.age_seconds();
+            if i % 4 == 0 {
+                let mut ingress = self.any_template("ingresses");
+                self.identify(&mut ingress, namespace, name, age);
+                store.create(resource("ingresses")?, ingress)?;
+            }
+            if i % 3 == 0 {
+                let mut hpa = self.any_template("horizontalpodautoscalers");
+                self.identify(&mut hpa, namespace, name, age);
+                hpa["spec"]["scaleTargetRef"]["name"] = json!(name);
+                store.create(resource("horizontalpodautoscalers")?, hpa)?;
+            }
+            if i % 2 == 0 {
+                let mut event = self.any_template("events");
+                let hash = format!("{:016x}", self.rng.random::<u64>());
+                self.identify(
+                    &mut event,
+                    namespace,
+                    &format!("{name}.{hash}"),
+                    age.min(3000),
+                );
+                event["involvedObject"]["namespace"] = json!(namespace);
+                event["involvedObject"]["kind"] = json!("Deployment");
+                event["involvedObject"]["name"] = json!(name);
+                store.create(resource("events")?, event)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The recorded objects of a custom resource, cloned into `namespace`.
+    pub fn custom_objects(&mut self, plural: &str, namespace: &str) -> Vec<Value> {
+        let templates = self.templates.get(plural).cloned().unwrap_or_default();
+        templates
+            .into_iter()
+            .map(|mut object| {
+                let name = object["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("x")
+                    .to_string();
+                let age = self.age_seconds();
+                self.identify(&mut object, namespace, &name, age);
+                object
+            })
+            .collect()
+    }
+}
+
+/// Name and internal IP of the n-th simulated node.
+fn node_at(n: usize) -> (String, String) {
+    (
+        format!("sim-node-{n:03}"),
+        format!("192.168.{}.{}", 100 + n / 250, 1 + n % 250),
+    )
 }
 
 /// Kubernetes' timestamp format, second resolution.

@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
+use crate::discovery;
 use crate::resources::Resource;
 use crate::store::{Change, Obj, Snapshot, Store};
 
@@ -47,7 +48,16 @@ pub struct Server {
     pub generator: std::sync::Mutex<crate::seed::Generator>,
     /// Namespaces pods are created in.
     pub namespaces: Vec<String>,
+    /// Custom resources whose CRD is installed (plural names).
+    pub crds: std::sync::Mutex<std::collections::BTreeSet<&'static str>>,
+    /// Whether `/api` and `/apis` answer aggregated discovery when asked.
+    pub aggregated_discovery: bool,
+    /// The last requests, for tests: what was asked, and how.
+    pub requests: std::sync::Mutex<std::collections::VecDeque<Value>>,
 }
+
+/// Requests the log keeps.
+const REQUEST_LOG: usize = 10_000;
 
 /// The user the sim's token authenticates as (named in Forbidden messages).
 pub const SIM_USER: &str = "timoneiro-sim-user";
@@ -143,6 +153,20 @@ fn failure(
     body.push(b'\n');
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     body_response(status, body, code != 401)
+}
+
+/// An aggregated discovery document, with the content type the real server sends.
+fn aggregated_response(value: &Value) -> Response {
+    let mut response = json_response(value);
+    if let Ok(content_type) = discovery::AGGREGATED_CONTENT_TYPE.parse() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type);
+    }
+    response
+        .headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    response
 }
 
 fn json_response(value: &Value) -> Response {
@@ -294,6 +318,131 @@ fn bookmark(resource: &Resource, rv: u64, metadata: bool, initial_end: bool) -> 
 }
 
 impl Server {
+    /// Whether a resource is served now (custom resources once installed).
+    pub fn installed(&self, resource: &Resource) -> bool {
+        !resource.crd
+            || self
+                .crds
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(resource.plural)
+    }
+
+    /// Install a custom resource's CRD and give every namespace its
+    /// recorded objects. False if the sim knows no such custom resource.
+    pub fn install_crd(&self, plural: &str) -> bool {
+        let Some(resource) = crate::resources::RESOURCES
+            .iter()
+            .find(|r| r.crd && r.plural == plural)
+        else {
+            return false;
+        };
+        if !self
+            .crds
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(resource.plural)
+        {
+            return true;
+        }
+        let mut generator = self.generator.lock().unwrap_or_else(|p| p.into_inner());
+        for namespace in &self.namespaces {
+            for object in generator.custom_objects(resource.plural, namespace) {
+                if let Err(error) = self.store.create(resource, object) {
+                    tracing::warn!(%error, "cannot create a custom object");
+                }
+            }
+        }
+        true
+    }
+
+    fn log_request(&self, request: &Request) {
+        let accept = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let entry = json!({
+            "method": request.method().as_str(),
+            "uri": request.uri().to_string(),
+            "accept": accept,
+        });
+        let mut log = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        if log.len() == REQUEST_LOG {
+            log.pop_front();
+        }
+        log.push_back(entry);
+    }
+
+    fn discovery(&self, path: &str, accept: &str) -> Option<Response> {
+        let installed = |r: &Resource| self.installed(r);
+        let aggregated = self.aggregated_discovery && discovery::wants_aggregated(accept);
+        let value = match path {
+            "/api" if aggregated => {
+                return Some(aggregated_response(&discovery::aggregated(
+                    true, &installed,
+                )));
+            }
+            "/apis" if aggregated => {
+                return Some(aggregated_response(&discovery::aggregated(
+                    false, &installed,
+                )));
+            }
+            "/api" => {
+                json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
+            }
+            "/apis" => discovery::api_group_list(&installed),
+            _ => {
+                let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+                let (group, version) = match segments.as_slice() {
+                    ["api", version] => ("", *version),
+                    ["apis", group, version] => (*group, *version),
+                    [
+                        "apis",
+                        "apiextensions.k8s.io",
+                        "v1",
+                        "customresourcedefinitions",
+                        name,
+                    ] => {
+                        return Some(self.crd(name));
+                    }
+                    _ => return None,
+                };
+                discovery::api_resource_list(group, version, &installed)?
+            }
+        };
+        Some(json_response(&value))
+    }
+
+    fn crd(&self, name: &str) -> Response {
+        let installed = crate::resources::CRDS.iter().find(|(plural, _)| {
+            crate::resources::RESOURCES.iter().any(|r| {
+                r.plural == *plural
+                    && format!("{}.{}", r.plural, r.group) == name
+                    && self.installed(r)
+            })
+        });
+        match installed {
+            Some((_, text)) => {
+                let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                json_response(&value)
+            }
+            None => failure(
+                404,
+                "NotFound",
+                &format!(
+                    "customresourcedefinitions.apiextensions.k8s.io {} not found",
+                    quote(name)
+                ),
+                Some(&format!(
+                    "{{\"name\":{},\"group\":\"apiextensions.k8s.io\",\"kind\":\"customresourcedefinitions\"}}",
+                    quote(name)
+                )),
+                None,
+            ),
+        }
+    }
+
     /// Handle any request.
     pub async fn handle(self: Arc<Self>, request: Request) -> Response {
         let path = request.uri().path().to_string();
@@ -304,6 +453,7 @@ impl Server {
         if let Some(control) = path.strip_prefix("/sim/") {
             return self.control(request.method(), control, &params);
         }
+        self.log_request(&request);
         if path == "/healthz" || path == "/readyz" || path == "/livez" {
             return body_response(StatusCode::OK, b"ok".to_vec(), true);
         }
@@ -324,20 +474,21 @@ impl Server {
                 None,
             );
         }
-        match path.as_str() {
-            "/version" => {
-                return json_response(
-                    &json!({"major": "1", "minor": "36", "gitVersion": "v1.36.2-timoneiro-sim", "platform": "linux/amd64"}),
-                );
-            }
-            "/api" => {
-                return json_response(
-                    &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
-                );
-            }
-            _ => {}
+        if path == "/version" {
+            return json_response(
+                &json!({"major": "1", "minor": "36", "gitVersion": "v1.36.2-timoneiro-sim", "platform": "linux/amd64"}),
+            );
         }
-        let Some(target) = parse_path(&path) else {
+        let accept = request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        if let Some(response) = self.discovery(&path, &accept) {
+            return response;
+        }
+        let Some(target) = parse_path(&path).filter(|t| self.installed(t.resource)) else {
             return failure(
                 404,
                 "NotFound",
@@ -450,6 +601,24 @@ impl Server {
                     Err(error) => failure(409, "AlreadyExists", &error.to_string(), None, None),
                 }
             }
+            ("POST", "crds") => {
+                let name = params.get("name").map(String::as_str).unwrap_or("");
+                if self.install_crd(name) {
+                    json_response(&json!({"installed": name}))
+                } else {
+                    failure(
+                        404,
+                        "NotFound",
+                        "POST /sim/crds?name=widgets installs a CRD the sim knows",
+                        None,
+                        None,
+                    )
+                }
+            }
+            ("GET", "requests") => {
+                let log = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+                json_response(&json!({"requests": log.iter().collect::<Vec<_>>()}))
+            }
             ("GET", "info") => {
                 let counts: serde_json::Map<String, Value> = crate::resources::RESOURCES
                     .iter()
@@ -465,7 +634,7 @@ impl Server {
             _ => failure(
                 404,
                 "NotFound",
-                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, GET /sim/info",
+                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, POST /sim/crds?name=widgets, GET /sim/info, GET /sim/requests",
                 None,
                 None,
             ),
@@ -789,6 +958,9 @@ mod tests {
             ("namespaces", Some("shop"))
         );
         assert!(parse_path("/api/v1/namespaces/shop/namespaces").is_none());
-        assert!(parse_path("/apis/example.com/v1/widgets").is_none());
+        assert!(parse_path("/apis/example.org/v1/widgets").is_none());
+        // Custom resources parse; whether they are served depends on their CRD.
+        let t = parse_path("/apis/example.com/v1/widgets").expect("widgets");
+        assert!(t.resource.crd);
     }
 }

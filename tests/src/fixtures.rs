@@ -4,11 +4,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
+    Service, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::DynamicObject;
 use kube::core::{ObjectList, PartialObjectMeta};
 use serde::de::DeserializeOwned;
-use timoneirod::catalog::Kind;
+use timoneirod::catalog::{Builtin, Discovered, Kind, Source};
 use timoneirod::project;
 use timoneirod::row::RowParts;
 use timoneirod::store::Store;
@@ -25,13 +32,16 @@ pub fn read(relative: &str) -> String {
         .unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
 }
 
-/// When a fixture was captured (the `started` time in manifest.jsonl), Unix ms.
+/// When a fixture was captured, Unix ms: the `finished` time in
+/// manifest.jsonl, because kubectl takes its "now" for relative times after
+/// the response arrived, at the end of its 45–90 ms run (events.wide.txt
+/// has an age that crosses a second boundary inside that window).
 pub fn captured_at(relative: &str) -> i64 {
     for line in read("manifest.jsonl").lines() {
         let entry: serde_json::Value = serde_json::from_str(line).expect("manifest line is JSON");
         if entry["file"] == relative {
-            let started = entry["started"].as_str().expect("started");
-            let ts: jiff::Timestamp = started.parse().expect("started is a timestamp");
+            let finished = entry["finished"].as_str().expect("finished");
+            let ts: jiff::Timestamp = finished.parse().expect("finished is a timestamp");
             return ts.as_millisecond();
         }
     }
@@ -40,7 +50,7 @@ pub fn captured_at(relative: &str) -> i64 {
 
 fn decode<K: DeserializeOwned + Clone>(
     relative: &str,
-    project: fn(&K) -> RowParts,
+    project: impl Fn(&K) -> RowParts,
 ) -> Vec<RowParts> {
     let list: ObjectList<K> = serde_json::from_str(&read(relative))
         .unwrap_or_else(|e| panic!("{relative} does not decode as the daemon decodes it: {e}"));
@@ -48,34 +58,70 @@ fn decode<K: DeserializeOwned + Clone>(
 }
 
 /// The file the daemon's view of a kind is recorded in (secrets: metadata only).
-pub fn list_file(kind: Kind) -> String {
-    match kind {
-        Kind::Secrets => "list/secrets.metadata.json".to_string(),
-        other => format!("list/{}.json", other.spec().plural),
+pub fn list_file(kind: &Kind) -> String {
+    match kind.builtin() {
+        Some(Builtin::Secrets) => "list/secrets.metadata.json".to_string(),
+        _ => format!("list/{}.json", kind.spec().plural),
     }
 }
 
+/// The `widgets.example.com` kind as discovery and the recorded CRD
+/// (`crd/widgets.json`) describe it to the daemon.
+pub fn widgets() -> Kind {
+    let crd: CustomResourceDefinition =
+        serde_json::from_str(&read("crd/widgets.json")).expect("crd/widgets.json decodes");
+    let names = &crd.spec.names;
+    let found = Discovered {
+        plural: names.plural.clone(),
+        singular: names.singular.clone().unwrap_or_default(),
+        kind: names.kind.clone(),
+        group: crd.spec.group.clone(),
+        version: "v1".into(),
+        namespaced: crd.spec.scope == "Namespaced",
+        short_names: names.short_names.clone().unwrap_or_default(),
+    };
+    let columns = timoneirod::discovery::crd_columns(&crd, "v1");
+    Kind::dynamic(found, columns)
+}
+
 /// Project a recorded list the way the daemon's informer does.
-pub fn project_list(kind: Kind) -> Vec<RowParts> {
+pub fn project_list(kind: &Kind) -> Vec<RowParts> {
     let file = list_file(kind);
-    match kind {
-        Kind::Pods => decode::<Pod>(&file, project::pod),
-        Kind::Deployments => decode::<Deployment>(&file, project::deployment),
-        Kind::Services => decode::<Service>(&file, project::service),
-        Kind::Namespaces => decode::<Namespace>(&file, project::namespace),
-        Kind::StatefulSets => decode::<StatefulSet>(&file, project::statefulset),
-        Kind::DaemonSets => decode::<DaemonSet>(&file, project::daemonset),
-        Kind::ReplicaSets => decode::<ReplicaSet>(&file, project::replicaset),
-        Kind::Jobs => decode::<Job>(&file, project::job),
-        Kind::CronJobs => decode::<CronJob>(&file, project::cronjob),
-        Kind::ConfigMaps => decode::<ConfigMap>(&file, project::configmap),
-        Kind::Secrets => decode::<PartialObjectMeta<Secret>>(&file, project::secret_metadata),
+    let Some(builtin) = kind.builtin() else {
+        let Source::Dynamic(columns) = kind.spec().source.clone() else {
+            unreachable!("not built in, so dynamic")
+        };
+        return decode::<DynamicObject>(&file, |o| project::dynamic(&columns, o));
+    };
+    match builtin {
+        Builtin::Pods => decode::<Pod>(&file, project::pod),
+        Builtin::Deployments => decode::<Deployment>(&file, project::deployment),
+        Builtin::Services => decode::<Service>(&file, project::service),
+        Builtin::Namespaces => decode::<Namespace>(&file, project::namespace),
+        Builtin::StatefulSets => decode::<StatefulSet>(&file, project::statefulset),
+        Builtin::DaemonSets => decode::<DaemonSet>(&file, project::daemonset),
+        Builtin::ReplicaSets => decode::<ReplicaSet>(&file, project::replicaset),
+        Builtin::Jobs => decode::<Job>(&file, project::job),
+        Builtin::CronJobs => decode::<CronJob>(&file, project::cronjob),
+        Builtin::ConfigMaps => decode::<ConfigMap>(&file, project::configmap),
+        Builtin::Secrets => decode::<PartialObjectMeta<Secret>>(&file, project::secret_metadata),
+        Builtin::PersistentVolumeClaims => {
+            decode::<PersistentVolumeClaim>(&file, project::persistentvolumeclaim)
+        }
+        Builtin::PersistentVolumes => decode::<PersistentVolume>(&file, project::persistentvolume),
+        Builtin::Ingresses => decode::<Ingress>(&file, project::ingress),
+        Builtin::Nodes => decode::<Node>(&file, project::node),
+        Builtin::Events => decode::<Event>(&file, project::event),
+        Builtin::ServiceAccounts => decode::<ServiceAccount>(&file, project::serviceaccount),
+        Builtin::HorizontalPodAutoscalers => {
+            decode::<HorizontalPodAutoscaler>(&file, project::horizontalpodautoscaler)
+        }
     }
 }
 
 /// A store holding a recorded list, synced.
-pub fn store(kind: Kind) -> Store {
-    let store = Store::new(kind, Arc::new(tokio::sync::watch::channel(0).0));
+pub fn store(kind: &Kind) -> Store {
+    let store = Store::new(kind.clone(), Arc::new(tokio::sync::watch::channel(0).0));
     store.begin_relist();
     for parts in project_list(kind) {
         store.relist_apply(parts);

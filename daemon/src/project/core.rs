@@ -1,6 +1,9 @@
-//! Core kinds: services, namespaces, configmaps and secrets (metadata only).
+//! Core kinds: services, namespaces, configmaps, secrets (metadata only)
+//! and serviceaccounts.
 
-use k8s_openapi::api::core::v1::{ConfigMap, LoadBalancerIngress, Namespace, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, LoadBalancerIngress, Namespace, Secret, Service, ServiceAccount,
+};
 use kube::core::PartialObjectMeta;
 
 use super::{age, format_labels, parts};
@@ -122,5 +125,10 @@ pub fn configmap(c: &ConfigMap) -> RowParts {
 
 /// AGE only: secrets are watched as metadata, so their type and data are never fetched.
 pub fn secret_metadata(s: &PartialObjectMeta<Secret>) -> RowParts {
+    parts(&s.metadata, vec![age(&s.metadata)])
+}
+
+/// AGE.
+pub fn serviceaccount(s: &ServiceAccount) -> RowParts {
     parts(&s.metadata, vec![age(&s.metadata)])
 }

@@ -2,8 +2,14 @@
 //! `kubectl get` prints (learned from kubectl's printers, checked against the
 //! recorded `kubectl get` output in the fixtures). One projection per kind.
 
+mod autoscaling;
 mod core;
+mod dynamic;
+mod event;
+mod network;
+mod node;
 mod pod;
+mod storage;
 mod workloads;
 
 use std::collections::BTreeMap;
@@ -12,8 +18,14 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, 
 
 use crate::row::{Cell, RowParts};
 
-pub use self::core::{configmap, namespace, secret_metadata, service};
+pub use self::autoscaling::horizontalpodautoscaler;
+pub use self::core::{configmap, namespace, secret_metadata, service, serviceaccount};
+pub use self::dynamic::{dynamic, printer_cell};
+pub use self::event::event;
+pub use self::network::ingress;
+pub use self::node::node;
 pub use self::pod::pod;
+pub use self::storage::{persistentvolume, persistentvolumeclaim};
 pub use self::workloads::{cronjob, daemonset, deployment, job, replicaset, statefulset};
 
 /// Unix milliseconds of a Kubernetes time.

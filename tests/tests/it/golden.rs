@@ -1,16 +1,16 @@
-//! Golden tests: every tier 1–3 kind recorded from a real kube-apiserver,
+//! Golden tests: every built-in kind and the `widgets` CRD recorded from a real kube-apiserver,
 //! decoded and projected as the daemon does, queried and printed as the CLI
 //! does, must print the lines `kubectl get` printed, relative times included
 //! (rendered at the moment kubectl ran, from manifest.jsonl).
 
 use timoneiro_cli::table;
 use timoneiro_tests::fixtures;
-use timoneirod::catalog::Kind;
+use timoneirod::catalog::{Builtin, Kind};
 use timoneirod::query::{self, Query};
 use timoneirod::server;
 
 /// Print a recorded kind as `timoneiro get KIND -n fixtures [-o wide] --sort-by name` would.
-fn print(kind: Kind, wide: bool, now: i64) -> Vec<String> {
+fn print(kind: &Kind, wide: bool, now: i64) -> Vec<String> {
     let store = fixtures::store(kind);
     let spec = kind.spec();
     let namespace = spec.namespaced.then(|| "fixtures".to_string());
@@ -24,7 +24,7 @@ fn print(kind: Kind, wide: bool, now: i64) -> Vec<String> {
     table::render(&server::columns(kind, false, wide), &rows, now, true)
 }
 
-fn golden(kind: Kind, wide: bool) {
+fn golden(kind: &Kind, wide: bool) {
     let file = format!(
         "kubectl/{}{}.txt",
         kind.spec().plural,
@@ -47,25 +47,33 @@ macro_rules! golden_tests {
             mod $name {
                 use super::*;
                 #[test]
-                fn default_columns() { golden($kind, false) }
+                fn default_columns() { golden(&$kind, false) }
                 #[test]
-                fn wide_columns() { golden($kind, true) }
+                fn wide_columns() { golden(&$kind, true) }
             }
         )*
     };
 }
 
 golden_tests! {
-    pods: Kind::Pods,
-    deployments: Kind::Deployments,
-    services: Kind::Services,
-    namespaces: Kind::Namespaces,
-    statefulsets: Kind::StatefulSets,
-    daemonsets: Kind::DaemonSets,
-    replicasets: Kind::ReplicaSets,
-    jobs: Kind::Jobs,
-    cronjobs: Kind::CronJobs,
-    configmaps: Kind::ConfigMaps,
+    pods: Builtin::Pods.kind(),
+    deployments: Builtin::Deployments.kind(),
+    services: Builtin::Services.kind(),
+    namespaces: Builtin::Namespaces.kind(),
+    statefulsets: Builtin::StatefulSets.kind(),
+    daemonsets: Builtin::DaemonSets.kind(),
+    replicasets: Builtin::ReplicaSets.kind(),
+    jobs: Builtin::Jobs.kind(),
+    cronjobs: Builtin::CronJobs.kind(),
+    configmaps: Builtin::ConfigMaps.kind(),
+    persistentvolumeclaims: Builtin::PersistentVolumeClaims.kind(),
+    persistentvolumes: Builtin::PersistentVolumes.kind(),
+    ingresses: Builtin::Ingresses.kind(),
+    nodes: Builtin::Nodes.kind(),
+    events: Builtin::Events.kind(),
+    serviceaccounts: Builtin::ServiceAccounts.kind(),
+    horizontalpodautoscalers: Builtin::HorizontalPodAutoscalers.kind(),
+    widgets: fixtures::widgets(),
 }
 
 /// Secrets are cached as metadata only, so TYPE and DATA cannot be printed;
@@ -82,7 +90,7 @@ fn secrets_print_what_metadata_allows() {
             })
             .collect();
         let actual: Vec<(String, String)> = print(
-            Kind::Secrets,
+            &Builtin::Secrets.kind(),
             file.contains("wide"),
             fixtures::captured_at(file),
         )
@@ -99,7 +107,7 @@ fn secrets_print_what_metadata_allows() {
         recorded.contains("last-applied-configuration"),
         "the fixture carries the annotation"
     );
-    for parts in fixtures::project_list(Kind::Secrets) {
+    for parts in fixtures::project_list(&Builtin::Secrets.kind()) {
         let text = format!("{parts:?}");
         assert!(
             !text.contains("last-applied") && !text.contains("stringData"),
