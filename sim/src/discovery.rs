@@ -138,9 +138,45 @@ pub fn api_resource_list(
     } else {
         format!("{group}/{version}")
     };
-    Some(
-        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}),
-    )
+    // The core list has no apiVersion (as recorded in discovery/api-v1.json).
+    let mut list =
+        json!({"kind": "APIResourceList", "groupVersion": group_version, "resources": resources});
+    if !group.is_empty() {
+        list["apiVersion"] = json!("v1");
+    }
+    Some(list)
+}
+
+/// A discovery document as the real server writes it: compact, top-level
+/// keys in its order (kind, apiVersion, …), a trailing newline.
+pub fn to_body(value: &Value) -> Vec<u8> {
+    const ORDER: [&str; 9] = [
+        "kind",
+        "apiVersion",
+        "groupVersion",
+        "metadata",
+        "items",
+        "groups",
+        "versions",
+        "serverAddressByClientCIDRs",
+        "resources",
+    ];
+    let Some(map) = value.as_object() else {
+        return serde_json::to_vec(value).unwrap_or_default();
+    };
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort_by_key(|k| ORDER.iter().position(|o| o == k).unwrap_or(ORDER.len()));
+    let fields: Vec<String> = keys
+        .into_iter()
+        .map(|k| {
+            format!(
+                "{}:{}",
+                serde_json::to_string(k).unwrap_or_default(),
+                serde_json::to_string(&map[k]).unwrap_or_default()
+            )
+        })
+        .collect();
+    format!("{{{}}}\n", fields.join(",")).into_bytes()
 }
 
 #[cfg(test)]

@@ -155,9 +155,14 @@ fn failure(
     body_response(status, body, code != 401)
 }
 
+/// A discovery document in the real server's key order.
+fn discovery_response(value: &Value) -> Response {
+    body_response(StatusCode::OK, discovery::to_body(value), true)
+}
+
 /// An aggregated discovery document, with the content type the real server sends.
 fn aggregated_response(value: &Value) -> Response {
-    let mut response = json_response(value);
+    let mut response = discovery_response(value);
     if let Ok(content_type) = discovery::AGGREGATED_CONTENT_TYPE.parse() {
         response
             .headers_mut()
@@ -411,7 +416,7 @@ impl Server {
                 discovery::api_resource_list(group, version, &installed)?
             }
         };
-        Some(json_response(&value))
+        Some(discovery_response(&value))
     }
 
     fn crd(&self, name: &str) -> Response {

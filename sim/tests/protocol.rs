@@ -563,3 +563,91 @@ async fn watches_stream_changes_and_bookmarks_like_the_server() {
         .expect("bookmark");
     assert!(rv_of(last_bookmark) >= rv_of(deleted));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_documents_have_the_recorded_shapes() {
+    let sim = Sim::start(Settings {
+        pods: 10,
+        namespaces: 1,
+        crds: vec!["widgets".into()],
+        ..Settings::default()
+    })
+    .await;
+    let aggregated =
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+    for (path, recorded) in [
+        ("/api", "discovery/aggregated-api.json"),
+        ("/apis", "discovery/aggregated-apis.json"),
+    ] {
+        let (status, headers, body) = sim.request(path, Some(aggregated), true);
+        assert_eq!(status, 200, "{path}");
+        let recorded_headers = fixture(&format!("{recorded}.headers"));
+        assert!(
+            recorded_headers.contains(&format!(
+                "Content-Type: {}",
+                header(&headers, "content-type").unwrap_or_default()
+            )),
+            "{path}: {headers:?}"
+        );
+        assert_eq!(raw_keys(&body), raw_keys(&fixture(recorded)), "{path}");
+        // What the sim serves is a subset of what the real server listed,
+        // entry for entry.
+        let ours = json(&body);
+        let theirs = json(&fixture(recorded));
+        for group in ours["items"].as_array().expect("items") {
+            let name = &group["metadata"]["name"];
+            let real = theirs["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|g| &g["metadata"]["name"] == name)
+                .expect("a recorded group");
+            for resource in group["versions"][0]["resources"]
+                .as_array()
+                .expect("resources")
+            {
+                assert!(
+                    real["versions"][0]["resources"]
+                        .as_array()
+                        .expect("resources")
+                        .contains(resource),
+                    "{resource}"
+                );
+            }
+        }
+        assert!(body.ends_with('\n'));
+    }
+    // Legacy documents, for clients without aggregated discovery.
+    for (path, recorded) in [
+        ("/api", "discovery/api.json"),
+        ("/apis", "discovery/apis.json"),
+        ("/api/v1", "discovery/api-v1.json"),
+        ("/apis/apps/v1", "discovery/apis-apps-v1.json"),
+    ] {
+        let (status, _, body) = sim.get(path);
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(raw_keys(&body), raw_keys(&fixture(recorded)), "{path}");
+    }
+    let (_, _, body) = sim.get("/apis/apps/v1");
+    let names: Vec<String> = json(&body)["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| r["name"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        names,
+        ["daemonsets", "deployments", "replicasets", "statefulsets"]
+    );
+    // The CRD, as recorded.
+    let (status, _, body) =
+        sim.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
+    assert_eq!(status, 200);
+    assert_eq!(
+        json(&body)["spec"],
+        json(&fixture("crd/widgets.json"))["spec"]
+    );
+    let (status, _, _) =
+        sim.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com");
+    assert_eq!(status, 404);
+}

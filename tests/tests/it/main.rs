@@ -2,4 +2,5 @@
 
 mod e2e;
 mod golden;
+mod kinds;
 mod tui;

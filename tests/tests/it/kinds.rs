@@ -1,0 +1,303 @@
+//! Kinds beyond the first three tiers, end to end: tier 4 on demand, a CRD
+//! installed while the daemon runs, discovery without the aggregated
+//! endpoints, and secrets only ever asked for as metadata.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use timoneiro_tests::harness::{Daemon, Sim, stderr, stdout};
+
+fn state_of(status: &Value, plural: &str) -> String {
+    status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .find(|k| k["kind"] == plural)
+        .map(|k| k["state"].as_str().unwrap_or("").to_string())
+        .unwrap_or_else(|| "absent".into())
+}
+
+fn row_names(answer: &Value) -> Vec<String> {
+    let mut names: Vec<String> = answer["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or("").to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tier_4_kind_loads_on_its_first_query() {
+    let sim = Sim::start(&["--pods", "200", "--namespaces", "3"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    for plural in [
+        "nodes",
+        "persistentvolumeclaims",
+        "events",
+        "horizontalpodautoscalers",
+    ] {
+        assert_eq!(
+            state_of(&status, plural),
+            "PENDING",
+            "{plural} waits for a query"
+        );
+    }
+
+    // The first query starts the informer and waits for it, as for any kind.
+    let nodes = daemon.cli_json(&["get", "no", "-o", "json"]);
+    assert_eq!(nodes["status"]["state"], "SYNCED");
+    let info = sim.json("GET", "/sim/info").await;
+    assert_eq!(nodes["total"], info["objects"]["nodes"]);
+    assert!(nodes["total"].as_u64().unwrap_or(0) >= 3);
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    assert_eq!(state_of(&status, "nodes"), "SYNCED");
+    assert_eq!(
+        state_of(&status, "events"),
+        "PENDING",
+        "only what was asked starts"
+    );
+
+    // kubectl's columns, wide ones included, for every tier 4 kind.
+    for (kind, columns) in [
+        (
+            "pvc",
+            &[
+                "NAMESPACE",
+                "NAME",
+                "STATUS",
+                "VOLUME",
+                "CAPACITY",
+                "ACCESS MODES",
+                "STORAGECLASS",
+                "VOLUMEATTRIBUTESCLASS",
+                "AGE",
+                "VOLUMEMODE",
+            ][..],
+        ),
+        (
+            "ev",
+            &[
+                "NAMESPACE",
+                "LAST SEEN",
+                "TYPE",
+                "REASON",
+                "OBJECT",
+                "SUBOBJECT",
+                "SOURCE",
+                "MESSAGE",
+                "FIRST SEEN",
+                "COUNT",
+                "NAME",
+            ][..],
+        ),
+        (
+            "hpa",
+            &[
+                "NAMESPACE",
+                "NAME",
+                "REFERENCE",
+                "TARGETS",
+                "MINPODS",
+                "MAXPODS",
+                "REPLICAS",
+                "AGE",
+            ][..],
+        ),
+        (
+            "ing",
+            &[
+                "NAMESPACE",
+                "NAME",
+                "CLASS",
+                "HOSTS",
+                "ADDRESS",
+                "PORTS",
+                "AGE",
+            ][..],
+        ),
+        ("sa", &["NAMESPACE", "NAME", "AGE"][..]),
+        (
+            "no",
+            &[
+                "NAME",
+                "STATUS",
+                "ROLES",
+                "AGE",
+                "VERSION",
+                "INTERNAL-IP",
+                "EXTERNAL-IP",
+                "OS-IMAGE",
+                "KERNEL-VERSION",
+                "CONTAINER-RUNTIME",
+            ][..],
+        ),
+    ] {
+        let output = daemon.cli(&["get", kind, "-A", "-o", "wide"]);
+        assert!(output.status.success(), "{kind}: {}", stderr(&output));
+        let text = stdout(&output);
+        let header: Vec<&str> = text
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(header, columns, "{kind}");
+        assert!(text.lines().count() > 1, "{kind} has rows: {text}");
+    }
+    let pv = daemon.cli_json(&["get", "pv", "-o", "json"]);
+    assert_eq!(pv["total"], info["objects"]["persistentvolumes"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crd_installed_while_the_daemon_runs_becomes_listable() {
+    let sim = Sim::start(&["--pods", "100", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+
+    let output = daemon.cli(&["get", "widgets", "-A"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("unknown kind \"widgets\""),
+        "{}",
+        stderr(&output)
+    );
+
+    sim.json("POST", "/sim/crds?name=widgets").await;
+    // No restart and no waiting for the periodic discovery: an unknown name
+    // triggers a fresh one.
+    let widgets = daemon.cli_json(&["get", "widgets", "-A", "-o", "json"]);
+    assert_eq!(widgets["status"]["state"], "SYNCED");
+    assert_eq!(widgets["kind"], "widgets");
+    let columns: Vec<&str> = widgets["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(|c| c.as_str())
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "NAMESPACE",
+            "NAME",
+            "SIZE",
+            "REPLICAS",
+            "PHASE",
+            "LAST-RECONCILED",
+            "AGE"
+        ],
+        "the CRD's printer columns, priority 1 (COLOR) only in wide"
+    );
+    let names = row_names(&widgets);
+    assert_eq!(names.len(), 6, "{names:?}");
+    let gizmo = widgets["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["name"] == "gizmo")
+        .expect("gizmo");
+    assert_eq!(gizmo["cells"][2], "small");
+    assert_eq!(gizmo["cells"][3], "1");
+    assert_eq!(gizmo["cells"][4], "Ready");
+
+    // Every name kubectl accepts.
+    for name in [
+        "widget",
+        "wdg",
+        "Widget",
+        "widgets.example.com",
+        "widget.v1.example.com",
+    ] {
+        let output = daemon.cli(&["get", name, "-A", "-o", "name"]);
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        assert_eq!(stdout(&output).lines().count(), 6, "{name}");
+    }
+    let wide = stdout(&daemon.cli(&["get", "wdg", "-A", "-o", "wide"]));
+    assert!(
+        wide.lines().next().unwrap_or_default().contains("COLOR"),
+        "{wide}"
+    );
+
+    let resources = daemon.cli_json(&["api-resources", "-o", "json"]);
+    assert_eq!(resources["discovery"], "aggregated");
+    let widget = resources["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["name"] == "widgets")
+        .expect("widgets listed")
+        .clone();
+    assert_eq!(widget["group"], "example.com");
+    assert_eq!(widget["shortNames"][0], "wdg");
+    assert_eq!(widget["namespaced"], true);
+    assert_eq!(widget["state"], "SYNCED");
+    assert_eq!(widget["tier"], 4);
+    let table = stdout(&daemon.cli(&["api-resources"]));
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("widgets") && l.contains("example.com/v1")),
+        "{table}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_falls_back_to_the_legacy_endpoints() {
+    let sim = Sim::start(&[
+        "--pods",
+        "50",
+        "--namespaces",
+        "1",
+        "--legacy-discovery",
+        "--crd",
+        "widgets",
+    ]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let resources = daemon.cli_json(&["api-resources", "--refresh", "-o", "json"]);
+    assert_eq!(resources["discovery"], "legacy", "{resources}");
+    let widgets = daemon.cli_json(&["get", "wdg", "-A", "-o", "json"]);
+    assert_eq!(widgets["total"], 3);
+    assert_eq!(widgets["columns"][2], "SIZE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_only_ever_requested_as_metadata() {
+    let sim = Sim::start(&["--pods", "100", "--namespaces", "2", "--churn-rate", "20"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let secrets = daemon.cli_json(&["get", "secrets", "-A", "-o", "json"]);
+    assert!(secrets["total"].as_u64().unwrap_or(0) > 0);
+    // Get serves the kept metadata, not values.
+    let first = &secrets["rows"][0];
+    let output = daemon.cli(&[
+        "get",
+        "secrets",
+        "-n",
+        first["namespace"].as_str().unwrap_or_default(),
+        "--filter",
+        first["name"].as_str().unwrap_or_default(),
+    ]);
+    assert!(output.status.success());
+
+    let log = sim.json("GET", "/sim/requests").await;
+    let requests: Vec<&Value> = log["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .filter(|r| r["uri"].as_str().unwrap_or("").contains("/secrets"))
+        .collect();
+    assert!(!requests.is_empty(), "the secrets informer made requests");
+    for request in requests {
+        let accept = request["accept"].as_str().unwrap_or("");
+        assert!(
+            accept.starts_with("application/json;as=PartialObjectMetadata"),
+            "secrets asked for in full: {request}"
+        );
+    }
+}
