@@ -25,7 +25,7 @@ pub async fn run(global: &Global, args: ApiResources) -> anyhow::Result<()> {
     let response = connection
         .client
         .api_resources(ApiResourcesRequest {
-            context: args.context.clone(),
+            context: args.context.name.clone(),
             refresh: args.refresh,
         })
         .await

@@ -75,14 +75,9 @@ pub struct ApiResources {
     /// Do not print the header line.
     #[arg(long)]
     pub no_headers: bool,
-    /// Context to show. Default: the daemon's.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "",
-        hide_default_value = true
-    )]
-    pub context: String,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
 }
 
 /// Output formats of `api-resources`.
@@ -188,14 +183,22 @@ pub struct Get {
     /// How long to wait for the kind to finish loading, e.g. 30s, 2m, 0s to not wait.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
-    /// Context to query. Default: the daemon's.
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+/// `--context`, shared by the commands that talk about one context.
+#[derive(Debug, ClapArgs)]
+pub struct ContextArg {
+    /// Context to use. Default: the daemon's.
     #[arg(
-        long,
+        long = "context",
         value_name = "NAME",
         default_value = "",
         hide_default_value = true
     )]
-    pub context: String,
+    pub name: String,
 }
 
 /// `timoneiro status`.
@@ -207,14 +210,9 @@ pub struct Status {
     /// Output format: json for scripts.
     #[arg(short, long, value_name = "FORMAT")]
     pub output: Option<StatusFormat>,
-    /// Context to show. Default: the daemon's.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "",
-        hide_default_value = true
-    )]
-    pub context: String,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
 }
 
 /// Output formats of `status`.

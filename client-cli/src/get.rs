@@ -19,7 +19,7 @@ use crate::{exit, fail, from_status};
 pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
     let mut connection = connect(global).await?;
     let request = ListRequest {
-        context: args.context.clone(),
+        context: args.context.name.clone(),
         kind: args.kind.clone(),
         namespace: args.namespace.clone().unwrap_or_default(),
         all_namespaces: args.all_namespaces,

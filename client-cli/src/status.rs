@@ -13,7 +13,7 @@ use crate::{exit, fail, from_status};
 pub async fn run(global: &Global, args: Status) -> anyhow::Result<()> {
     let mut connection = connect(global).await?;
     let request = StatusRequest {
-        context: args.context.clone(),
+        context: args.context.name.clone(),
     };
     let mut out = Out::new();
     if !args.watch {

@@ -4,8 +4,9 @@
 //! The path of the data, one module each: `informer` (list+watch) →
 //! `project` (object → `row`) → `store` (rows by uid, sync `status`) →
 //! `query` (`filter`, `selector`, sort, window) → `server` (gRPC) on the
-//! `listener` socket. `catalog` names the kinds, `cluster` runs one
-//! context's informers by tier, `kubeconfig` finds the credentials.
+//! `listener` socket. `catalog` names the kinds (built-in ones and what
+//! `discovery` finds), `cluster` runs one context's informers by tier,
+//! `kubeconfig` finds the credentials.
 
 pub mod catalog;
 pub mod cluster;

@@ -1,6 +1,8 @@
 //! HorizontalPodAutoscalers (autoscaling/v2).
 
-use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscaler, MetricSpec, MetricStatus};
+use k8s_openapi::api::autoscaling::v2::{
+    HorizontalPodAutoscaler, MetricSpec, MetricStatus, MetricTarget, MetricValueStatus,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::{age, parts};
@@ -69,24 +71,13 @@ fn metrics(specs: &[MetricSpec], statuses: &[MetricStatus]) -> String {
 fn metric(spec: &MetricSpec, status: Option<&MetricStatus>) -> String {
     let or_unknown = |value: Option<String>| value.unwrap_or_else(|| UNKNOWN.to_string());
     match spec.type_.as_str() {
-        "External" => {
-            let Some(external) = &spec.external else {
-                return "<unknown type>".into();
-            };
-            let current = status.and_then(|s| s.external.as_ref()).map(|e| &e.current);
-            match &external.target.average_value {
-                Some(avg) => format!(
-                    "{}/{} (avg)",
-                    or_unknown(current.and_then(|c| quantity(c.average_value.as_ref()))),
-                    avg.0
-                ),
-                None => format!(
-                    "{}/{}",
-                    or_unknown(current.and_then(|c| quantity(c.value.as_ref()))),
-                    quantity(external.target.value.as_ref()).unwrap_or_default()
-                ),
-            }
-        }
+        "External" => match &spec.external {
+            Some(external) => against_target(
+                &external.target,
+                status.and_then(|s| s.external.as_ref()).map(|e| &e.current),
+            ),
+            None => "<unknown type>".into(),
+        },
         "Pods" => {
             let Some(pods) = &spec.pods else {
                 return "<unknown type>".into();
@@ -100,24 +91,13 @@ fn metric(spec: &MetricSpec, status: Option<&MetricStatus>) -> String {
                 quantity(pods.target.average_value.as_ref()).unwrap_or_default()
             )
         }
-        "Object" => {
-            let Some(object) = &spec.object else {
-                return "<unknown type>".into();
-            };
-            let current = status.and_then(|s| s.object.as_ref()).map(|o| &o.current);
-            match &object.target.average_value {
-                Some(avg) => format!(
-                    "{}/{} (avg)",
-                    or_unknown(current.and_then(|c| quantity(c.average_value.as_ref()))),
-                    avg.0
-                ),
-                None => format!(
-                    "{}/{}",
-                    or_unknown(current.and_then(|c| quantity(c.value.as_ref()))),
-                    quantity(object.target.value.as_ref()).unwrap_or_default()
-                ),
-            }
-        }
+        "Object" => match &spec.object {
+            Some(object) => against_target(
+                &object.target,
+                status.and_then(|s| s.object.as_ref()).map(|o| &o.current),
+            ),
+            None => "<unknown type>".into(),
+        },
         "Resource" | "ContainerResource" => {
             let (name, target, current) = if spec.type_ == "Resource" {
                 let Some(resource) = &spec.resource else {
@@ -160,5 +140,23 @@ fn metric(spec: &MetricSpec, status: Option<&MetricStatus>) -> String {
             }
         }
         _ => "<unknown type>".to_string(),
+    }
+}
+
+/// External and Object metrics: "current/target (avg)" for an average
+/// value target, else "current/target" by value.
+fn against_target(target: &MetricTarget, current: Option<&MetricValueStatus>) -> String {
+    let or_unknown = |value: Option<String>| value.unwrap_or_else(|| UNKNOWN.to_string());
+    match &target.average_value {
+        Some(avg) => format!(
+            "{}/{} (avg)",
+            or_unknown(current.and_then(|c| quantity(c.average_value.as_ref()))),
+            avg.0
+        ),
+        None => format!(
+            "{}/{}",
+            or_unknown(current.and_then(|c| quantity(c.value.as_ref()))),
+            quantity(target.value.as_ref()).unwrap_or_default()
+        ),
     }
 }
