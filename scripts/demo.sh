@@ -31,7 +31,7 @@ trap cleanup EXIT INT TERM
 
 echo "==> starting timoneiro-sim: $PODS pods in $NAMESPACES namespaces, $CHURN changes/s"
 "$bin/timoneiro-sim" --pods "$PODS" --namespaces "$NAMESPACES" --churn-rate "$CHURN" \
-  --kubeconfig-out "$work/kubeconfig" >"$work/sim.out" 2>"$work/sim.log" &
+  --crd widgets --kubeconfig-out "$work/kubeconfig" >"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)
 # Wait for the sim's "listening" line (it prints it once the kubeconfig is written).
 until grep -q listening "$work/sim.out" 2>/dev/null; do
@@ -55,6 +55,12 @@ echo "\$ timoneiro get pods -A --filter 'web !analytics' --limit 15     # waits 
 echo
 echo "\$ timoneiro get pods -A --filter CrashLoopBackOff -o wide --limit 5"
 "$bin/timoneiro" get pods -A --filter CrashLoopBackOff -o wide --limit 5
+echo
+echo "\$ timoneiro get nodes -o wide --limit 3       # tier 4: loads on this first query"
+"$bin/timoneiro" get nodes -o wide --limit 3
+echo
+echo "\$ timoneiro get wdg -A --limit 4                # a CRD found by discovery, its printer columns"
+"$bin/timoneiro" get wdg -A --limit 4
 echo
 echo "\$ timoneiro status"
 "$bin/timoneiro" status
