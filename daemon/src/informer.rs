@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
+use crate::codec::ObjectCodec;
 use crate::row::RowParts;
 use crate::store::Store;
 
@@ -28,19 +29,19 @@ use crate::store::Store;
 pub const SECRET_ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration"];
 
 /// Project an object and keep its encoded form (JSON without managedFields
-/// and the annotations in `drop_annotations`, LZ4-compressed) for `Get`.
+/// and the annotations in `drop_annotations`, compressed by `codec`) for `Get`.
 pub fn row_parts<K: Resource + Serialize>(
     project: &impl Fn(&K) -> RowParts,
     mut object: K,
     drop_annotations: &[&str],
+    codec: &ObjectCodec,
 ) -> RowParts {
     let mut parts = project(&object);
     object.meta_mut().managed_fields = None;
     for annotation in drop_annotations {
         object.annotations_mut().remove(*annotation);
     }
-    parts.object =
-        lz4_flex::compress_prepend_size(&serde_json::to_vec(&object).unwrap_or_default());
+    parts.object = codec.compress(&serde_json::to_vec(&object).unwrap_or_default());
     parts
 }
 
@@ -138,7 +139,7 @@ pub async fn run<K, P>(
             match event {
                 Some(Ok(Event::Init)) => store.begin_relist(),
                 Some(Ok(Event::InitApply(object))) => {
-                    store.relist_apply(row_parts(&project, object, drop_annotations))
+                    store.relist_apply(row_parts(&project, object, drop_annotations, store.codec()))
                 }
                 Some(Ok(Event::InitDone)) => {
                     store.finish_relist();
@@ -146,7 +147,7 @@ pub async fn run<K, P>(
                     tracing::info!(%kind, objects = store.status().objects, "synced");
                 }
                 Some(Ok(Event::Apply(object))) => {
-                    store.apply(row_parts(&project, object, drop_annotations))
+                    store.apply(row_parts(&project, object, drop_annotations, store.codec()))
                 }
                 Some(Ok(Event::Delete(object))) => {
                     if let Some(uid) = object.meta().uid.as_deref() {
@@ -185,9 +186,16 @@ mod tests {
                 "managedFields": [{"manager": "kubectl", "operation": "Update"}]}
         }))
         .expect("secret");
-        let parts = row_parts(&crate::project::secret_metadata, secret, SECRET_ANNOTATIONS);
+        let codec = ObjectCodec::new();
+        let parts = row_parts(
+            &crate::project::secret_metadata,
+            secret,
+            SECRET_ANNOTATIONS,
+            &codec,
+        );
         let row = crate::row::Row::new(parts, |ns| std::sync::Arc::from(ns));
-        let json = String::from_utf8(row.object_json().expect("decompresses")).expect("utf-8");
+        let json =
+            String::from_utf8(codec.decompress(&row.object).expect("decompresses")).expect("utf-8");
         assert!(
             json.contains("\"team\":\"data\"") && json.contains("\"name\":\"db\""),
             "{json}"

@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod cluster;
+pub mod codec;
 pub mod discovery;
 pub mod errors;
 pub mod filter;

@@ -61,13 +61,13 @@ pub struct Row {
     pub cells: Box<[Cell]>,
     /// metadata.labels, sorted by key.
     pub labels: Box<[(Box<str>, Box<str>)]>,
-    /// The whole object as JSON (managedFields left out), LZ4-compressed
-    /// with its size in front, for `Get`.
+    /// The whole object as JSON (managedFields left out), compressed by
+    /// the store's `ObjectCodec`, for `Get`.
     pub object: Box<[u8]>,
 }
 
 /// What a projection produces; `Row::new` derives the rest.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RowParts {
     /// metadata.namespace ("" when cluster-scoped).
     pub namespace: String,
@@ -127,12 +127,6 @@ impl Row {
             .into_iter()
             .chain(cells.iter().filter(|c| c.since_ms == 0).map(|c| &*c.text))
             .filter(|text| !text.is_empty())
-    }
-
-    /// The kept object as JSON.
-    pub fn object_json(&self) -> Result<Vec<u8>, String> {
-        lz4_flex::decompress_size_prepended(&self.object)
-            .map_err(|e| format!("the cached object does not decompress: {e}"))
     }
 
     /// The value of a label, if set.

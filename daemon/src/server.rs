@@ -328,7 +328,10 @@ impl Timoneiro for Service {
         let object = {
             let view = store.view();
             match view.find(namespace, &request.name) {
-                Some(row) => row.object_json().map_err(Status::internal)?,
+                Some(row) => store
+                    .codec()
+                    .decompress(&row.object)
+                    .map_err(Status::internal)?,
                 None => {
                     let status = view.status();
                     let whole = if status.state == SyncState::Synced {

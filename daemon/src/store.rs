@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::watch;
 
 use crate::catalog::Kind;
+use crate::codec::ObjectCodec;
 use crate::row::{Row, RowParts};
 use crate::row_table::{Entry, RowTable};
 use crate::status::{SyncState, SyncStatus};
@@ -19,6 +20,7 @@ use crate::status::{SyncState, SyncStatus};
 pub struct Store {
     kind: Kind,
     limit: Option<RowLimit>,
+    codec: ObjectCodec,
     inner: RwLock<Inner>,
     /// Bumped on every change of rows or status.
     changes: watch::Sender<u64>,
@@ -136,10 +138,16 @@ impl Store {
         Store {
             kind,
             limit,
+            codec: ObjectCodec::new(),
             inner: RwLock::new(Inner::default()),
             changes: watch::channel(0).0,
             status_changes,
         }
+    }
+
+    /// How this store keeps objects for `Get`.
+    pub fn codec(&self) -> &ObjectCodec {
+        &self.codec
     }
 
     /// The kind this store caches.
