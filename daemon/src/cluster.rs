@@ -27,6 +27,7 @@ use tokio::task::JoinSet;
 use crate::catalog::{Builtin, Catalog, Kind, ResolveError, Source};
 use crate::discovery;
 use crate::informer;
+use crate::lean::Lean;
 use crate::project;
 use crate::status::SyncState;
 use crate::store::{RowLimit, Store};
@@ -297,8 +298,8 @@ impl Cluster {
             unreachable!("Kind::dynamic makes dynamic kinds")
         };
         tracing::info!(kind = %spec.qualified(), columns = columns.len(), "starting informer");
-        let api = Api::<DynamicObject>::all_with(self.client.clone(), &resource);
-        let project = move |object: &DynamicObject| project::dynamic(&columns, object);
+        let api = Api::<Lean<DynamicObject>>::all_with(self.client.clone(), &resource);
+        let project = move |object: &Lean<DynamicObject>| project::dynamic(&columns, &object.0);
         let task = informer::run(api, store.clone(), project, &[], self.shutdown.clone());
         self.spawn(&format!("informer-{}", spec.qualified()), task);
         store
@@ -314,12 +315,20 @@ impl Cluster {
         let shutdown = self.shutdown.clone();
         let kind = builtin.kind();
         tracing::info!(%kind, tier = kind.spec().tier, "starting informer");
+        // Objects are decoded without managedFields (`Lean`), which the
+        // daemon neither shows nor keeps.
         macro_rules! informer {
             ($type:ty, $project:expr) => {
-                informer::run(Api::<$type>::all(client), store, $project, &[], shutdown)
+                informer!($type, $project, &[])
             };
             ($type:ty, $project:expr, $drop:expr) => {
-                informer::run(Api::<$type>::all(client), store, $project, $drop, shutdown)
+                informer::run(
+                    Api::<Lean<$type>>::all(client),
+                    store,
+                    |object: &Lean<$type>| $project(&object.0),
+                    $drop,
+                    shutdown,
+                )
             };
         }
         let name = format!("informer-{kind}");

@@ -16,6 +16,7 @@ pub mod errors;
 pub mod filter;
 pub mod informer;
 pub mod kubeconfig;
+pub mod lean;
 pub mod listener;
 pub mod project;
 pub mod query;
