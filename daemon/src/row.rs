@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use compact_str::CompactString;
+
 /// Separates fields in a row's search text: ASCII, and in no Kubernetes
 /// name or printed cell, so anchored terms can find field boundaries there.
 pub const FIELD_SEPARATOR: char = '\u{1f}';
@@ -11,15 +13,16 @@ pub const FIELD_SEPARATOR: char = '\u{1f}';
 /// print time: alone it is an age ("11m"), after text it is "text (age ago)".
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Cell {
-    /// The fixed part of the cell.
-    pub text: Box<str>,
+    /// The fixed part of the cell (inline up to 24 bytes: most cells are
+    /// short, so a row's cells are one allocation).
+    pub text: CompactString,
     /// Unix milliseconds of the moment the cell is relative to, or 0.
     pub since_ms: i64,
 }
 
 impl Cell {
     /// A plain text cell.
-    pub fn text(text: impl Into<Box<str>>) -> Cell {
+    pub fn text(text: impl Into<CompactString>) -> Cell {
         Cell {
             text: text.into(),
             since_ms: 0,
@@ -30,7 +33,7 @@ impl Cell {
     pub fn age(since_ms: Option<i64>) -> Cell {
         match since_ms {
             Some(ms) if ms != 0 => Cell {
-                text: "".into(),
+                text: CompactString::const_new(""),
                 since_ms: ms,
             },
             _ => Cell::text("<unknown>"),
@@ -38,7 +41,7 @@ impl Cell {
     }
 
     /// A cell that is text followed by "(age ago)", as RESTARTS "5 (3m1s ago)".
-    pub fn text_since(text: impl Into<Box<str>>, since_ms: i64) -> Cell {
+    pub fn text_since(text: impl Into<CompactString>, since_ms: i64) -> Cell {
         Cell {
             text: text.into(),
             since_ms,
@@ -52,7 +55,7 @@ pub struct Row {
     /// Namespace, shared between rows of the same namespace ("" when cluster-scoped).
     pub namespace: Arc<str>,
     /// metadata.name.
-    pub name: Box<str>,
+    pub name: CompactString,
     /// metadata.uid: the key of the row in its store.
     pub uid: Box<str>,
     /// metadata.creationTimestamp in Unix milliseconds (0 if unknown).
@@ -60,7 +63,7 @@ pub struct Row {
     /// One cell per column after NAME (default and wide columns).
     pub cells: Box<[Cell]>,
     /// metadata.labels, sorted by key.
-    pub labels: Box<[(Box<str>, Box<str>)]>,
+    pub labels: Box<[(CompactString, CompactString)]>,
     /// The whole object as JSON (managedFields left out), compressed by
     /// the store's `ObjectCodec`, for `Get`.
     pub object: Box<[u8]>,
@@ -88,7 +91,7 @@ pub struct RowParts {
 impl Row {
     /// Build a row, sharing the namespace string through `intern`.
     pub fn new(parts: RowParts, intern: impl FnOnce(&str) -> Arc<str>) -> Row {
-        let mut labels: Vec<(Box<str>, Box<str>)> = parts
+        let mut labels: Vec<(CompactString, CompactString)> = parts
             .labels
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))

@@ -109,6 +109,6 @@ mod tests {
             &column("string", ".status.conditions[?(@.type==\"Ready\")].status"),
             &object,
         );
-        assert_eq!(ready.text.as_ref(), "True");
+        assert_eq!(ready.text.as_str(), "True");
     }
 }
