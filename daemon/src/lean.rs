@@ -419,7 +419,11 @@ mod tests {
         .expect("fixture");
         let full: ObjectList<Pod> = serde_json::from_str(&text).expect("full");
         let lean: ObjectList<Lean<Pod>> = serde_json::from_str(&text).expect("lean");
-        assert!(full.items.iter().any(|p| p.metadata.managed_fields.is_some()));
+        assert!(
+            full.items
+                .iter()
+                .any(|p| p.metadata.managed_fields.is_some())
+        );
         assert_eq!(full.items.len(), lean.items.len());
         for (full, lean) in full.items.iter().zip(&lean.items) {
             assert!(lean.0.metadata.managed_fields.is_none());
@@ -431,7 +435,10 @@ mod tests {
         let dynamic: ObjectList<Lean<DynamicObject>> =
             serde_json::from_str(&text).expect("dynamic");
         let json = serde_json::to_string(&dynamic.items[0]).expect("json");
-        assert!(!json.contains("managedFields") && json.contains("\"spec\""), "{json}");
+        assert!(
+            !json.contains("managedFields") && json.contains("\"spec\""),
+            "{json}"
+        );
     }
 
     #[test]
@@ -444,7 +451,10 @@ mod tests {
         .expect("configmap");
         let data = config.0.data.expect("data");
         assert_eq!(data["managedFields"], "user data stays");
-        assert_eq!(config.0.metadata.labels.expect("labels")["managedFields"], "stays");
+        assert_eq!(
+            config.0.metadata.labels.expect("labels")["managedFields"],
+            "stays"
+        );
         assert!(config.0.metadata.managed_fields.is_none());
     }
 }

@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc, with its background thread returning freed pages: a sync
+/// decodes hundreds of megabytes that are garbage a moment later, and glibc's
+/// per-thread arenas keep much of that in the RSS (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Keeps warm list+watch caches of a Kubernetes cluster and answers
 /// `timoneiro` and `timoneiro-tui` from memory over a Unix socket.
 ///
@@ -42,12 +48,17 @@ const EXAMPLES: &str = "Examples:
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // Not fatal: without the thread, freed pages return at the next allocation.
+    let background = tikv_jemalloc_ctl::background_thread::write(true);
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+    if let Err(error) = background {
+        tracing::debug!(%error, "jemalloc background thread unavailable");
+    }
     let settings = timoneirod::Settings {
         kubeconfig: args.kubeconfig,
         context: args.context,
