@@ -5,6 +5,9 @@
 //!   target/release/bench tui --pods 10000 --big 100000
 //!   target/release/bench query --pods 100000
 //!   target/release/bench cli --pods 10000
+//!   target/release/bench sync --pods 100000
+//!   target/release/bench load --pods 10000
+//!   target/release/bench soak --pods 10000 --minutes 30
 //!
 //! Nothing here is a test: timings on shared machines are noisy, so they are
 //! reported (with p50/p99), never asserted.
@@ -317,6 +320,265 @@ async fn bench_query(pods: usize, runs: usize) -> Table {
     table
 }
 
+/// Raw paged list of pods as a client without a cache does it: every page
+/// of 500 read in full, nothing decoded but the continue token.
+async fn raw_paged_list(sim: &Sim) -> (Duration, usize, usize) {
+    let started = Instant::now();
+    let mut token = String::new();
+    let (mut pages, mut bytes) = (0, 0);
+    loop {
+        let mut path = "/api/v1/pods?limit=500".to_string();
+        if !token.is_empty() {
+            path.push_str("&continue=");
+            path.push_str(&token);
+        }
+        let (status, _, body) = sim.raw("GET", &path, Some("application/json")).await;
+        assert_eq!(status, 200, "list page");
+        pages += 1;
+        bytes += body.len();
+        // The list's metadata comes first in the body, as the real server writes it.
+        let head = String::from_utf8_lossy(&body[..body.len().min(2048)]).to_string();
+        token = head
+            .split("\"continue\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_string();
+        if token.is_empty() {
+            break;
+        }
+    }
+    (started.elapsed(), pages, bytes)
+}
+
+/// Pod sync time against the raw paged list of the same sim.
+async fn bench_sync(pods: usize, runs: usize) -> Table {
+    let mut table = Table(Vec::new());
+    eprintln!("starting a sim with {pods} pods…");
+    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "50"]);
+    let mut raw = Vec::new();
+    let mut synced = Vec::new();
+    let (mut pages, mut bytes) = (0, 0);
+    for run in 0..runs {
+        let (elapsed, p, b) = raw_paged_list(&sim).await;
+        (pages, bytes) = (p, b);
+        raw.push(elapsed.as_secs_f64());
+        eprintln!("run {run}: raw paged list {:.2} s; starting a daemon…", elapsed.as_secs_f64());
+        let daemon = Daemon::start(&sim.kubeconfig);
+        let status = daemon.wait_status(Duration::from_secs(600), "pods SYNCED", |kinds| {
+            kinds
+                .iter()
+                .any(|k| k["kind"] == "pods" && k["state"] == "SYNCED")
+        });
+        let millis = status["kinds"]
+            .as_array()
+            .and_then(|kinds| kinds.iter().find(|k| k["kind"] == "pods"))
+            .and_then(|k| k["syncMillis"].as_f64())
+            .unwrap_or(f64::NAN);
+        synced.push(millis / 1000.0);
+    }
+    let (raw_p50, sync_p50) = (percentile(&mut raw, 0.5), percentile(&mut synced, 0.5));
+    table.row(
+        &format!("raw paged list of {pods} pods (limit 500, {pages} pages, {:.0} MB JSON, bodies read, not decoded)", bytes as f64 / 1e6),
+        format!("p50 {raw_p50:.2} s ({runs} runs)"),
+        "",
+        "",
+    );
+    table.row(
+        &format!("pods informer sync, {pods} pods (the daemon's own clock: start → SYNCED)"),
+        format!("p50 {sync_p50:.2} s = {:.1}× the raw list", sync_p50 / raw_p50),
+        "≤ 1.3×",
+        "",
+    );
+    table
+}
+
+fn count_requests(log: &serde_json::Value, since: usize) -> (usize, usize) {
+    let requests = log["requests"].as_array().cloned().unwrap_or_default();
+    let new = &requests[since.min(requests.len())..];
+    let discovery = new
+        .iter()
+        .filter(|r| {
+            let uri = r["uri"].as_str().unwrap_or("");
+            uri == "/api" || uri == "/apis" || uri.contains("customresourcedefinitions")
+        })
+        .count();
+    (new.len(), discovery)
+}
+
+/// API server requests with 1 and with 10 clients, and change latency
+/// through WatchList during churn.
+async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
+    use futures::StreamExt;
+    use timoneiro_proto::v1::ListRequest;
+    let mut table = Table(Vec::new());
+    eprintln!("starting a sim with {pods} pods under 50 changes/s and a daemon…");
+    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "20", "--churn-rate", "50"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(600));
+    let socket = daemon.socket.clone();
+    let request = ListRequest {
+        kind: "pods".into(),
+        all_namespaces: true,
+        limit: 50,
+        ..ListRequest::default()
+    };
+    // Clients: `timoneiro get` loops and WatchList streams, as CLIs and TUIs.
+    let run_clients = |clients: usize, stop: Instant| {
+        let mut tasks = Vec::new();
+        for i in 0..clients {
+            let socket = socket.clone();
+            let request = request.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut answers = 0u64;
+                if i % 2 == 0 {
+                    while Instant::now() < stop {
+                        let output = tokio::process::Command::new(bin("timoneiro"))
+                            .args(["get", "pods", "-A", "--limit", "50", "--socket"])
+                            .arg(&socket)
+                            .output()
+                            .await
+                            .expect("timoneiro get");
+                        assert!(output.status.success());
+                        answers += 1;
+                    }
+                } else {
+                    let mut client = timoneiro_proto::socket::connect(&socket).await.expect("connect");
+                    let mut stream = client.watch_list(request).await.expect("watch").into_inner();
+                    while Instant::now() < stop {
+                        match tokio::time::timeout(Duration::from_millis(200), stream.next()).await {
+                            Ok(Some(Ok(_))) => answers += 1,
+                            Ok(_) => panic!("the WatchList stream ended"),
+                            Err(_) => {}
+                        }
+                    }
+                }
+                answers
+            }));
+        }
+        tasks
+    };
+    let mut counts = Vec::new();
+    for clients in [1usize, 10] {
+        let before = sim.json("GET", "/sim/requests").await["requests"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let stop = Instant::now() + window;
+        let mut answers = 0;
+        for task in run_clients(clients, stop) {
+            answers += task.await.expect("client");
+        }
+        let (all, discovery) = count_requests(&sim.json("GET", "/sim/requests").await, before);
+        eprintln!("{clients} clients: {answers} answers, {all} API server requests ({discovery} discovery)");
+        counts.push((clients, answers, all, discovery));
+    }
+    let ratio = |(_, _, all, _): (usize, u64, usize, usize)| all;
+    let (one, ten) = (counts[0], counts[1]);
+    table.row(
+        &format!("API server requests in {:?}: 1 client vs 10 clients (CLI loops + WatchList streams), 50 changes/s", window),
+        format!(
+            "1 client: {} ({} answers), 10 clients: {} ({} answers); {}",
+            ratio(one),
+            one.1,
+            ratio(ten),
+            ten.1,
+            if ratio(one) == 0 { "neither caused one".to_string() } else { format!("{:.1}×", ratio(ten) as f64 / ratio(one) as f64) }
+        ),
+        "1.0×",
+        &format!("discovery refreshes (every 30 s, not caused by clients): {} and {}", one.3, ten.3),
+    );
+
+    // Change latency: a pod created in the sim → the WatchList answer that
+    // has it. The pods go to a namespace of their own, so churn elsewhere
+    // cannot push them out of the window.
+    let latency_request = ListRequest {
+        kind: "pods".into(),
+        namespace: "bench-latency".into(),
+        limit: 50,
+        ..ListRequest::default()
+    };
+    let mut client = timoneiro_proto::socket::connect(&socket).await.expect("connect");
+    let mut stream = client
+        .watch_list(latency_request)
+        .await
+        .expect("watch")
+        .into_inner();
+    let _ = stream.next().await;
+    let mut latencies = Vec::new();
+    for _ in 0..samples {
+        let started = Instant::now();
+        let created = sim.json("POST", "/sim/pods?namespace=bench-latency").await;
+        let name = created["name"].as_str().unwrap_or_default().to_string();
+        loop {
+            assert!(started.elapsed() < Duration::from_secs(30), "pod {name} never arrived");
+            let answer = tokio::time::timeout(Duration::from_secs(10), stream.next())
+                .await
+                .expect("an answer within 10 s")
+                .expect("stream open")
+                .expect("answer");
+            if answer.rows.iter().any(|r| r.name == name) {
+                break;
+            }
+        }
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    table.row(
+        &format!("pod created in the sim → WatchList answer with it, {pods} pods, 50 changes/s"),
+        format!(
+            "p50 {:.0} ms, p99 {:.0} ms ({samples} pods)",
+            percentile(&mut latencies, 0.5),
+            percentile(&mut latencies, 0.99)
+        ),
+        "≤ 300 ms p99",
+        "",
+    );
+    table
+}
+
+/// RSS of the daemon over a long churn, sampled every `every`.
+async fn bench_soak(pods: usize, minutes: u64, every: Duration) -> Table {
+    let mut table = Table(Vec::new());
+    eprintln!("starting a sim with {pods} pods under 50 changes/s and a daemon for {minutes} min…");
+    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "20", "--churn-rate", "50"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(600));
+    let started = Instant::now();
+    let end = started + Duration::from_secs(minutes * 60);
+    let mut samples = Vec::new();
+    loop {
+        let rss = rss_kib(daemon.pid()).unwrap_or(0) as f64 / 1024.0;
+        let rv = sim.json("GET", "/sim/info").await["resourceVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let minute = started.elapsed().as_secs_f64() / 60.0;
+        eprintln!("{minute:5.1} min: daemon RSS {rss:.0} MiB (sim resourceVersion {rv})");
+        samples.push((minute, rss));
+        if Instant::now() >= end {
+            break;
+        }
+        tokio::time::sleep(every).await;
+    }
+    for (minute, rss) in &samples {
+        table.row(&format!("daemon RSS at {minute:.1} min of 50 changes/s, {pods} pods"), format!("{rss:.0} MiB"), "", "");
+    }
+    let steady: Vec<f64> = samples
+        .iter()
+        .filter(|(m, _)| *m >= 5.0)
+        .map(|(_, r)| *r)
+        .collect();
+    if let (Some(first), Some(max)) = (steady.first(), steady.iter().copied().reduce(f64::max)) {
+        table.row(
+            "growth after the first 5 minutes (max − value at 5 min)",
+            format!("{:.0} MiB", max - first),
+            "no growth beyond the steady state",
+            "",
+        );
+    }
+    table
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -339,9 +601,26 @@ async fn main() {
         }
         "query" => bench_query(value("--pods", 100_000), value("--runs", 30)).await,
         "cli" => bench_cli(value("--pods", 10_000), value("--runs", 30)),
+        "sync" => bench_sync(value("--pods", 100_000), value("--runs", 3)).await,
+        "load" => {
+            bench_load(
+                value("--pods", 10_000),
+                Duration::from_secs(value("--seconds", 60) as u64),
+                value("--samples", 100),
+            )
+            .await
+        }
+        "soak" => {
+            bench_soak(
+                value("--pods", 10_000),
+                value("--minutes", 30) as u64,
+                Duration::from_secs(value("--every", 60) as u64),
+            )
+            .await
+        }
         _ => {
             eprintln!(
-                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n       bench cli [--pods 10000] [--runs 30]\n(build first: cargo build --release --workspace)"
+                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n       bench cli [--pods 10000] [--runs 30]\n       bench sync [--pods 100000] [--runs 3]\n       bench load [--pods 10000] [--seconds 60] [--samples 100]\n       bench soak [--pods 10000] [--minutes 30] [--every 60]\n(build first: cargo build --release --workspace)"
             );
             std::process::exit(2);
         }
