@@ -363,7 +363,10 @@ async fn bench_sync(pods: usize, runs: usize) -> Table {
         let (elapsed, p, b) = raw_paged_list(&sim).await;
         (pages, bytes) = (p, b);
         raw.push(elapsed.as_secs_f64());
-        eprintln!("run {run}: raw paged list {:.2} s; starting a daemon…", elapsed.as_secs_f64());
+        eprintln!(
+            "run {run}: raw paged list {:.2} s; starting a daemon…",
+            elapsed.as_secs_f64()
+        );
         let daemon = Daemon::start(&sim.kubeconfig);
         let status = daemon.wait_status(Duration::from_secs(600), "pods SYNCED", |kinds| {
             kinds
@@ -386,7 +389,10 @@ async fn bench_sync(pods: usize, runs: usize) -> Table {
     );
     table.row(
         &format!("pods informer sync, {pods} pods (the daemon's own clock: start → SYNCED)"),
-        format!("p50 {sync_p50:.2} s = {:.1}× the raw list", sync_p50 / raw_p50),
+        format!(
+            "p50 {sync_p50:.2} s = {:.1}× the raw list",
+            sync_p50 / raw_p50
+        ),
         "≤ 1.3×",
         "",
     );
@@ -413,7 +419,14 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
     use timoneiro_proto::v1::ListRequest;
     let mut table = Table(Vec::new());
     eprintln!("starting a sim with {pods} pods under 50 changes/s and a daemon…");
-    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "20", "--churn-rate", "50"]);
+    let sim = Sim::start(&[
+        "--pods",
+        &pods.to_string(),
+        "--namespaces",
+        "20",
+        "--churn-rate",
+        "50",
+    ]);
     let daemon = Daemon::start(&sim.kubeconfig);
     daemon.wait_synced(Duration::from_secs(600));
     let socket = daemon.socket.clone();
@@ -443,10 +456,17 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
                         answers += 1;
                     }
                 } else {
-                    let mut client = timoneiro_proto::socket::connect(&socket).await.expect("connect");
-                    let mut stream = client.watch_list(request).await.expect("watch").into_inner();
+                    let mut client = timoneiro_proto::socket::connect(&socket)
+                        .await
+                        .expect("connect");
+                    let mut stream = client
+                        .watch_list(request)
+                        .await
+                        .expect("watch")
+                        .into_inner();
                     while Instant::now() < stop {
-                        match tokio::time::timeout(Duration::from_millis(200), stream.next()).await {
+                        match tokio::time::timeout(Duration::from_millis(200), stream.next()).await
+                        {
                             Ok(Some(Ok(_))) => answers += 1,
                             Ok(_) => panic!("the WatchList stream ended"),
                             Err(_) => {}
@@ -469,7 +489,9 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
             answers += task.await.expect("client");
         }
         let (all, discovery) = count_requests(&sim.json("GET", "/sim/requests").await, before);
-        eprintln!("{clients} clients: {answers} answers, {all} API server requests ({discovery} discovery)");
+        eprintln!(
+            "{clients} clients: {answers} answers, {all} API server requests ({discovery} discovery)"
+        );
         counts.push((clients, answers, all, discovery));
     }
     let ratio = |(_, _, all, _): (usize, u64, usize, usize)| all;
@@ -497,7 +519,9 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
         limit: 50,
         ..ListRequest::default()
     };
-    let mut client = timoneiro_proto::socket::connect(&socket).await.expect("connect");
+    let mut client = timoneiro_proto::socket::connect(&socket)
+        .await
+        .expect("connect");
     let mut stream = client
         .watch_list(latency_request)
         .await
@@ -510,7 +534,10 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
         let created = sim.json("POST", "/sim/pods?namespace=bench-latency").await;
         let name = created["name"].as_str().unwrap_or_default().to_string();
         loop {
-            assert!(started.elapsed() < Duration::from_secs(30), "pod {name} never arrived");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "pod {name} never arrived"
+            );
             let answer = tokio::time::timeout(Duration::from_secs(10), stream.next())
                 .await
                 .expect("an answer within 10 s")
@@ -540,7 +567,14 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
 async fn bench_soak(pods: usize, minutes: u64, every: Duration) -> Table {
     let mut table = Table(Vec::new());
     eprintln!("starting a sim with {pods} pods under 50 changes/s and a daemon for {minutes} min…");
-    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "20", "--churn-rate", "50"]);
+    let sim = Sim::start(&[
+        "--pods",
+        &pods.to_string(),
+        "--namespaces",
+        "20",
+        "--churn-rate",
+        "50",
+    ]);
     let daemon = Daemon::start(&sim.kubeconfig);
     daemon.wait_synced(Duration::from_secs(600));
     let started = Instant::now();
@@ -561,7 +595,12 @@ async fn bench_soak(pods: usize, minutes: u64, every: Duration) -> Table {
         tokio::time::sleep(every).await;
     }
     for (minute, rss) in &samples {
-        table.row(&format!("daemon RSS at {minute:.1} min of 50 changes/s, {pods} pods"), format!("{rss:.0} MiB"), "", "");
+        table.row(
+            &format!("daemon RSS at {minute:.1} min of 50 changes/s, {pods} pods"),
+            format!("{rss:.0} MiB"),
+            "",
+            "",
+        );
     }
     let steady: Vec<f64> = samples
         .iter()
