@@ -56,6 +56,22 @@ fn log_values(log: &Path, message: &str, field: &str) -> Vec<f64> {
         .collect()
 }
 
+/// A sim of `pods` pods over `namespaces` namespaces (with `churn` changes
+/// per second) and a daemon synced on it.
+fn synced_cluster(pods: usize, namespaces: usize, churn: u32) -> (Sim, Daemon) {
+    let sim = Sim::start(&[
+        "--pods",
+        &pods.to_string(),
+        "--namespaces",
+        &namespaces.to_string(),
+        "--churn-rate",
+        &churn.to_string(),
+    ]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(600));
+    (sim, daemon)
+}
+
 struct Table(Vec<[String; 4]>);
 
 impl Table {
@@ -220,9 +236,7 @@ async fn bench_tui(pods: usize, big: usize, runs: usize) -> Table {
 fn bench_cli(pods: usize, runs: usize) -> Table {
     let mut table = Table(Vec::new());
     eprintln!("starting a sim with {pods} pods and a daemon…");
-    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "20"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(600));
+    let (_sim, daemon) = synced_cluster(pods, 20, 0);
     let mut millis = Vec::new();
     let mut lines = 0;
     for _ in 0..runs {
@@ -253,9 +267,7 @@ async fn bench_query(pods: usize, runs: usize) -> Table {
     use timoneiro_proto::v1::ListRequest;
     let mut table = Table(Vec::new());
     eprintln!("starting a sim with {pods} pods and a daemon…");
-    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "50"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(600));
+    let (_sim, daemon) = synced_cluster(pods, 50, 0);
     let mut client = timoneiro_proto::socket::connect(&daemon.socket)
         .await
         .expect("connect");
@@ -419,16 +431,7 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
     use timoneiro_proto::v1::ListRequest;
     let mut table = Table(Vec::new());
     eprintln!("starting a sim with {pods} pods under 50 changes/s and a daemon…");
-    let sim = Sim::start(&[
-        "--pods",
-        &pods.to_string(),
-        "--namespaces",
-        "20",
-        "--churn-rate",
-        "50",
-    ]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(600));
+    let (sim, daemon) = synced_cluster(pods, 20, 50);
     let socket = daemon.socket.clone();
     let request = ListRequest {
         kind: "pods".into(),
@@ -567,16 +570,7 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
 async fn bench_soak(pods: usize, minutes: u64, every: Duration) -> Table {
     let mut table = Table(Vec::new());
     eprintln!("starting a sim with {pods} pods under 50 changes/s and a daemon for {minutes} min…");
-    let sim = Sim::start(&[
-        "--pods",
-        &pods.to_string(),
-        "--namespaces",
-        "20",
-        "--churn-rate",
-        "50",
-    ]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(600));
+    let (sim, daemon) = synced_cluster(pods, 20, 50);
     let started = Instant::now();
     let end = started + Duration::from_secs(minutes * 60);
     let mut samples = Vec::new();
