@@ -7,10 +7,13 @@
 
 pub mod churn;
 pub mod discovery;
+pub mod faults;
+pub mod listen;
 pub mod resources;
 pub mod seed;
 pub mod server;
 pub mod store;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +49,15 @@ pub struct Settings {
     pub crds: Vec<String>,
     /// Answer only the legacy discovery endpoints, as servers before 1.26.
     pub legacy_discovery: bool,
+    /// Serve HTTPS with a CA made at start (the binary's default; in-process
+    /// tests that speak raw HTTP turn it off).
+    pub tls: bool,
+    /// Resources the user may not list at the cluster scope, only in
+    /// `allowed_namespaces` (a RoleBinding per namespace, no ClusterRoleBinding).
+    pub namespace_only: Vec<String>,
+    /// Where `namespace_only` resources may be listed; empty means the
+    /// kubeconfig's namespace (the first application namespace).
+    pub allowed_namespaces: Vec<String>,
 }
 
 impl Default for Settings {
@@ -63,6 +75,9 @@ impl Default for Settings {
             forbid: Vec::new(),
             crds: Vec::new(),
             legacy_discovery: false,
+            tls: false,
+            namespace_only: Vec::new(),
+            allowed_namespaces: Vec::new(),
         }
     }
 }
@@ -72,6 +87,10 @@ impl Default for Settings {
 pub struct Running {
     /// The bound address.
     pub addr: SocketAddr,
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    /// The CA certificate (PEM) when serving HTTPS.
+    pub ca_pem: Option<String>,
     /// The application namespaces seeded.
     pub namespaces: Vec<String>,
     /// The store, for in-process callers.
@@ -80,8 +99,17 @@ pub struct Running {
     pub server: tokio::task::JoinHandle<()>,
 }
 
-/// The kubeconfig that points kubectl or timoneirod at the simulator.
-pub fn kubeconfig(addr: SocketAddr, token: &str, namespace: &str) -> String {
+/// The kubeconfig that points kubectl or timoneirod at the simulator:
+/// HTTPS verified with `ca_pem` when given, plain HTTP otherwise.
+pub fn kubeconfig(addr: SocketAddr, token: &str, namespace: &str, ca_pem: Option<&str>) -> String {
+    use base64::Engine as _;
+    let cluster = match ca_pem {
+        Some(pem) => format!(
+            "server: https://{addr}\n    certificate-authority-data: {}",
+            base64::engine::general_purpose::STANDARD.encode(pem)
+        ),
+        None => format!("server: http://{addr}"),
+    };
     format!(
         "apiVersion: v1
 kind: Config
@@ -89,7 +117,7 @@ current-context: timoneiro-sim
 clusters:
 - name: timoneiro-sim
   cluster:
-    server: http://{addr}
+    {cluster}
 users:
 - name: timoneiro-sim
   user:
@@ -138,6 +166,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             nodes,
         )),
         namespaces: namespaces.clone(),
+        namespace_only: settings.namespace_only.clone(),
+        allowed_namespaces: if settings.allowed_namespaces.is_empty() {
+            namespaces.iter().take(1).cloned().collect()
+        } else {
+            settings.allowed_namespaces.clone()
+        },
+        faults: Default::default(),
         crds: Default::default(),
         aggregated_discovery: !settings.legacy_discovery,
         requests: Default::default(),
@@ -157,25 +192,43 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let addr = listener.local_addr()?;
+    let authority = if settings.tls {
+        Some(tls::Authority::new("timoneiro-sim CA")?)
+    } else {
+        None
+    };
+    let acceptor = match &authority {
+        Some(ca) => Some(ca.acceptor(addr.ip())?),
+        None => None,
+    };
+    let ca_pem = authority.map(|ca| ca.pem);
     if let Some(path) = &settings.kubeconfig_out {
         let namespace = namespaces
             .first()
             .cloned()
             .unwrap_or_else(|| "default".into());
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, kubeconfig(addr, &settings.token, &namespace))
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .with_context(|| format!("cannot write the kubeconfig {}", path.display()))?;
+        std::fs::write(
+            &tmp,
+            kubeconfig(addr, &settings.token, &namespace, ca_pem.as_deref()),
+        )
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .with_context(|| format!("cannot write the kubeconfig {}", path.display()))?;
     }
+    let faults = server.faults.clone();
     let app = axum::Router::new()
         .fallback(move |request: axum::extract::Request| server.clone().handle(request));
-    let handle = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "the simulated API server stopped");
-        }
-    });
+    let handle = tokio::spawn(listen::serve(
+        listener,
+        acceptor,
+        app,
+        faults,
+        store.clone(),
+    ));
     Ok(Running {
         addr,
+        scheme: if ca_pem.is_some() { "https" } else { "http" },
+        ca_pem,
         namespaces,
         store,
         server: handle,

@@ -53,6 +53,20 @@ struct Args {
     /// as API servers before 1.26 do.
     #[arg(long)]
     legacy_discovery: bool,
+    /// Serve plain HTTP instead of HTTPS. By default the sim makes its own CA
+    /// at start, serves a certificate signed by it and writes the CA into the
+    /// kubeconfig, so clients take the same TLS path as with a real cluster.
+    #[arg(long)]
+    http: bool,
+    /// Let the user list this resource (plural) only in the namespaces of
+    /// --allow-namespace, never cluster-wide: RBAC with a RoleBinding per
+    /// namespace and no ClusterRoleBinding. Repeatable.
+    #[arg(long, value_name = "RESOURCE")]
+    namespace_only: Vec<String>,
+    /// A namespace where --namespace-only resources may be listed (default:
+    /// the kubeconfig's namespace). Repeatable.
+    #[arg(long, value_name = "NAMESPACE")]
+    allow_namespace: Vec<String>,
 }
 
 const EXAMPLES: &str = "Examples:
@@ -60,7 +74,14 @@ const EXAMPLES: &str = "Examples:
   timoneirod --kubeconfig sim.kubeconfig
 
 Control hooks (for tests and benchmarks): POST /sim/compact, POST /sim/churn?rate=N,
-POST /sim/pods?namespace=NS (create one fresh pod), GET /sim/info.";
+POST /sim/pods?namespace=NS (create one fresh pod), POST /sim/crds?name=widgets,
+GET /sim/info, GET /sim/requests.
+
+Faults: POST /sim/faults/drop-watches (cut every watch mid-stream),
+POST /sim/faults/outage?seconds=N (port closed for N s, then back on the same address),
+POST /sim/faults/restart?seconds=N (an outage, then a fresh watch cache: old
+resourceVersions are 410 Gone), POST /sim/faults/gone?form=F&count=N (the next N
+requests of form watch-event, watch-http, list or continue answered with 410 Gone).";
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -84,6 +105,9 @@ fn main() -> ExitCode {
         forbid: args.forbid,
         crds: args.crd,
         legacy_discovery: args.legacy_discovery,
+        tls: !args.http,
+        namespace_only: args.namespace_only,
+        allowed_namespaces: args.allow_namespace,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -100,8 +124,8 @@ fn main() -> ExitCode {
             Ok(running) => {
                 let kubeconfig = args.kubeconfig_out.map(|p| format!(", kubeconfig {}", p.display())).unwrap_or_default();
                 println!(
-                    "timoneiro-sim listening on http://{} ({} pods in {} namespaces, churn {}/s{kubeconfig})",
-                    running.addr, settings.pods, running.namespaces.len(), settings.churn_rate
+                    "timoneiro-sim listening on {}://{} ({} pods in {} namespaces, churn {}/s{kubeconfig})",
+                    running.scheme, running.addr, settings.pods, running.namespaces.len(), settings.churn_rate
                 );
                 let _ = running.server.await;
                 ExitCode::SUCCESS

@@ -8,7 +8,6 @@
 //! Content-Length for small bodies and chunked transfer for large ones.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -25,6 +24,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::discovery;
+use crate::faults::{Faults, Gone, Outage};
 use crate::resources::Resource;
 use crate::store::{Change, Obj, Snapshot, Store};
 
@@ -48,6 +48,12 @@ pub struct Server {
     pub generator: std::sync::Mutex<crate::seed::Generator>,
     /// Namespaces pods are created in.
     pub namespaces: Vec<String>,
+    /// Resources listable only in `allowed_namespaces`, not cluster-wide.
+    pub namespace_only: Vec<String>,
+    /// Namespaces where `namespace_only` resources may be listed.
+    pub allowed_namespaces: Vec<String>,
+    /// Injected faults (`/sim/faults/*`).
+    pub faults: Arc<Faults>,
     /// Custom resources whose CRD is installed (plural names).
     pub crds: std::sync::Mutex<std::collections::BTreeSet<&'static str>>,
     /// Whether `/api` and `/apis` answer aggregated discovery when asked.
@@ -106,7 +112,7 @@ fn body_response(status: StatusCode, body: Vec<u8>, authenticated: bool) -> Resp
         Body::from(body)
     } else {
         let bytes = Bytes::from(body);
-        let chunks: Vec<Result<Bytes, Infallible>> = (0..bytes.len())
+        let chunks: Vec<Result<Bytes, std::convert::Infallible>> = (0..bytes.len())
             .step_by(64 * 1024)
             .map(|i| Ok(bytes.slice(i..(i + 64 * 1024).min(bytes.len()))))
             .collect();
@@ -502,7 +508,15 @@ impl Server {
                 None,
             );
         };
-        if self.forbidden.iter().any(|f| f == target.resource.plural) {
+        let namespace_denied = self
+            .namespace_only
+            .iter()
+            .any(|f| f == target.resource.plural)
+            && target
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| !self.allowed_namespaces.contains(ns));
+        if namespace_denied || self.forbidden.iter().any(|f| f == target.resource.plural) {
             let scope = match &target.namespace {
                 Some(ns) => format!("in the namespace {}", quote(ns)),
                 None => "at the cluster scope".to_string(),
@@ -620,6 +634,52 @@ impl Server {
                     )
                 }
             }
+            ("POST", "faults/drop-watches") => {
+                let watches = self.faults.drop_watches();
+                json_response(&json!({"dropped": watches}))
+            }
+            ("POST", "faults/outage" | "faults/restart") => {
+                match params
+                    .get("seconds")
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .filter(|s| (0.0..=600.0).contains(s))
+                {
+                    Some(seconds) => {
+                        let outage = Outage {
+                            down: Duration::from_secs_f64(seconds),
+                            restart: what.ends_with("restart"),
+                        };
+                        self.faults.outage(outage);
+                        json_response(&json!({"down": seconds, "restart": outage.restart}))
+                    }
+                    None => failure(
+                        400,
+                        "BadRequest",
+                        "POST /sim/faults/outage?seconds=N or /sim/faults/restart?seconds=N (0 to 600)",
+                        None,
+                        None,
+                    ),
+                }
+            }
+            ("POST", "faults/gone") => {
+                let form = params.get("form").and_then(|f| Gone::parse(f));
+                let count = params
+                    .get("count")
+                    .map_or(Some(1), |c| c.parse::<u32>().ok());
+                match (form, count) {
+                    (Some(form), Some(count)) => {
+                        self.faults.arm(form, count);
+                        json_response(&json!({"form": form.name(), "count": count}))
+                    }
+                    _ => failure(
+                        400,
+                        "BadRequest",
+                        "POST /sim/faults/gone?form=watch-event|watch-http|list|continue&count=N",
+                        None,
+                        None,
+                    ),
+                }
+            }
             ("GET", "requests") => {
                 let log = self.requests.lock().unwrap_or_else(|p| p.into_inner());
                 json_response(&json!({"requests": log.iter().collect::<Vec<_>>()}))
@@ -633,13 +693,14 @@ impl Server {
                     "resourceVersion": self.store.resource_version().to_string(),
                     "compacted": self.store.compacted().to_string(),
                     "churnRate": self.churn.rate.load(Ordering::SeqCst),
+                    "faultsFired": self.faults.fired(),
                     "objects": counts,
                 }))
             }
             _ => failure(
                 404,
                 "NotFound",
-                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, POST /sim/crds?name=widgets, GET /sim/info, GET /sim/requests",
+                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, POST /sim/crds?name=widgets, POST /sim/faults/{drop-watches,outage?seconds=N,restart?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
                 None,
                 None,
             ),
@@ -656,7 +717,13 @@ impl Server {
         let snapshot: Arc<Snapshot>;
         let mut start_after: Option<String> = None;
         if let Some(token) = params.get("continue").filter(|t| !t.is_empty()) {
-            let Some((rv, start)) = decode_continue(token) else {
+            let decoded = decode_continue(token).filter(|_| !self.faults.take(Gone::Continue));
+            if decoded.is_none()
+                && let Some((_, start)) = decode_continue(token)
+            {
+                return expired_continue(&start);
+            }
+            let Some((rv, start)) = decoded else {
                 return failure(
                     400,
                     "BadRequest",
@@ -670,19 +737,13 @@ impl Server {
                 .and_then(|rv| self.store.find_snapshot(resource, namespace, rv))
             {
                 Some(found) => snapshot = found,
-                None => {
-                    let fresh = encode_continue(-1, start.trim_start_matches('/'));
-                    return failure(
-                        410,
-                        "Expired",
-                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
-                        None,
-                        Some(&fresh),
-                    );
-                }
+                None => return expired_continue(&start),
             }
             start_after = Some(start);
         } else {
+            if self.faults.take(Gone::List) {
+                return list_too_old();
+            }
             if let Some(rv) = params
                 .get("resourceVersion")
                 .and_then(|rv| rv.parse::<u64>().ok())
@@ -692,13 +753,7 @@ impl Server {
                     .get("resourceVersionMatch")
                     .is_some_and(|m| m == "Exact" || m == "NotOlderThan")
             {
-                return failure(
-                    410,
-                    "Expired",
-                    "The resourceVersion for the provided list is too old.",
-                    None,
-                    None,
-                );
+                return list_too_old();
             }
             snapshot = match limit {
                 Some(_) => self.store.snapshot(resource, namespace),
@@ -757,13 +812,24 @@ impl Server {
     }
 
     fn watch(&self, target: Target, params: &HashMap<String, String>, metadata: bool) -> Response {
-        let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
+        let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
         let store = self.store.clone();
         let live = store.subscribe();
         let from = params
             .get("resourceVersion")
             .and_then(|rv| rv.parse::<u64>().ok())
             .filter(|rv| *rv != 0);
+        if self.faults.take(Gone::WatchHttp) {
+            return failure(
+                410,
+                "Expired",
+                &too_old(from.unwrap_or(0), store.compacted() + 1),
+                None,
+                None,
+            );
+        }
+        let gone_event = from.is_some() && self.faults.take(Gone::WatchEvent);
+        let dropper = self.faults.watch_dropper();
         let initial_events = params.get("sendInitialEvents").is_some_and(|v| v == "true");
         let bookmarks = params
             .get("allowWatchBookmarks")
@@ -779,7 +845,12 @@ impl Server {
                 namespace: target.namespace,
                 metadata,
                 tx,
+                dropper,
             };
+            if gone_event {
+                let _ = watch.gone(from.unwrap_or(0), store.compacted() + 1).await;
+                return;
+            }
             let _ = tokio::time::timeout(
                 timeout,
                 watch.run(store, live, from, initial_events, bookmarks, interval),
@@ -793,20 +864,55 @@ impl Server {
     }
 }
 
+fn too_old(from: u64, oldest: u64) -> String {
+    format!("too old resource version: {from} ({oldest})")
+}
+
+/// HTTP 410 for a list from a compacted resourceVersion (errors/list-too-old-rv.json).
+fn list_too_old() -> Response {
+    failure(
+        410,
+        "Expired",
+        "The resourceVersion for the provided list is too old.",
+        None,
+        None,
+    )
+}
+
+/// HTTP 410 for an expired continue token, carrying a fresh one (errors/expired-continue.json).
+fn expired_continue(start: &str) -> Response {
+    let fresh = encode_continue(-1, start.trim_start_matches('/'));
+    failure(
+        410,
+        "Expired",
+        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+        None,
+        Some(&fresh),
+    )
+}
+
 /// One open watch.
 struct Watch {
     resource: &'static Resource,
     namespace: Option<String>,
     metadata: bool,
-    tx: mpsc::Sender<Result<Bytes, Infallible>>,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    /// Fires when a test cuts every watch (`/sim/faults/drop-watches`).
+    dropper: broadcast::Receiver<()>,
 }
 
 /// The client went away.
-struct Gone;
+struct ClientGone;
 
 impl Watch {
-    async fn send(&self, bytes: Bytes) -> Result<(), Gone> {
-        self.tx.send(Ok(bytes)).await.map_err(|_| Gone)
+    async fn send(&self, bytes: Bytes) -> Result<(), ClientGone> {
+        self.tx.send(Ok(bytes)).await.map_err(|_| ClientGone)
+    }
+
+    /// One ERROR event carrying 410 Expired, as 1.36 answers a watch from a too-old resourceVersion.
+    async fn gone(&self, from: u64, oldest: u64) -> Result<(), ClientGone> {
+        let status = status_json(410, "Expired", &too_old(from, oldest), None, None);
+        self.send(event_line("ERROR", status.as_bytes())).await
     }
 
     fn wants(&self, change: &Change) -> bool {
@@ -817,20 +923,20 @@ impl Watch {
                 .is_none_or(|ns| *ns == change.obj.key.0)
     }
 
-    async fn send_change(&self, change: &Change) -> Result<(), Gone> {
+    async fn send_change(&self, change: &Change) -> Result<(), ClientGone> {
         let object = full_object(self.resource, &change.obj, self.metadata);
         self.send(event_line(change.kind.as_str(), &object)).await
     }
 
     async fn run(
-        self,
+        mut self,
         store: Arc<Store>,
         mut live: broadcast::Receiver<Arc<Change>>,
         from: Option<u64>,
         initial_events: bool,
         bookmarks: bool,
         interval: Duration,
-    ) -> Result<(), Gone> {
+    ) -> Result<(), ClientGone> {
         let mut last = 0;
         if initial_events || from.is_none() {
             let (rv, items) = store.list(self.resource, self.namespace.as_deref());
@@ -848,18 +954,7 @@ impl Watch {
             last = rv;
         } else if let Some(from) = from {
             match store.changes_since(self.resource, from) {
-                Err(_) => {
-                    let oldest = store.compacted() + 1;
-                    let status = status_json(
-                        410,
-                        "Expired",
-                        &format!("too old resource version: {from} ({oldest})"),
-                        None,
-                        None,
-                    );
-                    self.send(event_line("ERROR", status.as_bytes())).await?;
-                    return Ok(());
-                }
+                Err(_) => return self.gone(from, store.compacted() + 1).await,
                 Ok(changes) => {
                     last = from;
                     for change in changes.iter().filter(|c| self.wants(c)) {
@@ -901,7 +996,12 @@ impl Watch {
                     last = last.max(rv);
                     self.send(bookmark(self.resource, last, self.metadata, false)).await?;
                 }
-                _ = self.tx.closed() => return Err(Gone),
+                _ = self.dropper.recv() => {
+                    // An error in the body makes the server abort the connection mid-stream.
+                    let _ = self.tx.send(Err(std::io::Error::other("watch dropped by /sim/faults/drop-watches"))).await;
+                    return Ok(());
+                }
+                _ = self.tx.closed() => return Err(ClientGone),
             }
         }
     }

@@ -82,7 +82,7 @@ fn wait_for_line(
 /// A running `timoneiro-sim`.
 pub struct Sim {
     child: Child,
-    /// http://127.0.0.1:PORT
+    /// https://127.0.0.1:PORT (or http:// with `--http`)
     pub url: String,
     /// The kubeconfig the sim wrote.
     pub kubeconfig: PathBuf,
@@ -113,7 +113,7 @@ impl Sim {
         );
         let url = line
             .split_whitespace()
-            .find(|w| w.starts_with("http://"))
+            .find(|w| w.starts_with("https://") || w.starts_with("http://"))
             .expect("url in the sim's first line")
             .to_string();
         Sim {

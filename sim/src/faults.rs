@@ -1,0 +1,200 @@
+//! Faults a test can inject through `/sim/faults/*`, each the way a real API
+//! server or the network produces it:
+//!
+//! - `drop-watches`: every open watch is cut mid-stream (the connection is
+//!   aborted, no terminating chunk), as when a load balancer or the network
+//!   drops it.
+//! - `outage?seconds=N`: every connection is cut and the port refuses
+//!   connections for N seconds, then the sim listens on the same address again.
+//! - `restart?seconds=N`: an outage after which the watch cache starts afresh
+//!   at the current resourceVersion, as a restarted kube-apiserver's does, so
+//!   resuming from any earlier resourceVersion is 410 Gone.
+//! - `gone?form=F&count=N`: the next N requests of a form get 410 Gone:
+//!   `watch-event` (HTTP 200, one ERROR event carrying a 410 Status, then the
+//!   end, as 1.36 answers a watch from a too-old resourceVersion),
+//!   `watch-http` (the watch request itself answered with HTTP 410, as older
+//!   servers and some proxies do), `list` (HTTP 410 "The resourceVersion for
+//!   the provided list is too old."), `continue` (HTTP 410 Expired with a
+//!   fresh continue token in the body).
+//!
+//! `GET /sim/info` reports how many of each fired, so a test can prove its
+//! fault really happened.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// The forms of 410 Gone the sim can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Gone {
+    /// HTTP 200, one ERROR event with a 410 Status, end of stream.
+    WatchEvent,
+    /// The watch request answered with HTTP 410.
+    WatchHttp,
+    /// A list answered with HTTP 410 (resourceVersion too old).
+    List,
+    /// A continue request answered with HTTP 410 Expired.
+    Continue,
+}
+
+impl Gone {
+    /// All forms, in the order `/sim/info` lists them.
+    pub const ALL: [Gone; 4] = [
+        Gone::WatchEvent,
+        Gone::WatchHttp,
+        Gone::List,
+        Gone::Continue,
+    ];
+
+    /// The name used in `/sim/faults/gone?form=`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Gone::WatchEvent => "watch-event",
+            Gone::WatchHttp => "watch-http",
+            Gone::List => "list",
+            Gone::Continue => "continue",
+        }
+    }
+
+    /// The form named `name`.
+    pub fn parse(name: &str) -> Option<Gone> {
+        Gone::ALL.into_iter().find(|g| g.name() == name)
+    }
+}
+
+/// The port goes away for a while.
+#[derive(Debug, Clone, Copy)]
+pub struct Outage {
+    /// How long connections are refused.
+    pub down: Duration,
+    /// Whether the watch cache starts afresh when the sim is back.
+    pub restart: bool,
+}
+
+/// Pending and fired faults, shared by the HTTP handlers and the listener.
+#[derive(Debug)]
+pub struct Faults {
+    /// 410 answers still to give, per form.
+    pending: Mutex<BTreeMap<Gone, u32>>,
+    /// Faults that happened, by name.
+    fired: Mutex<BTreeMap<&'static str, u64>>,
+    /// Every open watch listens; a send cuts them all mid-stream.
+    drop_watches: broadcast::Sender<()>,
+    /// Every open connection watches this; a change cuts them all.
+    cut: watch::Sender<u64>,
+    /// Outages for the listener to carry out.
+    outages: mpsc::UnboundedSender<Outage>,
+    outage_rx: Mutex<Option<mpsc::UnboundedReceiver<Outage>>>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        let (outages, outage_rx) = mpsc::unbounded_channel();
+        Faults {
+            pending: Mutex::default(),
+            fired: Mutex::default(),
+            drop_watches: broadcast::channel(4).0,
+            cut: watch::channel(0).0,
+            outages,
+            outage_rx: Mutex::new(Some(outage_rx)),
+        }
+    }
+}
+
+impl Faults {
+    /// Answer the next `count` requests of `form` with 410 Gone.
+    pub fn arm(&self, form: Gone, count: u32) {
+        *self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(form)
+            .or_default() += count;
+    }
+
+    /// Whether this request of `form` is to be answered with 410 (counts it).
+    pub fn take(&self, form: Gone) -> bool {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        match pending.get_mut(&form) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                drop(pending);
+                self.record(form.name());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Count a fault that happened.
+    pub fn record(&self, name: &'static str) {
+        *self
+            .fired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(name)
+            .or_default() += 1;
+    }
+
+    /// How many of each fault fired.
+    pub fn fired(&self) -> BTreeMap<&'static str, u64> {
+        self.fired.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Cut every open watch mid-stream; returns how many there were.
+    pub fn drop_watches(&self) -> usize {
+        self.record("drop-watches");
+        self.drop_watches.send(()).unwrap_or(0)
+    }
+
+    /// What an open watch listens on for `drop_watches`.
+    pub fn watch_dropper(&self) -> broadcast::Receiver<()> {
+        self.drop_watches.subscribe()
+    }
+
+    /// What an open connection listens on to be cut.
+    pub fn cutter(&self) -> watch::Receiver<u64> {
+        self.cut.subscribe()
+    }
+
+    /// Cut every open connection.
+    pub fn cut_connections(&self) {
+        self.cut.send_modify(|generation| *generation += 1);
+    }
+
+    /// Take the port away (carried out by the listener).
+    pub fn outage(&self, outage: Outage) {
+        self.record(if outage.restart { "restart" } else { "outage" });
+        let _ = self.outages.send(outage);
+    }
+
+    /// The listener's end of `outage` (once).
+    pub fn take_outages(&self) -> Option<mpsc::UnboundedReceiver<Outage>> {
+        self.outage_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn armed_gone_answers_are_counted_down_and_recorded() {
+        let faults = Faults::default();
+        assert!(!faults.take(Gone::WatchHttp));
+        faults.arm(Gone::WatchHttp, 2);
+        assert!(!faults.take(Gone::List));
+        assert!(faults.take(Gone::WatchHttp));
+        assert!(faults.take(Gone::WatchHttp));
+        assert!(!faults.take(Gone::WatchHttp));
+        assert_eq!(faults.fired().get("watch-http"), Some(&2));
+        for form in Gone::ALL {
+            assert_eq!(Gone::parse(form.name()), Some(form));
+        }
+    }
+}
