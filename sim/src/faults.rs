@@ -4,18 +4,25 @@
 //! - `drop-watches`: every open watch is cut mid-stream (the connection is
 //!   aborted, no terminating chunk), as when a load balancer or the network
 //!   drops it.
+//! - `end-watches`: every open watch ends cleanly, as when the API server's
+//!   request timeout ends it; clients resume from their last resourceVersion.
 //! - `outage?seconds=N`: every connection is cut and the port refuses
 //!   connections for N seconds, then the sim listens on the same address again.
 //! - `restart?seconds=N`: an outage after which the watch cache starts afresh
 //!   at the current resourceVersion, as a restarted kube-apiserver's does, so
 //!   resuming from any earlier resourceVersion is 410 Gone.
-//! - `gone?form=F&count=N`: the next N requests of a form get 410 Gone:
-//!   `watch-event` (HTTP 200, one ERROR event carrying a 410 Status, then the
-//!   end, as 1.36 answers a watch from a too-old resourceVersion),
-//!   `watch-http` (the watch request itself answered with HTTP 410, as older
-//!   servers and some proxies do), `list` (HTTP 410 "The resourceVersion for
-//!   the provided list is too old."), `continue` (HTTP 410 Expired with a
-//!   fresh continue token in the body).
+//! - `gone?form=F`: 410 Gone in one of its forms.
+//!   `watch-event`: history is compacted now, and every watch from an earlier
+//!   resourceVersion gets HTTP 200, one ERROR event carrying a 410 Status, then
+//!   the end (what 1.36 does; kube's watcher relists by itself).
+//!   `watch-http`: history is compacted now, and every watch from an earlier
+//!   resourceVersion is answered with HTTP 410 itself, as older servers and
+//!   some proxies do; a client that retries the same resourceVersion never
+//!   gets through, only a relist does.
+//!   `list&count=N`: the next N lists get HTTP 410 "The resourceVersion for
+//!   the provided list is too old.".
+//!   `continue&count=N`: the next N continue requests get HTTP 410 Expired
+//!   with a fresh continue token in the body.
 //!
 //! `GET /sim/info` reports how many of each fired, so a test can prove its
 //! fault really happened.
@@ -76,12 +83,14 @@ pub struct Outage {
 /// Pending and fired faults, shared by the HTTP handlers and the listener.
 #[derive(Debug)]
 pub struct Faults {
+    /// Too-old watches get HTTP 410 instead of an ERROR event.
+    watch_gone_over_http: std::sync::atomic::AtomicBool,
     /// 410 answers still to give, per form.
     pending: Mutex<BTreeMap<Gone, u32>>,
     /// Faults that happened, by name.
     fired: Mutex<BTreeMap<&'static str, u64>>,
-    /// Every open watch listens; a send cuts them all mid-stream.
-    drop_watches: broadcast::Sender<()>,
+    /// Every open watch listens: `true` cuts them all mid-stream, `false` ends them cleanly.
+    drop_watches: broadcast::Sender<bool>,
     /// Every open connection watches this; a change cuts them all.
     cut: watch::Sender<u64>,
     /// Outages for the listener to carry out.
@@ -93,6 +102,7 @@ impl Default for Faults {
     fn default() -> Self {
         let (outages, outage_rx) = mpsc::unbounded_channel();
         Faults {
+            watch_gone_over_http: Default::default(),
             pending: Mutex::default(),
             fired: Mutex::default(),
             drop_watches: broadcast::channel(4).0,
@@ -104,7 +114,20 @@ impl Default for Faults {
 }
 
 impl Faults {
-    /// Answer the next `count` requests of `form` with 410 Gone.
+    /// How a watch from a too-old resourceVersion is answered from now on:
+    /// HTTP 410 (`true`) or HTTP 200 with an ERROR event (`false`, the default).
+    pub fn set_watch_gone_over_http(&self, http: bool) {
+        self.watch_gone_over_http
+            .store(http, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether a too-old watch is answered with HTTP 410.
+    pub fn watch_gone_over_http(&self) -> bool {
+        self.watch_gone_over_http
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Answer the next `count` requests of `form` (`List` or `Continue`) with 410 Gone.
     pub fn arm(&self, form: Gone, count: u32) {
         *self
             .pending
@@ -143,14 +166,14 @@ impl Faults {
         self.fired.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Cut every open watch mid-stream; returns how many there were.
-    pub fn drop_watches(&self) -> usize {
-        self.record("drop-watches");
-        self.drop_watches.send(()).unwrap_or(0)
+    /// Cut every open watch mid-stream (`abort`) or end it cleanly; returns how many there were.
+    pub fn drop_watches(&self, abort: bool) -> usize {
+        self.record(if abort { "drop-watches" } else { "end-watches" });
+        self.drop_watches.send(abort).unwrap_or(0)
     }
 
     /// What an open watch listens on for `drop_watches`.
-    pub fn watch_dropper(&self) -> broadcast::Receiver<()> {
+    pub fn watch_dropper(&self) -> broadcast::Receiver<bool> {
         self.drop_watches.subscribe()
     }
 
@@ -187,12 +210,12 @@ mod tests {
     fn armed_gone_answers_are_counted_down_and_recorded() {
         let faults = Faults::default();
         assert!(!faults.take(Gone::WatchHttp));
-        faults.arm(Gone::WatchHttp, 2);
+        faults.arm(Gone::Continue, 2);
         assert!(!faults.take(Gone::List));
-        assert!(faults.take(Gone::WatchHttp));
-        assert!(faults.take(Gone::WatchHttp));
-        assert!(!faults.take(Gone::WatchHttp));
-        assert_eq!(faults.fired().get("watch-http"), Some(&2));
+        assert!(faults.take(Gone::Continue));
+        assert!(faults.take(Gone::Continue));
+        assert!(!faults.take(Gone::Continue));
+        assert_eq!(faults.fired().get("continue"), Some(&2));
         for form in Gone::ALL {
             assert_eq!(Gone::parse(form.name()), Some(form));
         }

@@ -78,10 +78,13 @@ POST /sim/pods?namespace=NS (create one fresh pod), POST /sim/crds?name=widgets,
 GET /sim/info, GET /sim/requests.
 
 Faults: POST /sim/faults/drop-watches (cut every watch mid-stream),
+POST /sim/faults/end-watches (end every watch cleanly, as a request timeout does),
 POST /sim/faults/outage?seconds=N (port closed for N s, then back on the same address),
 POST /sim/faults/restart?seconds=N (an outage, then a fresh watch cache: old
-resourceVersions are 410 Gone), POST /sim/faults/gone?form=F&count=N (the next N
-requests of form watch-event, watch-http, list or continue answered with 410 Gone).";
+resourceVersions are 410 Gone), POST /sim/faults/gone?form=watch-event|watch-http
+(compact now; watches from older resourceVersions get an ERROR event, or HTTP 410),
+POST /sim/faults/gone?form=list|continue&count=N (the next N lists or continue
+requests get HTTP 410).";
 
 fn main() -> ExitCode {
     let args = Args::parse();

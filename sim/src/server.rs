@@ -634,9 +634,9 @@ impl Server {
                     )
                 }
             }
-            ("POST", "faults/drop-watches") => {
-                let watches = self.faults.drop_watches();
-                json_response(&json!({"dropped": watches}))
+            ("POST", "faults/drop-watches" | "faults/end-watches") => {
+                let watches = self.faults.drop_watches(what.ends_with("drop-watches"));
+                json_response(&json!({"watches": watches}))
             }
             ("POST", "faults/outage" | "faults/restart") => {
                 match params
@@ -667,6 +667,14 @@ impl Server {
                     .get("count")
                     .map_or(Some(1), |c| c.parse::<u32>().ok());
                 match (form, count) {
+                    (Some(form @ (Gone::WatchEvent | Gone::WatchHttp)), _) => {
+                        self.faults
+                            .set_watch_gone_over_http(form == Gone::WatchHttp);
+                        self.store.compact();
+                        json_response(
+                            &json!({"form": form.name(), "compacted": self.store.compacted().to_string()}),
+                        )
+                    }
                     (Some(form), Some(count)) => {
                         self.faults.arm(form, count);
                         json_response(&json!({"form": form.name(), "count": count}))
@@ -674,7 +682,7 @@ impl Server {
                     _ => failure(
                         400,
                         "BadRequest",
-                        "POST /sim/faults/gone?form=watch-event|watch-http|list|continue&count=N",
+                        "POST /sim/faults/gone?form=watch-event|watch-http, or form=list|continue&count=N",
                         None,
                         None,
                     ),
@@ -700,7 +708,7 @@ impl Server {
             _ => failure(
                 404,
                 "NotFound",
-                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, POST /sim/crds?name=widgets, POST /sim/faults/{drop-watches,outage?seconds=N,restart?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
+                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, POST /sim/crds?name=widgets, POST /sim/faults/{drop-watches,end-watches,outage?seconds=N,restart?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
                 None,
                 None,
             ),
@@ -819,7 +827,8 @@ impl Server {
             .get("resourceVersion")
             .and_then(|rv| rv.parse::<u64>().ok())
             .filter(|rv| *rv != 0);
-        if self.faults.take(Gone::WatchHttp) {
+        if from.is_some_and(|rv| rv < store.compacted()) && self.faults.watch_gone_over_http() {
+            self.faults.record(Gone::WatchHttp.name());
             return failure(
                 410,
                 "Expired",
@@ -828,7 +837,7 @@ impl Server {
                 None,
             );
         }
-        let gone_event = from.is_some() && self.faults.take(Gone::WatchEvent);
+        let faults = self.faults.clone();
         let dropper = self.faults.watch_dropper();
         let initial_events = params.get("sendInitialEvents").is_some_and(|v| v == "true");
         let bookmarks = params
@@ -846,11 +855,8 @@ impl Server {
                 metadata,
                 tx,
                 dropper,
+                faults,
             };
-            if gone_event {
-                let _ = watch.gone(from.unwrap_or(0), store.compacted() + 1).await;
-                return;
-            }
             let _ = tokio::time::timeout(
                 timeout,
                 watch.run(store, live, from, initial_events, bookmarks, interval),
@@ -898,7 +904,9 @@ struct Watch {
     metadata: bool,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
     /// Fires when a test cuts every watch (`/sim/faults/drop-watches`).
-    dropper: broadcast::Receiver<()>,
+    dropper: broadcast::Receiver<bool>,
+    /// Counts the 410 events sent.
+    faults: Arc<Faults>,
 }
 
 /// The client went away.
@@ -911,6 +919,7 @@ impl Watch {
 
     /// One ERROR event carrying 410 Expired, as 1.36 answers a watch from a too-old resourceVersion.
     async fn gone(&self, from: u64, oldest: u64) -> Result<(), ClientGone> {
+        self.faults.record(Gone::WatchEvent.name());
         let status = status_json(410, "Expired", &too_old(from, oldest), None, None);
         self.send(event_line("ERROR", status.as_bytes())).await
     }
@@ -996,9 +1005,11 @@ impl Watch {
                     last = last.max(rv);
                     self.send(bookmark(self.resource, last, self.metadata, false)).await?;
                 }
-                _ = self.dropper.recv() => {
-                    // An error in the body makes the server abort the connection mid-stream.
-                    let _ = self.tx.send(Err(std::io::Error::other("watch dropped by /sim/faults/drop-watches"))).await;
+                Ok(abort) = self.dropper.recv() => {
+                    if abort {
+                        // An error in the body makes the server abort the connection mid-stream.
+                        let _ = self.tx.send(Err(std::io::Error::other("watch dropped by /sim/faults/drop-watches"))).await;
+                    }
                     return Ok(());
                 }
                 _ = self.tx.closed() => return Err(ClientGone),

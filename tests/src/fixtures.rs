@@ -49,11 +49,12 @@ pub fn captured_at(relative: &str) -> i64 {
 }
 
 fn decode<K: DeserializeOwned + Clone>(
-    relative: &str,
+    what: &str,
+    text: &str,
     project: impl Fn(&K) -> RowParts,
 ) -> Vec<RowParts> {
-    let list: ObjectList<K> = serde_json::from_str(&read(relative))
-        .unwrap_or_else(|e| panic!("{relative} does not decode as the daemon decodes it: {e}"));
+    let list: ObjectList<K> = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}"));
     list.items.iter().map(project).collect()
 }
 
@@ -87,34 +88,43 @@ pub fn widgets() -> Kind {
 /// Project a recorded list the way the daemon's informer does.
 pub fn project_list(kind: &Kind) -> Vec<RowParts> {
     let file = list_file(kind);
+    project_text(kind, &file, &read(&file))
+}
+
+/// Project a list's JSON text (`what` names it in errors) the way the daemon's informer does.
+pub fn project_text(kind: &Kind, what: &str, text: &str) -> Vec<RowParts> {
     let Some(builtin) = kind.builtin() else {
         let Source::Dynamic(columns) = kind.spec().source.clone() else {
             unreachable!("not built in, so dynamic")
         };
-        return decode::<DynamicObject>(&file, |o| project::dynamic(&columns, o));
+        return decode::<DynamicObject>(what, text, |o| project::dynamic(&columns, o));
     };
     match builtin {
-        Builtin::Pods => decode::<Pod>(&file, project::pod),
-        Builtin::Deployments => decode::<Deployment>(&file, project::deployment),
-        Builtin::Services => decode::<Service>(&file, project::service),
-        Builtin::Namespaces => decode::<Namespace>(&file, project::namespace),
-        Builtin::StatefulSets => decode::<StatefulSet>(&file, project::statefulset),
-        Builtin::DaemonSets => decode::<DaemonSet>(&file, project::daemonset),
-        Builtin::ReplicaSets => decode::<ReplicaSet>(&file, project::replicaset),
-        Builtin::Jobs => decode::<Job>(&file, project::job),
-        Builtin::CronJobs => decode::<CronJob>(&file, project::cronjob),
-        Builtin::ConfigMaps => decode::<ConfigMap>(&file, project::configmap),
-        Builtin::Secrets => decode::<PartialObjectMeta<Secret>>(&file, project::secret_metadata),
-        Builtin::PersistentVolumeClaims => {
-            decode::<PersistentVolumeClaim>(&file, project::persistentvolumeclaim)
+        Builtin::Pods => decode::<Pod>(what, text, project::pod),
+        Builtin::Deployments => decode::<Deployment>(what, text, project::deployment),
+        Builtin::Services => decode::<Service>(what, text, project::service),
+        Builtin::Namespaces => decode::<Namespace>(what, text, project::namespace),
+        Builtin::StatefulSets => decode::<StatefulSet>(what, text, project::statefulset),
+        Builtin::DaemonSets => decode::<DaemonSet>(what, text, project::daemonset),
+        Builtin::ReplicaSets => decode::<ReplicaSet>(what, text, project::replicaset),
+        Builtin::Jobs => decode::<Job>(what, text, project::job),
+        Builtin::CronJobs => decode::<CronJob>(what, text, project::cronjob),
+        Builtin::ConfigMaps => decode::<ConfigMap>(what, text, project::configmap),
+        Builtin::Secrets => {
+            decode::<PartialObjectMeta<Secret>>(what, text, project::secret_metadata)
         }
-        Builtin::PersistentVolumes => decode::<PersistentVolume>(&file, project::persistentvolume),
-        Builtin::Ingresses => decode::<Ingress>(&file, project::ingress),
-        Builtin::Nodes => decode::<Node>(&file, project::node),
-        Builtin::Events => decode::<Event>(&file, project::event),
-        Builtin::ServiceAccounts => decode::<ServiceAccount>(&file, project::serviceaccount),
+        Builtin::PersistentVolumeClaims => {
+            decode::<PersistentVolumeClaim>(what, text, project::persistentvolumeclaim)
+        }
+        Builtin::PersistentVolumes => {
+            decode::<PersistentVolume>(what, text, project::persistentvolume)
+        }
+        Builtin::Ingresses => decode::<Ingress>(what, text, project::ingress),
+        Builtin::Nodes => decode::<Node>(what, text, project::node),
+        Builtin::Events => decode::<Event>(what, text, project::event),
+        Builtin::ServiceAccounts => decode::<ServiceAccount>(what, text, project::serviceaccount),
         Builtin::HorizontalPodAutoscalers => {
-            decode::<HorizontalPodAutoscaler>(&file, project::horizontalpodautoscaler)
+            decode::<HorizontalPodAutoscaler>(what, text, project::horizontalpodautoscaler)
         }
     }
 }

@@ -174,6 +174,50 @@ impl Sim {
         serde_json::from_slice(&body).expect("JSON body")
     }
 
+    /// Inject a fault (see `timoneiro-sim --help`): `sim.fault("drop-watches")`,
+    /// `sim.fault("gone?form=watch-http&count=1")`, `sim.fault("outage?seconds=2")`.
+    pub async fn fault(&self, what: &str) -> Value {
+        self.json("POST", &format!("/sim/faults/{what}")).await
+    }
+
+    /// Wait until the sim answers again (after an outage or restart fault).
+    pub async fn wait_reachable(&self, timeout: Duration) {
+        let client = self.client().await;
+        let deadline = Instant::now() + timeout;
+        loop {
+            let request = http::Request::get("/sim/info")
+                .body(kube::client::Body::from(Vec::new()))
+                .expect("request");
+            if client.send(request).await.is_ok() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sim is not back within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// How many times each fault fired so far.
+    pub async fn faults_fired(&self) -> Value {
+        self.json("GET", "/sim/info").await["faultsFired"].clone()
+    }
+
+    /// The sim's objects of a kind, projected as the daemon projects them.
+    pub async fn rows(&self, kind: &timoneirod::catalog::Kind) -> Vec<timoneirod::row::RowParts> {
+        let spec = kind.spec();
+        let path = if spec.group.is_empty() {
+            format!("/api/{}/{}", spec.version, spec.plural)
+        } else {
+            format!("/apis/{}/{}/{}", spec.group, spec.version, spec.plural)
+        };
+        let (status, _, body) = self.raw("GET", &path, None).await;
+        let text = String::from_utf8(body).expect("UTF-8 list");
+        assert_eq!(status, 200, "GET {path}: {text}");
+        crate::fixtures::project_text(kind, &path, &text)
+    }
+
     /// Set the churn rate (0 pauses); returns the sim's resourceVersion at that moment.
     pub async fn set_churn(&self, rate: u32) -> String {
         let answer = self.json("POST", &format!("/sim/churn?rate={rate}")).await;
@@ -279,6 +323,11 @@ impl Daemon {
         what: &str,
         done: impl Fn(&[Value]) -> bool,
     ) -> Value {
+        self.status_log().wait(timeout, what, done)
+    }
+
+    /// Follow the daemon's status stream from now on (`timoneiro status --watch`).
+    pub fn status_log(&self) -> StatusLog {
         let mut child = Command::new(bin("timoneiro"))
             .args(["status", "--watch", "-o", "json", "--socket"])
             .arg(&self.socket)
@@ -290,28 +339,11 @@ impl Daemon {
             child.stdout.take().expect("stdout"),
             self.dir.path().join("status.log"),
         );
-        let deadline = Instant::now() + timeout;
-        let result = loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(remaining) {
-                Ok(line) => {
-                    let status: Value = serde_json::from_str(&line).expect("status JSON");
-                    let kinds = status["kinds"].as_array().cloned().unwrap_or_default();
-                    if !kinds.is_empty() && done(&kinds) {
-                        break Ok(status);
-                    }
-                }
-                Err(_) => break Err(()),
-            }
-        };
-        let _ = child.kill();
-        let _ = child.wait();
-        result.unwrap_or_else(|()| {
-            panic!(
-                "not {what} within {timeout:?}; daemon log:\n{}",
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            )
-        })
+        StatusLog {
+            child,
+            lines,
+            daemon_log: self.log.clone(),
+        }
     }
 
     /// Send a signal and wait for the daemon to exit.
@@ -337,6 +369,73 @@ impl Daemon {
 }
 
 impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A daemon's status updates in the order it sent them: waiting for one
+/// state and then another proves the kinds went through both, however
+/// briefly they stayed.
+pub struct StatusLog {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    daemon_log: PathBuf,
+}
+
+impl StatusLog {
+    /// Read updates until `done` holds for the kinds of one; returns that
+    /// status, or panics with the daemon's log after `timeout`.
+    pub fn wait(
+        &mut self,
+        timeout: Duration,
+        what: &str,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(remaining) {
+                Ok(line) => {
+                    let status: Value = serde_json::from_str(&line).expect("status JSON");
+                    let kinds = status["kinds"].as_array().cloned().unwrap_or_default();
+                    if !kinds.is_empty() && done(&kinds) {
+                        return status;
+                    }
+                }
+                Err(_) => panic!(
+                    "not {what} within {timeout:?}; daemon log:\n{}",
+                    std::fs::read_to_string(&self.daemon_log).unwrap_or_default()
+                ),
+            }
+        }
+    }
+
+    /// Wait until `kind` is in `state`; returns its status entry.
+    pub fn wait_kind(&mut self, timeout: Duration, kind: &str, state: &str) -> Value {
+        let status = self.wait(timeout, &format!("{kind} {state}"), |kinds| {
+            kinds
+                .iter()
+                .any(|k| k["kind"] == kind && k["state"] == state)
+        });
+        status["kinds"]
+            .as_array()
+            .and_then(|kinds| kinds.iter().find(|k| k["kind"] == kind).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Wait until every kind of tiers 1–3 (and every kind already started) is SYNCED.
+    pub fn wait_all_synced(&mut self, timeout: Duration) -> Value {
+        self.wait(timeout, "every started kind SYNCED", |kinds| {
+            kinds.iter().all(|k| {
+                k["state"] == "SYNCED" || (!starts_by_itself(k) && k["state"] == "PENDING")
+            })
+        })
+    }
+}
+
+impl Drop for StatusLog {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

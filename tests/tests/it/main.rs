@@ -1,6 +1,7 @@
 //! Timoneiro's integration tests: one binary, a module per area.
 
 mod e2e;
+mod faults;
 mod golden;
 mod kinds;
 mod tui;

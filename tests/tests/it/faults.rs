@@ -1,0 +1,313 @@
+//! Faults injected in the sim (issue #7): the daemon marks the affected kinds
+//! STALE while it keeps serving its last rows, relists, goes SYNCED again, and
+//! its rows end equal to the sim's objects: nothing missing, nothing extra,
+//! nothing stale.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use timoneiro_proto::v1::ListRequest;
+use timoneiro_tests::harness::{Daemon, Sim, stderr, stdout};
+use timoneirod::catalog::{Catalog, Kind};
+use timoneirod::row::RowParts;
+
+/// What a row shows: namespace, name, creation time, cells (text and the
+/// moment a relative cell counts from), labels.
+type Shown = (
+    String,
+    String,
+    i64,
+    Vec<(String, i64)>,
+    BTreeMap<String, String>,
+);
+
+fn shown(parts: &RowParts) -> Shown {
+    (
+        parts.namespace.clone(),
+        parts.name.clone(),
+        parts.created_ms,
+        parts
+            .cells
+            .iter()
+            .map(|c| (c.text.to_string(), c.since_ms))
+            .collect(),
+        parts.labels.iter().cloned().collect(),
+    )
+}
+
+/// The daemon's rows of a kind, keyed by uid, with the cells `shown` has
+/// (the NAMESPACE and NAME columns the answer puts first are left out).
+async fn daemon_rows(daemon: &Daemon, kind: &Kind, cells: usize) -> BTreeMap<String, Shown> {
+    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+        .await
+        .expect("connect");
+    let answer = client
+        .list(ListRequest {
+            kind: kind.spec().qualified(),
+            all_namespaces: true,
+            wide: true,
+            ..ListRequest::default()
+        })
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(answer.rows.len() as u64, answer.total, "every row travels");
+    answer
+        .rows
+        .into_iter()
+        .map(|row| {
+            let skip = row.cells.len().saturating_sub(cells);
+            (
+                row.uid,
+                (
+                    row.namespace,
+                    row.name,
+                    row.created_unix_ms,
+                    row.cells
+                        .into_iter()
+                        .skip(skip)
+                        .map(|c| (c.text, c.since_unix_ms))
+                        .collect(),
+                    row.labels.into_iter().collect(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// How the daemon's rows of `kind` differ from the sim's objects; empty when equal.
+async fn difference(sim: &Sim, daemon: &Daemon, kind: &Kind) -> Vec<String> {
+    let truth: BTreeMap<String, Shown> = sim
+        .rows(kind)
+        .await
+        .iter()
+        .map(|p| (p.uid.clone(), shown(p)))
+        .collect();
+    let cells = truth.values().next().map_or(0, |s| s.3.len());
+    let cached = daemon_rows(daemon, kind, cells).await;
+    let mut problems = Vec::new();
+    for (uid, row) in &truth {
+        match cached.get(uid) {
+            None => problems.push(format!("missing {}/{}", row.0, row.1)),
+            Some(have) if have != row => {
+                problems.push(format!("stale {}/{}: {have:?} != {row:?}", row.0, row.1));
+            }
+            Some(_) => {}
+        }
+    }
+    for (uid, row) in &cached {
+        if !truth.contains_key(uid) {
+            problems.push(format!("extra {}/{}", row.0, row.1));
+        }
+    }
+    problems
+}
+
+/// Every kind the daemon caches (not PENDING), as the catalog knows it.
+fn cached_kinds(daemon: &Daemon) -> Vec<Kind> {
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let catalog = Catalog::builtin();
+    status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .filter(|k| k["state"] != "PENDING")
+        .filter_map(|k| catalog.resolve(k["kind"].as_str().unwrap_or_default()).ok())
+        .collect()
+}
+
+/// Wait until, for every cached kind, the daemon's rows equal the sim's
+/// objects (the sim must be still); panics with the differences otherwise.
+async fn assert_converged(sim: &Sim, daemon: &Daemon, timeout: Duration) {
+    let kinds = cached_kinds(daemon);
+    assert!(kinds.len() >= 10, "tiers 1-3 are cached: {kinds:?}");
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mut problems = Vec::new();
+        for kind in &kinds {
+            for problem in difference(sim, daemon, kind).await {
+                problems.push(format!("{}: {problem}", kind.spec().plural));
+            }
+        }
+        if problems.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "the daemon did not converge to the sim within {timeout:?}; {} differences, first: {:#?}\ndaemon log:\n{}",
+                problems.len(),
+                &problems[..problems.len().min(10)],
+                daemon.log_text()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// (lists, watches) the sim received for a core resource so far.
+async fn requests_for(sim: &Sim, plural: &str) -> (usize, usize) {
+    let log = sim.json("GET", "/sim/requests").await;
+    let prefix = format!("/api/v1/{plural}?");
+    let uris: Vec<String> = log["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .filter_map(|r| r["uri"].as_str())
+        .filter(|uri| uri.starts_with(&prefix))
+        .map(str::to_string)
+        .collect();
+    let watches = uris.iter().filter(|u| u.contains("watch=true")).count();
+    (uris.len() - watches, watches)
+}
+
+/// kube's watcher resumes a dropped watch from its last resourceVersion,
+/// which the sim replays from history: nothing is lost, no relist is needed,
+/// and the kinds never stop being SYNCED (a relist would be the waste this
+/// daemon exists to avoid). The other faults below make kinds STALE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_watch_resumes_from_its_resource_version_and_loses_nothing() {
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "3", "--churn-rate", "50"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let (lists_before, watches_before) = requests_for(&sim, "pods").await;
+    for _ in 0..3 {
+        let dropped = sim.fault("drop-watches").await;
+        assert!(
+            dropped["watches"].as_u64().unwrap_or(0) >= 10,
+            "one open watch per cached kind: {dropped}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    sim.set_churn(0).await;
+    assert_converged(&sim, &daemon, Duration::from_secs(20)).await;
+    let (lists, watches) = requests_for(&sim, "pods").await;
+    assert!(
+        watches >= watches_before + 3,
+        "the watch was resumed after each drop ({watches_before} -> {watches})"
+    );
+    assert_eq!(lists, lists_before, "no relist was needed");
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    assert!(
+        status["kinds"]
+            .as_array()
+            .expect("kinds")
+            .iter()
+            .all(|k| k["state"] != "STALE"),
+        "{status}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_serves_the_last_rows_as_stale_then_recovers() {
+    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let before = stdout(&daemon.cli(&["get", "pods", "-A", "--no-headers"]));
+    let mut log = daemon.status_log();
+    sim.fault("outage?seconds=4").await;
+    log.wait_kind(Duration::from_secs(20), "pods", "STALE");
+
+    // While the API server is away, the CLI still answers from the cache and says so.
+    let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("pods is STALE"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        stdout(&output).lines().count(),
+        before.lines().count(),
+        "the last rows are served"
+    );
+
+    log.wait_all_synced(Duration::from_secs(60));
+    assert_eq!(sim.faults_fired().await["outage"], 1);
+    assert_converged(&sim, &daemon, Duration::from_secs(20)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_api_server_under_churn_forces_a_relist_and_converges() {
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "3", "--churn-rate", "50"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let mut log = daemon.status_log();
+    sim.fault("restart?seconds=1").await;
+    log.wait_kind(Duration::from_secs(20), "pods", "STALE");
+    log.wait_all_synced(Duration::from_secs(60));
+    // Churn went on through the restart; stop it and compare.
+    sim.set_churn(0).await;
+    assert_converged(&sim, &daemon, Duration::from_secs(30)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_in_every_form_makes_the_daemon_relist() {
+    // 1200 pods: more than one page of 500, so listing pods sends a continue token.
+    let sim = Sim::start(&["--pods", "1200", "--namespaces", "3"]);
+    // The daemon's first lists meet an expired continue token and a list 410.
+    sim.fault("gone?form=continue&count=1").await;
+    sim.fault("gone?form=list&count=2").await;
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let fired = sim.faults_fired().await;
+    assert_eq!(fired["continue"], 1, "{fired}");
+    assert_eq!(fired["list"], 2, "{fired}");
+    assert_converged(&sim, &daemon, Duration::from_secs(20)).await;
+
+    // Watches that end cleanly resume from their resourceVersion, which a
+    // compaction made too old: 1.36's ERROR event, then an older server's
+    // HTTP 410, which only a relist gets past.
+    for form in ["watch-event", "watch-http"] {
+        // A new pod moves the resourceVersion past the compaction point.
+        sim.json("POST", "/sim/pods").await;
+        sim.fault(&format!("gone?form={form}")).await;
+        sim.json("POST", "/sim/pods").await;
+        let mut log = daemon.status_log();
+        sim.fault("end-watches").await;
+        // Deployments do not change here, so their resourceVersion is before the compaction.
+        let stale = log.wait_kind(Duration::from_secs(20), "deployments", "STALE");
+        assert!(
+            stale["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("too old resource version"),
+            "STALE says why: {stale}"
+        );
+        log.wait_all_synced(Duration::from_secs(60));
+        let fired = sim.faults_fired().await;
+        assert!(
+            fired[form].as_u64().unwrap_or(0) >= 1,
+            "{form}: the fault fired: {fired}"
+        );
+        assert_converged(&sim, &daemon, Duration::from_secs(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_mix_of_faults_under_churn_converges_for_every_kind() {
+    let sim = Sim::start(&["--pods", "600", "--namespaces", "4", "--churn-rate", "50"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    // Tier 4 kinds opened on demand are cached too.
+    assert!(daemon.cli(&["get", "nodes"]).status.success());
+    assert!(daemon.cli(&["get", "events", "-A"]).status.success());
+    for fault in [
+        "drop-watches",
+        "gone?form=watch-http",
+        "end-watches",
+        "gone?form=list&count=3",
+        "gone?form=continue&count=1",
+        "gone?form=watch-event",
+        "end-watches",
+        "outage?seconds=2",
+        "drop-watches",
+        "restart?seconds=1",
+    ] {
+        sim.fault(fault).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        sim.wait_reachable(Duration::from_secs(10)).await;
+    }
+    daemon.status_log().wait_all_synced(Duration::from_secs(90));
+    sim.set_churn(0).await;
+    assert_converged(&sim, &daemon, Duration::from_secs(30)).await;
+}
