@@ -178,7 +178,13 @@ pub struct Get {
     #[arg(long)]
     pub no_headers: bool,
     /// Print at most this many rows (after filtering and sorting).
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true,
+        allow_negative_numbers = true
+    )]
     pub limit: u32,
     /// How long to wait for the kind to finish loading, e.g. 30s, 2m, 0s to not wait.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]

@@ -100,12 +100,24 @@ fn classify(error: &watcher::Error) -> Failure {
         }
     };
     match client_error {
+        kube::Error::Api(status) if status.code == 401 => Failure {
+            message: format!(
+                "{} (401): the API server did not accept this context's credentials; the token or client certificate may have expired or be wrong",
+                status.message
+            ),
+            refused: true,
+        },
         kube::Error::Api(status) => Failure {
             message: status.message.clone(),
             refused: matches!(status.code, 401 | 403 | 404),
         },
         other => {
-            let message = crate::errors::error_chain(other);
+            let mut message = crate::errors::error_chain(other);
+            if message.contains("invalid peer certificate") {
+                message.push_str(
+                    " (the API server's certificate does not verify against the context's certificate authority)",
+                );
+            }
             Failure {
                 message,
                 refused: false,

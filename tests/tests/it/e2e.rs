@@ -728,3 +728,64 @@ async fn watch_list_pushes_changes_and_get_returns_whole_objects() {
         missing.message()
     );
 }
+
+/// The sim serves HTTPS with its own CA and wants its bearer token, as a real
+/// cluster does: a kubeconfig with another CA or a wrong (or expired) token
+/// gets an error that says which, while the daemon keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_ca_or_token_is_a_clear_error() {
+    use base64::Engine as _;
+    let sim = Sim::start(&["--pods", "20", "--namespaces", "1"]);
+    let kubeconfig = std::fs::read_to_string(&sim.kubeconfig).expect("kubeconfig");
+    assert!(kubeconfig.contains("server: https://"), "{kubeconfig}");
+    assert!(
+        kubeconfig.contains("certificate-authority-data: "),
+        "{kubeconfig}"
+    );
+
+    let wrong_token = sim.dir.path().join("wrong-token");
+    std::fs::write(
+        &wrong_token,
+        kubeconfig.replace("token: timoneiro-sim-token", "token: expired-token"),
+    )
+    .expect("write");
+    let daemon = Daemon::start(&wrong_token);
+    let output = daemon.cli(&["get", "pods", "--timeout", "20s"]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Unauthorized (401)") && stderr(&output).contains("credentials"),
+        "{}",
+        stderr(&output)
+    );
+    drop(daemon);
+
+    let other_ca = timoneiro_sim::tls::Authority::new("another CA").expect("CA");
+    let ca_line = kubeconfig
+        .lines()
+        .find(|l| l.contains("certificate-authority-data: "))
+        .expect("CA line");
+    let wrong_ca = sim.dir.path().join("wrong-ca");
+    std::fs::write(
+        &wrong_ca,
+        kubeconfig.replace(
+            ca_line,
+            &format!(
+                "    certificate-authority-data: {}",
+                base64::engine::general_purpose::STANDARD.encode(&other_ca.pem)
+            ),
+        ),
+    )
+    .expect("write");
+    let daemon = Daemon::start(&wrong_ca);
+    let output = daemon.cli(&["get", "pods", "--timeout", "3s"]);
+    assert_ne!(output.status.code(), Some(0), "{}", stderr(&output));
+    let status = daemon.cli(&["status"]);
+    let text = stdout(&status);
+    assert!(
+        text.contains("does not verify against the context's certificate authority"),
+        "the status names the certificate problem: {text}\n{}",
+        stderr(&output)
+    );
+    // The daemon keeps serving its clients.
+    assert!(daemon.cli(&["version"]).status.success());
+}

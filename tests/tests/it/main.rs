@@ -4,4 +4,5 @@ mod e2e;
 mod faults;
 mod golden;
 mod kinds;
+mod misuse;
 mod tui;

@@ -1,0 +1,177 @@
+//! Clients that misuse the socket (issue #7): a request larger than the
+//! daemon accepts, bytes that are not gRPC, and a daemon of another protocol
+//! version. Each gets a specific answer, and the daemon keeps serving others.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures::Stream;
+use timoneiro_proto::v1::timoneiro_server::{Timoneiro, TimoneiroServer};
+use timoneiro_proto::v1::{self, ListRequest};
+use timoneiro_tests::harness::{Daemon, Sim, stderr};
+use tonic::{Request, Response, Status};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_and_foreign_requests_are_refused_and_the_daemon_keeps_serving() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = Sim::start(&["--pods", "50", "--namespaces", "1"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+
+    // 2 MiB of filter: over the daemon's 1 MiB request limit.
+    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+        .await
+        .expect("connect");
+    let error = client
+        .list(ListRequest {
+            kind: "pods".into(),
+            filter: "x".repeat(2 << 20),
+            ..ListRequest::default()
+        })
+        .await
+        .expect_err("refused");
+    assert!(
+        error.message().contains("too large"),
+        "{:?}: {}",
+        error.code(),
+        error.message()
+    );
+
+    // HTTP/1.1 and then noise on the socket: the daemon closes that connection.
+    let mut stream = tokio::net::UnixStream::connect(&daemon.socket)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /pods HTTP/1.1\r\nHost: x\r\n\r\n\x00\x01\x02garbage")
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    assert!(
+        read.is_ok(),
+        "the daemon ends a connection that is not gRPC"
+    );
+
+    // Others are served as before, on the same connection and on new ones.
+    let pods = client
+        .list(ListRequest {
+            kind: "pods".into(),
+            all_namespaces: true,
+            ..ListRequest::default()
+        })
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(pods.total, 50);
+    assert!(daemon.cli(&["get", "pods", "-A"]).status.success());
+}
+
+/// A daemon of another release: it answers Info with another protocol
+/// version and nothing else.
+struct OtherRelease;
+
+type Never<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl Timoneiro for OtherRelease {
+    async fn info(
+        &self,
+        _: Request<v1::InfoRequest>,
+    ) -> Result<Response<v1::InfoResponse>, Status> {
+        Ok(Response::new(v1::InfoResponse {
+            daemon_version: "0.0.1".into(),
+            protocol_version: timoneiro_proto::PROTOCOL_VERSION + 1,
+            ..v1::InfoResponse::default()
+        }))
+    }
+    async fn list(&self, _: Request<ListRequest>) -> Result<Response<v1::ListResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    type WatchListStream = Never<v1::ListResponse>;
+    async fn watch_list(
+        &self,
+        _: Request<ListRequest>,
+    ) -> Result<Response<Self::WatchListStream>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    async fn get(&self, _: Request<v1::GetRequest>) -> Result<Response<v1::GetResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    async fn status(
+        &self,
+        _: Request<v1::StatusRequest>,
+    ) -> Result<Response<v1::StatusResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    async fn api_resources(
+        &self,
+        _: Request<v1::ApiResourcesRequest>,
+    ) -> Result<Response<v1::ApiResourcesResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    type WatchStatusStream = Never<v1::StatusResponse>;
+    async fn watch_status(
+        &self,
+        _: Request<v1::StatusRequest>,
+    ) -> Result<Response<Self::WatchStatusStream>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_of_another_protocol_version_is_named_and_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("old.sock");
+    let listener = tokio::net::UnixListener::bind(&socket).expect("bind");
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(TimoneiroServer::new(OtherRelease))
+            .serve_with_incoming(tokio_stream::wrappers::UnixListenerStream::new(listener)),
+    );
+    let socket_for_cli = socket.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        timoneiro_tests::harness::cli(&socket_for_cli, &["get", "pods"])
+    })
+    .await
+    .expect("cli");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let expected = format!(
+        "timoneirod 0.0.1 at {} speaks protocol {}",
+        socket.display(),
+        timoneiro_proto::PROTOCOL_VERSION + 1
+    );
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("restart the daemon from the same release"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_unreachable_api_server_and_bad_limits_are_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Bind then drop: a port nothing listens on.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        timoneiro_sim::kubeconfig(addr, "token", "default", None),
+    )
+    .expect("write");
+    let daemon = Daemon::start(&kubeconfig);
+    let output = daemon.cli(&["get", "pods", "--timeout", "10s"]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Connection refused"),
+        "{}",
+        stderr(&output)
+    );
+    for limit in ["-1", "many"] {
+        let output = daemon.cli(&["get", "pods", "--limit", limit]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(stderr(&output).contains("--limit"), "{}", stderr(&output));
+    }
+}
