@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use timoneiro_proto::render::{cell_text, now_unix_ms};
-use timoneiro_proto::v1::{ListRequest, ListResponse, StatusRequest, SyncState};
+use timoneiro_proto::v1::{KindStatus, ListRequest, ListResponse, StatusRequest, SyncState};
 
 use crate::args::{Get, GetFormat, Global};
 use crate::connection::{Connection, connect};
@@ -54,6 +54,7 @@ async fn list_when_synced(
         match state(&status) {
             SyncState::Synced => {
                 spinner.clear();
+                warn_if_scoped(&status, request);
                 return Ok(response);
             }
             SyncState::Stale => {
@@ -62,6 +63,7 @@ async fn list_when_synced(
                     "warning: {} is STALE ({}); showing the last data the daemon had",
                     status.kind, status.message
                 );
+                warn_if_scoped(&status, request);
                 return Ok(response);
             }
             SyncState::Error => {
@@ -233,4 +235,18 @@ fn timestamp(unix_ms: i64) -> Value {
         Ok(ts) if unix_ms != 0 => Value::String(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
         _ => Value::Null,
     }
+}
+
+/// Say so when RBAC limits the cache to some namespaces and the request
+/// reaches beyond them: the answer is not the whole cluster.
+fn warn_if_scoped(status: &KindStatus, request: &ListRequest) {
+    let scope = &status.scope_namespaces;
+    if scope.is_empty() || (!request.all_namespaces && scope.contains(&request.namespace)) {
+        return;
+    }
+    eprintln!(
+        "warning: listing {} cluster-wide is forbidden; showing namespaces {} only",
+        status.kind,
+        scope.join(", ")
+    );
 }

@@ -60,6 +60,25 @@ pub fn state_name(kind: &KindStatus) -> &'static str {
     }
 }
 
+/// The MESSAGE column: the state's message, and the namespaces of a
+/// namespace-scoped cache.
+fn message(kind: &KindStatus) -> String {
+    match (kind.scope_namespaces.as_slice(), kind.message.as_str()) {
+        ([], message) => message.to_string(),
+        (namespaces, message) => {
+            let scope = format!(
+                "only namespaces {} (cluster-wide list forbidden)",
+                namespaces.join(", ")
+            );
+            if message.is_empty() {
+                scope
+            } else {
+                format!("{message}; {scope}")
+            }
+        }
+    }
+}
+
 fn print(
     out: &mut Out,
     status: &StatusResponse,
@@ -76,6 +95,7 @@ fn print(
                     "tier": k.tier,
                     "syncMillis": (k.sync_millis > 0).then_some(k.sync_millis),
                     "message": k.message,
+                    "namespaces": k.scope_namespaces,
                 })).collect::<Vec<_>>(),
             });
             out.line(&serde_json::to_string(&value)?)
@@ -98,7 +118,7 @@ fn print(
                     kind.objects.to_string(),
                     kind.tier.to_string(),
                     sync,
-                    kind.message.clone(),
+                    message(kind),
                 ]);
             }
             for line in crate::table::layout(&grid) {

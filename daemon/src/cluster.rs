@@ -26,7 +26,7 @@ use tokio::task::JoinSet;
 
 use crate::catalog::{Builtin, Catalog, Kind, ResolveError, Source};
 use crate::discovery;
-use crate::informer;
+use crate::informer::{self, Scope};
 use crate::lean::Lean;
 use crate::project;
 use crate::status::SyncState;
@@ -47,6 +47,9 @@ pub struct ContextInfo {
     pub server: String,
     /// The context's namespace, "default" when unset.
     pub namespace: String,
+    /// Where namespaced kinds are cached when RBAC forbids a cluster-wide
+    /// list: the context's namespace, then the daemon's `--namespace` ones.
+    pub fallback_namespaces: Vec<String>,
 }
 
 /// How the last discovery went.
@@ -299,10 +302,24 @@ impl Cluster {
         };
         tracing::info!(kind = %spec.qualified(), columns = columns.len(), "starting informer");
         let api = Api::<Lean<DynamicObject>>::all_with(self.client.clone(), &resource);
+        let scope = if spec.namespaced {
+            let all = api.clone();
+            Scope {
+                all: api,
+                in_namespace: Some(Box::new(move |ns: &str| all.clone().constrain(ns))),
+                namespaces: self.fallback_namespaces(),
+            }
+        } else {
+            Scope::cluster(api)
+        };
         let project = move |object: &Lean<DynamicObject>| project::dynamic(&columns, &object.0);
-        let task = informer::run(api, store.clone(), project, &[], self.shutdown.clone());
+        let task = informer::run(scope, store.clone(), project, &[], self.shutdown.clone());
         self.spawn(&format!("informer-{}", spec.qualified()), task);
         store
+    }
+
+    fn fallback_namespaces(&self) -> Arc<[String]> {
+        Arc::from(self.context.fallback_namespaces.as_slice())
     }
 
     /// Start a built-in kind's informer if it is not running yet.
@@ -314,29 +331,49 @@ impl Cluster {
         let client = self.client.clone();
         let shutdown = self.shutdown.clone();
         let kind = builtin.kind();
+        let namespaces = self.fallback_namespaces();
         tracing::info!(%kind, tier = kind.spec().tier, "starting informer");
         // Objects are decoded without managedFields (`Lean`), which the
         // daemon neither shows nor keeps.
+        // Namespaced kinds fall back to a watcher per namespace when RBAC
+        // forbids the cluster-wide list; cluster-scoped kinds have no fallback.
         macro_rules! informer {
+            (cluster $type:ty, $project:expr) => {
+                informer::run(
+                    Scope::cluster(Api::<Lean<$type>>::all(client)),
+                    store,
+                    |object: &Lean<$type>| $project(&object.0),
+                    &[],
+                    shutdown,
+                )
+            };
             ($type:ty, $project:expr) => {
                 informer!($type, $project, &[])
             };
-            ($type:ty, $project:expr, $drop:expr) => {
+            ($type:ty, $project:expr, $drop:expr) => {{
+                let all = Api::<Lean<$type>>::all(client);
+                let scope = Scope {
+                    all: all.clone(),
+                    in_namespace: Some(Box::new(move |ns: &str| all.clone().constrain(ns))),
+                    namespaces,
+                };
                 informer::run(
-                    Api::<Lean<$type>>::all(client),
+                    scope,
                     store,
                     |object: &Lean<$type>| $project(&object.0),
                     $drop,
                     shutdown,
                 )
-            };
+            }};
         }
         let name = format!("informer-{kind}");
         match builtin {
             Builtin::Pods => self.spawn(&name, informer!(Pod, project::pod)),
             Builtin::Deployments => self.spawn(&name, informer!(Deployment, project::deployment)),
             Builtin::Services => self.spawn(&name, informer!(Service, project::service)),
-            Builtin::Namespaces => self.spawn(&name, informer!(Namespace, project::namespace)),
+            Builtin::Namespaces => {
+                self.spawn(&name, informer!(cluster Namespace, project::namespace))
+            }
             Builtin::StatefulSets => {
                 self.spawn(&name, informer!(StatefulSet, project::statefulset))
             }
@@ -360,10 +397,10 @@ impl Cluster {
             ),
             Builtin::PersistentVolumes => self.spawn(
                 &name,
-                informer!(PersistentVolume, project::persistentvolume),
+                informer!(cluster PersistentVolume, project::persistentvolume),
             ),
             Builtin::Ingresses => self.spawn(&name, informer!(Ingress, project::ingress)),
-            Builtin::Nodes => self.spawn(&name, informer!(Node, project::node)),
+            Builtin::Nodes => self.spawn(&name, informer!(cluster Node, project::node)),
             Builtin::Events => self.spawn(&name, informer!(Event, project::event)),
             Builtin::ServiceAccounts => {
                 self.spawn(&name, informer!(ServiceAccount, project::serviceaccount))

@@ -8,7 +8,13 @@
 //! server answering the watch request itself with HTTP 410 (kube would retry
 //! the same resourceVersion forever). A relist also proves the cache is whole
 //! again, so the kind leaves STALE only when it really is synced.
+//!
+//! When RBAC forbids the cluster-wide list of a namespaced kind, the
+//! informer falls back to one watcher per namespace of the scope (the
+//! context's namespace and the daemon's `--namespace` ones), merged into the
+//! same store, and the kind's status names those namespaces.
 
+use std::collections::HashSet;
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +85,43 @@ struct Failure {
     message: String,
     /// The API server refused (401/403/404): the kind is ERROR, not STALE.
     refused: bool,
+    /// 403 Forbidden: RBAC does not allow it.
+    forbidden: bool,
+}
+
+impl Failure {
+    fn transient(message: String) -> Failure {
+        Failure {
+            message,
+            refused: false,
+            forbidden: false,
+        }
+    }
+}
+
+/// Makes the `Api` of a kind in one namespace.
+pub type InNamespace<K> = Box<dyn Fn(&str) -> Api<K> + Send>;
+
+/// Where an informer lists and watches a kind.
+pub struct Scope<K> {
+    /// Every namespace at once (or the cluster, for cluster-scoped kinds).
+    pub all: Api<K>,
+    /// The kind in one namespace: for namespaced kinds, the fallback when
+    /// RBAC forbids the cluster-wide list.
+    pub in_namespace: Option<InNamespace<K>>,
+    /// The namespaces of that fallback.
+    pub namespaces: Arc<[String]>,
+}
+
+impl<K> Scope<K> {
+    /// A scope without a namespaced fallback.
+    pub fn cluster(all: Api<K>) -> Scope<K> {
+        Scope {
+            all,
+            in_namespace: None,
+            namespaces: Arc::from([]),
+        }
+    }
 }
 
 fn classify(error: &watcher::Error) -> Failure {
@@ -87,17 +130,12 @@ fn classify(error: &watcher::Error) -> Failure {
         | watcher::Error::WatchStartFailed(e)
         | watcher::Error::WatchFailed(e) => e,
         watcher::Error::WatchError(status) => {
-            return Failure {
-                message: format!("watch error from the API server: {}", status.message),
-                refused: false,
-            };
+            return Failure::transient(format!(
+                "watch error from the API server: {}",
+                status.message
+            ));
         }
-        watcher::Error::NoResourceVersion => {
-            return Failure {
-                message: error.to_string(),
-                refused: false,
-            };
-        }
+        watcher::Error::NoResourceVersion => return Failure::transient(error.to_string()),
     };
     match client_error {
         kube::Error::Api(status) if status.code == 401 => Failure {
@@ -106,10 +144,12 @@ fn classify(error: &watcher::Error) -> Failure {
                 status.message
             ),
             refused: true,
+            forbidden: false,
         },
         kube::Error::Api(status) => Failure {
             message: status.message.clone(),
             refused: matches!(status.code, 401 | 403 | 404),
+            forbidden: status.code == 403,
         },
         other => {
             let mut message = crate::errors::error_chain(other);
@@ -118,17 +158,14 @@ fn classify(error: &watcher::Error) -> Failure {
                     " (the API server's certificate does not verify against the context's certificate authority)",
                 );
             }
-            Failure {
-                message,
-                refused: false,
-            }
+            Failure::transient(message)
         }
     }
 }
 
 /// Run an informer until `shutdown` turns true.
 pub async fn run<K, P>(
-    api: Api<K>,
+    scope: Scope<K>,
     store: Arc<Store>,
     project: P,
     drop_annotations: &'static [&'static str],
@@ -139,42 +176,75 @@ pub async fn run<K, P>(
 {
     let kind = store.kind().clone();
     let mut backoff = Backoff::new();
+    let mut namespaced = false;
     store.start();
     loop {
         let config = watcher::Config::default();
-        let mut stream = watcher::watcher(api.clone(), config).boxed();
+        // Each event carries the namespace whose watcher sent it (None: cluster-wide).
+        let mut stream = match (&scope.in_namespace, namespaced) {
+            (Some(in_namespace), true) => {
+                futures::stream::select_all(scope.namespaces.iter().map(|ns| {
+                    let ns: Arc<str> = Arc::from(ns.as_str());
+                    watcher::watcher(in_namespace(&ns), config.clone())
+                        .map(move |event| (Some(ns.clone()), event))
+                        .boxed()
+                }))
+                .boxed()
+            }
+            _ => watcher::watcher(scope.all.clone(), config)
+                .map(|event| (None, event))
+                .boxed(),
+        };
+        let mut listed: HashSet<Arc<str>> = HashSet::new();
         let failure = loop {
-            let event = tokio::select! {
+            let (ns, event) = tokio::select! {
                 _ = shutdown.changed() => return,
-                event = stream.next() => event,
+                event = stream.next() => match event {
+                    Some(event) => event,
+                    None => break Failure::transient("watch stream ended".into()),
+                },
             };
-            match event {
-                Some(Ok(Event::Init)) => store.begin_relist(),
-                Some(Ok(Event::InitApply(object))) => {
-                    store.relist_apply(row_parts(&project, object, drop_annotations, store.codec()))
+            let parts = |object| row_parts(&project, object, drop_annotations, store.codec());
+            match (event, ns) {
+                (Ok(Event::Init), None) => store.begin_relist(),
+                (Ok(Event::Init), Some(ns)) => store.begin_relist_in(&ns),
+                (Ok(Event::InitApply(object)), None) => store.relist_apply(parts(object)),
+                (Ok(Event::InitApply(object)), Some(ns)) => {
+                    store.relist_apply_in(&ns, parts(object))
                 }
-                Some(Ok(Event::InitDone)) => {
+                (Ok(Event::InitDone), None) => {
                     store.finish_relist();
                     backoff.reset();
                     tracing::info!(%kind, objects = store.status().objects, "synced");
                 }
-                Some(Ok(Event::Apply(object))) => {
-                    store.apply(row_parts(&project, object, drop_annotations, store.codec()))
+                (Ok(Event::InitDone), Some(ns)) => {
+                    listed.insert(ns.clone());
+                    let all_listed = listed.len() == scope.namespaces.len();
+                    store.finish_relist_in(&ns, all_listed);
+                    if all_listed {
+                        backoff.reset();
+                    }
+                    tracing::info!(%kind, namespace = %ns, objects = store.status().objects, "synced a namespace");
                 }
-                Some(Ok(Event::Delete(object))) => {
+                (Ok(Event::Apply(object)), _) => store.apply(parts(object)),
+                (Ok(Event::Delete(object)), _) => {
                     if let Some(uid) = object.meta().uid.as_deref() {
                         store.delete(uid);
                     }
                 }
-                Some(Err(error)) => break classify(&error),
-                None => {
-                    break Failure {
-                        message: "watch stream ended".into(),
-                        refused: false,
-                    };
-                }
+                (Err(error), _) => break classify(&error),
             }
         };
+        if failure.forbidden
+            && !namespaced
+            && scope.in_namespace.is_some()
+            && !scope.namespaces.is_empty()
+        {
+            tracing::info!(%kind, namespaces = ?scope.namespaces, error = %failure.message, "cluster-wide list forbidden; caching the kind per namespace");
+            namespaced = true;
+            store.set_scope(scope.namespaces.to_vec());
+            continue;
+        }
         let delay = backoff.next_delay();
         tracing::warn!(%kind, error = %failure.message, retry_in = ?delay, "informer failed; relisting after backoff");
         store.fail(failure.message, failure.refused);

@@ -138,6 +138,7 @@ impl Loaded {
         let info = ContextInfo {
             name: context.to_string(),
             server: config.cluster_url.to_string(),
+            fallback_namespaces: vec![namespace.clone()],
             namespace,
         };
         Ok((config, info))

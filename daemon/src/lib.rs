@@ -42,13 +42,21 @@ pub struct Settings {
     pub context: Option<String>,
     /// Where to listen.
     pub socket: PathBuf,
+    /// Namespaces to cache, besides the context's, when RBAC forbids
+    /// listing a kind cluster-wide.
+    pub namespaces: Vec<String>,
 }
 
 /// Run the daemon until SIGINT or SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let loaded = kubeconfig::load(settings.kubeconfig.as_deref())?;
     let context = loaded.pick_context(settings.context.as_deref())?;
-    let (config, info) = loaded.client_config(&context).await?;
+    let (config, mut info) = loaded.client_config(&context).await?;
+    for namespace in &settings.namespaces {
+        if !info.fallback_namespaces.contains(namespace) {
+            info.fallback_namespaces.push(namespace.clone());
+        }
+    }
     let client = kube::Client::try_from(config)
         .with_context(|| format!("cannot build a Kubernetes client for context {context:?}"))?;
 

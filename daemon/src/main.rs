@@ -30,6 +30,11 @@ struct Args {
     /// Socket to listen on. Default: $XDG_RUNTIME_DIR/timoneiro/timoneirod.sock.
     #[arg(long, value_name = "PATH", env = "TIMONEIRO_SOCKET")]
     socket: Option<PathBuf>,
+    /// A namespace to cache, besides the context's, when RBAC forbids listing
+    /// a kind cluster-wide (a user with RoleBindings in some namespaces only).
+    /// Repeatable. `timoneiro status` shows the namespaces a kind is cached in.
+    #[arg(long = "namespace", value_name = "NAME")]
+    namespaces: Vec<String>,
     /// Log filter (tracing syntax, e.g. "info" or "timoneirod=debug"). Logs go to stderr.
     #[arg(
         long,
@@ -52,8 +57,10 @@ fn main() -> ExitCode {
     let background = tikv_jemalloc_ctl::background_thread::write(true);
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only on a terminal: the journal and log files get plain text.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     if let Err(error) = background {
@@ -63,6 +70,7 @@ fn main() -> ExitCode {
         kubeconfig: args.kubeconfig,
         context: args.context,
         socket: timoneiro_proto::socket::resolve_socket_path(args.socket.as_deref()),
+        namespaces: args.namespaces,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -35,6 +35,8 @@ pub struct SyncStatus {
     pub since_unix_ms: i64,
     /// When the informer started, for the sync time.
     pub started: Option<Instant>,
+    /// The namespaces cached when RBAC forbids a cluster-wide list; empty otherwise.
+    pub scope: Vec<String>,
 }
 
 impl Default for SyncStatus {
@@ -46,6 +48,7 @@ impl Default for SyncStatus {
             message: String::new(),
             since_unix_ms: timoneiro_proto::render::now_unix_ms(),
             started: None,
+            scope: Vec::new(),
         }
     }
 }
@@ -79,6 +82,7 @@ impl SyncStatus {
             short_names: spec.short_names.clone(),
             singular: spec.singular.clone(),
             group: spec.group.clone(),
+            scope_namespaces: self.scope.clone(),
         }
     }
 }

@@ -3,6 +3,9 @@
 //!
 //! During a relist (`begin_relist` … `finish_relist`) the old rows keep
 //! serving; the new set replaces them in one step when the list is complete.
+//! A namespace-scoped cache (RBAC allows no cluster-wide list) relists each
+//! namespace on its own (`begin_relist_in` … `finish_relist_in`), replacing
+//! only that namespace's rows.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -33,6 +36,8 @@ struct Inner {
     rows: RowTable,
     /// Rows of a relist in progress.
     relist: Option<RowTable>,
+    /// Rows of namespace relists in progress, by namespace.
+    partial: HashMap<Box<str>, RowTable>,
     namespaces: HashMap<Box<str>, Arc<str>>,
     status: SyncStatus,
 }
@@ -240,6 +245,74 @@ impl Store {
         if let Some(rows) = inner.relist.take() {
             inner.rows = rows;
         }
+        self.synced(inner);
+    }
+
+    /// Cache the kind in these namespaces only (empty: cluster-wide), shown in its status.
+    pub fn set_scope(&self, namespaces: Vec<String>) {
+        let mut inner = self.write();
+        inner.status.scope = namespaces;
+        drop(inner);
+        self.changed(true);
+    }
+
+    /// A namespace's (re)list begins; its rows are collected aside.
+    pub fn begin_relist_in(&self, namespace: &str) {
+        let mut inner = self.write();
+        inner.partial.insert(namespace.into(), RowTable::default());
+        drop(inner);
+        self.changed(false);
+    }
+
+    /// One object of a namespace's relist.
+    pub fn relist_apply_in(&self, namespace: &str, parts: RowParts) {
+        let mut inner = self.write();
+        let row = inner.row(parts);
+        let table = inner.partial.entry(namespace.into()).or_default();
+        table.insert(row);
+        if let Some(limit) = &self.limit {
+            limit.enforce(table);
+        }
+        if matches!(inner.status.state, SyncState::Loading | SyncState::Pending) {
+            inner.status.objects = (inner.rows.len()
+                + inner.partial.values().map(RowTable::len).sum::<usize>())
+                as u64;
+        }
+        drop(inner);
+        self.changed(false);
+    }
+
+    /// A namespace's relist is complete: its rows replace that namespace's
+    /// rows. The kind is SYNCED when `all_listed`: every namespace of the
+    /// scope has been listed since the informer (re)started.
+    pub fn finish_relist_in(&self, namespace: &str, all_listed: bool) {
+        let mut inner = self.write();
+        let Some(table) = inner.partial.remove(namespace) else {
+            return;
+        };
+        let gone: Vec<Box<str>> = inner
+            .rows
+            .entries()
+            .filter(|e| &*e.row.namespace == namespace)
+            .map(|e| e.row.uid.clone())
+            .collect();
+        for uid in gone {
+            inner.rows.remove(&uid);
+        }
+        let fresh: Vec<Arc<Row>> = table.entries().map(|e| e.row.clone()).collect();
+        for row in fresh {
+            inner.rows.insert(row);
+        }
+        if all_listed {
+            self.synced(inner);
+        } else {
+            drop(inner);
+            self.changed(false);
+        }
+    }
+
+    /// Rows are whole: the kind is SYNCED.
+    fn synced(&self, mut inner: RwLockWriteGuard<'_, Inner>) {
         inner.status.objects = inner.rows.len() as u64;
         if inner.status.sync_millis.is_none()
             && let Some(started) = inner.status.started
@@ -286,6 +359,7 @@ impl Store {
     pub fn fail(&self, message: String, refused: bool) {
         let mut inner = self.write();
         inner.relist = None;
+        inner.partial.clear();
         let state = if inner.status.sync_millis.is_some() && !refused {
             SyncState::Stale
         } else {
@@ -319,6 +393,36 @@ mod tests {
         let mut names: Vec<String> = store.view().rows().map(|r| r.name.to_string()).collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn a_namespace_relist_replaces_only_that_namespace() {
+        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
+        store.set_scope(vec!["a".into(), "b".into()]);
+        store.start();
+        store.begin_relist_in("a");
+        store.begin_relist_in("b");
+        store.relist_apply_in("a", parts("1", "a1", "a"));
+        store.finish_relist_in("a", false);
+        assert_eq!(
+            store.status().state,
+            SyncState::Loading,
+            "b is not listed yet"
+        );
+        store.relist_apply_in("b", parts("2", "b1", "b"));
+        store.relist_apply_in("b", parts("3", "b2", "b"));
+        store.finish_relist_in("b", true);
+        assert_eq!(store.status().state, SyncState::Synced);
+        assert_eq!(store.status().scope, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(names(&store), ["a1", "b1", "b2"]);
+
+        // b relists alone: a's rows stay, b's old rows serve until b is done.
+        store.begin_relist_in("b");
+        store.relist_apply_in("b", parts("4", "b3", "b"));
+        assert_eq!(names(&store), ["a1", "b1", "b2"]);
+        store.finish_relist_in("b", true);
+        assert_eq!(names(&store), ["a1", "b3"]);
+        assert_eq!(store.status().objects, 2);
     }
 
     #[test]

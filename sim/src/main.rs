@@ -93,6 +93,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("TIMONEIRO_SIM_LOG")
                 .unwrap_or_else(|_| "warn".into()),
         )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let settings = timoneiro_sim::Settings {

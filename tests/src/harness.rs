@@ -254,10 +254,23 @@ impl Daemon {
         Self::start_at(kubeconfig, socket, dir)
     }
 
+    /// Start a daemon with extra arguments (e.g. `["--namespace", "web"]`).
+    pub fn start_with(kubeconfig: &Path, args: &[&str]) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("run/timoneirod.sock");
+        let mut command = Self::command(kubeconfig, &socket);
+        command.args(args);
+        Self::spawn(command, socket, dir)
+    }
+
     /// Start a daemon on a given socket.
     pub fn start_at(kubeconfig: &Path, socket: PathBuf, dir: tempfile::TempDir) -> Daemon {
+        Self::spawn(Self::command(kubeconfig, &socket), socket, dir)
+    }
+
+    fn spawn(mut command: Command, socket: PathBuf, dir: tempfile::TempDir) -> Daemon {
         let log = dir.path().join("daemon.log");
-        let mut child = Self::command(kubeconfig, &socket)
+        let mut child = command
             .stderr(Stdio::piped())
             .spawn()
             .expect("start timoneirod");

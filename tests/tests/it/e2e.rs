@@ -789,3 +789,159 @@ async fn a_wrong_ca_or_token_is_a_clear_error() {
     // The daemon keeps serving its clients.
     assert!(daemon.cli(&["version"]).status.success());
 }
+
+/// A user whose RBAC allows listing pods and secrets only in some namespaces
+/// (RoleBindings, no ClusterRoleBinding) gets a cache of those namespaces:
+/// the context's namespace and the daemon's `--namespace` ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_limited_to_namespaces_gets_a_namespace_scoped_cache() {
+    let probe = Sim::start(&["--pods", "120", "--namespaces", "3"]);
+    let home = context_namespace(&probe);
+    let (_, pods) = sim_pods(&probe).await;
+    let other = pods
+        .iter()
+        .filter_map(|p| p.metadata.namespace.clone())
+        .find(|ns| *ns != home)
+        .expect("a second namespace with pods");
+    // The same seed makes the same cluster; this one limits the user.
+    let sim = Sim::start(&[
+        "--pods",
+        "120",
+        "--namespaces",
+        "3",
+        "--namespace-only",
+        "pods",
+        "--namespace-only",
+        "secrets",
+        "--allow-namespace",
+        &home,
+        "--allow-namespace",
+        &other,
+    ]);
+    drop(probe);
+    let expected: BTreeSet<(String, String)> = pods
+        .iter()
+        .filter(|p| {
+            let ns = p.metadata.namespace.as_deref().unwrap_or_default();
+            ns == home || ns == other
+        })
+        .map(|p| {
+            (
+                p.metadata.namespace.clone().unwrap_or_default(),
+                p.metadata.name.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(expected.len() < pods.len(), "some pods are out of reach");
+
+    let daemon = Daemon::start_with(&sim.kubeconfig, &["--namespace", &other]);
+    let status = daemon.wait_synced(Duration::from_secs(60));
+    let kind = |name: &str| {
+        status["kinds"]
+            .as_array()
+            .expect("kinds")
+            .iter()
+            .find(|k| k["kind"] == name)
+            .cloned()
+            .expect("kind")
+    };
+    assert_eq!(kind("pods")["namespaces"], serde_json::json!([home, other]));
+    assert_eq!(
+        kind("secrets")["namespaces"],
+        serde_json::json!([home, other])
+    );
+    assert_eq!(
+        kind("deployments")["namespaces"],
+        serde_json::json!([]),
+        "cluster-wide where allowed"
+    );
+
+    let output = daemon.cli(&["get", "pods", "-A", "-o", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "listing pods cluster-wide is forbidden; showing namespaces {home}, {other} only"
+        )),
+        "{}",
+        stderr(&output)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let got: BTreeSet<(String, String)> = names(&json).into_iter().collect();
+    assert_eq!(got, expected);
+    // Within the scope, no warning.
+    let output = daemon.cli(&["get", "pods", "-n", &other]);
+    assert!(
+        output.status.success() && stderr(&output).is_empty(),
+        "{}",
+        stderr(&output)
+    );
+    let text = stdout(&daemon.cli(&["status"]));
+    assert!(
+        text.lines().any(|l| l.starts_with("pods ")
+            && l.contains("SYNCED")
+            && l.contains(&format!(
+                "only namespaces {home}, {other} (cluster-wide list forbidden)"
+            ))),
+        "{text}"
+    );
+}
+
+/// Only the daemon's own user may talk to it. The socket's 0700 directory
+/// already keeps others out; this opens the directory up on purpose to prove
+/// the second line of defence, the peer-credential check, as another user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_user_is_refused_even_when_the_socket_is_reachable() {
+    use std::os::unix::fs::PermissionsExt;
+    if rustix::process::getuid().as_raw() != 0 {
+        eprintln!(
+            "skipped: switching to another user needs root (the unit test of peer_allowed still runs)"
+        );
+        return;
+    }
+    let sim = Sim::start(&["--pods", "10", "--namespaces", "1"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let open = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    open(daemon.dir.path(), 0o755);
+    open(daemon.socket.parent().expect("socket dir"), 0o755);
+    open(&daemon.socket, 0o666);
+    let cli = daemon.dir.path().join("timoneiro");
+    std::fs::copy(timoneiro_tests::harness::bin("timoneiro"), &cli).expect("copy the CLI");
+    open(&cli, 0o755);
+
+    let output = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&cli)
+        .arg("--socket")
+        .arg(&daemon.socket)
+        .args(["get", "pods", "-A"])
+        .output()
+        .expect("setpriv");
+    assert!(
+        !output.status.success(),
+        "another user was served: {}",
+        stdout(&output)
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !daemon
+        .log_text()
+        .contains("refused a connection from another user")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no refusal logged:\n{}",
+            daemon.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        daemon.log_text().contains("peer_uid=65534"),
+        "{}",
+        daemon.log_text()
+    );
+    // The owner is still served.
+    assert!(daemon.cli(&["get", "pods", "-A"]).status.success());
+}
