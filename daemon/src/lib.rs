@@ -14,6 +14,7 @@ pub mod codec;
 pub mod discovery;
 pub mod errors;
 pub mod filter;
+pub mod fuzz;
 pub mod informer;
 pub mod kubeconfig;
 pub mod lean;
