@@ -32,6 +32,11 @@ pub struct Global {
     /// The daemon's socket. Default: $XDG_RUNTIME_DIR/timoneiro/timoneirod.sock.
     #[arg(long, global = true, value_name = "PATH", env = "TIMONEIRO_SOCKET")]
     pub socket: Option<PathBuf>,
+    /// Do not start timoneirod when none answers on the socket (also
+    /// TIMONEIRO_NO_AUTOSTART=1). By default the CLI starts it in the
+    /// background, with its log next to the socket, and waits for it.
+    #[arg(long, global = true)]
+    pub no_autostart: bool,
 }
 
 /// Subcommands.

@@ -1,5 +1,6 @@
 //! Reaching the daemon: resolve the socket, connect, check the protocol.
 
+use timoneiro_proto::autostart;
 use timoneiro_proto::socket::{self, ConnectError};
 use timoneiro_proto::v1::{InfoRequest, InfoResponse, timoneiro_client::TimoneiroClient};
 use tonic::transport::Channel;
@@ -18,6 +19,12 @@ pub struct Connection {
 /// Connect and check that the daemon speaks our protocol.
 pub async fn connect(global: &Global) -> anyhow::Result<Connection> {
     let path = socket::resolve_socket_path(global.socket.as_deref());
+    if !global.no_autostart && !autostart::disabled_by_env() {
+        let socket = path.clone();
+        tokio::task::spawn_blocking(move || autostart::ensure_running(&socket))
+            .await?
+            .map_err(|e| fail(exit::DAEMON, e.to_string()))?;
+    }
     let mut client = socket::connect(&path).await.map_err(|e| match e {
         ConnectError::NotRunning { .. } | ConnectError::Transport { .. } => {
             fail(exit::DAEMON, e.to_string())

@@ -49,7 +49,12 @@ fn help_texts() {
 fn no_daemon_is_a_clear_error_with_its_own_exit_code() {
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("none.sock");
-    let output = timoneiro(&["status", "--socket", socket.to_str().expect("utf-8")]);
+    let output = timoneiro(&[
+        "status",
+        "--no-autostart",
+        "--socket",
+        socket.to_str().expect("utf-8"),
+    ]);
     assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -60,7 +65,12 @@ fn no_daemon_is_a_clear_error_with_its_own_exit_code() {
         stderr.contains(socket.to_str().expect("utf-8")),
         "names the socket: {stderr}"
     );
-    let output = timoneiro(&["version", "--socket", socket.to_str().expect("utf-8")]);
+    let output = timoneiro(&[
+        "version",
+        "--no-autostart",
+        "--socket",
+        socket.to_str().expect("utf-8"),
+    ]);
     assert_eq!(output.status.code(), Some(3));
     assert!(
         String::from_utf8_lossy(&output.stdout).starts_with("timoneiro 0."),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use timoneiro_proto::autostart;
 use timoneiro_tui::app::Scope;
 
 /// A live terminal navigator for Kubernetes on the timoneirod cache: opens
@@ -33,6 +34,10 @@ struct Args {
     /// The daemon's socket. Default: $XDG_RUNTIME_DIR/timoneiro/timoneirod.sock.
     #[arg(long, value_name = "PATH", env = "TIMONEIRO_SOCKET")]
     socket: Option<PathBuf>,
+    /// Do not start timoneirod when none answers on the socket (also
+    /// TIMONEIRO_NO_AUTOSTART=1). By default it is started in the background.
+    #[arg(long)]
+    no_autostart: bool,
     /// Log file. Default: $XDG_STATE_HOME/timoneiro/tui.log (~/.local/state/timoneiro/tui.log).
     #[arg(long, value_name = "FILE")]
     log_file: Option<PathBuf>,
@@ -85,8 +90,19 @@ fn main() -> ExitCode {
         (Some(ns), false) => Scope::Named(ns),
         (None, false) => Scope::Context,
     };
+    let socket = timoneiro_proto::socket::resolve_socket_path(args.socket.as_deref());
+    if !args.no_autostart && !autostart::disabled_by_env() && !autostart::answers(&socket) {
+        eprintln!(
+            "timoneiro-tui: starting timoneirod on {} …",
+            socket.display()
+        );
+        if let Err(error) = autostart::ensure_running(&socket) {
+            eprintln!("timoneiro-tui: {error}");
+            return ExitCode::from(3);
+        }
+    }
     let settings = timoneiro_tui::Settings {
-        socket: timoneiro_proto::socket::resolve_socket_path(args.socket.as_deref()),
+        socket,
         context: args.context,
         kind: args.kind,
         namespace,

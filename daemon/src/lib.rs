@@ -61,8 +61,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let client = kube::Client::try_from(config)
         .with_context(|| format!("cannot build a Kubernetes client for context {context:?}"))?;
 
-    let mut socket = listener::bind(&settings.socket)?;
-    tracing::info!(socket = %socket.path.display(), context = %info.name, server = %info.server, "timoneirod listening");
+    // Socket activation first (systemd passes a listener); else bind our own.
+    let mut socket = match listener::inherited(&settings.socket)? {
+        Some(socket) => socket,
+        None => listener::bind(&settings.socket)?,
+    };
+    tracing::info!(socket = %socket.path.display(), activated = socket.activated, context = %info.name, server = %info.server, "timoneirod listening");
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let cluster = cluster::Cluster::new(info, client, shutdown_rx.clone());

@@ -1,7 +1,9 @@
 //! The daemon's Unix socket: a 0700 directory the user owns, a 0600 socket,
 //! refusal to start when another daemon already serves the path, cleanup of
 //! a stale socket left by a crash, and a peer-credential check that drops
-//! connections from any other uid.
+//! connections from any other uid. Under systemd socket activation
+//! (`LISTEN_FDS`/`LISTEN_PID`) the daemon serves the listener it inherits
+//! instead, and leaves the socket file to systemd.
 
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
@@ -60,6 +62,11 @@ pub struct BoundSocket {
     /// The socket path.
     pub path: PathBuf,
     listener: Option<UnixListener>,
+    /// Whether the daemon made the socket file (and removes it on exit);
+    /// an inherited socket belongs to systemd.
+    owned: bool,
+    /// Whether the listener came from socket activation.
+    pub activated: bool,
 }
 
 impl BoundSocket {
@@ -97,6 +104,9 @@ impl BoundSocket {
 
 impl Drop for BoundSocket {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         if let Err(error) = std::fs::remove_file(&self.path)
             && error.kind() != io::ErrorKind::NotFound
         {
@@ -144,6 +154,33 @@ fn prepare_directory(dir: &Path) -> Result<(), ListenerError> {
     Ok(())
 }
 
+/// The listening Unix socket systemd passed (`LISTEN_FDS`, `LISTEN_PID`), if
+/// any; `fallback` names it when the socket has no path.
+pub fn inherited(fallback: &Path) -> Result<Option<BoundSocket>, ListenerError> {
+    let activation = |source: io::Error| ListenerError::Io {
+        action: "cannot use the socket passed by the service manager for",
+        path: fallback.to_path_buf(),
+        source,
+    };
+    let mut fds = listenfd::ListenFd::from_env();
+    let Some(listener) = fds.take_unix_listener(0).map_err(activation)? else {
+        return Ok(None);
+    };
+    listener.set_nonblocking(true).map_err(activation)?;
+    let path = listener
+        .local_addr()
+        .ok()
+        .and_then(|addr| addr.as_pathname().map(Path::to_path_buf))
+        .unwrap_or_else(|| fallback.to_path_buf());
+    let listener = UnixListener::from_std(listener).map_err(activation)?;
+    Ok(Some(BoundSocket {
+        path,
+        listener: Some(listener),
+        owned: false,
+        activated: true,
+    }))
+}
+
 /// Bind the socket at `path`, refusing if a daemon already answers there and
 /// removing a stale socket file.
 pub fn bind(path: &Path) -> Result<BoundSocket, ListenerError> {
@@ -180,6 +217,8 @@ pub fn bind(path: &Path) -> Result<BoundSocket, ListenerError> {
     let bound = BoundSocket {
         path: path.to_path_buf(),
         listener: Some(listener),
+        owned: true,
+        activated: false,
     };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .map_err(io_error("cannot restrict the socket's permissions", path))?;

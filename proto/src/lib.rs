@@ -4,6 +4,7 @@
 //! The daemon and every client depend on this crate, so anything both sides
 //! must agree on lives here and nowhere else.
 
+pub mod autostart;
 pub mod render;
 pub mod socket;
 

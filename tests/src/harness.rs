@@ -341,7 +341,7 @@ impl Daemon {
 
     /// Follow the daemon's status stream from now on (`timoneiro status --watch`).
     pub fn status_log(&self) -> StatusLog {
-        let mut child = Command::new(bin("timoneiro"))
+        let mut child = cli_command(&self.socket)
             .args(["status", "--watch", "-o", "json", "--socket"])
             .arg(&self.socket)
             .stdout(Stdio::piped())
@@ -455,14 +455,23 @@ impl Drop for StatusLog {
     }
 }
 
-/// Run the CLI against a socket.
+/// Run the CLI against a socket (never starting a daemon itself: tests
+/// start their own; the autostart test removes the variable).
 pub fn cli(socket: &Path, args: &[&str]) -> Output {
-    Command::new(bin("timoneiro"))
+    cli_command(socket)
         .args(args)
-        .env("TIMONEIRO_SOCKET", socket)
         .stdin(Stdio::null())
         .output()
         .expect("run timoneiro")
+}
+
+/// The CLI on a socket, not started; autostart off.
+pub fn cli_command(socket: &Path) -> Command {
+    let mut command = Command::new(bin("timoneiro"));
+    command
+        .env("TIMONEIRO_SOCKET", socket)
+        .env(timoneiro_proto::autostart::NO_AUTOSTART_ENV, "1");
+    command
 }
 
 /// Stdout of a CLI run as text.

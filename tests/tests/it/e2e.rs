@@ -458,6 +458,18 @@ fn a_missing_or_invalid_kubeconfig_is_fatal_and_named() {
         "{}",
         stderr(&output)
     );
+    // Unreadable (a directory: root reads any file, so permissions cannot make one).
+    let unreadable = dir.path().join("kubeconfig.d");
+    std::fs::create_dir(&unreadable).expect("mkdir");
+    let output = Daemon::command(&unreadable, &dir.path().join("d.sock"))
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("kubeconfig.d") && stderr(&output).contains("Is a directory"),
+        "{}",
+        stderr(&output)
+    );
     let invalid = dir.path().join("invalid");
     std::fs::write(
         &invalid,
@@ -475,6 +487,41 @@ fn a_missing_or_invalid_kubeconfig_is_fatal_and_named() {
     );
 }
 
+/// Inodes of the TCP sockets in LISTEN state (IPv4 and IPv6).
+fn tcp_listening_inodes() -> BTreeSet<String> {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .flat_map(|text| {
+            text.lines()
+                .skip(1)
+                .filter_map(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    // st is the 4th field; 0A is LISTEN; the inode is the 10th.
+                    (fields.get(3) == Some(&"0A")).then(|| fields.get(9).map(|i| i.to_string()))?
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Inodes of the sockets a process holds open.
+fn socket_inodes(pid: u32) -> BTreeSet<String> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("fd dir")
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().to_string();
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_socket_is_private_single_and_cleaned_up() {
     use std::os::unix::fs::PermissionsExt;
@@ -487,6 +534,24 @@ async fn the_socket_is_private_single_and_cleaned_up() {
         mode(daemon.socket.parent().expect("dir")),
         0o700,
         "socket directory"
+    );
+    // Nothing listens on TCP: the sockets the daemon holds are none of the
+    // listening ones in /proc/net/tcp{,6}.
+    daemon.wait_synced(Duration::from_secs(60));
+    let listening = tcp_listening_inodes();
+    assert!(
+        !listening.is_empty(),
+        "the sim listens, so the check can see listeners"
+    );
+    let held = socket_inodes(daemon.pid());
+    assert!(
+        !held.is_empty(),
+        "the daemon holds sockets (its own and the API server's)"
+    );
+    assert!(
+        held.is_disjoint(&listening),
+        "timoneirod listens on TCP: {:?}",
+        held.intersection(&listening).collect::<Vec<_>>()
     );
 
     // A second daemon on the same socket refuses to steal it.
@@ -913,6 +978,7 @@ async fn another_user_is_refused_even_when_the_socket_is_reachable() {
 
     let output = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .env("TIMONEIRO_NO_AUTOSTART", "1")
         .arg(&cli)
         .arg("--socket")
         .arg(&daemon.socket)

@@ -1,0 +1,165 @@
+//! Running as a user service (issue #8): socket activation the way systemd
+//! does it, and clients that start the daemon themselves when none answers.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use timoneiro_tests::harness::{Sim, bin, stderr, stdout};
+
+/// Processes whose command line mentions `needle` (to count daemons on a socket).
+fn processes_with(needle: &str, program: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let args: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).to_string())
+                .collect();
+            let is_program = args.first().is_some_and(|a| a.ends_with(program));
+            (is_program && args.iter().any(|a| a.contains(needle))).then_some(pid)
+        })
+        .collect()
+}
+
+fn wait_for_path(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_activated_daemon_serves_on_the_inherited_listener() {
+    let sim = Sim::start(&["--pods", "40", "--namespaces", "1"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("timoneirod.sock");
+    let log = dir.path().join("daemon.log");
+    // systemd's own tool: it binds the socket, and on the first connection
+    // starts the daemon with LISTEN_FDS=1 and LISTEN_PID set, as the
+    // timoneirod.socket unit does.
+    let mut activator = Command::new("systemd-socket-activate")
+        .arg("-l")
+        .arg(&socket)
+        .arg(bin("timoneirod"))
+        .arg("--kubeconfig")
+        .arg(&sim.kubeconfig)
+        .arg("--socket")
+        .arg(&socket)
+        .env_remove("TIMONEIRO_SOCKET")
+        .env("TIMONEIRO_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("systemd-socket-activate (from the systemd package)");
+    wait_for_path(&socket);
+    assert!(
+        processes_with(&socket.to_string_lossy(), "timoneirod").is_empty(),
+        "no daemon before the first connection"
+    );
+
+    // The first client's connection starts the daemon, which answers it.
+    let output = timoneiro_tests::harness::cli(&socket, &["get", "pods", "-A", "--no-headers"]);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(output.status.success(), "{}\n{text}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 40);
+    assert!(text.contains("activated=true"), "{text}");
+
+    // The socket file belongs to the service manager: the daemon leaves it.
+    let _ = activator.kill();
+    let _ = activator.wait();
+    for pid in processes_with(&socket.to_string_lossy(), "timoneirod") {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
+}
+
+/// Many clients at once and no daemon: they start exactly one between them,
+/// and every one of them is answered by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_racing_with_no_daemon_start_exactly_one() {
+    let sim = Sim::start(&["--pods", "30", "--namespaces", "1"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("run/timoneirod.sock");
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            timoneiro_tests::harness::cli_command(&socket)
+                .env_remove(timoneiro_proto::autostart::NO_AUTOSTART_ENV)
+                .env("KUBECONFIG", &sim.kubeconfig)
+                .env(timoneiro_proto::autostart::DAEMON_ENV, bin("timoneirod"))
+                .args(["get", "pods", "-A", "--no-headers"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("timoneiro")
+        })
+        .collect();
+    let outputs: Vec<_> = clients
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect();
+    let daemons = processes_with(&socket.to_string_lossy(), "timoneirod");
+    for output in &outputs {
+        assert!(output.status.success(), "{}", stderr(output));
+        assert_eq!(stdout(output).lines().count(), 30);
+    }
+    assert_eq!(daemons.len(), 1, "exactly one daemon: {daemons:?}");
+    let log = std::fs::read_to_string(dir.path().join("run/timoneirod.log")).unwrap_or_default();
+    assert_eq!(
+        log.matches("timoneirod listening").count(),
+        1,
+        "one daemon started: {log}"
+    );
+    assert!(
+        !log.contains("already serving"),
+        "no second daemon was even tried: {log}"
+    );
+
+    // The daemon outlives the clients that started it.
+    let output = timoneiro_tests::harness::cli(&socket, &["version"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for pid in daemons {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+    }
+}
+
+#[test]
+fn a_daemon_that_cannot_start_is_reported_with_its_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("timoneirod.sock");
+    let output = timoneiro_tests::harness::cli_command(&socket)
+        .env_remove(timoneiro_proto::autostart::NO_AUTOSTART_ENV)
+        .env("KUBECONFIG", dir.path().join("no-such-kubeconfig"))
+        .env(timoneiro_proto::autostart::DAEMON_ENV, bin("timoneirod"))
+        .args(["get", "pods"])
+        .output()
+        .expect("timoneiro");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("starting it failed")
+            && stderr(&output).contains("no-such-kubeconfig")
+            && stderr(&output).contains("timoneirod.log"),
+        "{}",
+        stderr(&output)
+    );
+    // --no-autostart: just say it is not running.
+    let output = timoneiro_tests::harness::cli_command(&socket)
+        .env_remove(timoneiro_proto::autostart::NO_AUTOSTART_ENV)
+        .args(["--no-autostart", "get", "pods"])
+        .output()
+        .expect("timoneiro");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not running"),
+        "{}",
+        stderr(&output)
+    );
+}
