@@ -44,7 +44,7 @@ pub struct Global {
 pub enum Command {
     /// List objects of one kind, as `kubectl get` prints them.
     #[command(after_help = GET_EXAMPLES)]
-    Get(Get),
+    Get(Box<Get>),
     /// Show what the daemon has loaded: one line per kind with its state
     /// (PENDING, LOADING, SYNCED, ERROR, STALE), object count, tier and sync time.
     Status(Status),
@@ -107,8 +107,15 @@ Examples:
   timoneiro get po -A --filter 'web !kube-system' -o wide
   timoneiro get deploy -n shop -l 'app in (web,api)'
   timoneiro get pods -A --filter crash --sort-by RESTARTS
+  timoneiro get pod web-1 -n shop -o yaml
+  timoneiro get pods -A -o json | jq '.items[].spec.nodeName'
   timoneiro get pods -A -o name | xargs …
-  timoneiro get pods -A -o json | jq '.rows[].name'
+  timoneiro get pods -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.status.phase}{\"\\n\"}{end}'
+  timoneiro get pods -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName
+  timoneiro get pods --show-labels
+  timoneiro get pods -L app -L tier
+  timoneiro get pods -A --sort-by .metadata.name
+  timoneiro get pods -A -o rows | jq '.rows[].cells'
 
 Sorting: newest first, then namespace and name; --sort-by NAME, NAMESPACE or
 any column header (READY, STATUS, RESTARTS, AGE, …), a leading '-' reverses.
@@ -119,20 +126,74 @@ Events keep the newest 20,000 by LAST SEEN (the API server drops events after
 an hour anyway). Kinds without built-in columns (CRDs, other API groups) print
 their CRD's additionalPrinterColumns, or NAME and AGE.
 
--o json prints {\"kind\", \"namespace\", \"columns\": [..], \"rows\": [{\"namespace\",
+Output formats (-o): wide; name; json and yaml (the whole objects from the
+cache as kubectl prints them: the object when one NAME is given, else a List;
+managedFields left out, secrets as metadata only); jsonpath=TEMPLATE (kubectl's
+templates: {.path}, {range .items[*]}…{end}, {\"\\n\"}); custom-columns=
+HEADER:.path,…; rows (the table as JSON, below).
+
+-o rows prints {\"kind\", \"namespace\", \"columns\": [..], \"rows\": [{\"namespace\",
 \"name\", \"uid\", \"creationTimestamp\", \"labels\", \"cells\": [..]}], \"total\",
 \"matched\", \"status\": {\"state\", \"objects\", \"message\"}}; cells are rendered as
 in the table (ages at the moment of printing).";
 
 /// Output formats of `get`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GetFormat {
     /// kubectl's table with the extra -o wide columns.
     Wide,
     /// kind/name per line, like `kubectl get -o name`.
     Name,
-    /// The rows as JSON (see the shape below).
+    /// The whole objects as JSON, as kubectl prints them.
     Json,
+    /// The whole objects as YAML, as kubectl prints them.
+    Yaml,
+    /// A kubectl JSONPath template over the objects.
+    JsonPath(String),
+    /// Columns of JSONPath values: (header, path).
+    CustomColumns(Vec<(String, String)>),
+    /// The table's rows as JSON (see the shape below).
+    Rows,
+}
+
+impl GetFormat {
+    /// Whether the format needs whole objects from the daemon.
+    pub fn needs_objects(&self) -> bool {
+        matches!(
+            self,
+            GetFormat::Json
+                | GetFormat::Yaml
+                | GetFormat::JsonPath(_)
+                | GetFormat::CustomColumns(_)
+        )
+    }
+}
+
+/// Parse `-o FORMAT`.
+pub fn parse_format(text: &str) -> Result<GetFormat, String> {
+    let (name, value) = match text.split_once('=') {
+        Some((name, value)) => (name, Some(value)),
+        None => (text, None),
+    };
+    match (name, value) {
+        ("wide", None) => Ok(GetFormat::Wide),
+        ("name", None) => Ok(GetFormat::Name),
+        ("json", None) => Ok(GetFormat::Json),
+        ("yaml", None) => Ok(GetFormat::Yaml),
+        ("rows", None) => Ok(GetFormat::Rows),
+        ("jsonpath", Some(template)) if !template.is_empty() => {
+            Ok(GetFormat::JsonPath(template.to_string()))
+        }
+        ("custom-columns", Some(spec)) => {
+            crate::objects::parse_columns(spec).map(GetFormat::CustomColumns)
+        }
+        ("jsonpath" | "custom-columns", _) => Err(format!(
+            "{name} needs a value: -o {name}=…, e.g. -o jsonpath='{{.items[*].metadata.name}}' or -o custom-columns=NAME:.metadata.name"
+        )),
+        _ => Err(format!(
+            "unknown output format {text:?}; use wide, name, json, yaml, jsonpath=TEMPLATE, custom-columns=SPEC or rows"
+        )),
+    }
 }
 
 /// `timoneiro get`.
@@ -143,6 +204,9 @@ pub struct Get {
     /// any kind the cluster serves, group-qualified when the name is not
     /// unique (widgets.example.com); see `timoneiro api-resources`.
     pub kind: String,
+    /// Only these objects, by name (as `kubectl get pod NAME`).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
     /// Namespace to list. Default: the context's namespace.
     #[arg(short, long, value_name = "NS", conflicts_with = "all_namespaces")]
     pub namespace: Option<String>,
@@ -167,10 +231,24 @@ pub struct Get {
         hide_default_value = true
     )]
     pub selector: String,
-    /// Output format. Default: kubectl's table.
-    #[arg(short, long, value_name = "FORMAT")]
+    /// Output format: wide, name, json, yaml, jsonpath=TEMPLATE,
+    /// custom-columns=SPEC or rows (see below). Default: kubectl's table.
+    #[arg(short, long, value_name = "FORMAT", value_parser = parse_format)]
     pub output: Option<GetFormat>,
-    /// Sort by a column (NAME, NAMESPACE, STATUS, AGE, …); '-' before it reverses.
+    /// Add a LABELS column with every label, as kubectl does.
+    #[arg(long)]
+    pub show_labels: bool,
+    /// Add a column with this label's value (repeatable, or comma-separated).
+    #[arg(
+        short = 'L',
+        long = "label-columns",
+        value_name = "KEY",
+        value_delimiter = ','
+    )]
+    pub label_columns: Vec<String>,
+    /// Sort by a column (NAME, NAMESPACE, STATUS, AGE, …) or kubectl's
+    /// .metadata.name / .metadata.namespace / .metadata.creationTimestamp;
+    /// '-' before it reverses.
     #[arg(
         long,
         value_name = "COLUMN",

@@ -11,6 +11,7 @@ use timoneiro_proto::v1::{KindStatus, ListRequest, ListResponse, StatusRequest, 
 
 use crate::args::{Get, GetFormat, Global};
 use crate::connection::{Connection, connect};
+use crate::objects;
 use crate::output::Out;
 use crate::status::{state, state_name};
 use crate::{exit, fail, from_status};
@@ -29,9 +30,26 @@ pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
         offset: 0,
         limit: args.limit,
         wide: args.output == Some(GetFormat::Wide),
+        objects: args.output.as_ref().is_some_and(GetFormat::needs_objects),
+        names: args.names.clone(),
     };
     let response = list_when_synced(&mut connection, &request, &args).await?;
-    print(&response, &args)
+    print(&response, &args)?;
+    // Names asked for and not found: kubectl's NotFound, after what was found.
+    let missing: Vec<String> = args
+        .names
+        .iter()
+        .filter(|name| !response.rows.iter().any(|row| &row.name == *name))
+        .map(|name| {
+            let plural = response.kind.as_ref().map_or("", |k| k.plural.as_str());
+            format!("{plural} {name:?} not found")
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(fail(exit::ERROR, missing.join("; ")))
+    }
 }
 
 /// List; while the kind is PENDING or LOADING, wait for its status to change.
@@ -169,14 +187,21 @@ impl Spinner {
 fn print(response: &ListResponse, args: &Get) -> anyhow::Result<()> {
     let now = now_unix_ms();
     let mut out = Out::new();
-    match args.output {
+    let one_by_name = args.names.len() == 1;
+    match &args.output {
         None | Some(GetFormat::Wide) => {
             if response.rows.is_empty() {
-                eprintln!("{}", no_resources(response));
+                if args.names.is_empty() {
+                    eprintln!("{}", no_resources(response));
+                }
             } else {
-                for line in
-                    crate::table::render(&response.columns, &response.rows, now, !args.no_headers)
-                {
+                let (columns, rows) = crate::table::with_label_columns(
+                    &response.columns,
+                    &response.rows,
+                    &args.label_columns,
+                    args.show_labels,
+                );
+                for line in crate::table::render(&columns, &rows, now, !args.no_headers) {
                     out.line(&line)?;
                 }
             }
@@ -192,9 +217,31 @@ fn print(response: &ListResponse, args: &Get) -> anyhow::Result<()> {
                 out.line(&format!("{prefix}/{}", row.name))?;
             }
         }
-        Some(GetFormat::Json) => {
+        Some(GetFormat::Rows) => {
             let text = serde_json::to_string_pretty(&to_json(response, now))?;
             out.line(&text)?;
+        }
+        Some(GetFormat::Json) => {
+            let document = objects::document(objects::objects(response)?, one_by_name);
+            out.line(&objects::to_json(&document)?)?;
+        }
+        Some(GetFormat::Yaml) => {
+            let document = objects::document(objects::objects(response)?, one_by_name);
+            out.line(&objects::to_yaml(&document)?)?;
+        }
+        Some(GetFormat::JsonPath(template)) => {
+            let document = objects::document(objects::objects(response)?, one_by_name);
+            let text = objects::jsonpath(template, &document)
+                .map_err(|e| fail(exit::ERROR, format!("-o jsonpath: {e}")))?;
+            out.write(&text)?;
+        }
+        Some(GetFormat::CustomColumns(columns)) => {
+            let grid =
+                objects::custom_columns(columns, &objects::objects(response)?, !args.no_headers)
+                    .map_err(|e| fail(exit::ERROR, format!("-o custom-columns: {e}")))?;
+            for line in crate::table::layout(&grid) {
+                out.line(&line)?;
+            }
         }
     }
     out.flush()

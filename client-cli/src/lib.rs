@@ -8,6 +8,7 @@ pub mod api_resources;
 pub mod args;
 pub mod connection;
 pub mod get;
+pub mod objects;
 pub mod output;
 pub mod status;
 pub mod table;
@@ -77,7 +78,7 @@ pub fn from_status(status: tonic::Status) -> anyhow::Error {
 /// errors as one line on stderr.
 pub async fn run(args: args::Args) -> ExitCode {
     let result = match args.command {
-        args::Command::Get(get) => get::run(&args.global, get).await,
+        args::Command::Get(get) => get::run(&args.global, *get).await,
         args::Command::Status(status) => status::run(&args.global, status).await,
         args::Command::ApiResources(resources) => api_resources::run(&args.global, resources).await,
         args::Command::Version => version::run(&args.global).await,

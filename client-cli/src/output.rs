@@ -37,6 +37,12 @@ impl Out {
         Self::check(result)
     }
 
+    /// Write text as it is (no newline added).
+    pub fn write(&mut self, text: &str) -> anyhow::Result<()> {
+        let result = self.inner.write_all(text.as_bytes());
+        Self::check(result)
+    }
+
     /// Flush what is buffered.
     pub fn flush(&mut self) -> anyhow::Result<()> {
         let result = self.inner.flush();

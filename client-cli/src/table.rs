@@ -3,7 +3,7 @@
 //! configures it).
 
 use timoneiro_proto::render::cell_text;
-use timoneiro_proto::v1::{Column, Row};
+use timoneiro_proto::v1::{Cell, Column, Row};
 
 /// Render rows into kubectl-style lines (no trailing newline per line).
 pub fn render(columns: &[Column], rows: &[Row], now_unix_ms: i64, headers: bool) -> Vec<String> {
@@ -44,6 +44,61 @@ pub fn layout(grid: &[Vec<String>]) -> Vec<String> {
             out
         })
         .collect()
+}
+
+/// The table's columns and rows with kubectl's `--show-labels` (LABELS:
+/// every label as `k=v`, the strings sorted, `<none>` when there are none) and `-L
+/// KEY` (a column named after the key's last segment in upper case, empty
+/// when the label is not set) added.
+pub fn with_label_columns(
+    columns: &[Column],
+    rows: &[Row],
+    label_columns: &[String],
+    show_labels: bool,
+) -> (Vec<Column>, Vec<Row>) {
+    let mut columns = columns.to_vec();
+    let mut rows = rows.to_vec();
+    if label_columns.is_empty() && !show_labels {
+        return (columns, rows);
+    }
+    for key in label_columns {
+        let header = key.rsplit('/').next().unwrap_or(key).to_uppercase();
+        columns.push(Column {
+            name: header,
+            wide: false,
+        });
+    }
+    if show_labels {
+        columns.push(Column {
+            name: "LABELS".into(),
+            wide: false,
+        });
+    }
+    for row in &mut rows {
+        for key in label_columns {
+            let value = row.labels.get(key).cloned().unwrap_or_default();
+            row.cells.push(Cell {
+                text: value,
+                since_unix_ms: 0,
+            });
+        }
+        if show_labels {
+            // kubectl sorts the `k=v` strings themselves ("app.kubernetes.io/name=…" before "app=…").
+            let mut pairs: Vec<String> =
+                row.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            pairs.sort_unstable();
+            let text = if pairs.is_empty() {
+                "<none>".to_string()
+            } else {
+                pairs.join(",")
+            };
+            row.cells.push(Cell {
+                text,
+                since_unix_ms: 0,
+            });
+        }
+    }
+    (columns, rows)
 }
 
 #[cfg(test)]

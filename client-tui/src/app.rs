@@ -234,6 +234,7 @@ impl App {
             offset: self.offset,
             limit: self.page.max(1),
             wide: false,
+            ..ListRequest::default()
         }
     }
 

@@ -66,6 +66,8 @@ pub struct Query {
     pub offset: usize,
     /// Rows to return at most; None for all.
     pub limit: Option<usize>,
+    /// Only objects with these names (exact); empty for any.
+    pub names: Vec<String>,
 }
 
 impl Query {
@@ -83,6 +85,13 @@ impl Query {
             Some(rest) => (true, rest.trim()),
             None => (false, sort_by.trim()),
         };
+        // kubectl's creationTimestamp order is oldest first: the reverse of ours.
+        let (descending, sort_name) =
+            if sort_name.eq_ignore_ascii_case(".metadata.creationTimestamp") {
+                (!descending, "")
+            } else {
+                (descending, sort_name)
+            };
         let sort = match sort_name.to_ascii_uppercase().as_str() {
             "" => SortKey::Newest,
             "NAME" | ".METADATA.NAME" => SortKey::Name,
@@ -111,6 +120,7 @@ impl Query {
             descending,
             offset,
             limit,
+            names: Vec::new(),
         })
     }
 }
@@ -168,6 +178,9 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
             continue;
         }
         total += 1;
+        if !query.names.is_empty() && !query.names.iter().any(|n| *n == *entry.row.name) {
+            continue;
+        }
         if !query.selector.is_empty() && !query.selector.matches(|k| entry.row.label(k)) {
             continue;
         }
@@ -452,6 +465,20 @@ mod tests {
                 "shop/api-1",
                 "shop/web-1"
             ]
+        );
+        // kubectl's .metadata.creationTimestamp: oldest first, the default order reversed.
+        let newest = names(&run(&store, &query("", "", "", None)));
+        let oldest = names(&run(
+            &store,
+            &query(".metadata.creationTimestamp", "", "", None),
+        ));
+        assert_eq!(oldest, newest.iter().rev().cloned().collect::<Vec<_>>());
+        assert_eq!(
+            names(&run(
+                &store,
+                &query("-.metadata.creationTimestamp", "", "", None)
+            )),
+            newest
         );
         let by_name = run(&store, &query("name", "", "", None));
         assert_eq!(

@@ -85,6 +85,8 @@ impl Service {
             limit,
         )
         .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let mut query = query;
+        query.names = request.names.clone();
         Ok(Prepared {
             with_namespace: spec.namespaced && namespace.is_none(),
             kind,
@@ -92,6 +94,7 @@ impl Service {
             query,
             namespace,
             wide: request.wide,
+            objects: request.objects,
         })
     }
 
@@ -195,6 +198,7 @@ pub fn row(kind: &Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row 
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        object: Vec::new(),
     }
 }
 
@@ -212,6 +216,8 @@ struct Prepared {
     namespace: Option<String>,
     with_namespace: bool,
     wide: bool,
+    /// Whether rows carry their whole objects.
+    objects: bool,
 }
 
 impl Prepared {
@@ -223,7 +229,13 @@ impl Prepared {
         let rows = result
             .rows
             .iter()
-            .map(|r| row(&self.kind, r, self.with_namespace, self.wide))
+            .map(|r| {
+                let mut answer = row(&self.kind, r, self.with_namespace, self.wide);
+                if self.objects {
+                    answer.object = self.store.codec().decompress(&r.object).unwrap_or_default();
+                }
+                answer
+            })
             .collect();
         v1::ListResponse {
             kind: Some(kind_info(&self.kind)),

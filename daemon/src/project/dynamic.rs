@@ -24,33 +24,10 @@ pub fn dynamic(columns: &[PrinterColumn], object: &DynamicObject) -> RowParts {
     parts(&object.metadata, cells)
 }
 
-/// kubectl's JSONPath (`.spec.size`, `{.spec.size}`) as RFC 9535 (`$.spec.size`).
-fn rfc_path(json_path: &str) -> String {
-    let path = json_path.trim();
-    let path = path
-        .strip_prefix('{')
-        .and_then(|p| p.strip_suffix('}'))
-        .unwrap_or(path);
-    if path.starts_with('$') {
-        path.to_string()
-    } else if path.starts_with('[') {
-        format!("${path}")
-    } else {
-        format!(
-            "${}",
-            if path.starts_with('.') {
-                path.to_string()
-            } else {
-                format!(".{path}")
-            }
-        )
-    }
-}
-
 /// One printer column's cell for an object.
 pub fn printer_cell(column: &PrinterColumn, object: &Value) -> Cell {
     let results = object
-        .query(&rfc_path(&column.json_path))
+        .query(&timoneiro_proto::jsonpath::to_rfc9535(&column.json_path))
         .unwrap_or_default();
     let Some(first) = results.first() else {
         return Cell::text("");

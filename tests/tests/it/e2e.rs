@@ -150,7 +150,7 @@ async fn cli_answers_match_the_sim_under_churn() {
     let (truth, pods) = sim_pods(&sim).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let all = loop {
-        let all = daemon.cli_json(&["get", "pods", "-A", "-o", "json"]);
+        let all = daemon.cli_json(&["get", "pods", "-A", "-o", "rows"]);
         let cached = daemon_pods(&all);
         if cached == truth {
             break all;
@@ -203,7 +203,7 @@ async fn cli_answers_match_the_sim_under_churn() {
         "--filter",
         &format!("!{excluded}"),
         "-o",
-        "json",
+        "rows",
     ]);
     let expected: Vec<(String, String)> = all["rows"]
         .as_array()
@@ -238,7 +238,7 @@ async fn cli_answers_match_the_sim_under_churn() {
         "--filter",
         "CrashLoopBackOff",
         "-o",
-        "json",
+        "rows",
     ]);
     let want = truth.iter().filter(|p| p.4 == "CrashLoopBackOff").count();
     assert_eq!(
@@ -273,7 +273,7 @@ async fn cli_answers_match_the_sim_under_churn() {
         "-l",
         &format!("app={app}"),
         "-o",
-        "json",
+        "rows",
     ]);
     assert_eq!(
         names(&selected).into_iter().collect::<BTreeSet<_>>(),
@@ -286,7 +286,7 @@ async fn cli_answers_match_the_sim_under_churn() {
         "-l",
         &format!("app notin ({app}),app"),
         "-o",
-        "json",
+        "rows",
     ]);
     assert_eq!(
         names(&not_selected).into_iter().collect::<BTreeSet<_>>(),
@@ -295,14 +295,14 @@ async fn cli_answers_match_the_sim_under_churn() {
 
     // Sorting by name, and by a column reversed.
     let by_name =
-        names(&daemon.cli_json(&["get", "pods", "-A", "--sort-by", "name", "-o", "json"]));
+        names(&daemon.cli_json(&["get", "pods", "-A", "--sort-by", "name", "-o", "rows"]));
     assert!(
         by_name
             .windows(2)
             .all(|w| (&w[0].1, &w[0].0) <= (&w[1].1, &w[1].0)),
         "sorted by name"
     );
-    let by_restarts = daemon.cli_json(&["get", "pods", "-A", "--sort-by=-RESTARTS", "-o", "json"]);
+    let by_restarts = daemon.cli_json(&["get", "pods", "-A", "--sort-by=-RESTARTS", "-o", "rows"]);
     let restarts: Vec<u64> = by_restarts["rows"]
         .as_array()
         .expect("rows")
@@ -325,7 +325,7 @@ async fn cli_answers_match_the_sim_under_churn() {
     );
 
     // Without -n the context's namespace is listed, as kubectl does.
-    let default_ns = daemon.cli_json(&["get", "pods", "-o", "json"]);
+    let default_ns = daemon.cli_json(&["get", "pods", "-o", "rows"]);
     let want: BTreeSet<(String, String)> = truth
         .iter()
         .filter(|p| p.0 == excluded)
@@ -921,7 +921,7 @@ async fn a_user_limited_to_namespaces_gets_a_namespace_scoped_cache() {
         "cluster-wide where allowed"
     );
 
-    let output = daemon.cli(&["get", "pods", "-A", "-o", "json"]);
+    let output = daemon.cli(&["get", "pods", "-A", "-o", "rows"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         stderr(&output).contains(&format!(

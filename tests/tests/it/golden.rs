@@ -76,6 +76,34 @@ golden_tests! {
     widgets: fixtures::widgets(),
 }
 
+/// `--show-labels`: kubectl's LABELS column, every label `k=v` sorted by key.
+#[test]
+fn pods_show_labels() {
+    let kind = Builtin::Pods.kind();
+    let file = "kubectl/pods.show-labels.txt";
+    let store = fixtures::store(&kind);
+    let query = Query::parse(
+        kind.spec(),
+        Some("fixtures".into()),
+        "",
+        "",
+        "name",
+        0,
+        None,
+    )
+    .expect("query");
+    let rows: Vec<_> = query::run(&store, &query)
+        .rows
+        .iter()
+        .map(|r| server::row(&kind, r, false, false))
+        .collect();
+    let (columns, rows) =
+        table::with_label_columns(&server::columns(&kind, false, false), &rows, &[], true);
+    let actual = table::render(&columns, &rows, fixtures::captured_at(file), true);
+    let expected: Vec<String> = fixtures::read(file).lines().map(str::to_string).collect();
+    assert_eq!(actual, expected);
+}
+
 /// Secrets are cached as metadata only, so TYPE and DATA cannot be printed;
 /// NAME and AGE must still be kubectl's, and nothing of the values (nor the
 /// last-applied-configuration annotation that carries them) may reach a row.

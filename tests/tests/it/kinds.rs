@@ -48,7 +48,7 @@ async fn a_tier_4_kind_loads_on_its_first_query() {
     }
 
     // The first query starts the informer and waits for it, as for any kind.
-    let nodes = daemon.cli_json(&["get", "no", "-o", "json"]);
+    let nodes = daemon.cli_json(&["get", "no", "-o", "rows"]);
     assert_eq!(nodes["status"]["state"], "SYNCED");
     let info = sim.json("GET", "/sim/info").await;
     assert_eq!(nodes["total"], info["objects"]["nodes"]);
@@ -150,7 +150,7 @@ async fn a_tier_4_kind_loads_on_its_first_query() {
         assert_eq!(header, columns, "{kind}");
         assert!(text.lines().count() > 1, "{kind} has rows: {text}");
     }
-    let pv = daemon.cli_json(&["get", "pv", "-o", "json"]);
+    let pv = daemon.cli_json(&["get", "pv", "-o", "rows"]);
     assert_eq!(pv["total"], info["objects"]["persistentvolumes"]);
 }
 
@@ -171,7 +171,7 @@ async fn a_crd_installed_while_the_daemon_runs_becomes_listable() {
     sim.json("POST", "/sim/crds?name=widgets").await;
     // No restart and no waiting for the periodic discovery: an unknown name
     // triggers a fresh one.
-    let widgets = daemon.cli_json(&["get", "widgets", "-A", "-o", "json"]);
+    let widgets = daemon.cli_json(&["get", "widgets", "-A", "-o", "rows"]);
     assert_eq!(widgets["status"]["state"], "SYNCED");
     assert_eq!(widgets["kind"], "widgets");
     let columns: Vec<&str> = widgets["columns"]
@@ -261,7 +261,7 @@ async fn discovery_falls_back_to_the_legacy_endpoints() {
     daemon.wait_synced(Duration::from_secs(60));
     let resources = daemon.cli_json(&["api-resources", "--refresh", "-o", "json"]);
     assert_eq!(resources["discovery"], "legacy", "{resources}");
-    let widgets = daemon.cli_json(&["get", "wdg", "-A", "-o", "json"]);
+    let widgets = daemon.cli_json(&["get", "wdg", "-A", "-o", "rows"]);
     assert_eq!(widgets["total"], 3);
     assert_eq!(widgets["columns"][2], "SIZE");
 }
@@ -271,7 +271,7 @@ async fn secrets_are_only_ever_requested_as_metadata() {
     let sim = Sim::start(&["--pods", "100", "--namespaces", "2", "--churn-rate", "20"]);
     let daemon = Daemon::start(&sim.kubeconfig);
     daemon.wait_synced(Duration::from_secs(60));
-    let secrets = daemon.cli_json(&["get", "secrets", "-A", "-o", "json"]);
+    let secrets = daemon.cli_json(&["get", "secrets", "-A", "-o", "rows"]);
     assert!(secrets["total"].as_u64().unwrap_or(0) > 0);
     // Get serves the kept metadata, not values.
     let first = &secrets["rows"][0];

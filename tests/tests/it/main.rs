@@ -6,4 +6,5 @@ mod faults;
 mod golden;
 mod kinds;
 mod misuse;
+mod output;
 mod tui;

@@ -1,0 +1,321 @@
+//! Whole objects from the cache, printed as kubectl prints them: `-o json`
+//! and `-o yaml` (the object when one was asked for by name, else a `List`),
+//! `-o jsonpath=TEMPLATE` and `-o custom-columns=SPEC`.
+
+use anyhow::Context as _;
+use jsonpath_rust::JsonPath;
+use serde::Serialize;
+use serde_json::{Value, json};
+use timoneiro_proto::jsonpath::to_rfc9535;
+use timoneiro_proto::v1::ListResponse;
+
+/// The objects of a response, each with apiVersion and kind (list items as
+/// the API server sends them have neither).
+pub fn objects(response: &ListResponse) -> anyhow::Result<Vec<Value>> {
+    let kind = response.kind.clone().unwrap_or_default();
+    let api_version = if kind.group.is_empty() {
+        kind.version.clone()
+    } else {
+        format!("{}/{}", kind.group, kind.version)
+    };
+    response
+        .rows
+        .iter()
+        .map(|row| {
+            let mut value: Value = serde_json::from_slice(&row.object)
+                .with_context(|| format!("the daemon sent no object for {}", row.name))?;
+            if let Some(map) = value.as_object_mut() {
+                map.entry("apiVersion")
+                    .or_insert_with(|| api_version.clone().into());
+                map.entry("kind")
+                    .or_insert_with(|| kind.kind.clone().into());
+            }
+            Ok(value)
+        })
+        .collect()
+}
+
+/// What kubectl prints: the object itself for one object asked for by
+/// name, else a `List` of them.
+pub fn document(mut objects: Vec<Value>, one_by_name: bool) -> Value {
+    if one_by_name && objects.len() == 1 {
+        return objects.remove(0);
+    }
+    json!({
+        "apiVersion": "v1",
+        "items": objects,
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+    })
+}
+
+/// JSON as kubectl prints it: keys sorted, four-space indent.
+pub fn to_json(value: &Value) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    value.serialize(&mut serializer)?;
+    Ok(String::from_utf8(out)?)
+}
+
+/// YAML as kubectl prints it: keys sorted, lists at their key's indent.
+pub fn to_yaml(value: &Value) -> anyhow::Result<String> {
+    let text = serde_saphyr::to_string(value).context("cannot render YAML")?;
+    Ok(text.trim_end_matches('\n').to_string())
+}
+
+/// A kubectl JSONPath template, parsed.
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    Text(String),
+    Path(String),
+    Range(String, Vec<Node>),
+}
+
+/// Parse a kubectl JSONPath template: text, `{.path}`, `{"literal\n"}`,
+/// `{range .path}…{end}`.
+fn parse_template(template: &str) -> Result<Vec<Node>, String> {
+    fn nodes(chars: &[char], pos: &mut usize, in_range: bool) -> Result<Vec<Node>, String> {
+        let mut out = Vec::new();
+        let mut text = String::new();
+        while *pos < chars.len() {
+            let c = chars[*pos];
+            if c != '{' {
+                text.push(c);
+                *pos += 1;
+                continue;
+            }
+            let start = *pos;
+            let end = chars[start..]
+                .iter()
+                .position(|c| *c == '}')
+                .map(|i| start + i)
+                .ok_or_else(|| format!("unclosed {{ at position {}", start + 1))?;
+            let inner: String = chars[start + 1..end].iter().collect();
+            let inner = inner.trim();
+            *pos = end + 1;
+            if !text.is_empty() {
+                out.push(Node::Text(std::mem::take(&mut text)));
+            }
+            if inner == "end" {
+                if in_range {
+                    return Ok(out);
+                }
+                return Err(format!(
+                    "{{end}} without {{range}} at position {}",
+                    start + 1
+                ));
+            }
+            if let Some(path) = inner.strip_prefix("range ") {
+                let body = nodes(chars, pos, true)?;
+                out.push(Node::Range(path.trim().to_string(), body));
+            } else if let Some(literal) = quoted(inner) {
+                out.push(Node::Text(literal));
+            } else if inner.is_empty() {
+                return Err(format!("empty {{}} at position {}", start + 1));
+            } else {
+                out.push(Node::Path(inner.to_string()));
+            }
+        }
+        if in_range {
+            return Err("{range} without {end}".to_string());
+        }
+        if !text.is_empty() {
+            out.push(Node::Text(text));
+        }
+        Ok(out)
+    }
+    let chars: Vec<char> = template.chars().collect();
+    let mut pos = 0;
+    nodes(&chars, &mut pos, false)
+}
+
+/// `"…"` or `'…'` with \n, \t, \\ escapes.
+fn quoted(inner: &str) -> Option<String> {
+    let body = inner
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .or_else(|| inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))?;
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// Evaluate a kubectl path on `current` (`$…` on `root`).
+fn select<'a>(path: &str, root: &'a Value, current: &'a Value) -> Result<Vec<&'a Value>, String> {
+    let (target, path) = match path.strip_prefix('@') {
+        Some(rest) => (current, rest),
+        None if path.starts_with('$') => (root, path),
+        None => (current, path),
+    };
+    if path.is_empty() {
+        return Ok(vec![target]);
+    }
+    target
+        .query(&to_rfc9535(path))
+        .map_err(|e| format!("invalid JSONPath {path:?}: {e}"))
+}
+
+/// A value as kubectl prints it in templates and columns: strings bare,
+/// anything else as JSON.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Render `-o jsonpath=TEMPLATE` for `value` (the List, or the one object).
+pub fn jsonpath(template: &str, value: &Value) -> Result<String, String> {
+    fn render(
+        nodes: &[Node],
+        root: &Value,
+        current: &Value,
+        out: &mut String,
+    ) -> Result<(), String> {
+        for node in nodes {
+            match node {
+                Node::Text(t) => out.push_str(t),
+                Node::Path(path) => {
+                    let found = select(path, root, current)?;
+                    let texts: Vec<String> = found.into_iter().map(text).collect();
+                    out.push_str(&texts.join(" "));
+                }
+                Node::Range(path, body) => {
+                    for item in select(path, root, current)? {
+                        render(body, root, item, out)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    let nodes = parse_template(template)?;
+    let mut out = String::new();
+    render(&nodes, value, value, &mut out)?;
+    Ok(out)
+}
+
+/// Parse `-o custom-columns=HEADER:.path,…`.
+pub fn parse_columns(spec: &str) -> Result<Vec<(String, String)>, String> {
+    spec.split(',')
+        .map(|column| match column.split_once(':') {
+            Some((header, path)) if !header.trim().is_empty() && !path.trim().is_empty() => {
+                Ok((header.trim().to_string(), path.trim().to_string()))
+            }
+            _ => Err(format!(
+                "custom column {column:?} is not HEADER:JSONPATH (e.g. NAME:.metadata.name)"
+            )),
+        })
+        .collect()
+}
+
+/// Rows of `-o custom-columns` for these objects: header first, `<none>` for
+/// a path with no value, several values joined by commas.
+pub fn custom_columns(
+    columns: &[(String, String)],
+    objects: &[Value],
+    headers: bool,
+) -> Result<Vec<Vec<String>>, String> {
+    let mut grid = Vec::with_capacity(objects.len() + 1);
+    if headers {
+        grid.push(columns.iter().map(|(h, _)| h.clone()).collect());
+    }
+    for object in objects {
+        let mut line = Vec::with_capacity(columns.len());
+        for (_, path) in columns {
+            let found = select(path, object, object)?;
+            let values: Vec<String> = found
+                .into_iter()
+                .filter(|v| !v.is_null())
+                .map(text)
+                .collect();
+            line.push(if values.is_empty() {
+                "<none>".to_string()
+            } else {
+                values.join(",")
+            });
+        }
+        grid.push(line);
+    }
+    Ok(grid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list() -> Value {
+        document(
+            vec![
+                json!({"kind": "Pod", "metadata": {"name": "a", "labels": {"app": "web"}}, "status": {"phase": "Running"}}),
+                json!({"kind": "Pod", "metadata": {"name": "b"}, "status": {"phase": "Pending"}}),
+            ],
+            false,
+        )
+    }
+
+    #[test]
+    fn templates_print_like_kubectl() {
+        let list = list();
+        assert_eq!(
+            jsonpath("{.items[*].metadata.name}", &list).expect("ok"),
+            "a b"
+        );
+        assert_eq!(
+            jsonpath(
+                r#"{range .items[*]}{.metadata.name}{"\t"}{.status.phase}{"\n"}{end}"#,
+                &list
+            )
+            .expect("ok"),
+            "a\tRunning\nb\tPending\n"
+        );
+        assert_eq!(jsonpath("kind={.kind}", &list).expect("ok"), "kind=List");
+        assert_eq!(
+            jsonpath("{.items[0].metadata.labels.app}", &list).expect("ok"),
+            "web"
+        );
+        assert!(jsonpath("{range .items[*]}{.x}", &list).is_err());
+        assert!(jsonpath("{.items", &list).is_err());
+        assert!(jsonpath("{end}", &list).is_err());
+    }
+
+    #[test]
+    fn custom_columns_print_like_kubectl() {
+        let columns = parse_columns("NAME:.metadata.name,APP:.metadata.labels.app").expect("spec");
+        let Value::Array(items) = list()["items"].clone() else {
+            panic!("items")
+        };
+        let grid = custom_columns(&columns, &items, true).expect("grid");
+        assert_eq!(
+            crate::table::layout(&grid),
+            ["NAME   APP", "a      web", "b      <none>"]
+        );
+        assert!(parse_columns("NAME").is_err());
+        assert!(parse_columns("NAME:").is_err());
+    }
+
+    #[test]
+    fn json_is_four_space_indented_with_sorted_keys() {
+        let text = to_json(&json!({"kind": "List", "apiVersion": "v1"})).expect("json");
+        assert_eq!(
+            text,
+            "{\n    \"apiVersion\": \"v1\",\n    \"kind\": \"List\"\n}"
+        );
+    }
+}
