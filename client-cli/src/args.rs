@@ -115,6 +115,7 @@ Examples:
   timoneiro get pods --show-labels
   timoneiro get pods -L app -L tier
   timoneiro get pods -A --sort-by .metadata.name
+  timoneiro get pods -n shop -w
   timoneiro get pods -A -o rows | jq '.rows[].cells'
 
 Sorting: newest first, then namespace and name; --sort-by NAME, NAMESPACE or
@@ -197,7 +198,7 @@ pub fn parse_format(text: &str) -> Result<GetFormat, String> {
 }
 
 /// `timoneiro get`.
-#[derive(Debug, ClapArgs)]
+#[derive(Debug, Clone, ClapArgs)]
 pub struct Get {
     /// Kind: plural, singular, short name or kind (pods, po, deploy, svc, ns,
     /// sts, ds, rs, job, cj, cm, secret, pvc, pv, ing, no, ev, sa, hpa), or
@@ -260,6 +261,13 @@ pub struct Get {
     /// Do not print the header line.
     #[arg(long)]
     pub no_headers: bool,
+    /// After printing, keep watching: print each object again when it
+    /// changes, appears or goes away, as `kubectl get -w` does (Ctrl-C stops).
+    #[arg(short, long)]
+    pub watch: bool,
+    /// Like --watch, without printing the current objects first.
+    #[arg(long)]
+    pub watch_only: bool,
     /// Print at most this many rows (after filtering and sorting).
     #[arg(
         long,
@@ -278,7 +286,7 @@ pub struct Get {
 }
 
 /// `--context`, shared by the commands that talk about one context.
-#[derive(Debug, ClapArgs)]
+#[derive(Debug, Clone, ClapArgs)]
 pub struct ContextArg {
     /// Context to use. Default: the daemon's.
     #[arg(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use timoneiro_proto::render::{cell_text, now_unix_ms};
-use timoneiro_proto::v1::{KindStatus, ListRequest, ListResponse, StatusRequest, SyncState};
+use timoneiro_proto::v1::{KindStatus, ListRequest, ListResponse, Row, StatusRequest, SyncState};
 
 use crate::args::{Get, GetFormat, Global};
 use crate::connection::{Connection, connect};
@@ -34,6 +34,9 @@ pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
         names: args.names.clone(),
     };
     let response = list_when_synced(&mut connection, &request, &args).await?;
+    if args.watch || args.watch_only {
+        return watch(&mut connection, request, &args, response).await;
+    }
     print(&response, &args)?;
     // Names asked for and not found: kubectl's NotFound, after what was found.
     let missing: Vec<String> = args
@@ -50,6 +53,137 @@ pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
     } else {
         Err(fail(exit::ERROR, missing.join("; ")))
     }
+}
+
+/// What a row shows, to tell a change from an answer that repeats it: the
+/// object when objects travel, else the cells that are not ages.
+fn shown(row: &Row) -> Vec<u8> {
+    if !row.object.is_empty() {
+        return row.object.clone();
+    }
+    let mut key = Vec::new();
+    for cell in &row.cells {
+        key.extend_from_slice(cell.text.as_bytes());
+        key.extend_from_slice(&cell.since_unix_ms.to_le_bytes());
+        key.push(0);
+    }
+    key
+}
+
+/// `get -w`: the table (unless --watch-only), then a line for each object
+/// that changes, appears or goes away (its last state), as `kubectl get -w`
+/// prints, until the daemon goes away or the reader does.
+async fn watch(
+    connection: &mut Connection,
+    request: ListRequest,
+    args: &Get,
+    first: ListResponse,
+) -> anyhow::Result<()> {
+    let mut out = Out::new();
+    let now = now_unix_ms();
+    // Column widths of the first table, so later lines line up under it.
+    let (columns, rows) = crate::table::with_label_columns(
+        &first.columns,
+        &first.rows,
+        &args.label_columns,
+        args.show_labels,
+    );
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.name.chars().count()).collect();
+    for row in &rows {
+        for (i, cell) in row.cells.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell_text(cell, now).chars().count());
+            }
+        }
+    }
+    if !args.watch_only {
+        print(&first, args)?;
+    }
+    let mut seen: std::collections::HashMap<String, (Vec<u8>, Row)> = first
+        .rows
+        .iter()
+        .map(|row| (row.uid.clone(), (shown(row), row.clone())))
+        .collect();
+    let mut stream = connection
+        .client
+        .watch_list(request)
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    while let Some(answer) = stream.next().await {
+        let answer = answer.map_err(from_status)?;
+        let mut changed: Vec<Row> = Vec::new();
+        let mut now_seen = std::collections::HashMap::with_capacity(answer.rows.len());
+        for row in &answer.rows {
+            let key = shown(row);
+            if seen.get(&row.uid).is_none_or(|(old, _)| *old != key) {
+                changed.push(row.clone());
+            }
+            now_seen.insert(row.uid.clone(), (key, row.clone()));
+        }
+        for (uid, (_, row)) in &seen {
+            if !now_seen.contains_key(uid) {
+                changed.push(row.clone());
+            }
+        }
+        seen = now_seen;
+        if changed.is_empty() {
+            continue;
+        }
+        let changes = ListResponse {
+            rows: changed,
+            ..answer
+        };
+        print_changes(&mut out, &changes, args, &widths)?;
+    }
+    Err(fail(exit::DAEMON, "the daemon ended the watch"))
+}
+
+/// Changed rows in the watch's format: table lines padded to the first
+/// table's widths, names, or objects.
+fn print_changes(
+    out: &mut Out,
+    changes: &ListResponse,
+    args: &Get,
+    widths: &[usize],
+) -> anyhow::Result<()> {
+    match &args.output {
+        None | Some(GetFormat::Wide) => {
+            let now = now_unix_ms();
+            let (_, rows) = crate::table::with_label_columns(
+                &changes.columns,
+                &changes.rows,
+                &args.label_columns,
+                args.show_labels,
+            );
+            for row in rows {
+                let cells: Vec<String> = row.cells.iter().map(|c| cell_text(c, now)).collect();
+                let mut line = String::new();
+                for (i, cell) in cells.iter().enumerate() {
+                    line.push_str(cell);
+                    if i + 1 < cells.len() {
+                        let width = widths
+                            .get(i)
+                            .copied()
+                            .unwrap_or(0)
+                            .max(cell.chars().count());
+                        line.extend(std::iter::repeat_n(' ', width - cell.chars().count() + 3));
+                    }
+                }
+                out.line(&line)?;
+            }
+        }
+        _ => {
+            // Names and objects: each change printed on its own, as a one-row answer.
+            let one = Get {
+                names: Vec::new(),
+                no_headers: true,
+                ..args.clone()
+            };
+            print(changes, &one)?;
+        }
+    }
+    out.flush()
 }
 
 /// List; while the kind is PENDING or LOADING, wait for its status to change.

@@ -176,3 +176,49 @@ async fn json_yaml_jsonpath_and_custom_columns_print_the_cached_objects() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_watch_prints_the_table_then_each_change() {
+    use std::io::BufRead;
+    let sim = Sim::start(&["--pods", "20", "--namespaces", "1"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let mut child = timoneiro_tests::harness::cli_command(&daemon.socket)
+        .args(["get", "pods", "-A", "-w"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("timoneiro get -w");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let next = || {
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("a line within 20 s")
+    };
+    let header = next();
+    assert!(header.starts_with("NAMESPACE   NAME"), "{header}");
+    for _ in 0..20 {
+        next();
+    }
+    // A new pod: one more line, aligned under the table.
+    let created = sim.json("POST", "/sim/pods").await;
+    let name = created["name"].as_str().expect("name").to_string();
+    let line = loop {
+        let line = next();
+        if line.contains(&name) {
+            break line;
+        }
+    };
+    let name_column = header.match_indices("NAME").nth(1).expect("NAME").0;
+    assert_eq!(line.find(&name), Some(name_column), "{header}\n{line}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
