@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 
 /// Query the timoneirod cache of your Kubernetes cluster: `kubectl get`
 /// answered from memory, with fuzzy filters.
@@ -55,7 +56,24 @@ pub enum Command {
     ApiResources(ApiResources),
     /// Print the client's and the daemon's versions.
     Version,
+    /// Print the shell completion script. Kinds, namespaces, contexts and
+    /// object names complete from the daemon's cache.
+    #[command(after_help = COMPLETION_HELP)]
+    Completion {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: String,
+    },
+    /// Print the man page (roff): `timoneiro man > ~/.local/share/man/man1/timoneiro.1`.
+    Man,
 }
+
+const COMPLETION_HELP: &str = "Install:
+  bash:  echo 'source <(timoneiro completion bash)' >> ~/.bashrc
+  zsh:   echo 'source <(timoneiro completion zsh)' >> ~/.zshrc
+  fish:  timoneiro completion fish > ~/.config/fish/completions/timoneiro.fish
+
+Each TAB asks the binary (COMPLETE=SHELL timoneiro -- …), which asks the daemon
+for kinds, namespaces, contexts and object names; it never starts a daemon.";
 
 const API_RESOURCES_HELP: &str =
     "Tiers: 1 loads at daemon start, 2 and 3 right after it in the background,
@@ -204,12 +222,19 @@ pub struct Get {
     /// sts, ds, rs, job, cj, cm, secret, pvc, pv, ing, no, ev, sa, hpa), or
     /// any kind the cluster serves, group-qualified when the name is not
     /// unique (widgets.example.com); see `timoneiro api-resources`.
+    #[arg(add = ArgValueCompleter::new(crate::complete::kinds))]
     pub kind: String,
     /// Only these objects, by name (as `kubectl get pod NAME`).
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", add = ArgValueCompleter::new(crate::complete::object_names))]
     pub names: Vec<String>,
     /// Namespace to list. Default: the context's namespace.
-    #[arg(short, long, value_name = "NS", conflicts_with = "all_namespaces")]
+    #[arg(
+        short,
+        long,
+        value_name = "NS",
+        conflicts_with = "all_namespaces",
+        add = ArgValueCompleter::new(crate::complete::namespaces)
+    )]
     pub namespace: Option<String>,
     /// List every namespace.
     #[arg(short = 'A', long)]
@@ -292,6 +317,7 @@ pub struct ContextArg {
     #[arg(
         long = "context",
         value_name = "NAME",
+        add = ArgValueCompleter::new(crate::complete::contexts),
         default_value = "",
         hide_default_value = true
     )]

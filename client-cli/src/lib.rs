@@ -6,6 +6,7 @@
 
 pub mod api_resources;
 pub mod args;
+pub mod complete;
 pub mod connection;
 pub mod get;
 pub mod objects;
@@ -74,6 +75,13 @@ pub fn from_status(status: tonic::Status) -> anyhow::Error {
     fail(code, message)
 }
 
+/// Print generated text to stdout as it is.
+fn print_text(text: &str) -> anyhow::Result<()> {
+    let mut out = output::Out::new();
+    out.write(text)?;
+    out.flush()
+}
+
 /// Run the parsed command and turn the outcome into an exit code, printing
 /// errors as one line on stderr.
 pub async fn run(args: args::Args) -> ExitCode {
@@ -82,6 +90,10 @@ pub async fn run(args: args::Args) -> ExitCode {
         args::Command::Status(status) => status::run(&args.global, status).await,
         args::Command::ApiResources(resources) => api_resources::run(&args.global, resources).await,
         args::Command::Version => version::run(&args.global).await,
+        args::Command::Completion { shell } => complete::script(&shell)
+            .map_err(|e| fail(exit::USAGE, e.to_string()))
+            .and_then(|script| print_text(&script)),
+        args::Command::Man => complete::man_page().and_then(|page| print_text(&page)),
     };
     match result {
         Ok(()) => ExitCode::from(exit::OK),

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // A TAB from the completion scripts: answer and exit.
+    timoneiro_cli::complete::handle_request();
     let args = timoneiro_cli::args::Args::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -222,3 +222,99 @@ async fn get_watch_prints_the_table_then_each_change() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// What the completion engine offers for a command line (fish's protocol:
+/// one candidate per line, a tab before its description).
+fn complete(socket: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let output = timoneiro_tests::harness::cli_command(socket)
+        .env("COMPLETE", "fish")
+        .arg("--")
+        .arg("timoneiro")
+        .args(words)
+        .output()
+        .expect("timoneiro");
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+        // An empty word is also offered the options; keep the values.
+        .filter(|c| !c.starts_with('-'))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_offers_kinds_namespaces_and_names_from_the_cache() {
+    let sim = Sim::start(&["--pods", "30", "--namespaces", "2", "--crd", "widgets"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let kinds = complete(&daemon.socket, &["get", "po"]);
+    assert!(
+        kinds.contains(&"pods".to_string()) && kinds.contains(&"po".to_string()),
+        "{kinds:?}"
+    );
+    let kinds = complete(&daemon.socket, &["get", "w"]);
+    assert!(
+        kinds.contains(&"widgets".to_string()),
+        "a CRD found by discovery: {kinds:?}"
+    );
+
+    let pods: Vec<Value> = sim.json("GET", "/api/v1/pods").await["items"]
+        .as_array()
+        .expect("items")
+        .clone();
+    let namespaces: BTreeSet<String> = sim.json("GET", "/api/v1/namespaces").await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|n| {
+            n["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let offered: BTreeSet<String> = complete(&daemon.socket, &["get", "pods", "-n", ""])
+        .into_iter()
+        .collect();
+    assert_eq!(offered, namespaces);
+
+    let namespace = pods[0]["metadata"]["namespace"]
+        .as_str()
+        .expect("ns")
+        .to_string();
+    let expected: BTreeSet<String> = pods
+        .iter()
+        .filter(|p| p["metadata"]["namespace"] == namespace.as_str())
+        .map(|p| {
+            p["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let offered: BTreeSet<String> =
+        complete(&daemon.socket, &["get", "pods", "-n", &namespace, ""])
+            .into_iter()
+            .collect();
+    assert_eq!(offered, expected);
+
+    // Without a daemon: the built-in kinds, and no daemon is started.
+    let nowhere = daemon.dir.path().join("nobody.sock");
+    let kinds = complete(&nowhere, &["get", "deploy"]);
+    assert_eq!(kinds, ["deployments"]);
+    assert!(!nowhere.exists());
+
+    // Scripts and the man page.
+    let script = stdout(&daemon.cli(&["completion", "bash"]));
+    assert!(
+        script.contains("COMPLETE=\"bash\"") || script.contains("COMPLETE=bash"),
+        "{script}"
+    );
+    for shell in ["zsh", "fish"] {
+        assert!(daemon.cli(&["completion", shell]).status.success());
+    }
+    let output = daemon.cli(&["completion", "tcsh"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let man = stdout(&daemon.cli(&["man"]));
+    assert!(man.contains(".TH timoneiro 1"), "{man}");
+}
