@@ -54,6 +54,10 @@ pub enum Command {
     /// with short names, API version, scope, tier and the cache's state.
     #[command(name = "api-resources", after_help = API_RESOURCES_HELP)]
     ApiResources(ApiResources),
+    /// Every context of the daemon's kubeconfig: whether its cache runs
+    /// (contexts start on first use, `--context NAME` on any command, and
+    /// are dropped when idle), how much it holds and how long it has idled.
+    Contexts(Contexts),
     /// Print the client's and the daemon's versions.
     Version,
     /// Print the shell completion script. Kinds, namespaces, contexts and
@@ -324,6 +328,14 @@ pub struct ContextArg {
     pub name: String,
 }
 
+/// `timoneiro contexts`.
+#[derive(Debug, ClapArgs)]
+pub struct Contexts {
+    /// Output format: json for scripts.
+    #[arg(short, long, value_name = "FORMAT")]
+    pub output: Option<StatusFormat>,
+}
+
 /// `timoneiro status`.
 #[derive(Debug, ClapArgs)]
 pub struct Status {
@@ -338,36 +350,14 @@ pub struct Status {
     pub context: ContextArg,
 }
 
-/// Output formats of `status`.
+/// Output formats of `status` and `contexts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusFormat {
     /// One JSON object per status.
     Json,
 }
 
-/// Parse "30s", "2m", "1h", "500ms" or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (try 30s, 2m, 500ms)"))?;
-    let seconds = match unit {
-        "" | "s" => value,
-        "ms" => value / 1000.0,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown unit {unit:?} in {text:?} (use ms, s, m or h)"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
-}
+pub use timoneiro_proto::parse_duration;
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@ pub mod api_resources;
 pub mod args;
 pub mod complete;
 pub mod connection;
+pub mod contexts;
 pub mod get;
 pub mod objects;
 pub mod output;
@@ -89,6 +90,7 @@ pub async fn run(args: args::Args) -> ExitCode {
         args::Command::Get(get) => get::run(&args.global, *get).await,
         args::Command::Status(status) => status::run(&args.global, status).await,
         args::Command::ApiResources(resources) => api_resources::run(&args.global, resources).await,
+        args::Command::Contexts(contexts) => contexts::run(&args.global, contexts).await,
         args::Command::Version => version::run(&args.global).await,
         args::Command::Completion { shell } => complete::script(&shell)
             .map_err(|e| fail(exit::USAGE, e.to_string()))

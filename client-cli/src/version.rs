@@ -18,6 +18,7 @@ pub async fn run(global: &Global) -> anyhow::Result<()> {
     let contexts: Vec<String> = info
         .contexts
         .iter()
+        .filter(|c| c.active)
         .map(|c| format!("{} ({})", c.name, c.server))
         .collect();
     out.line(&format!(

@@ -216,6 +216,11 @@ impl Cluster {
             .clone()
     }
 
+    /// Turns true when this cluster's caches stop (daemon exit, eviction, reload).
+    pub fn stopped(&self) -> watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+
     /// A receiver bumped whenever any kind's state changes.
     pub fn subscribe_status(&self) -> watch::Receiver<u64> {
         self.status_changes.subscribe()

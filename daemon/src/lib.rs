@@ -11,6 +11,7 @@
 pub mod catalog;
 pub mod cluster;
 pub mod codec;
+pub mod contexts;
 pub mod discovery;
 pub mod errors;
 pub mod filter;
@@ -46,19 +47,17 @@ pub struct Settings {
     /// Namespaces to cache, besides the context's, when RBAC forbids
     /// listing a kind cluster-wide.
     pub namespaces: Vec<String>,
+    /// Drop a context's caches (not the default's) after this long unused.
+    pub idle_evict: std::time::Duration,
 }
 
 /// Run the daemon until SIGINT or SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let loaded = kubeconfig::load(settings.kubeconfig.as_deref())?;
     let context = loaded.pick_context(settings.context.as_deref())?;
-    let (config, mut info) = loaded.client_config(&context).await?;
-    for namespace in &settings.namespaces {
-        if !info.fallback_namespaces.contains(namespace) {
-            info.fallback_namespaces.push(namespace.clone());
-        }
-    }
-    let client = kube::Client::try_from(config)
+    // Fail before binding when the default context is unusable.
+    let (config, info) = loaded.client_config(&context).await?;
+    kube::Client::try_from(config)
         .with_context(|| format!("cannot build a Kubernetes client for context {context:?}"))?;
 
     // Socket activation first (systemd passes a listener); else bind our own.
@@ -69,10 +68,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(socket = %socket.path.display(), activated = socket.activated, context = %info.name, server = %info.server, "timoneirod listening");
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let cluster = cluster::Cluster::new(info, client, shutdown_rx.clone());
-    cluster.start();
+    let contexts = contexts::Contexts::start(
+        settings.kubeconfig.clone(),
+        Some(&context),
+        settings.namespaces.clone(),
+        settings.idle_evict,
+    )
+    .await?;
 
-    let service = server::Service::new(cluster, shutdown_rx.clone());
+    let service = server::Service::new(contexts, shutdown_rx.clone());
     let mut signals_rx = shutdown_rx.clone();
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -35,6 +35,11 @@ struct Args {
     /// Repeatable. `timoneiro status` shows the namespaces a kind is cached in.
     #[arg(long = "namespace", value_name = "NAME")]
     namespaces: Vec<String>,
+    /// Drop the caches of a context other than the default after it has been
+    /// unused (no request, no open stream) this long, e.g. 30m, 2h. Every
+    /// context of the kubeconfig is served; each starts on first use.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = timoneiro_proto::parse_duration)]
+    idle_evict: std::time::Duration,
     /// Log filter (tracing syntax, e.g. "info" or "timoneirod=debug"). Logs go to stderr.
     #[arg(
         long,
@@ -71,6 +76,7 @@ fn main() -> ExitCode {
         context: args.context,
         socket: timoneiro_proto::socket::resolve_socket_path(args.socket.as_deref()),
         namespaces: args.namespaces,
+        idle_evict: args.idle_evict,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

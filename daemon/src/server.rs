@@ -14,6 +14,7 @@ use tonic::{Request, Response, Status};
 
 use crate::catalog::Kind;
 use crate::cluster::Cluster;
+use crate::contexts::{Contexts, Lease};
 use crate::query::{self, Query};
 use crate::row::{Cell, Row};
 use crate::status::SyncState;
@@ -24,35 +25,29 @@ pub const MAX_LIMIT: u32 = 1_000_000;
 /// The service state: the clusters the daemon serves.
 #[derive(Debug, Clone)]
 pub struct Service {
-    cluster: Arc<Cluster>,
+    contexts: Arc<Contexts>,
     started: Instant,
     shutdown: watch::Receiver<bool>,
 }
 
 impl Service {
-    /// A service for one cluster.
-    pub fn new(cluster: Arc<Cluster>, shutdown: watch::Receiver<bool>) -> Service {
+    /// A service for the kubeconfig's contexts.
+    pub fn new(contexts: Arc<Contexts>, shutdown: watch::Receiver<bool>) -> Service {
         Service {
-            cluster,
+            contexts,
             started: Instant::now(),
             shutdown,
         }
     }
 
-    fn cluster(&self, context: &str) -> Result<&Arc<Cluster>, Status> {
-        if context.is_empty() || context == self.cluster.context.name {
-            Ok(&self.cluster)
-        } else {
-            Err(Status::not_found(format!(
-                "context {context:?} is not served by this daemon; it serves {:?} (start timoneirod with --context {context} to serve it)",
-                self.cluster.context.name
-            )))
-        }
+    /// The cluster of a context ("" = the default), started on first use.
+    async fn cluster(&self, context: &str) -> Result<Lease, Status> {
+        self.contexts.get(context).await
     }
 
     /// Validate a list request and start its kind if needed.
     async fn prepare(&self, request: v1::ListRequest) -> Result<Prepared, Status> {
-        let cluster = self.cluster(&request.context)?;
+        let cluster = self.cluster(&request.context).await?;
         let kind = cluster
             .resolve(&request.kind)
             .await
@@ -95,6 +90,8 @@ impl Service {
             namespace,
             wide: request.wide,
             objects: request.objects,
+            stopped: cluster.stopped(),
+            _lease: cluster,
         })
     }
 
@@ -218,6 +215,10 @@ struct Prepared {
     wide: bool,
     /// Whether rows carry their whole objects.
     objects: bool,
+    /// Turns true when the context's caches stop (evicted or reloaded).
+    stopped: watch::Receiver<bool>,
+    /// Keeps the context in use while the query or stream lives.
+    _lease: Lease,
 }
 
 impl Prepared {
@@ -256,18 +257,37 @@ impl Timoneiro for Service {
         &self,
         _request: Request<v1::InfoRequest>,
     ) -> Result<Response<v1::InfoResponse>, Status> {
-        let context = &self.cluster.context;
+        let mut contexts = Vec::new();
+        for state in self.contexts.states().await {
+            let mut info = v1::ContextInfo {
+                is_default: state.name == self.contexts.default_name(),
+                name: state.name,
+                active: state.cluster.is_some(),
+                idle_seconds: state.idle.as_secs(),
+                ..v1::ContextInfo::default()
+            };
+            if let Some(cluster) = &state.cluster {
+                info.server = cluster.context.server.clone();
+                info.namespace = cluster.context.namespace.clone();
+                for store in cluster.stores() {
+                    let status = store.status();
+                    if status.state != crate::status::SyncState::Pending {
+                        info.started_kinds += 1;
+                    }
+                    if status.state == crate::status::SyncState::Synced {
+                        info.synced_kinds += 1;
+                    }
+                    info.objects += status.objects;
+                    info.memory_bytes += store.approximate_bytes();
+                }
+            }
+            contexts.push(info);
+        }
         Ok(Response::new(v1::InfoResponse {
             daemon_version: timoneiro_proto::VERSION.into(),
             protocol_version: timoneiro_proto::PROTOCOL_VERSION,
             pid: std::process::id(),
-            contexts: vec![v1::ContextInfo {
-                name: context.name.clone(),
-                server: context.server.clone(),
-                namespace: context.namespace.clone(),
-                is_default: true,
-                active: true,
-            }],
+            contexts,
             uptime_seconds: self.started.elapsed().as_secs(),
         }))
     }
@@ -292,6 +312,7 @@ impl Timoneiro for Service {
         let prepared = Arc::new(self.prepare(request.into_inner()).await?);
         let mut changes = prepared.store.subscribe();
         let mut shutdown = self.shutdown.clone();
+        let mut stopped = prepared.stopped.clone();
         let (tx, rx) = mpsc::channel(1);
         tokio::spawn(async move {
             loop {
@@ -312,6 +333,10 @@ impl Timoneiro for Service {
                 tokio::select! {
                     _ = shutdown.changed() => return,
                     _ = tx.closed() => return,
+                    _ = stopped.changed() => {
+                        let _ = tx.send(Err(Status::unavailable("the context's caches were restarted (kubeconfig changed); reconnect"))).await;
+                        return;
+                    }
                     changed = changes.changed() => if changed.is_err() { return },
                 }
                 // Coalesce bursts of changes: at most one answer per interval.
@@ -326,7 +351,7 @@ impl Timoneiro for Service {
         request: Request<v1::GetRequest>,
     ) -> Result<Response<v1::GetResponse>, Status> {
         let request = request.into_inner();
-        let cluster = self.cluster(&request.context)?;
+        let cluster = self.cluster(&request.context).await?;
         let kind = cluster
             .resolve(&request.kind)
             .await
@@ -383,8 +408,8 @@ impl Timoneiro for Service {
         &self,
         request: Request<v1::StatusRequest>,
     ) -> Result<Response<v1::StatusResponse>, Status> {
-        let cluster = self.cluster(&request.get_ref().context)?;
-        Ok(Response::new(Self::status_response(cluster)))
+        let cluster = self.cluster(&request.get_ref().context).await?;
+        Ok(Response::new(Self::status_response(&cluster)))
     }
 
     async fn api_resources(
@@ -392,7 +417,7 @@ impl Timoneiro for Service {
         request: Request<v1::ApiResourcesRequest>,
     ) -> Result<Response<v1::ApiResourcesResponse>, Status> {
         let request = request.into_inner();
-        let cluster = self.cluster(&request.context)?;
+        let cluster = self.cluster(&request.context).await?;
         if request.refresh || cluster.discovery_state().ran.is_none() {
             cluster.refresh_discovery().await;
         }
@@ -428,9 +453,10 @@ impl Timoneiro for Service {
         &self,
         request: Request<v1::StatusRequest>,
     ) -> Result<Response<StatusStream>, Status> {
-        let cluster = self.cluster(&request.get_ref().context)?.clone();
+        let cluster = self.cluster(&request.get_ref().context).await?;
         let mut changes = cluster.subscribe_status();
         let mut shutdown = self.shutdown.clone();
+        let mut stopped = cluster.stopped();
         let (tx, rx) = mpsc::channel(4);
         tokio::spawn(async move {
             // Full status first, then on every state change; while anything is
@@ -455,6 +481,10 @@ impl Timoneiro for Service {
                 };
                 tokio::select! {
                     _ = shutdown.changed() => return,
+                    _ = stopped.changed() => {
+                        let _ = tx.send(Err(Status::unavailable("the context's caches were restarted (kubeconfig changed); reconnect"))).await;
+                        return;
+                    }
                     _ = tx.closed() => return,
                     changed = changes.changed() => if changed.is_err() { return },
                     _ = tokio::time::sleep(tick) => {}

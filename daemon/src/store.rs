@@ -183,6 +183,28 @@ impl Store {
         self.changes.subscribe()
     }
 
+    /// Approximate bytes of the rows and kept objects (heap parts and the
+    /// row structs; not allocator overhead or the search index).
+    pub fn approximate_bytes(&self) -> u64 {
+        let view = self.view();
+        view.rows()
+            .map(|row| {
+                let heap = |s: &str| if s.len() > 24 { s.len() } else { 0 };
+                std::mem::size_of::<Row>()
+                    + heap(&row.name)
+                    + row.uid.len()
+                    + row.object.len()
+                    + row.cells.len() * std::mem::size_of::<crate::row::Cell>()
+                    + row.cells.iter().map(|c| heap(&c.text)).sum::<usize>()
+                    + row
+                        .labels
+                        .iter()
+                        .map(|(k, v)| 48 + heap(k) + heap(v))
+                        .sum::<usize>()
+            })
+            .sum::<usize>() as u64
+    }
+
     /// The current status.
     pub fn status(&self) -> SyncStatus {
         self.view().status().clone()

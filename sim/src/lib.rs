@@ -157,7 +157,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 
     let server = Arc::new(server::Server {
         store: store.clone(),
-        token: settings.token.clone(),
+        token: std::sync::RwLock::new(settings.token.clone()),
         forbidden: settings.forbid.clone(),
         bookmark_interval: settings.bookmark_interval,
         churn,

@@ -75,7 +75,7 @@ const EXAMPLES: &str = "Examples:
 
 Control hooks (for tests and benchmarks): POST /sim/compact, POST /sim/churn?rate=N,
 POST /sim/pods?namespace=NS (create one fresh pod), POST /sim/crds?name=widgets,
-GET /sim/info, GET /sim/requests.
+POST /sim/token?value=NEW (rotate the bearer token), GET /sim/info, GET /sim/requests.
 
 Faults: POST /sim/faults/drop-watches (cut every watch mid-stream),
 POST /sim/faults/end-watches (end every watch cleanly, as a request timeout does),

@@ -36,8 +36,8 @@ const CONTENT_LENGTH_LIMIT: usize = 2048;
 pub struct Server {
     /// The objects.
     pub store: Arc<Store>,
-    /// The bearer token clients must send.
-    pub token: String,
+    /// The bearer token clients must send (`POST /sim/token?value=T` rotates it).
+    pub token: std::sync::RwLock<String>,
     /// Resources answered with 403 Forbidden.
     pub forbidden: Vec<String>,
     /// How often watches get a BOOKMARK when they allow them.
@@ -472,7 +472,15 @@ impl Server {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.strip_prefix("Bearer ") == Some(self.token.as_str()));
+            .is_some_and(|v| {
+                v.strip_prefix("Bearer ")
+                    == Some(
+                        self.token
+                            .read()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .as_str(),
+                    )
+            });
         if !authorized {
             return failure(401, "Unauthorized", "Unauthorized", None, None);
         }
@@ -688,6 +696,19 @@ impl Server {
                     ),
                 }
             }
+            ("POST", "token") => match params.get("value").filter(|v| !v.is_empty()) {
+                Some(value) => {
+                    *self.token.write().unwrap_or_else(|p| p.into_inner()) = value.clone();
+                    json_response(&json!({"rotated": true}))
+                }
+                None => failure(
+                    400,
+                    "BadRequest",
+                    "POST /sim/token?value=NEW rotates the bearer token",
+                    None,
+                    None,
+                ),
+            },
             ("GET", "requests") => {
                 let log = self.requests.lock().unwrap_or_else(|p| p.into_inner());
                 json_response(&json!({"requests": log.iter().collect::<Vec<_>>()}))
@@ -708,7 +729,7 @@ impl Server {
             _ => failure(
                 404,
                 "NotFound",
-                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, POST /sim/crds?name=widgets, POST /sim/faults/{drop-watches,end-watches,outage?seconds=N,restart?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
+                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, POST /sim/crds?name=widgets, POST /sim/token?value=NEW, POST /sim/faults/{drop-watches,end-watches,outage?seconds=N,restart?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
                 None,
                 None,
             ),

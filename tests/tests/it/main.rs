@@ -1,5 +1,6 @@
 //! Timoneiro's integration tests: one binary, a module per area.
 
+mod contexts;
 mod deploy;
 mod e2e;
 mod faults;

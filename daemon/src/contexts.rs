@@ -1,0 +1,265 @@
+//! Every context of the kubeconfig, served by one daemon: a context's caches
+//! start on its first use, and are dropped after `idle` without a request or
+//! an open stream (the default context stays). The kubeconfig is re-read
+//! every few seconds: a context added is usable at once, and a context whose
+//! cluster, user or settings changed (a rotated token, a new server) is
+//! restarted with the new ones; streams on the old caches end as unavailable,
+//! so clients reconnect.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use kube::config::Kubeconfig;
+use tokio::sync::watch;
+use tonic::Status;
+
+use crate::cluster::Cluster;
+use crate::kubeconfig::{self, KubeconfigError, Loaded};
+
+/// How often the kubeconfig is re-read and idle contexts are looked for.
+pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// A running context.
+struct Running {
+    cluster: Arc<Cluster>,
+    stop: watch::Sender<bool>,
+    last_used: Instant,
+    /// Requests and streams using it now.
+    users: Arc<AtomicUsize>,
+    /// The kubeconfig entries it was built from, to notice changes.
+    fingerprint: String,
+}
+
+/// A cluster in use: it is not evicted while a lease lives.
+pub struct Lease {
+    /// The cluster.
+    pub cluster: Arc<Cluster>,
+    users: Arc<AtomicUsize>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.users.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl std::ops::Deref for Lease {
+    type Target = Arc<Cluster>;
+    fn deref(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+}
+
+/// A context as `Info` reports it.
+#[derive(Debug, Clone)]
+pub struct ContextState {
+    /// The context's name.
+    pub name: String,
+    /// Its cache, when running.
+    pub cluster: Option<Arc<Cluster>>,
+    /// Seconds since its last use (running contexts).
+    pub idle: Duration,
+}
+
+/// The contexts of the kubeconfig and their caches.
+pub struct Contexts {
+    kubeconfig: Option<PathBuf>,
+    extra_namespaces: Vec<String>,
+    default: String,
+    idle: Duration,
+    running: tokio::sync::Mutex<HashMap<String, Running>>,
+    /// Context names of the last kubeconfig read, in its order.
+    names: std::sync::Mutex<Vec<String>>,
+}
+
+impl std::fmt::Debug for Contexts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Contexts")
+            .field("default", &self.default)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The kubeconfig entries a context is built from, as text.
+fn fingerprint(config: &Kubeconfig, context: &str) -> String {
+    let named = config.contexts.iter().find(|c| c.name == context);
+    let inner = named.and_then(|c| c.context.as_ref());
+    let cluster = inner.and_then(|c| config.clusters.iter().find(|n| n.name == c.cluster));
+    let user = inner
+        .and_then(|c| c.user.as_ref())
+        .and_then(|u| config.auth_infos.iter().find(|n| n.name == *u));
+    serde_json::to_string(&(named, cluster, user)).unwrap_or_default()
+}
+
+impl Contexts {
+    /// Serve the kubeconfig's contexts, `default` started at once.
+    pub async fn start(
+        kubeconfig: Option<PathBuf>,
+        default: Option<&str>,
+        extra_namespaces: Vec<String>,
+        idle: Duration,
+    ) -> Result<Arc<Contexts>, KubeconfigError> {
+        let loaded = kubeconfig::load(kubeconfig.as_deref())?;
+        let default = loaded.pick_context(default)?;
+        let contexts = Arc::new(Contexts {
+            kubeconfig,
+            extra_namespaces,
+            default: default.clone(),
+            idle,
+            running: Default::default(),
+            names: std::sync::Mutex::new(loaded.context_names()),
+        });
+        let running = contexts.launch(&loaded, &default).await?;
+        contexts.running.lock().await.insert(default, running);
+        let maintained = Arc::downgrade(&contexts);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(MAINTENANCE_INTERVAL).await;
+                let Some(contexts) = maintained.upgrade() else {
+                    return;
+                };
+                contexts.maintain().await;
+            }
+        });
+        Ok(contexts)
+    }
+
+    /// The default context's name.
+    pub fn default_name(&self) -> &str {
+        &self.default
+    }
+
+    async fn launch(&self, loaded: &Loaded, name: &str) -> Result<Running, KubeconfigError> {
+        let (config, mut info) = loaded.client_config(name).await?;
+        for namespace in &self.extra_namespaces {
+            if !info.fallback_namespaces.contains(namespace) {
+                info.fallback_namespaces.push(namespace.clone());
+            }
+        }
+        let client = kube::Client::try_from(config).map_err(|e| KubeconfigError::Unusable {
+            context: name.to_string(),
+            files: String::new(),
+            message: e.to_string(),
+        })?;
+        let (stop, stopped) = watch::channel(false);
+        let cluster = Cluster::new(info, client, stopped);
+        cluster.start();
+        tracing::info!(context = name, "context started");
+        Ok(Running {
+            cluster,
+            stop,
+            last_used: Instant::now(),
+            users: Arc::new(AtomicUsize::new(0)),
+            fingerprint: fingerprint(&loaded.kubeconfig, name),
+        })
+    }
+
+    /// The cluster of a context ("" = the default), started on first use.
+    pub async fn get(&self, name: &str) -> Result<Lease, Status> {
+        let name = if name.is_empty() { &self.default } else { name };
+        let mut running = self.running.lock().await;
+        if !running.contains_key(name) {
+            let loaded = kubeconfig::load(self.kubeconfig.as_deref())
+                .map_err(|e| Status::failed_precondition(e.to_string()))?;
+            *self.names.lock().unwrap_or_else(|p| p.into_inner()) = loaded.context_names();
+            if !loaded.context_names().iter().any(|n| n == name) {
+                return Err(Status::not_found(format!(
+                    "context {name:?} is not served: the kubeconfig has no such context (its contexts: {})",
+                    loaded.context_names().join(", ")
+                )));
+            }
+            let started = self
+                .launch(&loaded, name)
+                .await
+                .map_err(|e| Status::failed_precondition(e.to_string()))?;
+            running.insert(name.to_string(), started);
+        }
+        let entry = running
+            .get_mut(name)
+            .ok_or_else(|| Status::internal("context vanished"))?;
+        entry.last_used = Instant::now();
+        entry.users.fetch_add(1, Ordering::SeqCst);
+        Ok(Lease {
+            cluster: entry.cluster.clone(),
+            users: entry.users.clone(),
+        })
+    }
+
+    /// Every context of the kubeconfig, running or not.
+    pub async fn states(&self) -> Vec<ContextState> {
+        let running = self.running.lock().await;
+        let names = self.names.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        names
+            .into_iter()
+            .map(|name| {
+                let entry = running.get(&name);
+                ContextState {
+                    cluster: entry.map(|r| r.cluster.clone()),
+                    idle: entry.map_or(Duration::ZERO, |r| {
+                        if r.users.load(Ordering::SeqCst) > 0 {
+                            Duration::ZERO
+                        } else {
+                            r.last_used.elapsed()
+                        }
+                    }),
+                    name,
+                }
+            })
+            .collect()
+    }
+
+    /// Evict idle contexts; restart the ones whose kubeconfig entries changed.
+    async fn maintain(&self) {
+        let loaded = match kubeconfig::load(self.kubeconfig.as_deref()) {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                tracing::warn!(%error, "cannot re-read the kubeconfig; keeping the contexts as they are");
+                return;
+            }
+        };
+        *self.names.lock().unwrap_or_else(|p| p.into_inner()) = loaded.context_names();
+        let mut running = self.running.lock().await;
+        let names: Vec<String> = running.keys().cloned().collect();
+        for name in names {
+            let Some(entry) = running.get(&name) else {
+                continue;
+            };
+            let busy = entry.users.load(Ordering::SeqCst) > 0;
+            if name != self.default && !busy && entry.last_used.elapsed() > self.idle {
+                tracing::info!(context = %name, idle = ?entry.last_used.elapsed(), "dropping an idle context's caches");
+                if let Some(entry) = running.remove(&name) {
+                    let _ = entry.stop.send(true);
+                }
+                continue;
+            }
+            let now = fingerprint(&loaded.kubeconfig, &name);
+            if now == entry.fingerprint {
+                continue;
+            }
+            if !loaded.context_names().contains(&name) && name != self.default {
+                tracing::info!(context = %name, "context removed from the kubeconfig; dropping its caches");
+                if let Some(entry) = running.remove(&name) {
+                    let _ = entry.stop.send(true);
+                }
+                continue;
+            }
+            match self.launch(&loaded, &name).await {
+                Ok(fresh) => {
+                    tracing::info!(context = %name, "the kubeconfig changed for this context; restarted its caches");
+                    if let Some(old) = running.insert(name, fresh) {
+                        let _ = old.stop.send(true);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(context = %name, %error, "the kubeconfig changed but the context is unusable; keeping the old caches");
+                    if let Some(entry) = running.get_mut(&name) {
+                        entry.fingerprint = now;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Several clusters warm at once (issue #8): one daemon serves every
+//! context of the kubeconfig, starts each on first use, drops idle ones, and
+//! follows kubeconfig changes (a new context, a rotated token) without a
+//! restart.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kube::config::Kubeconfig;
+use serde_json::Value;
+use timoneiro_tests::harness::{Daemon, Sim, stderr, stdout};
+
+/// One kubeconfig with a context per (name, sim, token), the first current.
+fn write_kubeconfig(path: &Path, contexts: &[(&str, &Sim, Option<&str>)]) {
+    let mut merged = Kubeconfig {
+        current_context: Some(contexts[0].0.to_string()),
+        ..Kubeconfig::default()
+    };
+    for (name, sim, token) in contexts {
+        let mut one = Kubeconfig::read_from(&sim.kubeconfig).expect("sim kubeconfig");
+        let mut cluster = one.clusters.remove(0);
+        cluster.name = name.to_string();
+        let mut user = one.auth_infos.remove(0);
+        user.name = name.to_string();
+        if let (Some(token), Some(auth)) = (token, user.auth_info.as_mut()) {
+            auth.token = Some(token.to_string().into());
+        }
+        let mut context = one.contexts.remove(0);
+        context.name = name.to_string();
+        if let Some(inner) = context.context.as_mut() {
+            inner.cluster = name.to_string();
+            inner.user = Some(name.to_string());
+        }
+        merged.clusters.push(cluster);
+        merged.auth_infos.push(user);
+        merged.contexts.push(context);
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&merged).expect("json")).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+fn contexts(daemon: &Daemon) -> Vec<Value> {
+    daemon.cli_json(&["contexts", "-o", "json"])["contexts"]
+        .as_array()
+        .expect("contexts")
+        .clone()
+}
+
+fn context<'a>(all: &'a [Value], name: &str) -> &'a Value {
+    all.iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no context {name}: {all:?}"))
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "not {what} within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clusters_served_at_once_evicted_when_idle_and_reloaded_from_the_kubeconfig() {
+    let a = Sim::start(&["--pods", "20", "--namespaces", "1"]);
+    let b = Sim::start(&["--pods", "35", "--namespaces", "1", "--seed", "7"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    write_kubeconfig(&kubeconfig, &[("a", &a, None), ("b", &b, None)]);
+    let daemon = Daemon::start_with(&kubeconfig, &["--idle-evict", "3s"]);
+    daemon.wait_synced(Duration::from_secs(60));
+
+    let all = contexts(&daemon);
+    assert_eq!(context(&all, "a")["default"], true);
+    assert_eq!(context(&all, "a")["cached"], true);
+    assert_eq!(context(&all, "b")["cached"], false, "b starts on first use");
+
+    // Each context answers from its own cluster.
+    let count = |args: &[&str]| {
+        let output = daemon.cli(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        stdout(&output).lines().count()
+    };
+    assert_eq!(
+        count(&["get", "pods", "-A", "--no-headers", "--context", "b"]),
+        35
+    );
+    assert_eq!(count(&["get", "pods", "-A", "--no-headers"]), 20);
+    let all = contexts(&daemon);
+    let b_state = context(&all, "b");
+    assert_eq!(b_state["cached"], true);
+    assert!(b_state["objects"].as_u64().unwrap_or(0) >= 35, "{b_state}");
+    assert!(
+        b_state["memoryBytes"].as_u64().unwrap_or(0) > 0,
+        "{b_state}"
+    );
+    let table = stdout(&daemon.cli(&["contexts"]));
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with('*') && l.contains(" a ")),
+        "{table}"
+    );
+
+    // Idle: b's caches are dropped; the default stays.
+    wait_until("b evicted", Duration::from_secs(30), || {
+        context(&contexts(&daemon), "b")["cached"] == false
+    });
+    assert_eq!(context(&contexts(&daemon), "a")["cached"], true);
+
+    // A context added to the kubeconfig is served without a restart.
+    write_kubeconfig(
+        &kubeconfig,
+        &[("a", &a, None), ("b", &b, None), ("c", &b, None)],
+    );
+    assert_eq!(
+        count(&["get", "pods", "-A", "--no-headers", "--context", "c"]),
+        35
+    );
+
+    // A rotated token: the old one is refused, the kubeconfig's new one is picked up.
+    assert_eq!(
+        count(&["get", "pods", "-A", "--no-headers", "--context", "b"]),
+        35
+    );
+    b.json("POST", "/sim/token?value=rotated-token").await;
+    b.fault("end-watches").await;
+    wait_until(
+        "b refused with the old token",
+        Duration::from_secs(30),
+        || {
+            let output = daemon.cli(&["get", "pods", "-A", "--context", "b", "--timeout", "1s"]);
+            output.status.code() == Some(5) && stderr(&output).contains("Unauthorized")
+        },
+    );
+    write_kubeconfig(
+        &kubeconfig,
+        &[
+            ("a", &a, None),
+            ("b", &b, Some("rotated-token")),
+            ("c", &b, None),
+        ],
+    );
+    wait_until(
+        "b served with the new token",
+        Duration::from_secs(30),
+        || {
+            let output = daemon.cli(&[
+                "get",
+                "pods",
+                "-A",
+                "--no-headers",
+                "--context",
+                "b",
+                "--timeout",
+                "5s",
+            ]);
+            output.status.success() && stdout(&output).lines().count() == 35
+        },
+    );
+    assert!(
+        daemon
+            .log_text()
+            .contains("the kubeconfig changed for this context")
+    );
+}
