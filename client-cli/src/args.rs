@@ -58,6 +58,11 @@ pub enum Command {
     /// (contexts start on first use, `--context NAME` on any command, and
     /// are dropped when idle), how much it holds and how long it has idled.
     Contexts(Contexts),
+    /// Show the effective settings and where each came from: a flag, the
+    /// environment, the config file (~/.config/timoneiro/config.toml, or
+    /// $TIMONEIRO_CONFIG) or the default.
+    #[command(after_help = CONFIG_HELP)]
+    Config(Settings),
     /// Print the client's and the daemon's versions.
     Version,
     /// Print the shell completion script. Kinds, namespaces, contexts and
@@ -326,6 +331,26 @@ pub struct ContextArg {
         hide_default_value = true
     )]
     pub name: String,
+}
+
+const CONFIG_HELP: &str = "The config file (every key optional; flags and the environment win):
+  socket = \"/run/user/1000/timoneiro/timoneirod.sock\"
+  autostart = true            # clients start timoneirod when none answers
+  [daemon]
+  idle_evict = \"30m\"          # drop an unused context's caches after this long
+  namespaces = [\"team-a\"]     # cache these too when RBAC forbids cluster-wide lists
+  preload = [\"nodes\"]         # start these kinds with tiers 2-3, not on first use
+  [tiers]                     # 1 with pods, 2-3 after them, 4 on first use
+  events = 2
+
+A bad file is an error naming the file, the line and the key.";
+
+/// `timoneiro config`.
+#[derive(Debug, ClapArgs)]
+pub struct Settings {
+    /// Output format: json for scripts.
+    #[arg(short, long, value_name = "FORMAT")]
+    pub output: Option<StatusFormat>,
 }
 
 /// `timoneiro contexts`.

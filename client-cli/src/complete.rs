@@ -85,10 +85,14 @@ fn ask<T>(
     ) -> Option<T>,
 ) -> Option<T> {
     let words = words();
+    let configured = timoneiro_proto::config::load(None)
+        .ok()
+        .and_then(|c| c.config.socket);
     let path = socket::resolve_socket_path(
         flag_value(&words, "--socket", None)
             .map(PathBuf::from)
             .as_deref(),
+        configured.as_deref(),
     );
     let context = flag_value(&words, "--context", None).unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_current_thread()

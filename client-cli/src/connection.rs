@@ -18,8 +18,14 @@ pub struct Connection {
 
 /// Connect and check that the daemon speaks our protocol.
 pub async fn connect(global: &Global) -> anyhow::Result<Connection> {
-    let path = socket::resolve_socket_path(global.socket.as_deref());
-    if !global.no_autostart && !autostart::disabled_by_env() {
+    let config =
+        timoneiro_proto::config::load(None).map_err(|e| fail(exit::USAGE, e.to_string()))?;
+    let path =
+        socket::resolve_socket_path(global.socket.as_deref(), config.config.socket.as_deref());
+    if !global.no_autostart
+        && !autostart::disabled_by_env()
+        && config.config.autostart != Some(false)
+    {
         let socket = path.clone();
         tokio::task::spawn_blocking(move || autostart::ensure_running(&socket))
             .await?

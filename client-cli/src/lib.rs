@@ -12,6 +12,7 @@ pub mod contexts;
 pub mod get;
 pub mod objects;
 pub mod output;
+pub mod settings;
 pub mod status;
 pub mod table;
 pub mod version;
@@ -91,6 +92,7 @@ pub async fn run(args: args::Args) -> ExitCode {
         args::Command::Status(status) => status::run(&args.global, status).await,
         args::Command::ApiResources(resources) => api_resources::run(&args.global, resources).await,
         args::Command::Contexts(contexts) => contexts::run(&args.global, contexts).await,
+        args::Command::Config(settings) => settings::run(&args.global, settings),
         args::Command::Version => version::run(&args.global).await,
         args::Command::Completion { shell } => complete::script(&shell)
             .map_err(|e| fail(exit::USAGE, e.to_string()))

@@ -90,8 +90,22 @@ fn main() -> ExitCode {
         (Some(ns), false) => Scope::Named(ns),
         (None, false) => Scope::Context,
     };
-    let socket = timoneiro_proto::socket::resolve_socket_path(args.socket.as_deref());
-    if !args.no_autostart && !autostart::disabled_by_env() && !autostart::answers(&socket) {
+    let config = match timoneiro_proto::config::load(None) {
+        Ok(config) => config.config,
+        Err(error) => {
+            eprintln!("timoneiro-tui: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let socket = timoneiro_proto::socket::resolve_socket_path(
+        args.socket.as_deref(),
+        config.socket.as_deref(),
+    );
+    if !args.no_autostart
+        && !autostart::disabled_by_env()
+        && config.autostart != Some(false)
+        && !autostart::answers(&socket)
+    {
         eprintln!(
             "timoneiro-tui: starting timoneirod on {} …",
             socket.display()

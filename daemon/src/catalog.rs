@@ -141,8 +141,46 @@ const fn wide(name: &'static str) -> StaticColumn {
 /// Loading tier of kinds that start on demand (tier 4 and discovered kinds).
 pub const ON_DEMAND_TIER: u32 = 4;
 
+/// The tiers of built-in kinds that differ from the defaults: the config
+/// file's `[tiers]` (kind name → 1–4) and `preload` (kinds started with tiers
+/// 2–3 rather than on first use). Pods stay tier 1: clients wait for them.
+pub fn tier_overrides(
+    tiers: &std::collections::BTreeMap<String, u32>,
+    preload: &[String],
+) -> Result<std::collections::BTreeMap<Builtin, u32>, String> {
+    let catalog = Catalog::builtin();
+    let builtin = |name: &str, key: &str| {
+        catalog
+            .resolve(name)
+            .ok()
+            .and_then(|kind| kind.builtin())
+            .ok_or_else(|| {
+                format!("{key}: {name:?} is not a built-in kind (others load on first use)")
+            })
+    };
+    let mut overrides = std::collections::BTreeMap::new();
+    for (name, tier) in tiers {
+        let kind = builtin(name, &format!("tiers.{name}"))?;
+        if kind == Builtin::Pods && *tier != 1 {
+            return Err(format!(
+                "tiers.{name} = {tier}: pods are tier 1, the kind clients wait for"
+            ));
+        }
+        overrides.insert(kind, *tier);
+    }
+    for name in preload {
+        let kind = builtin(name, "daemon.preload")?;
+        let tier = overrides
+            .get(&kind)
+            .copied()
+            .unwrap_or(kind.kind().spec().tier);
+        overrides.insert(kind, tier.min(3));
+    }
+    Ok(overrides)
+}
+
 /// Facts about a kind.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct KindSpec {
     /// Plural resource name ("pods").
     pub plural: String,
@@ -244,6 +282,14 @@ impl Kind {
             Source::Builtin(builtin) => Some(builtin),
             Source::Dynamic(_) => None,
         }
+    }
+
+    /// The same kind loading in another tier (the config file's `[tiers]`).
+    pub fn with_tier(&self, tier: u32) -> Kind {
+        Kind(Arc::new(KindSpec {
+            tier,
+            ..(*self.0).clone()
+        }))
     }
 
     /// A kind served over the dynamic API, with its printer columns; no
@@ -858,6 +904,37 @@ static HORIZONTALPODAUTOSCALERS: BuiltinSpec = BuiltinSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_tiers_and_preload_become_overrides() {
+        let tiers: std::collections::BTreeMap<String, u32> =
+            [("ev".to_string(), 2), ("configmaps".to_string(), 4)].into();
+        let overrides = tier_overrides(&tiers, &["nodes".to_string()]).expect("valid");
+        assert_eq!(overrides.get(&Builtin::Events), Some(&2));
+        assert_eq!(overrides.get(&Builtin::ConfigMaps), Some(&4));
+        assert_eq!(
+            overrides.get(&Builtin::Nodes),
+            Some(&3),
+            "preloaded with tier 3"
+        );
+        let pods: std::collections::BTreeMap<String, u32> = [("pods".to_string(), 3)].into();
+        assert!(
+            tier_overrides(&pods, &[])
+                .expect_err("pods")
+                .contains("tier 1")
+        );
+        let unknown: std::collections::BTreeMap<String, u32> = [("gadgets".to_string(), 2)].into();
+        assert!(
+            tier_overrides(&unknown, &[])
+                .expect_err("unknown")
+                .contains("tiers.gadgets")
+        );
+        assert!(
+            tier_overrides(&Default::default(), &["widgets".to_string()])
+                .expect_err("not built in")
+                .contains("daemon.preload")
+        );
+    }
 
     fn discovered(plural: &str, group: &str, short: &[&str]) -> Discovered {
         Discovered {

@@ -100,17 +100,18 @@ impl Cluster {
         context: ContextInfo,
         client: Client,
         shutdown: watch::Receiver<bool>,
+        tiers: &std::collections::BTreeMap<Builtin, u32>,
     ) -> Arc<Cluster> {
         let status_changes = Arc::new(watch::channel(0).0);
         let stores = Builtin::ALL
             .into_iter()
             .map(|builtin| {
                 let limit = (builtin == Builtin::Events).then_some(RowLimit::EVENTS);
-                Arc::new(Store::with_limit(
-                    builtin.kind(),
-                    limit,
-                    status_changes.clone(),
-                ))
+                let kind = match tiers.get(&builtin) {
+                    Some(tier) => builtin.kind().with_tier(*tier),
+                    None => builtin.kind(),
+                };
+                Arc::new(Store::with_limit(kind, limit, status_changes.clone()))
             })
             .collect();
         Arc::new(Cluster {
@@ -229,7 +230,13 @@ impl Cluster {
     /// Start tier 1 now, tiers 2 and 3 once it has synced or failed, and
     /// discovery in the background.
     pub fn start(self: &Arc<Self>) {
-        self.ensure_started(Builtin::Pods);
+        for store in self.stores() {
+            if let Some(builtin) = store.kind().builtin()
+                && store.kind().spec().tier == 1
+            {
+                self.ensure_started(builtin);
+            }
+        }
         let cluster = self.clone();
         let mut changes = self.stores()[0].subscribe();
         let mut shutdown = self.shutdown.clone();
@@ -247,8 +254,10 @@ impl Cluster {
                     changed = changes.changed() => if changed.is_err() { return },
                 }
             }
-            for builtin in Builtin::ALL {
-                if matches!(builtin.kind().spec().tier, 2 | 3) {
+            for store in cluster.stores() {
+                if let Some(builtin) = store.kind().builtin()
+                    && matches!(store.kind().spec().tier, 2 | 3)
+                {
                     cluster.ensure_started(builtin);
                 }
             }
@@ -335,7 +344,7 @@ impl Cluster {
         let store = self.stores()[builtin as usize].clone();
         let client = self.client.clone();
         let shutdown = self.shutdown.clone();
-        let kind = builtin.kind();
+        let kind = store.kind().clone();
         let namespaces = self.fallback_namespaces();
         tracing::info!(%kind, tier = kind.spec().tier, "starting informer");
         // Objects are decoded without managedFields (`Lean`), which the

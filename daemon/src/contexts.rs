@@ -6,7 +6,7 @@
 //! restarted with the new ones; streams on the old caches end as unavailable,
 //! so clients reconnect.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +16,7 @@ use kube::config::Kubeconfig;
 use tokio::sync::watch;
 use tonic::Status;
 
+use crate::catalog::Builtin;
 use crate::cluster::Cluster;
 use crate::kubeconfig::{self, KubeconfigError, Loaded};
 
@@ -68,6 +69,7 @@ pub struct ContextState {
 pub struct Contexts {
     kubeconfig: Option<PathBuf>,
     extra_namespaces: Vec<String>,
+    tiers: BTreeMap<Builtin, u32>,
     default: String,
     idle: Duration,
     running: tokio::sync::Mutex<HashMap<String, Running>>,
@@ -101,12 +103,14 @@ impl Contexts {
         default: Option<&str>,
         extra_namespaces: Vec<String>,
         idle: Duration,
+        tiers: BTreeMap<Builtin, u32>,
     ) -> Result<Arc<Contexts>, KubeconfigError> {
         let loaded = kubeconfig::load(kubeconfig.as_deref())?;
         let default = loaded.pick_context(default)?;
         let contexts = Arc::new(Contexts {
             kubeconfig,
             extra_namespaces,
+            tiers,
             default: default.clone(),
             idle,
             running: Default::default(),
@@ -145,7 +149,7 @@ impl Contexts {
             message: e.to_string(),
         })?;
         let (stop, stopped) = watch::channel(false);
-        let cluster = Cluster::new(info, client, stopped);
+        let cluster = Cluster::new(info, client, stopped, &self.tiers);
         cluster.start();
         tracing::info!(context = name, "context started");
         Ok(Running {

@@ -49,6 +49,8 @@ pub struct Settings {
     pub namespaces: Vec<String>,
     /// Drop a context's caches (not the default's) after this long unused.
     pub idle_evict: std::time::Duration,
+    /// Loading tiers of built-in kinds that differ from the defaults.
+    pub tiers: std::collections::BTreeMap<catalog::Builtin, u32>,
 }
 
 /// Run the daemon until SIGINT or SIGTERM.
@@ -73,6 +75,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Some(&context),
         settings.namespaces.clone(),
         settings.idle_evict,
+        settings.tiers.clone(),
     )
     .await?;
 

@@ -38,8 +38,9 @@ struct Args {
     /// Drop the caches of a context other than the default after it has been
     /// unused (no request, no open stream) this long, e.g. 30m, 2h. Every
     /// context of the kubeconfig is served; each starts on first use.
-    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = timoneiro_proto::parse_duration)]
-    idle_evict: std::time::Duration,
+    /// Default: 30m, or `idle_evict` in the config file.
+    #[arg(long, value_name = "DURATION", value_parser = timoneiro_proto::parse_duration)]
+    idle_evict: Option<std::time::Duration>,
     /// Log filter (tracing syntax, e.g. "info" or "timoneirod=debug"). Logs go to stderr.
     #[arg(
         long,
@@ -54,7 +55,11 @@ const EXAMPLES: &str = "Examples:
   timoneirod                                  serve the current context of ~/.kube/config
   timoneirod --context prod                   serve another context
   timoneirod --kubeconfig ./kc --socket /tmp/t.sock
-  timoneiro status                            (in another terminal) what has loaded";
+  timoneiro status                            (in another terminal) what has loaded
+
+Settings also come from ~/.config/timoneiro/config.toml ($TIMONEIRO_CONFIG):
+socket, [daemon] idle_evict, namespaces, preload, [tiers] KIND = 1-4; the command
+line wins. `timoneiro config` shows the effective values and where they came from.";
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -71,12 +76,41 @@ fn main() -> ExitCode {
     if let Err(error) = background {
         tracing::debug!(%error, "jemalloc background thread unavailable");
     }
+    // The config file fills what the command line leaves unset.
+    let config = match timoneiro_proto::config::load(None) {
+        Ok(loaded) => loaded.config,
+        Err(error) => {
+            eprintln!("timoneirod: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let idle_evict = args.idle_evict.unwrap_or_else(|| {
+        config
+            .daemon
+            .idle_evict
+            .as_deref()
+            .and_then(|d| timoneiro_proto::parse_duration(d).ok())
+            .unwrap_or(std::time::Duration::from_secs(30 * 60))
+    });
+    let mut namespaces = args.namespaces;
+    namespaces.extend(config.daemon.namespaces.iter().cloned());
+    let tiers = match timoneirod::catalog::tier_overrides(&config.tiers, &config.daemon.preload) {
+        Ok(tiers) => tiers,
+        Err(error) => {
+            eprintln!("timoneirod: invalid config: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let settings = timoneirod::Settings {
         kubeconfig: args.kubeconfig,
         context: args.context,
-        socket: timoneiro_proto::socket::resolve_socket_path(args.socket.as_deref()),
-        namespaces: args.namespaces,
-        idle_evict: args.idle_evict,
+        socket: timoneiro_proto::socket::resolve_socket_path(
+            args.socket.as_deref(),
+            config.socket.as_deref(),
+        ),
+        namespaces,
+        idle_evict,
+        tiers,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -5,6 +5,7 @@
 //! must agree on lives here and nowhere else.
 
 pub mod autostart;
+pub mod config;
 pub mod jsonpath;
 pub mod render;
 pub mod socket;

@@ -1,7 +1,7 @@
 //! Where the daemon listens and how clients reach it.
 //!
 //! Resolution order: an explicit path (`--socket`), then `TIMONEIRO_SOCKET`,
-//! then `$XDG_RUNTIME_DIR/timoneiro/timoneirod.sock`, then a per-user
+//! then `socket` in the config file, then `$XDG_RUNTIME_DIR/timoneiro/timoneirod.sock`, then a per-user
 //! directory under the temporary directory (`/tmp/timoneiro-<uid>/`).
 
 use std::path::{Path, PathBuf};
@@ -57,13 +57,13 @@ pub fn default_socket_dir() -> PathBuf {
 }
 
 /// Resolve the socket path from an explicit flag, the environment, or the default.
-pub fn resolve_socket_path(explicit: Option<&Path>) -> PathBuf {
+pub fn resolve_socket_path(explicit: Option<&Path>, configured: Option<&Path>) -> PathBuf {
     if let Some(path) = explicit {
         return path.to_path_buf();
     }
     match std::env::var_os(SOCKET_ENV) {
         Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => default_socket_path(),
+        _ => configured.map_or_else(default_socket_path, Path::to_path_buf),
     }
 }
 

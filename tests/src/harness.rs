@@ -263,6 +263,15 @@ impl Daemon {
         Self::spawn(command, socket, dir)
     }
 
+    /// Start a daemon that reads this config file (`TIMONEIRO_CONFIG`).
+    pub fn start_configured(kubeconfig: &Path, config: &Path) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("run/timoneirod.sock");
+        let mut command = Self::command(kubeconfig, &socket);
+        command.env("TIMONEIRO_CONFIG", config);
+        Self::spawn(command, socket, dir)
+    }
+
     /// Start a daemon on a given socket.
     pub fn start_at(kubeconfig: &Path, socket: PathBuf, dir: tempfile::TempDir) -> Daemon {
         Self::spawn(Self::command(kubeconfig, &socket), socket, dir)

@@ -163,3 +163,115 @@ fn a_daemon_that_cannot_start_is_reported_with_its_log() {
         stderr(&output)
     );
 }
+
+fn kind_status<'a>(status: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .find(|k| k["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_file_sets_tiers_preload_socket_and_autostart() {
+    let sim = Sim::start(&["--pods", "20", "--namespaces", "1"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    let socket = dir.path().join("from-config.sock");
+    std::fs::write(
+        &config,
+        format!(
+            "socket = \"{}\"\nautostart = false\n\n[daemon]\npreload = [\"nodes\"]\n\n[tiers]\nevents = 2\nconfigmaps = 4\n",
+            socket.display()
+        ),
+    )
+    .expect("write");
+    let daemon = timoneiro_tests::harness::Daemon::start_configured(&sim.kubeconfig, &config);
+    let status = daemon.wait_synced(Duration::from_secs(60));
+    assert_eq!(kind_status(&status, "events")["tier"], 2);
+    assert_eq!(
+        kind_status(&status, "events")["state"],
+        "SYNCED",
+        "tier 2 starts by itself"
+    );
+    assert_eq!(kind_status(&status, "nodes")["tier"], 3, "preloaded");
+    assert_eq!(kind_status(&status, "nodes")["state"], "SYNCED");
+    assert_eq!(kind_status(&status, "configmaps")["tier"], 4);
+    assert_eq!(
+        kind_status(&status, "configmaps")["state"],
+        "PENDING",
+        "on first use"
+    );
+
+    // The clients' view: the socket and autostart from the file, with their sources.
+    let output = Command::new(bin("timoneiro"))
+        .args(["config", "-o", "json"])
+        .env("TIMONEIRO_CONFIG", &config)
+        .env_remove("TIMONEIRO_SOCKET")
+        .env_remove("TIMONEIRO_NO_AUTOSTART")
+        .output()
+        .expect("timoneiro config");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let settings: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let setting = |key: &str| {
+        settings["settings"]
+            .as_array()
+            .expect("settings")
+            .iter()
+            .find(|s| s["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {key}: {settings}"))
+    };
+    assert_eq!(setting("socket")["value"], socket.display().to_string());
+    assert!(
+        setting("socket")["source"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("config file")
+    );
+    assert_eq!(setting("autostart")["value"], "false");
+    assert_eq!(setting("tiers.events")["value"], "2");
+    // autostart = false: no daemon on the configured socket, and none is started.
+    let output = Command::new(bin("timoneiro"))
+        .args(["get", "pods"])
+        .env("TIMONEIRO_CONFIG", &config)
+        .env("KUBECONFIG", &sim.kubeconfig)
+        .env_remove("TIMONEIRO_SOCKET")
+        .env_remove("TIMONEIRO_NO_AUTOSTART")
+        .output()
+        .expect("timoneiro get");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&socket.display().to_string()),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!socket.exists(), "autostart = false starts nothing");
+
+    // A bad file: the daemon and the clients name the file, the line and the key.
+    std::fs::write(&config, "autostart = true\n[daemon]\nidle_evict = 30\n").expect("write");
+    for (program, args) in [
+        ("timoneirod", vec!["--socket", "/nonexistent/x.sock"]),
+        ("timoneiro", vec!["get", "pods"]),
+    ] {
+        let output = Command::new(bin(program))
+            .args(&args)
+            .env("TIMONEIRO_CONFIG", &config)
+            .env_remove("TIMONEIRO_SOCKET")
+            .output()
+            .expect("run");
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{program}: {}",
+            stderr(&output)
+        );
+        let text = stderr(&output);
+        assert!(
+            text.contains(&format!("invalid config {}", config.display()))
+                && text.contains("line 3 (idle_evict = 30)"),
+            "{program}: {text}"
+        );
+    }
+}
