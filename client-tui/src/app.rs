@@ -176,8 +176,8 @@ impl App {
     /// A new app on `kind` in `namespace`.
     pub fn new(context: String, kind: String, namespace: Scope) -> App {
         App {
+            context_name: context.clone(),
             context,
-            context_name: String::new(),
             kind,
             namespace,
             filter: String::new(),
@@ -484,21 +484,22 @@ impl App {
                 effect
             }
             ("ctx" | "context", Some(name)) => {
-                if name == self.context_name || self.context_name.is_empty() && name == self.context
-                {
+                if name == self.context_name {
                     return Effect::None;
                 }
-                self.message = Some((
-                    format!(
-                        "this daemon serves context {:?}; start one with --context {name} to browse it",
-                        self.context_name
-                    ),
-                    true,
-                ));
-                Effect::None
+                // The daemon starts the context's caches on first use.
+                self.context = name.to_string();
+                self.context_name = name.to_string();
+                self.statuses.clear();
+                self.message = Some((format!("context: {name}"), false));
+                self.reset_window();
+                self.requery()
             }
             ("ctx" | "context", None) => {
-                self.message = Some((format!("context: {}", self.context_name), false));
+                self.message = Some((
+                    format!("context: {} (:ctx NAME switches)", self.context_name),
+                    false,
+                ));
                 Effect::None
             }
             (kind, _) => self.switch_kind(kind),
@@ -1068,6 +1069,23 @@ mod tests {
         assert_eq!(app.mode, Mode::Table);
         assert_eq!(app.apply(Action::Back), Effect::Query);
         assert_eq!((app.filter.as_str(), app.selector.as_str()), ("", ""));
+    }
+
+    #[test]
+    fn ctx_switches_the_context_of_every_query() {
+        let mut app = app();
+        app.context_name = "default-ctx".into();
+        app.apply(Action::StartCommand);
+        for c in "ctx staging".chars() {
+            app.apply(Action::Type(c));
+        }
+        assert_eq!(app.apply(Action::Enter), Effect::Query);
+        assert_eq!(app.context_name, "staging");
+        assert_eq!(app.request().context, "staging");
+        assert!(
+            app.statuses.is_empty(),
+            "the other context's statuses are dropped"
+        );
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn is_disconnect(status: &tonic::Status) -> bool {
 /// Run until the UI drops its command sender.
 pub async fn run(
     path: PathBuf,
-    context: String,
+    mut context: String,
     mut commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event>,
 ) {
@@ -73,6 +73,10 @@ pub async fn run(
     let mut attempt = 0u32;
     let mut delay = FIRST_RETRY;
     loop {
+        // The status stream follows the context of the newest query (`:ctx`).
+        if let Some((_, request)) = &watch {
+            context = request.context.clone();
+        }
         // Connect, then check the protocol.
         let connected = async {
             let mut client = socket::connect(&path).await.map_err(|e| e.to_string())?;
@@ -165,6 +169,17 @@ pub async fn run(
                     Some(Command::Watch(generation, request)) => {
                         watch = Some((generation, request.clone()));
                         list = None;
+                        if request.context != context {
+                            context = request.context.clone();
+                            match client.watch_status(StatusRequest { context: context.clone() }).await {
+                                Ok(stream) => statuses = stream.into_inner(),
+                                Err(status) if is_disconnect(&status) => break status.message().to_string(),
+                                Err(status) => {
+                                    let _ = events.send(Event::ListError(generation, status.message().to_string())).await;
+                                    continue;
+                                }
+                            }
+                        }
                         match client.watch_list(request).await {
                             Ok(stream) => list = Some((generation, stream.into_inner())),
                             Err(status) if is_disconnect(&status) => break status.message().to_string(),

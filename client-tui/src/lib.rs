@@ -112,7 +112,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             event = events.recv() => match event {
                 Some(Event::Connected { context }) => {
                     app.connection = Connection::Connected;
-                    app.context_name = context;
+                    // The daemon's default, unless `:ctx` or --context chose one.
+                    if app.context.is_empty() {
+                        app.context_name = context;
+                    }
                     Effect::None
                 }
                 Some(Event::Disconnected { message, attempt }) => {

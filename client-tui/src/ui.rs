@@ -313,7 +313,8 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
         Mode::Command => {
             let candidates = app.candidates();
             let hint = if candidates.is_empty() || app.input.is_empty() {
-                "   kind (pods, deploy, svc…) · ns [NAME] · ctx · q · Tab completes".to_string()
+                "   kind (pods, deploy, svc…) · ns [NAME] · ctx [NAME] · q · Tab completes"
+                    .to_string()
             } else {
                 format!(
                     "   {}",
@@ -392,7 +393,7 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         ":",
-        "command: a kind (pods, deploy, svc, …, Tab completes), ns [NAME], ctx, q",
+        "command: a kind (pods, deploy, svc, …, Tab completes), ns [NAME], ctx [NAME], q",
     ),
     ("0", "all namespaces"),
     (
