@@ -158,29 +158,10 @@ pub fn kinds(current: &OsStr) -> Vec<CompletionCandidate> {
         )
     });
     let known = known.unwrap_or_else(|| {
-        [
-            "pods",
-            "deployments",
-            "services",
-            "namespaces",
-            "statefulsets",
-            "daemonsets",
-            "replicasets",
-            "jobs",
-            "cronjobs",
-            "configmaps",
-            "secrets",
-            "persistentvolumeclaims",
-            "persistentvolumes",
-            "ingresses",
-            "nodes",
-            "events",
-            "serviceaccounts",
-            "horizontalpodautoscalers",
-        ]
-        .into_iter()
-        .map(|k| (k.to_string(), None))
-        .collect()
+        timoneiro_proto::BUILTIN_KINDS
+            .into_iter()
+            .map(|k| (k.to_string(), None))
+            .collect()
     });
     matching(current, known)
 }

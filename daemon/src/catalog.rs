@@ -906,6 +906,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_clients_list_of_builtin_kinds_is_the_catalogs() {
+        let plurals: Vec<String> = Builtin::ALL
+            .iter()
+            .map(|b| b.kind().spec().plural.clone())
+            .collect();
+        assert_eq!(plurals, timoneiro_proto::BUILTIN_KINDS);
+    }
+
+    #[test]
     fn config_tiers_and_preload_become_overrides() {
         let tiers: std::collections::BTreeMap<String, u32> =
             [("ev".to_string(), 2), ("configmaps".to_string(), 4)].into();

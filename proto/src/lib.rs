@@ -20,6 +20,30 @@ pub mod v1 {
 /// to `timoneiro.v1`; clients refuse a daemon with another version.
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// The kinds every daemon serves built in, by plural name, in tier order
+/// (clients complete these when no daemon answers; the daemon's catalog
+/// checks it agrees).
+pub const BUILTIN_KINDS: [&str; 18] = [
+    "pods",
+    "deployments",
+    "services",
+    "namespaces",
+    "statefulsets",
+    "daemonsets",
+    "replicasets",
+    "jobs",
+    "cronjobs",
+    "configmaps",
+    "secrets",
+    "persistentvolumeclaims",
+    "persistentvolumes",
+    "ingresses",
+    "nodes",
+    "events",
+    "serviceaccounts",
+    "horizontalpodautoscalers",
+];
+
 /// This crate's version, which is also the daemon's and the clients'.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
