@@ -146,7 +146,8 @@ Examples:
   timoneiro get pods -A -o rows | jq '.rows[].cells'
 
 Sorting: newest first, then namespace and name; --sort-by NAME, NAMESPACE or
-any column header (READY, STATUS, RESTARTS, AGE, …), a leading '-' reverses.
+any column header (READY, STATUS, RESTARTS, AGE, …), or a JSONPath of the
+objects as kubectl takes it (.spec.nodeName); a leading '-' reverses.
 
 Secrets are cached as metadata only (their values are never fetched), so
 `get secrets` shows NAME and AGE; kubectl's TYPE and DATA need the values.
@@ -281,8 +282,8 @@ pub struct Get {
         value_delimiter = ','
     )]
     pub label_columns: Vec<String>,
-    /// Sort by a column (NAME, NAMESPACE, STATUS, AGE, …) or kubectl's
-    /// .metadata.name / .metadata.namespace / .metadata.creationTimestamp;
+    /// Sort by a column (NAME, NAMESPACE, STATUS, AGE, …) or, as kubectl,
+    /// by a JSONPath of the objects (.spec.nodeName, '{.status.startTime}');
     /// '-' before it reverses.
     #[arg(
         long,

@@ -19,6 +19,8 @@ use crate::{exit, fail, from_status};
 /// Run `get`.
 pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
     let mut connection = connect(global).await?;
+    // A JSONPath the daemon has no column for sorts here, on the objects.
+    let by_path = objects::sort_path(&args.sort_by);
     let request = ListRequest {
         context: args.context.name.clone(),
         kind: args.kind.clone(),
@@ -26,14 +28,25 @@ pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
         all_namespaces: args.all_namespaces,
         filter: args.filter.clone(),
         label_selector: args.selector.clone(),
-        sort_by: args.sort_by.clone(),
+        sort_by: if by_path.is_some() {
+            "NAME".into()
+        } else {
+            args.sort_by.clone()
+        },
         offset: 0,
-        limit: args.limit,
+        limit: if by_path.is_some() { 0 } else { args.limit },
         wide: args.output == Some(GetFormat::Wide),
-        objects: args.output.as_ref().is_some_and(GetFormat::needs_objects),
+        objects: by_path.is_some() || args.output.as_ref().is_some_and(GetFormat::needs_objects),
         names: args.names.clone(),
     };
-    let response = list_when_synced(&mut connection, &request, &args).await?;
+    let mut response = list_when_synced(&mut connection, &request, &args).await?;
+    if let Some((path, descending)) = by_path {
+        objects::sort_rows(&mut response.rows, &path, descending)
+            .map_err(|e| fail(exit::ERROR, format!("--sort-by: {e}")))?;
+        if args.limit > 0 {
+            response.rows.truncate(args.limit as usize);
+        }
+    }
     if args.watch || args.watch_only {
         return watch(&mut connection, request, &args, response).await;
     }

@@ -256,6 +256,65 @@ pub fn custom_columns(
     Ok(grid)
 }
 
+/// `--sort-by` as a JSONPath the daemon has no column for (anything but
+/// .metadata.name, .metadata.namespace, .metadata.creationTimestamp):
+/// (path, descending).
+pub fn sort_path(sort_by: &str) -> Option<(String, bool)> {
+    let sort_by = sort_by.trim();
+    let (descending, path) = match sort_by.strip_prefix('-') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, sort_by),
+    };
+    let path = path
+        .strip_prefix('{')
+        .and_then(|p| p.strip_suffix('}'))
+        .unwrap_or(path);
+    let known = [
+        ".metadata.name",
+        ".metadata.namespace",
+        ".metadata.creationtimestamp",
+    ];
+    (path.starts_with('.') && !known.contains(&path.to_ascii_lowercase().as_str()))
+        .then(|| (path.to_string(), descending))
+}
+
+/// Sort rows by a JSONPath of their objects, as kubectl's --sort-by: numbers
+/// by value, other values by their text, rows without a value first; ties
+/// keep the daemon's order (by name).
+pub fn sort_rows(
+    rows: &mut [timoneiro_proto::v1::Row],
+    path: &str,
+    descending: bool,
+) -> Result<(), String> {
+    let rfc = to_rfc9535(path);
+    let mut keyed = Vec::with_capacity(rows.len());
+    for (index, row) in rows.iter().enumerate() {
+        let object: Value = serde_json::from_slice(&row.object).unwrap_or(Value::Null);
+        let found = object
+            .query(&rfc)
+            .map_err(|e| format!("invalid JSONPath {path:?}: {e}"))?;
+        let key = match found.first() {
+            None | Some(Value::Null) => (0, 0.0, String::new()),
+            Some(Value::Number(n)) => (1, n.as_f64().unwrap_or(0.0), String::new()),
+            Some(other) => (2, 0.0, text(other)),
+        };
+        keyed.push((key, index));
+    }
+    keyed.sort_by(|(a, ai), (b, bi)| {
+        a.0.cmp(&b.0)
+            .then(a.1.total_cmp(&b.1))
+            .then_with(|| a.2.cmp(&b.2))
+            .then(ai.cmp(bi))
+    });
+    if descending {
+        keyed.reverse();
+    }
+    let sorted: Vec<timoneiro_proto::v1::Row> =
+        keyed.iter().map(|(_, i)| rows[*i].clone()).collect();
+    rows.clone_from_slice(&sorted);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +367,41 @@ mod tests {
         );
         assert!(parse_columns("NAME").is_err());
         assert!(parse_columns("NAME:").is_err());
+    }
+
+    #[test]
+    fn rows_sort_by_a_jsonpath_of_their_objects() {
+        let row = |name: &str, object: Value| timoneiro_proto::v1::Row {
+            name: name.into(),
+            object: serde_json::to_vec(&object).expect("json"),
+            ..Default::default()
+        };
+        let mut rows = vec![
+            row("a", json!({"status": {"restarts": 10, "phase": "Running"}})),
+            row("b", json!({"status": {"restarts": 2, "phase": "Pending"}})),
+            row("c", json!({"status": {}})),
+        ];
+        sort_rows(&mut rows, ".status.restarts", false).expect("sorts");
+        let names = |rows: &[timoneiro_proto::v1::Row]| {
+            rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&rows),
+            ["c", "b", "a"],
+            "numbers by value, missing first"
+        );
+        sort_rows(&mut rows, ".status.phase", true).expect("sorts");
+        assert_eq!(names(&rows), ["a", "b", "c"]);
+        assert_eq!(
+            sort_path("-.status.phase"),
+            Some((".status.phase".into(), true))
+        );
+        assert_eq!(
+            sort_path("{.spec.nodeName}"),
+            Some((".spec.nodeName".into(), false))
+        );
+        assert_eq!(sort_path(".metadata.name"), None, "the daemon sorts it");
+        assert_eq!(sort_path("RESTARTS"), None);
     }
 
     #[test]

@@ -151,6 +151,33 @@ async fn json_yaml_jsonpath_and_custom_columns_print_the_cached_objects() {
         assert_eq!(cells[2], "<none>");
     }
 
+    // --sort-by with a JSONPath the table has no column for, as kubectl.
+    let output = daemon.cli(&[
+        "get",
+        "pods",
+        "-A",
+        "--sort-by",
+        ".spec.nodeName",
+        "-o",
+        "custom-columns=NODE:.spec.nodeName",
+        "--no-headers",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let nodes: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
+    assert_eq!(nodes.len(), truth.len());
+    assert!(nodes.windows(2).all(|w| w[0] <= w[1]), "{nodes:?}");
+    let output = daemon.cli(&[
+        "get",
+        "pods",
+        "-A",
+        "--sort-by",
+        "-{.status.startTime}",
+        "--limit",
+        "3",
+        "--no-headers",
+    ]);
+    assert_eq!(stdout(&output).lines().count(), 3, "{}", stderr(&output));
+
     // -L and --show-labels add columns; bad formats are named.
     let output = daemon.cli(&["get", "pods", "-A", "-L", "app", "--show-labels"]);
     let header = stdout(&output)
