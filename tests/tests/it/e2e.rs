@@ -102,29 +102,7 @@ async fn cli_answers_match_the_sim_under_churn() {
         .iter()
         .map(|k| k["kind"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(
-        kinds,
-        [
-            "pods",
-            "deployments",
-            "services",
-            "namespaces",
-            "statefulsets",
-            "daemonsets",
-            "replicasets",
-            "jobs",
-            "cronjobs",
-            "configmaps",
-            "secrets",
-            "persistentvolumeclaims",
-            "persistentvolumes",
-            "ingresses",
-            "nodes",
-            "events",
-            "serviceaccounts",
-            "horizontalpodautoscalers"
-        ]
-    );
+    assert_eq!(kinds, timoneiro_proto::BUILTIN_KINDS);
 
     // Let churn run against the synced cache, then stop it: the daemon must
     // converge to exactly the sim's pods.
