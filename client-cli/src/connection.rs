@@ -36,11 +36,27 @@ pub async fn connect(global: &Global) -> anyhow::Result<Connection> {
             fail(exit::DAEMON, e.to_string())
         }
     })?;
-    let info = client
-        .info(InfoRequest {})
-        .await
-        .map_err(from_status)?
-        .into_inner();
+    let info = match client.info(InfoRequest {}).await {
+        Ok(info) => info.into_inner(),
+        // Connected, then dropped before any answer: the daemon refuses this
+        // client (it serves only its own user) or is not a timoneirod.
+        Err(status)
+            if matches!(
+                status.code(),
+                tonic::Code::Unknown | tonic::Code::Unavailable
+            ) =>
+        {
+            return Err(fail(
+                exit::DAEMON,
+                format!(
+                    "{} closed the connection without answering ({}): timoneirod serves only the user who runs it (is this another user's daemon?); start your own, or point --socket at it",
+                    path.display(),
+                    status.message()
+                ),
+            ));
+        }
+        Err(status) => return Err(from_status(status)),
+    };
     if info.protocol_version != timoneiro_proto::PROTOCOL_VERSION {
         return Err(fail(
             exit::DAEMON,

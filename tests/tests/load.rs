@@ -130,12 +130,17 @@ async fn a_minute_of_100_cli_clients_and_10_streams_under_churn() {
         }));
     }
 
-    // One reader that stalls: it reads once, then not at all for a third of the run.
+    // One reader that stalls: it reads once, then not at all for a third of
+    // the run. It watches every pod (no window), so any answer sent after a
+    // pod was created has it, however slowly the loaded daemon answers.
     let mut client = timoneiro_proto::socket::connect(&socket)
         .await
         .expect("connect");
     let mut slow = client
-        .watch_list(watch_request(""))
+        .watch_list(ListRequest {
+            limit: 0,
+            ..watch_request("")
+        })
         .await
         .expect("watch_list")
         .into_inner();
@@ -143,9 +148,9 @@ async fn a_minute_of_100_cli_clients_and_10_streams_under_churn() {
     let stall = Duration::from_secs((seconds / 3).max(5));
     let rss_mid_start = rss_kib(pid);
     tokio::time::sleep(stall).await;
-    // A pod created now sorts among the newest: the stalled reader sees it
-    // after the few answers queued in the stream's buffers, not after one
-    // answer per version it missed (a hundred or more by now).
+    // A pod created now: the stalled reader sees it after the few answers
+    // queued in the stream's buffers, not after one answer per version it
+    // missed (a hundred or more by now).
     let marker = sim.json("POST", "/sim/pods").await["name"]
         .as_str()
         .expect("name")

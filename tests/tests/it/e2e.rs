@@ -957,6 +957,8 @@ async fn another_user_is_refused_even_when_the_socket_is_reachable() {
     let output = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .env("TIMONEIRO_NO_AUTOSTART", "1")
+        // Root's HOME is not readable by the other user: no config from there.
+        .env("XDG_CONFIG_HOME", daemon.dir.path().join("no-config"))
         .arg(&cli)
         .arg("--socket")
         .arg(&daemon.socket)
@@ -969,6 +971,17 @@ async fn another_user_is_refused_even_when_the_socket_is_reachable() {
         stdout(&output)
     );
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "refused by the daemon: {}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("timoneirod serves only the user who runs it"),
+        "{}",
+        stderr(&output)
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     while !daemon
         .log_text()
