@@ -30,7 +30,9 @@ pub enum ConnectError {
         path: PathBuf,
     },
     /// Connecting failed for another reason (permissions, bad path).
-    #[error("cannot connect to timoneirod at {path}: {source}")]
+    #[error(
+        "cannot connect to timoneirod at {path}: {source}; timoneirod serves only the user who runs it (is this another user's daemon?)"
+    )]
     Transport {
         /// The socket path that was tried.
         path: PathBuf,
