@@ -171,19 +171,7 @@ fn print_changes(
             );
             for row in rows {
                 let cells: Vec<String> = row.cells.iter().map(|c| cell_text(c, now)).collect();
-                let mut line = String::new();
-                for (i, cell) in cells.iter().enumerate() {
-                    line.push_str(cell);
-                    if i + 1 < cells.len() {
-                        let width = widths
-                            .get(i)
-                            .copied()
-                            .unwrap_or(0)
-                            .max(cell.chars().count());
-                        line.extend(std::iter::repeat_n(' ', width - cell.chars().count() + 3));
-                    }
-                }
-                out.line(&line)?;
+                out.line(&crate::table::pad_line(&cells, widths))?;
             }
         }
         _ => {

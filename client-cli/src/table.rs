@@ -31,19 +31,22 @@ pub fn layout(grid: &[Vec<String>]) -> Vec<String> {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
-    grid.iter()
-        .map(|line| {
-            let mut out = String::new();
-            for (i, cell) in line.iter().enumerate() {
-                out.push_str(cell);
-                if i + 1 < line.len() {
-                    let pad = widths[i] - cell.chars().count() + 3;
-                    out.extend(std::iter::repeat_n(' ', pad));
-                }
-            }
-            out
-        })
-        .collect()
+    grid.iter().map(|line| pad_line(line, &widths)).collect()
+}
+
+/// One line of cells padded to `widths` (a cell wider than its column
+/// widens it) plus three spaces, the last cell unpadded.
+pub fn pad_line(cells: &[String], widths: &[usize]) -> String {
+    let mut out = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        out.push_str(cell);
+        if i + 1 < cells.len() {
+            let chars = cell.chars().count();
+            let width = widths.get(i).copied().unwrap_or(0).max(chars);
+            out.extend(std::iter::repeat_n(' ', width - chars + 3));
+        }
+    }
+    out
 }
 
 /// The table's columns and rows with kubectl's `--show-labels` (LABELS:
