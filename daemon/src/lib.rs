@@ -28,6 +28,7 @@ pub mod selector;
 pub mod server;
 pub mod status;
 pub mod store;
+pub mod wire;
 
 use std::path::PathBuf;
 

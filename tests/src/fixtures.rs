@@ -16,6 +16,7 @@ use kube::api::DynamicObject;
 use kube::core::{ObjectList, PartialObjectMeta};
 use serde::de::DeserializeOwned;
 use timoneirod::catalog::{Builtin, Discovered, Kind, Source};
+use timoneirod::lean::Lean;
 use timoneirod::project;
 use timoneirod::row::RowParts;
 use timoneirod::store::Store;
@@ -23,6 +24,12 @@ use timoneirod::store::Store;
 /// The fixture folder.
 pub fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/kube-apiserver-v1.36")
+}
+
+/// A fixture file's bytes.
+pub fn read_bytes(relative: &str) -> Vec<u8> {
+    let path = dir().join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
 }
 
 /// A fixture file's text.
@@ -48,14 +55,40 @@ pub fn captured_at(relative: &str) -> i64 {
     panic!("{relative} is not in manifest.jsonl")
 }
 
-fn decode<K: DeserializeOwned + Clone>(
+/// A recorded list body in either encoding.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    Json(&'a str),
+    /// `k8s\0` + `runtime.Unknown`, as the API server answers protobuf.
+    Protobuf(&'a [u8]),
+}
+
+/// Each object's projection and the object itself (as JSON, decoded
+/// without managedFields as the daemon decodes it).
+fn decode<K: DeserializeOwned + Clone + serde::Serialize>(
     what: &str,
-    text: &str,
+    body: Body<'_>,
     project: impl Fn(&K) -> RowParts,
-) -> Vec<RowParts> {
-    let list: ObjectList<K> = serde_json::from_str(text)
-        .unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}"));
-    list.items.iter().map(project).collect()
+) -> Vec<(RowParts, serde_json::Value)> {
+    let items: Vec<Lean<K>> = match body {
+        Body::Json(text) => {
+            serde_json::from_str::<ObjectList<Lean<K>>>(text)
+                .unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}"))
+                .items
+        }
+        Body::Protobuf(bytes) => {
+            timoneirod::wire::decode_list::<Lean<K>>(bytes)
+                .unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}"))
+                .1
+        }
+    };
+    items
+        .iter()
+        .map(|item| {
+            let object = serde_json::to_value(&item.0).expect("objects encode as JSON");
+            (project(&item.0), object)
+        })
+        .collect()
 }
 
 /// The file the daemon's view of a kind is recorded in (secrets: metadata only).
@@ -93,6 +126,26 @@ pub fn project_list(kind: &Kind) -> Vec<RowParts> {
 
 /// Project a list's JSON text (`what` names it in errors) the way the daemon's informer does.
 pub fn project_text(kind: &Kind, what: &str, text: &str) -> Vec<RowParts> {
+    project_body(kind, what, Body::Json(text))
+}
+
+/// Project a list body (`what` names it in errors) the way the daemon's informer does.
+pub fn project_body(kind: &Kind, what: &str, body: Body<'_>) -> Vec<RowParts> {
+    decode_body(kind, what, body)
+        .into_iter()
+        .map(|(parts, _)| parts)
+        .collect()
+}
+
+/// The objects of a list body as the daemon decodes them, as JSON.
+pub fn objects_body(kind: &Kind, what: &str, body: Body<'_>) -> Vec<serde_json::Value> {
+    decode_body(kind, what, body)
+        .into_iter()
+        .map(|(_, object)| object)
+        .collect()
+}
+
+fn decode_body(kind: &Kind, what: &str, text: Body<'_>) -> Vec<(RowParts, serde_json::Value)> {
     let Some(builtin) = kind.builtin() else {
         let Source::Dynamic(columns) = kind.spec().source.clone() else {
             unreachable!("not built in, so dynamic")

@@ -8,4 +8,5 @@ mod golden;
 mod kinds;
 mod misuse;
 mod output;
+mod protobuf;
 mod tui;

@@ -1,0 +1,375 @@
+//! The protobuf list/watch source of built-in kinds (kube speaks only JSON,
+//! kube-rs#725): pages of `limit=500` with `continue`, then a watch from
+//! the list's resourceVersion with bookmarks, resumed from the last
+//! resourceVersion when the server ends it. It yields kube-runtime's
+//! watcher events and errors, so the informer treats both encodings alike
+//! (a 410 in the stream or on a request, any failure: the informer relists
+//! after its backoff). Objects decode into the same k8s-openapi types as
+//! JSON (`timoneiro_proto::kpb`), so one projection serves both.
+
+use std::fmt;
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use http_body_util::BodyExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta;
+use kube::core::Status;
+use kube::runtime::watcher::{Error, Event};
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
+use timoneiro_proto::kpb::{self, Envelope, FrameReader, List, WatchEvent};
+use tokio::sync::mpsc;
+
+/// How a kind's objects travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// `application/vnd.kubernetes.protobuf` (built-in kinds).
+    #[default]
+    Protobuf,
+    /// JSON (custom resources, aggregated APIs, `timoneirod --wire json`).
+    Json,
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Encoding::Protobuf => "protobuf",
+            Encoding::Json => "json",
+        })
+    }
+}
+
+impl std::str::FromStr for Encoding {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "protobuf" => Ok(Encoding::Protobuf),
+            "json" => Ok(Encoding::Json),
+            other => Err(format!("{other:?}: the wire is protobuf or json")),
+        }
+    }
+}
+
+/// Page size of lists, as kube's watcher.
+const PAGE: u32 = 500;
+/// Server-side watch timeout, as kube's watcher (the server ends the watch
+/// cleanly and it resumes from the last resourceVersion).
+const WATCH_TIMEOUT_SECONDS: u32 = 290;
+
+/// What to ask for: the path of the collection and whether only metadata.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `/api/v1/pods`, `/apis/apps/v1/namespaces/shop/deployments`.
+    pub path: String,
+    /// `as=PartialObjectMetadata[List]` (secrets: values never fetched).
+    pub metadata_only: bool,
+}
+
+impl Request {
+    fn accept(&self, list: bool) -> String {
+        if self.metadata_only {
+            let kind = if list {
+                "PartialObjectMetadataList"
+            } else {
+                "PartialObjectMetadata"
+            };
+            format!("{};as={kind};g=meta.k8s.io;v=v1", kpb::MEDIA_TYPE)
+        } else {
+            kpb::MEDIA_TYPE.to_string()
+        }
+    }
+}
+
+/// Whether an error means the server does not serve protobuf for the kind
+/// (406 Not Acceptable, or a body in another encoding).
+pub fn refused_protobuf(error: &Error) -> Option<String> {
+    match error {
+        Error::InitialListFailed(kube::Error::Api(status)) if status.code == 406 => {
+            Some(format!("406 {}", status.message))
+        }
+        Error::InitialListFailed(kube::Error::Service(e)) => {
+            let text = e.to_string();
+            text.starts_with(NOT_PROTOBUF).then_some(text)
+        }
+        _ => None,
+    }
+}
+
+const NOT_PROTOBUF: &str = "the API server answered";
+
+fn failed(message: impl Into<String>) -> kube::Error {
+    kube::Error::Service(message.into().into())
+}
+
+/// A list's items and metadata from a protobuf body.
+pub fn decode_list<K: DeserializeOwned>(body: &[u8]) -> Result<(ListMeta, Vec<K>), kpb::Error> {
+    let envelope = Envelope::parse(body)?;
+    let ty = envelope.message_type()?;
+    let items_ty = ty
+        .items()
+        .ok_or_else(|| serde::de::Error::custom(format!("{} is not a list", ty.name())))?;
+    let list = List::parse(envelope.raw)?;
+    let meta: ListMeta = kpb::decode(kpb::list_meta(), list.metadata)?;
+    let kind = envelope.kind.strip_suffix("List").unwrap_or(envelope.kind);
+    let items = list
+        .items
+        .iter()
+        .map(|item| kpb::decode_object(items_ty, item, envelope.api_version, kind))
+        .collect::<Result<Vec<K>, _>>()?;
+    Ok((meta, items))
+}
+
+/// A `Status` from an error body, protobuf or JSON.
+pub fn decode_status(code: u16, content_type: &str, body: &[u8]) -> Status {
+    let decoded = if content_type.starts_with(kpb::MEDIA_TYPE) {
+        Envelope::parse(body)
+            .ok()
+            .and_then(|e| kpb::decode::<Status>(kpb::status(), e.raw).ok())
+    } else {
+        serde_json::from_slice::<Status>(body).ok()
+    };
+    let mut status = decoded.unwrap_or_else(|| {
+        Status::failure(
+            String::from_utf8_lossy(body).trim(),
+            "Failed to parse error data",
+        )
+    });
+    if status.code == 0 {
+        status.code = code;
+    }
+    status
+}
+
+/// List and watch a collection in protobuf, as kube-runtime's `watcher` does in JSON.
+pub fn watcher<K>(client: Client, request: Request) -> BoxStream<'static, Result<Event<K>, Error>>
+where
+    K: Resource + DeserializeOwned + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        let source = Source {
+            client,
+            request,
+            tx,
+        };
+        tokio::select! {
+            result = source.run() => {
+                if let Err(error) = result {
+                    let _ = source.tx.send(Err(error)).await;
+                }
+            }
+            _ = source.tx.closed() => {}
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
+}
+
+struct Source<K> {
+    client: Client,
+    request: Request,
+    tx: mpsc::Sender<Result<Event<K>, Error>>,
+}
+
+/// The receiver is gone: stop quietly.
+struct Gone;
+
+impl<K: Resource + DeserializeOwned + Send + 'static> Source<K> {
+    async fn emit(&self, event: Event<K>) -> Result<(), Gone> {
+        self.tx.send(Ok(event)).await.map_err(|_| Gone)
+    }
+
+    async fn run(&self) -> Result<(), Error> {
+        let Ok(mut resource_version) = self.list().await? else {
+            return Ok(());
+        };
+        loop {
+            match self.watch(&resource_version).await? {
+                Some(last) => resource_version = last,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn get(
+        &self,
+        query: &str,
+        accept: &str,
+    ) -> Result<http::Response<kube::client::Body>, kube::Error> {
+        let uri = format!("{}?{query}", self.request.path);
+        let request = http::Request::get(uri)
+            .header(http::header::ACCEPT, accept)
+            .body(kube::client::Body::empty())
+            .map_err(|e| failed(e.to_string()))?;
+        self.client.send(request).await
+    }
+
+    /// Check the status and content type of a response; error bodies become `Status`.
+    async fn checked(
+        response: http::Response<kube::client::Body>,
+    ) -> Result<http::Response<kube::client::Body>, kube::Error> {
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let code = response.status().as_u16();
+        if response.status().is_success() {
+            if !content_type.starts_with(kpb::MEDIA_TYPE) {
+                return Err(failed(format!(
+                    "{NOT_PROTOBUF} {content_type:?} where protobuf was asked for"
+                )));
+            }
+            return Ok(response);
+        }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| failed(crate::errors::error_chain(&e)))?
+            .to_bytes();
+        Err(kube::Error::Api(Box::new(decode_status(
+            code,
+            &content_type,
+            &body,
+        ))))
+    }
+
+    /// The whole list, page by page: Init, InitApply…, InitDone. The list's resourceVersion,
+    /// or `Err(Gone)` when the receiver went away.
+    async fn list(&self) -> Result<Result<String, Gone>, Error> {
+        if self.emit(Event::Init).await.is_err() {
+            return Ok(Err(Gone));
+        }
+        let mut continue_token: Option<String> = None;
+        loop {
+            let mut query = format!("limit={PAGE}");
+            if let Some(token) = &continue_token {
+                query.push_str("&continue=");
+                query.push_str(&encode_query(token));
+            }
+            let accept = self.request.accept(true);
+            let response = self
+                .get(&query, &accept)
+                .await
+                .map_err(Error::InitialListFailed)?;
+            let response = Self::checked(response)
+                .await
+                .map_err(Error::InitialListFailed)?;
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| Error::InitialListFailed(failed(crate::errors::error_chain(&e))))?
+                .to_bytes();
+            let (meta, items) = decode_list::<K>(&body)
+                .map_err(|e| Error::InitialListFailed(failed(e.to_string())))?;
+            for item in items {
+                if self.emit(Event::InitApply(item)).await.is_err() {
+                    return Ok(Err(Gone));
+                }
+            }
+            match meta.continue_.filter(|c| !c.is_empty()) {
+                Some(token) => continue_token = Some(token),
+                None => {
+                    let resource_version = meta.resource_version.ok_or(Error::NoResourceVersion)?;
+                    if self.emit(Event::InitDone).await.is_err() {
+                        return Ok(Err(Gone));
+                    }
+                    return Ok(Ok(resource_version));
+                }
+            }
+        }
+    }
+
+    /// One watch request until the server ends it: the last resourceVersion
+    /// seen, or None when the receiver went away.
+    async fn watch(&self, from: &str) -> Result<Option<String>, Error> {
+        let query = format!(
+            "watch=true&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={WATCH_TIMEOUT_SECONDS}",
+            encode_query(from)
+        );
+        let accept = self.request.accept(false);
+        let response = self
+            .get(&query, &accept)
+            .await
+            .map_err(Error::WatchStartFailed)?;
+        let response = Self::checked(response)
+            .await
+            .map_err(Error::WatchStartFailed)?;
+        let mut body = response.into_body().into_data_stream();
+        let mut frames = FrameReader::default();
+        let mut last = from.to_string();
+        while let Some(chunk) = body.next().await {
+            // kube's watcher treats a stream cut mid-way as its end and resumes; so do we.
+            let Ok(chunk) = chunk else { break };
+            frames.push(&chunk);
+            while let Some(frame) = frames
+                .next_frame()
+                .map_err(|e| Error::WatchFailed(failed(e.to_string())))?
+            {
+                match self.event(&frame, &mut last).await? {
+                    Ok(()) => {}
+                    Err(Gone) => return Ok(None),
+                }
+            }
+        }
+        Ok(Some(last))
+    }
+
+    async fn event(&self, frame: &[u8], last: &mut String) -> Result<Result<(), Gone>, Error> {
+        let bad = |e: kpb::Error| Error::WatchFailed(failed(e.to_string()));
+        let event = WatchEvent::parse(frame).map_err(bad)?;
+        let envelope = Envelope::parse(event.object).map_err(bad)?;
+        if event.kind == "ERROR" {
+            let status: Status = kpb::decode(kpb::status(), envelope.raw).map_err(bad)?;
+            return Err(Error::WatchError(Box::new(status)));
+        }
+        let ty = envelope.message_type().map_err(bad)?;
+        let mut object = || -> Result<K, Error> {
+            let object: K =
+                kpb::decode_object(ty, envelope.raw, envelope.api_version, envelope.kind)
+                    .map_err(bad)?;
+            if let Some(rv) = &object.meta().resource_version {
+                last.clone_from(rv);
+            }
+            Ok(object)
+        };
+        let sent = match event.kind {
+            "ADDED" | "MODIFIED" => self.emit(Event::Apply(object()?)).await,
+            "DELETED" => self.emit(Event::Delete(object()?)).await,
+            "BOOKMARK" => {
+                // A bookmark is an empty object of the kind carrying only metadata.resourceVersion.
+                #[derive(serde::Deserialize)]
+                struct Bookmark {
+                    metadata: Option<ListMeta>,
+                }
+                let bookmark: Bookmark = kpb::decode(ty, envelope.raw).map_err(bad)?;
+                if let Some(rv) = bookmark.metadata.and_then(|m| m.resource_version) {
+                    *last = rv;
+                }
+                Ok(())
+            }
+            other => {
+                return Err(Error::WatchFailed(failed(format!(
+                    "unknown watch event type {other:?}"
+                ))));
+            }
+        };
+        Ok(sent)
+    }
+}
+
+/// Percent-encode a query value (continue tokens are base64url, but be safe).
+fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,662 @@
+//! A serde `Deserializer` over protobuf bytes, driven by the schema: any
+//! type that deserializes from the Kubernetes JSON form (k8s-openapi's)
+//! deserializes from the protobuf form with it, so one projection per kind
+//! serves both encodings.
+//!
+//! Field names come from the target: serde hands `deserialize_struct` the
+//! JSON names it knows, and those are matched to protobuf fields by their
+//! normalized form (`podIPs` ~ `pod_ips`), once per type and thread.
+//!
+//! Go's protobuf writes fields JSON leaves out: empty strings (`omitempty`)
+//! and zero times (`null` in JSON) are skipped here so the decoded object
+//! is the one the JSON would give. `metadata.managedFields` is skipped
+//! without being decoded.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use base64::Engine;
+use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
+use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::forward_to_deserialize_any;
+
+use super::Error;
+use super::schema::{Field, MessageId, SCHEMA, Special, Type, normalize};
+use super::wire::{Raw, read_field, read_varint};
+
+/// A message of type `message` in `bytes`.
+pub(crate) struct MessageDe<'de> {
+    pub(crate) message: MessageId,
+    pub(crate) bytes: &'de [u8],
+}
+
+/// How the fields of a message meet a target type's field list.
+#[derive(Debug)]
+enum Slot {
+    /// The target's JSON name of the field.
+    Named(&'static str),
+    /// Go embeds this struct (`json:",inline"`): JSON has its fields in the
+    /// parent, protobuf nests them (`Probe.handler`, `Volume.volumeSource`,
+    /// `SecretKeySelector.localObjectReference`…).
+    Inline(MessageId, Plan),
+    /// The target has no such field.
+    Skip,
+}
+
+type Plan = Rc<[Slot]>;
+
+thread_local! {
+    /// Plans by (message, the target's field list), made once per thread.
+    static PLANS: RefCell<HashMap<(MessageId, usize, usize), Plan>> = RefCell::new(HashMap::new());
+}
+
+fn plan_for(message: MessageId, fields: &'static [&'static str]) -> Plan {
+    let key = (message, fields.as_ptr() as usize, fields.len());
+    if let Some(plan) = PLANS.with(|plans| plans.borrow().get(&key).cloned()) {
+        return plan;
+    }
+    let plan = make_plan(message, fields, 0);
+    PLANS.with(|plans| plans.borrow_mut().insert(key, plan.clone()));
+    plan
+}
+
+fn make_plan(message: MessageId, fields: &'static [&'static str], depth: usize) -> Plan {
+    let message = &SCHEMA.messages[message];
+    let mut slots: Vec<Slot> = (0..message.fields.len()).map(|_| Slot::Skip).collect();
+    for name in fields {
+        if let Some(index) = message.field_by_key(&normalize(name)) {
+            slots[index] = Slot::Named(name);
+        }
+    }
+    // A message field the target does not name, whose own fields the target
+    // does name, is embedded.
+    for (index, field) in message.fields.iter().enumerate() {
+        if let (Slot::Skip, Type::Message(id), false, true) =
+            (&slots[index], &field.ty, field.repeated, depth < 4)
+            && SCHEMA.messages[*id].special == Special::None
+        {
+            let inner = make_plan(*id, fields, depth + 1);
+            if inner.iter().any(|slot| !matches!(slot, Slot::Skip)) {
+                slots[index] = Slot::Inline(*id, inner);
+            }
+        }
+    }
+    Rc::from(slots)
+}
+
+/// lowerCamel of a protobuf name, for targets without a field list
+/// (`serde_json::Value`).
+fn camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One value of a field present in a message.
+#[derive(Debug, Clone, Copy)]
+struct Entry<'de> {
+    /// Groups the values of one field (message and field index).
+    key: (MessageId, usize),
+    field: &'static Field,
+    /// The target's name; None: the lowerCamel protobuf name.
+    name: Option<&'static str>,
+    raw: Raw<'de>,
+}
+
+impl<'de> MessageDe<'de> {
+    /// The fields present, grouped by field (stable: repeated values keep
+    /// their order), embedded messages' fields spliced in.
+    fn scan(&self, plan: Option<&Plan>, entries: &mut Vec<Entry<'de>>) -> Result<(), Error> {
+        let message = &SCHEMA.messages[self.message];
+        let mut pos = 0;
+        while pos < self.bytes.len() {
+            let (tag, raw) = read_field(self.bytes, &mut pos)?;
+            let Some(index) = message.field_by_tag(tag) else {
+                continue; // a field newer than the schema
+            };
+            let field = &message.fields[index];
+            if field.skip || is_json_absent(field, raw) {
+                continue;
+            }
+            let name = match plan.map(|plan| &plan[index]) {
+                None => None,
+                Some(Slot::Named(name)) => Some(*name),
+                Some(Slot::Skip) => continue,
+                Some(Slot::Inline(id, inner)) => {
+                    if let Raw::Bytes(bytes) = raw {
+                        MessageDe {
+                            message: *id,
+                            bytes,
+                        }
+                        .scan(Some(inner), entries)?;
+                    }
+                    continue;
+                }
+            };
+            entries.push(Entry {
+                key: (self.message, index),
+                field,
+                name,
+                raw,
+            });
+        }
+        Ok(())
+    }
+
+    fn fields(self, plan: Option<Plan>) -> Result<Fields<'de>, Error> {
+        let mut entries = Vec::new();
+        self.scan(plan.as_ref(), &mut entries)?;
+        if entries.windows(2).any(|w| w[0].key > w[1].key) {
+            entries.sort_by_key(|entry| entry.key);
+        }
+        Ok(Fields {
+            type_meta: Vec::new(),
+            entries,
+            pos: 0,
+            run_end: 0,
+        })
+    }
+}
+
+/// What JSON leaves out and Go's protobuf writes anyway.
+fn is_json_absent(field: &Field, raw: Raw<'_>) -> bool {
+    if field.repeated {
+        return false;
+    }
+    match (&field.ty, raw) {
+        (Type::String, Raw::Bytes(bytes)) => bytes.is_empty(),
+        (Type::Message(id), Raw::Bytes(bytes)) => {
+            bytes.is_empty()
+                && matches!(
+                    SCHEMA.messages[*id].special,
+                    Special::Time | Special::MicroTime
+                )
+        }
+        _ => false,
+    }
+}
+
+/// A message's fields as a serde map: each run of values of one field is
+/// one entry.
+struct Fields<'de> {
+    /// `apiVersion` and `kind` of a top-level object, which protobuf carries in the envelope.
+    type_meta: Vec<(&'static str, &'de str)>,
+    entries: Vec<Entry<'de>>,
+    pos: usize,
+    run_end: usize,
+}
+
+impl<'de> MapAccess<'de> for Fields<'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        if let Some((key, _)) = self.type_meta.last() {
+            return seed
+                .deserialize(BorrowedStrDeserializer::<Error>::new(key))
+                .map(Some);
+        }
+        self.pos = self.run_end;
+        let Some(first) = self.entries.get(self.pos) else {
+            return Ok(None);
+        };
+        let key = first.key;
+        self.run_end = self.pos
+            + self.entries[self.pos..]
+                .iter()
+                .take_while(|entry| entry.key == key)
+                .count();
+        match first.name {
+            Some(name) => seed
+                .deserialize(BorrowedStrDeserializer::<Error>::new(name))
+                .map(Some),
+            None => seed
+                .deserialize(StringDeserializer::<Error>::new(camel(&first.field.name)))
+                .map(Some),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        if let Some((_, value)) = self.type_meta.pop() {
+            return seed.deserialize(BorrowedStrDeserializer::<Error>::new(value));
+        }
+        let values = &self.entries[self.pos..self.run_end];
+        seed.deserialize(FieldDe {
+            field: values[0].field,
+            values,
+        })
+    }
+}
+
+/// All values of one field.
+struct FieldDe<'a, 'de> {
+    field: &'static Field,
+    values: &'a [Entry<'de>],
+}
+
+impl<'de> FieldDe<'_, 'de> {
+    fn single(&self) -> ValueDe<'de> {
+        // Protobuf: the last value of a non-repeated field wins.
+        let raw = self
+            .values
+            .last()
+            .map_or(Raw::Bytes(&[]), |entry| entry.raw);
+        ValueDe {
+            ty: &self.field.ty,
+            raw,
+        }
+    }
+
+    fn many(&self) -> bool {
+        self.field.repeated || matches!(self.field.ty, Type::Map(..))
+    }
+}
+
+impl<'de> de::Deserializer<'de> for FieldDe<'_, 'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match &self.field.ty {
+            Type::Map(key, value) => visitor.visit_map(MapEntries {
+                key,
+                value,
+                raws: self.values.iter(),
+                pending: None,
+            }),
+            ty if self.field.repeated => visitor.visit_seq(Elements {
+                ty,
+                raws: self.values.iter(),
+                packed: None,
+            }),
+            _ => self.single().deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        if self.many() {
+            self.deserialize_any(visitor)
+        } else {
+            self.single().deserialize_struct(name, fields, visitor)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        if self.many() {
+            visitor.visit_newtype_struct(self)
+        } else {
+            self.single().deserialize_newtype_struct(name, visitor)
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.single().deserialize_enum(name, variants, visitor)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map
+        identifier ignored_any
+    }
+}
+
+/// The elements of a repeated field (packed or not).
+struct Elements<'a, 'de> {
+    ty: &'static Type,
+    raws: std::slice::Iter<'a, Entry<'de>>,
+    /// A packed run of varints being read, and the position in it.
+    packed: Option<(&'de [u8], usize)>,
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        loop {
+            if let Some((bytes, pos)) = &mut self.packed {
+                if *pos < bytes.len() {
+                    let value = read_varint(bytes, pos)?;
+                    return seed
+                        .deserialize(ValueDe {
+                            ty: self.ty,
+                            raw: Raw::Varint(value),
+                        })
+                        .map(Some);
+                }
+                self.packed = None;
+            }
+            let Some(Entry { raw, .. }) = self.raws.next() else {
+                return Ok(None);
+            };
+            let numeric = matches!(self.ty, Type::Bool | Type::Int32 | Type::Int64);
+            if let (true, Raw::Bytes(bytes)) = (numeric, raw) {
+                self.packed = Some((bytes, 0));
+                continue;
+            }
+            return seed
+                .deserialize(ValueDe {
+                    ty: self.ty,
+                    raw: *raw,
+                })
+                .map(Some);
+        }
+    }
+}
+
+/// The entries of a map field: each value is a message {1: key, 2: value}.
+struct MapEntries<'a, 'de> {
+    key: &'static Type,
+    value: &'static Type,
+    raws: std::slice::Iter<'a, Entry<'de>>,
+    pending: Option<Raw<'de>>,
+}
+
+fn default_raw(ty: &Type) -> Raw<'static> {
+    match ty {
+        Type::Bool | Type::Int32 | Type::Int64 => Raw::Varint(0),
+        Type::Double => Raw::Fixed64(0),
+        _ => Raw::Bytes(&[]),
+    }
+}
+
+impl<'de> MapAccess<'de> for MapEntries<'_, 'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let Some(Entry { raw, .. }) = self.raws.next() else {
+            return Ok(None);
+        };
+        let Raw::Bytes(entry) = raw else {
+            return Err(Error::new("map entry is not a message"));
+        };
+        let (mut key, mut value) = (default_raw(self.key), default_raw(self.value));
+        let mut pos = 0;
+        while pos < entry.len() {
+            match read_field(entry, &mut pos)? {
+                (1, raw) => key = raw,
+                (2, raw) => value = raw,
+                _ => {}
+            }
+        }
+        self.pending = Some(value);
+        seed.deserialize(ValueDe {
+            ty: self.key,
+            raw: key,
+        })
+        .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let raw = self
+            .pending
+            .take()
+            .ok_or_else(|| Error::new("map value without key"))?;
+        seed.deserialize(ValueDe {
+            ty: self.value,
+            raw,
+        })
+    }
+}
+
+/// One value of a known type.
+pub(crate) struct ValueDe<'de> {
+    pub(crate) ty: &'static Type,
+    pub(crate) raw: Raw<'de>,
+}
+
+fn varint(raw: Raw<'_>) -> Result<u64, Error> {
+    match raw {
+        Raw::Varint(v) => Ok(v),
+        _ => Err(Error::new("expected a varint")),
+    }
+}
+
+fn bytes<'de>(raw: Raw<'de>) -> Result<&'de [u8], Error> {
+    match raw {
+        Raw::Bytes(b) => Ok(b),
+        _ => Err(Error::new("expected length-delimited bytes")),
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(bytes).map_err(|_| Error::new("string is not UTF-8"))
+}
+
+/// `{1: seconds, 2: nanos}` as RFC 3339, with `digits` fractional digits.
+fn timestamp(bytes: &[u8], micro: bool) -> Result<String, Error> {
+    let (mut seconds, mut nanos) = (0i64, 0i32);
+    let mut pos = 0;
+    while pos < bytes.len() {
+        match read_field(bytes, &mut pos)? {
+            (1, Raw::Varint(v)) => seconds = v as i64,
+            (2, Raw::Varint(v)) => nanos = v as i32,
+            _ => {}
+        }
+    }
+    let time = jiff::Timestamp::new(seconds, nanos)
+        .map_err(|e| Error::new(format!("time out of range: {e}")))?;
+    let format = if micro {
+        "%Y-%m-%dT%H:%M:%S.%6fZ"
+    } else {
+        "%Y-%m-%dT%H:%M:%SZ"
+    };
+    jiff::fmt::strtime::format(format, time).map_err(|e| Error::new(e.to_string()))
+}
+
+impl<'de> de::Deserializer<'de> for ValueDe<'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.ty {
+            Type::String => visitor.visit_borrowed_str(utf8(bytes(self.raw)?)?),
+            Type::Bool => visitor.visit_bool(varint(self.raw)? != 0),
+            Type::Int32 => visitor.visit_i32(varint(self.raw)? as i32),
+            Type::Int64 => visitor.visit_i64(varint(self.raw)? as i64),
+            Type::Double => match self.raw {
+                Raw::Fixed64(bits) => visitor.visit_f64(f64::from_bits(bits)),
+                _ => Err(Error::new("expected a double")),
+            },
+            // JSON's form of bytes: base64 (what k8s-openapi's ByteString reads).
+            Type::Bytes => visitor
+                .visit_string(base64::engine::general_purpose::STANDARD.encode(bytes(self.raw)?)),
+            Type::Map(..) => Err(Error::new("a map outside a field")),
+            Type::Message(id) => {
+                let bytes = bytes(self.raw)?;
+                match SCHEMA.messages[*id].special {
+                    Special::None => visitor.visit_map(
+                        MessageDe {
+                            message: *id,
+                            bytes,
+                        }
+                        .fields(None)?,
+                    ),
+                    Special::Time => visitor.visit_string(timestamp(bytes, false)?),
+                    Special::MicroTime => visitor.visit_string(timestamp(bytes, true)?),
+                    Special::Quantity => {
+                        let mut value: &str = "";
+                        let mut pos = 0;
+                        while pos < bytes.len() {
+                            if let (1, Raw::Bytes(b)) = read_field(bytes, &mut pos)? {
+                                value = utf8(b)?;
+                            }
+                        }
+                        visitor.visit_borrowed_str(value)
+                    }
+                    Special::IntOrString => {
+                        let (mut kind, mut int, mut string) = (0u64, 0i64, "");
+                        let mut pos = 0;
+                        while pos < bytes.len() {
+                            match read_field(bytes, &mut pos)? {
+                                (1, Raw::Varint(v)) => kind = v,
+                                (2, Raw::Varint(v)) => int = i64::from(v as i32),
+                                (3, Raw::Bytes(b)) => string = utf8(b)?,
+                                _ => {}
+                            }
+                        }
+                        if kind == 1 {
+                            visitor.visit_borrowed_str(string)
+                        } else {
+                            visitor.visit_i64(int)
+                        }
+                    }
+                    Special::RawJson => {
+                        let mut raw: &[u8] = b"null";
+                        let mut pos = 0;
+                        while pos < bytes.len() {
+                            if let (1, Raw::Bytes(b)) = read_field(bytes, &mut pos)? {
+                                raw = b;
+                            }
+                        }
+                        let mut json = serde_json::Deserializer::from_slice(raw);
+                        de::Deserializer::deserialize_any(&mut json, visitor)
+                            .map_err(|e| Error::new(format!("raw JSON: {e}")))
+                    }
+                }
+            }
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.ty {
+            Type::Message(id) if SCHEMA.messages[*id].special == Special::None => {
+                let message = MessageDe {
+                    message: *id,
+                    bytes: bytes(self.raw)?,
+                };
+                visitor.visit_map(message.fields(Some(plan_for(*id, fields)))?)
+            }
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    /// Enums of unit variants are strings (`status: Failure`).
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        match self.ty {
+            Type::String => visitor.visit_enum(BorrowedStrDeserializer::<Error>::new(utf8(
+                bytes(self.raw)?,
+            )?)),
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map
+        identifier ignored_any
+    }
+}
+
+impl<'de> IntoDeserializer<'de, Error> for ValueDe<'de> {
+    type Deserializer = Self;
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+/// A top-level object: its message plus the `apiVersion` and `kind` the
+/// envelope carried (JSON has them in the object).
+pub(crate) struct ObjectDe<'de> {
+    pub(crate) message: MessageDe<'de>,
+    pub(crate) api_version: &'de str,
+    pub(crate) kind: &'de str,
+}
+
+impl<'de> ObjectDe<'de> {
+    fn fields(self, plan: Option<Plan>) -> Result<Fields<'de>, Error> {
+        let (api_version, kind) = (self.api_version, self.kind);
+        let mut fields = self.message.fields(plan)?;
+        // Popped from the end: apiVersion first.
+        fields.type_meta = vec![("kind", kind), ("apiVersion", api_version)];
+        Ok(fields)
+    }
+}
+
+impl<'de> de::Deserializer<'de> for ObjectDe<'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_map(self.fields(None)?)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        let plan = plan_for(self.message.message, fields);
+        visitor.visit_map(self.fields(Some(plan))?)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map enum
+        identifier ignored_any option
+    }
+}

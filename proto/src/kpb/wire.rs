@@ -1,0 +1,107 @@
+//! The protobuf wire format: varints, tags, length-delimited fields.
+
+use super::Error;
+
+/// One field value as it sits on the wire.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Raw<'de> {
+    Varint(u64),
+    Fixed64(u64),
+    Fixed32,
+    Bytes(&'de [u8]),
+}
+
+pub(crate) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, Error> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *buf
+            .get(*pos)
+            .ok_or_else(|| Error::new("truncated varint"))?;
+        *pos += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Ok(value);
+        }
+    }
+    Err(Error::new("varint longer than 10 bytes"))
+}
+
+/// The next field of a message: its number and value.
+pub(crate) fn read_field<'de>(buf: &'de [u8], pos: &mut usize) -> Result<(u32, Raw<'de>), Error> {
+    let key = read_varint(buf, pos)?;
+    let tag = u32::try_from(key >> 3).map_err(|_| Error::new("field number out of range"))?;
+    let take = |pos: &mut usize, n: usize| -> Result<&'de [u8], Error> {
+        let end = pos
+            .checked_add(n)
+            .filter(|end| *end <= buf.len())
+            .ok_or_else(|| Error::new("truncated field"))?;
+        let bytes = &buf[*pos..end];
+        *pos = end;
+        Ok(bytes)
+    };
+    let raw = match key & 7 {
+        0 => Raw::Varint(read_varint(buf, pos)?),
+        1 => {
+            let bytes = take(pos, 8)?;
+            Raw::Fixed64(u64::from_le_bytes(bytes.try_into().unwrap_or_default()))
+        }
+        2 => {
+            let len = usize::try_from(read_varint(buf, pos)?)
+                .map_err(|_| Error::new("length out of range"))?;
+            Raw::Bytes(take(pos, len)?)
+        }
+        5 => {
+            let bytes = take(pos, 4)?;
+            let _ = bytes;
+            Raw::Fixed32
+        }
+        other => return Err(Error::new(format!("unsupported wire type {other}"))),
+    };
+    if tag == 0 {
+        return Err(Error::new("field number 0"));
+    }
+    Ok((tag, raw))
+}
+
+pub(crate) fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+pub(crate) fn write_varint_field(out: &mut Vec<u8>, tag: u32, value: u64) {
+    write_varint(out, u64::from(tag) << 3);
+    write_varint(out, value);
+}
+
+pub(crate) fn write_bytes_field(out: &mut Vec<u8>, tag: u32, bytes: &[u8]) {
+    write_varint(out, (u64::from(tag) << 3) | 2);
+    write_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip_and_truncation_is_an_error() {
+        for value in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            let mut out = Vec::new();
+            write_varint(&mut out, value);
+            let mut pos = 0;
+            assert_eq!(read_varint(&out, &mut pos).expect("reads"), value);
+            assert_eq!(pos, out.len());
+            if out.len() > 1 {
+                assert!(read_varint(&out[..out.len() - 1], &mut 0).is_err());
+            }
+        }
+        let mut out = Vec::new();
+        write_bytes_field(&mut out, 2, b"abc");
+        let (tag, raw) = read_field(&out, &mut 0).expect("reads");
+        assert!(tag == 2 && matches!(raw, Raw::Bytes(b"abc")));
+        assert!(read_field(&out[..out.len() - 1], &mut 0).is_err());
+    }
+}
