@@ -43,7 +43,7 @@ pub async fn connect(global: &Global) -> anyhow::Result<Connection> {
         Err(status)
             if matches!(
                 status.code(),
-                tonic::Code::Unknown | tonic::Code::Unavailable
+                tonic::Code::Unknown | tonic::Code::Unavailable | tonic::Code::Cancelled
             ) =>
         {
             return Err(fail(

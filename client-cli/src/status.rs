@@ -60,10 +60,30 @@ pub fn state_name(kind: &KindStatus) -> &'static str {
     }
 }
 
-/// The MESSAGE column: the state's message, and the namespaces of a
-/// namespace-scoped cache.
+/// The WIRE column: protobuf or json ("-" before the kind starts).
+fn wire(kind: &KindStatus) -> &str {
+    match kind.encoding.split_once(' ') {
+        Some((encoding, _)) => encoding,
+        None if kind.encoding.is_empty() => "-",
+        None => &kind.encoding,
+    }
+}
+
+/// The MESSAGE column: the state's message, why a kind fell back to JSON,
+/// and the namespaces of a namespace-scoped cache.
 fn message(kind: &KindStatus) -> String {
-    match (kind.scope_namespaces.as_slice(), kind.message.as_str()) {
+    let message = match kind.encoding.split_once(' ') {
+        Some((_, why)) => {
+            let why = why.trim_start_matches('(').trim_end_matches(')');
+            if kind.message.is_empty() {
+                why.to_string()
+            } else {
+                format!("{}; {why}", kind.message)
+            }
+        }
+        None => kind.message.clone(),
+    };
+    match (kind.scope_namespaces.as_slice(), message.as_str()) {
         ([], message) => message.to_string(),
         (namespaces, message) => {
             let scope = format!(
@@ -96,15 +116,24 @@ fn print(
                     "syncMillis": (k.sync_millis > 0).then_some(k.sync_millis),
                     "message": k.message,
                     "namespaces": k.scope_namespaces,
+                    "wire": k.encoding,
                 })).collect::<Vec<_>>(),
             });
             out.line(&serde_json::to_string(&value)?)
         }
         None => {
             let mut grid = vec![
-                ["KIND", "STATE", "OBJECTS", "TIER", "SYNC TIME", "MESSAGE"]
-                    .map(String::from)
-                    .to_vec(),
+                [
+                    "KIND",
+                    "STATE",
+                    "OBJECTS",
+                    "TIER",
+                    "WIRE",
+                    "SYNC TIME",
+                    "MESSAGE",
+                ]
+                .map(String::from)
+                .to_vec(),
             ];
             for kind in &status.kinds {
                 let sync = if kind.sync_millis > 0 {
@@ -117,6 +146,7 @@ fn print(
                     state_name(kind).to_string(),
                     kind.objects.to_string(),
                     kind.tier.to_string(),
+                    wire(kind).to_string(),
                     sync,
                     message(kind),
                 ]);

@@ -31,6 +31,7 @@ use crate::lean::Lean;
 use crate::project;
 use crate::status::SyncState;
 use crate::store::{RowLimit, Store};
+use crate::wire::Encoding;
 
 /// How often discovery is refreshed in the background.
 pub const DISCOVERY_INTERVAL: Duration = Duration::from_secs(30);
@@ -80,6 +81,8 @@ pub struct Cluster {
     tasks: Mutex<JoinSet<()>>,
     started: Mutex<HashSet<Builtin>>,
     shutdown: watch::Receiver<bool>,
+    /// How built-in kinds travel (custom resources: always JSON).
+    wire: Encoding,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -101,6 +104,7 @@ impl Cluster {
         client: Client,
         shutdown: watch::Receiver<bool>,
         tiers: &std::collections::BTreeMap<Builtin, u32>,
+        wire: Encoding,
     ) -> Arc<Cluster> {
         let status_changes = Arc::new(watch::channel(0).0);
         let stores = Builtin::ALL
@@ -126,6 +130,7 @@ impl Cluster {
             tasks: Mutex::new(JoinSet::new()),
             started: Mutex::new(HashSet::new()),
             shutdown,
+            wire,
         })
     }
 
@@ -327,7 +332,14 @@ impl Cluster {
             Scope::cluster(api)
         };
         let project = move |object: &Lean<DynamicObject>| project::dynamic(&columns, &object.0);
-        let task = informer::run(scope, store.clone(), project, &[], self.shutdown.clone());
+        let task = informer::run(
+            scope,
+            store.clone(),
+            project,
+            &[],
+            Encoding::Json,
+            self.shutdown.clone(),
+        );
         self.spawn(&format!("informer-{}", spec.qualified()), task);
         store
     }
@@ -346,6 +358,7 @@ impl Cluster {
         let shutdown = self.shutdown.clone();
         let kind = store.kind().clone();
         let namespaces = self.fallback_namespaces();
+        let wire = self.wire;
         tracing::info!(%kind, tier = kind.spec().tier, "starting informer");
         // Objects are decoded without managedFields (`Lean`), which the
         // daemon neither shows nor keeps.
@@ -358,6 +371,7 @@ impl Cluster {
                     store,
                     |object: &Lean<$type>| $project(&object.0),
                     &[],
+                    wire,
                     shutdown,
                 )
             };
@@ -376,6 +390,7 @@ impl Cluster {
                     store,
                     |object: &Lean<$type>| $project(&object.0),
                     $drop,
+                    wire,
                     shutdown,
                 )
             }};

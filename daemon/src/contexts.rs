@@ -70,6 +70,7 @@ pub struct Contexts {
     kubeconfig: Option<PathBuf>,
     extra_namespaces: Vec<String>,
     tiers: BTreeMap<Builtin, u32>,
+    wire: crate::wire::Encoding,
     default: String,
     idle: Duration,
     running: tokio::sync::Mutex<HashMap<String, Running>>,
@@ -104,6 +105,7 @@ impl Contexts {
         extra_namespaces: Vec<String>,
         idle: Duration,
         tiers: BTreeMap<Builtin, u32>,
+        wire: crate::wire::Encoding,
     ) -> Result<Arc<Contexts>, KubeconfigError> {
         let loaded = kubeconfig::load(kubeconfig.as_deref())?;
         let default = loaded.pick_context(default)?;
@@ -111,6 +113,7 @@ impl Contexts {
             kubeconfig,
             extra_namespaces,
             tiers,
+            wire,
             default: default.clone(),
             idle,
             running: Default::default(),
@@ -149,7 +152,7 @@ impl Contexts {
             message: e.to_string(),
         })?;
         let (stop, stopped) = watch::channel(false);
-        let cluster = Cluster::new(info, client, stopped, &self.tiers);
+        let cluster = Cluster::new(info, client, stopped, &self.tiers, self.wire);
         cluster.start();
         tracing::info!(context = name, "context started");
         Ok(Running {

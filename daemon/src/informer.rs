@@ -29,6 +29,7 @@ use tokio::sync::watch;
 use crate::codec::ObjectCodec;
 use crate::row::RowParts;
 use crate::store::Store;
+use crate::wire::{self, Encoding};
 
 /// Annotations never kept: the last applied configuration of a secret holds
 /// its values in plain text.
@@ -87,6 +88,8 @@ struct Failure {
     refused: bool,
     /// 403 Forbidden: RBAC does not allow it.
     forbidden: bool,
+    /// The server does not serve the kind in protobuf (why).
+    protobuf_refused: Option<String>,
 }
 
 impl Failure {
@@ -95,6 +98,14 @@ impl Failure {
             message,
             refused: false,
             forbidden: false,
+            protobuf_refused: None,
+        }
+    }
+
+    fn refused_protobuf(reason: String) -> Failure {
+        Failure {
+            protobuf_refused: Some(reason.clone()),
+            ..Failure::transient(reason)
         }
     }
 }
@@ -145,11 +156,13 @@ fn classify(error: &watcher::Error) -> Failure {
             ),
             refused: true,
             forbidden: false,
+            protobuf_refused: None,
         },
         kube::Error::Api(status) => Failure {
             message: status.message.clone(),
             refused: matches!(status.code, 401 | 403 | 404),
             forbidden: status.code == 403,
+            protobuf_refused: None,
         },
         other => {
             let mut message = crate::errors::error_chain(other);
@@ -169,6 +182,7 @@ pub async fn run<K, P>(
     store: Arc<Store>,
     project: P,
     drop_annotations: &'static [&'static str],
+    mut encoding: Encoding,
     mut shutdown: watch::Receiver<bool>,
 ) where
     K: Resource + Clone + DeserializeOwned + Serialize + Debug + Send + 'static,
@@ -178,22 +192,30 @@ pub async fn run<K, P>(
     let mut backoff = Backoff::new();
     let mut namespaced = false;
     store.start();
+    store.set_encoding(encoding.to_string());
     loop {
         let config = watcher::Config::default();
+        // One list+watch of the kind where `api` points, in the current encoding.
+        let source = |api: Api<K>| match encoding {
+            Encoding::Protobuf => wire::watcher(
+                api.resource_url().to_string(),
+                api.into_client(),
+                K::metadata_api(),
+            ),
+            Encoding::Json => watcher::watcher(api, config.clone()).boxed(),
+        };
         // Each event carries the namespace whose watcher sent it (None: cluster-wide).
         let mut stream = match (&scope.in_namespace, namespaced) {
             (Some(in_namespace), true) => {
                 futures::stream::select_all(scope.namespaces.iter().map(|ns| {
                     let ns: Arc<str> = Arc::from(ns.as_str());
-                    watcher::watcher(in_namespace(&ns), config.clone())
+                    source(in_namespace(&ns))
                         .map(move |event| (Some(ns.clone()), event))
                         .boxed()
                 }))
                 .boxed()
             }
-            _ => watcher::watcher(scope.all.clone(), config)
-                .map(|event| (None, event))
-                .boxed(),
+            _ => source(scope.all.clone()).map(|event| (None, event)).boxed(),
         };
         let mut listed: HashSet<Arc<str>> = HashSet::new();
         let failure = loop {
@@ -232,9 +254,22 @@ pub async fn run<K, P>(
                         store.delete(uid);
                     }
                 }
-                (Err(error), _) => break classify(&error),
+                (Err(error), _) => {
+                    if encoding == Encoding::Protobuf
+                        && let Some(reason) = wire::refused_protobuf(&error)
+                    {
+                        break Failure::refused_protobuf(reason);
+                    }
+                    break classify(&error);
+                }
             }
         };
+        if let Some(reason) = &failure.protobuf_refused {
+            tracing::warn!(%kind, %reason, "the API server refused protobuf; using JSON");
+            encoding = Encoding::Json;
+            store.set_encoding(format!("json (the API server refused protobuf: {reason})"));
+            continue;
+        }
         if failure.forbidden
             && !namespaced
             && scope.in_namespace.is_some()

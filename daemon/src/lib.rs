@@ -52,6 +52,8 @@ pub struct Settings {
     pub idle_evict: std::time::Duration,
     /// Loading tiers of built-in kinds that differ from the defaults.
     pub tiers: std::collections::BTreeMap<catalog::Builtin, u32>,
+    /// How built-in kinds travel from the API server (protobuf unless forced to JSON).
+    pub wire: wire::Encoding,
 }
 
 /// Run the daemon until SIGINT or SIGTERM.
@@ -77,6 +79,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.namespaces.clone(),
         settings.idle_evict,
         settings.tiers.clone(),
+        settings.wire,
     )
     .await?;
 

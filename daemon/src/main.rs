@@ -41,6 +41,12 @@ struct Args {
     /// Default: 30m, or `idle_evict` in the config file.
     #[arg(long, value_name = "DURATION", value_parser = timoneiro_proto::parse_duration)]
     idle_evict: Option<std::time::Duration>,
+    /// How built-in kinds travel from the API server: protobuf (about a third
+    /// smaller and cheaper to decode) or json. Custom resources and aggregated
+    /// APIs always use JSON, and a kind falls back to JSON by itself when the
+    /// server refuses protobuf (`timoneiro status` says so).
+    #[arg(long, value_name = "ENCODING", default_value = "protobuf", value_parser = ["protobuf", "json"])]
+    wire: String,
     /// Log filter (tracing syntax, e.g. "info" or "timoneirod=debug"). Logs go to stderr.
     #[arg(
         long,
@@ -111,6 +117,7 @@ fn main() -> ExitCode {
         namespaces,
         idle_evict,
         tiers,
+        wire: args.wire.parse().unwrap_or_default(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -37,6 +37,8 @@ pub struct SyncStatus {
     pub started: Option<Instant>,
     /// The namespaces cached when RBAC forbids a cluster-wide list; empty otherwise.
     pub scope: Vec<String>,
+    /// How the kind travels: "protobuf", "json", or why JSON.
+    pub encoding: String,
 }
 
 impl Default for SyncStatus {
@@ -49,6 +51,7 @@ impl Default for SyncStatus {
             since_unix_ms: timoneiro_proto::render::now_unix_ms(),
             started: None,
             scope: Vec::new(),
+            encoding: String::new(),
         }
     }
 }
@@ -83,6 +86,7 @@ impl SyncStatus {
             singular: spec.singular.clone(),
             group: spec.group.clone(),
             scope_namespaces: self.scope.clone(),
+            encoding: self.encoding.clone(),
         }
     }
 }

@@ -278,6 +278,15 @@ impl Store {
         self.changed(true);
     }
 
+    /// How the kind travels from the API server, shown in its status.
+    pub fn set_encoding(&self, encoding: String) {
+        let mut inner = self.write();
+        let changed = inner.status.encoding != encoding;
+        inner.status.encoding = encoding;
+        drop(inner);
+        self.changed(changed);
+    }
+
     /// A namespace's (re)list begins; its rows are collected aside.
     pub fn begin_relist_in(&self, namespace: &str) {
         let mut inner = self.write();

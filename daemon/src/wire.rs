@@ -141,7 +141,11 @@ pub fn decode_status(code: u16, content_type: &str, body: &[u8]) -> Status {
 }
 
 /// List and watch a collection in protobuf, as kube-runtime's `watcher` does in JSON.
-pub fn watcher<K>(client: Client, request: Request) -> BoxStream<'static, Result<Event<K>, Error>>
+pub fn watcher<K>(
+    path: String,
+    client: Client,
+    metadata_only: bool,
+) -> BoxStream<'static, Result<Event<K>, Error>>
 where
     K: Resource + DeserializeOwned + Send + 'static,
 {
@@ -149,7 +153,10 @@ where
     tokio::spawn(async move {
         let source = Source {
             client,
-            request,
+            request: Request {
+                path,
+                metadata_only,
+            },
             tx,
         };
         tokio::select! {

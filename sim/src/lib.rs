@@ -58,6 +58,9 @@ pub struct Settings {
     /// Where `namespace_only` resources may be listed; empty means the
     /// kubeconfig's namespace (the first application namespace).
     pub allowed_namespaces: Vec<String>,
+    /// Resources served without protobuf (406 to a protobuf-only Accept), as
+    /// custom resources and some aggregated APIs are.
+    pub no_protobuf: Vec<String>,
 }
 
 impl Default for Settings {
@@ -77,6 +80,7 @@ impl Default for Settings {
             legacy_discovery: false,
             tls: false,
             namespace_only: Vec::new(),
+            no_protobuf: Vec::new(),
             allowed_namespaces: Vec::new(),
         }
     }
@@ -167,6 +171,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         )),
         namespaces: namespaces.clone(),
         namespace_only: settings.namespace_only.clone(),
+        no_protobuf: settings.no_protobuf.clone(),
         allowed_namespaces: if settings.allowed_namespaces.is_empty() {
             namespaces.iter().take(1).cloned().collect()
         } else {

@@ -44,6 +44,11 @@ struct Args {
     /// Answer this resource (plural, e.g. secrets) with 403 Forbidden. Repeatable.
     #[arg(long, value_name = "RESOURCE")]
     forbid: Vec<String>,
+    /// Serve this resource (plural) without protobuf: 406 Not Acceptable to a
+    /// protobuf-only request, as custom resources and some aggregated APIs
+    /// answer. Repeatable.
+    #[arg(long, value_name = "RESOURCE")]
+    no_protobuf: Vec<String>,
     /// Install a custom resource's CRD at start, with its recorded objects in
     /// every namespace (the sim knows `widgets`, CRD widgets.example.com).
     /// `POST /sim/crds?name=widgets` installs it while running.
@@ -111,6 +116,7 @@ fn main() -> ExitCode {
         legacy_discovery: args.legacy_discovery,
         tls: !args.http,
         namespace_only: args.namespace_only,
+        no_protobuf: args.no_protobuf,
         allowed_namespaces: args.allow_namespace,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

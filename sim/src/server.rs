@@ -23,6 +23,8 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
+use timoneiro_proto::kpb;
+
 use crate::discovery;
 use crate::faults::{Faults, Gone, Outage};
 use crate::resources::Resource;
@@ -50,6 +52,8 @@ pub struct Server {
     pub namespaces: Vec<String>,
     /// Resources listable only in `allowed_namespaces`, not cluster-wide.
     pub namespace_only: Vec<String>,
+    /// Resources served without protobuf.
+    pub no_protobuf: Vec<String>,
     /// Namespaces where `namespace_only` resources may be listed.
     pub allowed_namespaces: Vec<String>,
     /// Injected faults (`/sim/faults/*`).
@@ -263,6 +267,140 @@ fn start_position(start: &str, namespace: Option<&str>) -> (String, String) {
     }
 }
 
+/// The media types of an Accept header, in order, without parameters.
+fn accepted(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect()
+}
+
+/// Protobuf is the client's first choice.
+fn prefers_protobuf(headers: &HeaderMap) -> bool {
+    accepted(headers)
+        .first()
+        .is_some_and(|t| t == kpb::MEDIA_TYPE)
+}
+
+/// JSON (or anything) is acceptable.
+fn accepts_json(headers: &HeaderMap) -> bool {
+    accepted(headers)
+        .iter()
+        .any(|t| t == "application/json" || t == "*/*" || t == "application/*")
+}
+
+/// A protobuf body.
+fn protobuf_response(body: Vec<u8>) -> Response {
+    let mut response = body_response(StatusCode::OK, body, true);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(kpb::MEDIA_TYPE),
+    );
+    response
+}
+
+/// An object's envelope: `k8s\0` + Unknown{TypeMeta, the object's message}.
+fn protobuf_object(resource: &Resource, obj: &Obj, metadata: bool) -> Option<Vec<u8>> {
+    let raw = obj.protobuf(resource, metadata)?;
+    let api_version = resource.api_version();
+    let (api_version, kind) = if metadata {
+        ("meta.k8s.io/v1", "PartialObjectMetadata")
+    } else {
+        (api_version.as_str(), resource.kind)
+    };
+    Some(
+        kpb::Envelope {
+            api_version,
+            kind,
+            raw: &raw,
+        }
+        .to_bytes(),
+    )
+}
+
+/// A page of a list in protobuf.
+fn protobuf_list(
+    resource: &Resource,
+    page: &[Arc<Obj>],
+    meta: &str,
+    api_version: &str,
+    kind: &str,
+    metadata: bool,
+) -> Option<Vec<u8>> {
+    let meta: Value = serde_json::from_str(meta).ok()?;
+    let meta = kpb::encode_json(kpb::list_meta(), &meta).ok()?;
+    let items = page
+        .iter()
+        .map(|obj| obj.protobuf(resource, metadata))
+        .collect::<Option<Vec<Bytes>>>()?;
+    Some(kpb::list_body(
+        api_version,
+        kind,
+        &meta,
+        items.iter().map(|b| b.as_ref()),
+    ))
+}
+
+/// A JSON watch line (`{"type":…,"object":…}`) as a protobuf frame: used for
+/// bookmarks and ERROR events, which the sim writes as JSON.
+fn protobuf_frame(line: &[u8]) -> Bytes {
+    let event: Value = serde_json::from_slice(line).unwrap_or_default();
+    let object = &event["object"];
+    let api_version = object["apiVersion"].as_str().unwrap_or("v1");
+    let kind = object["kind"].as_str().unwrap_or("Status");
+    let raw = kpb::MessageType::of(api_version, kind)
+        .and_then(|ty| kpb::encode_json(ty, object).ok())
+        .unwrap_or_default();
+    let envelope = kpb::Envelope {
+        api_version,
+        kind,
+        raw: &raw,
+    }
+    .to_bytes();
+    Bytes::from(
+        kpb::WatchEvent {
+            kind: event["type"].as_str().unwrap_or("ERROR"),
+            object: &envelope,
+        }
+        .to_frame(),
+    )
+}
+
+/// An error response's JSON `Status` as protobuf (errors/*.pb).
+async fn protobuf_status(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let Ok(status) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let raw = kpb::encode_json(kpb::status(), &status).unwrap_or_default();
+    let body = kpb::Envelope {
+        api_version: "v1",
+        kind: "Status",
+        raw: &raw,
+    }
+    .to_bytes();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(kpb::MEDIA_TYPE),
+    );
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, body.len().into());
+    Response::from_parts(parts, Body::from(body))
+}
+
 fn metadata_only(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT).iter().any(|v| {
         v.to_str()
@@ -454,8 +592,18 @@ impl Server {
         }
     }
 
-    /// Handle any request.
+    /// Handle any request. Error bodies are protobuf `Status`es when
+    /// protobuf was asked for, as the real server answers.
     pub async fn handle(self: Arc<Self>, request: Request) -> Response {
+        let protobuf = prefers_protobuf(request.headers());
+        let response = self.respond(request).await;
+        if protobuf && !response.status().is_success() {
+            return protobuf_status(response).await;
+        }
+        response
+    }
+
+    async fn respond(self: Arc<Self>, request: Request) -> Response {
         let path = request.uri().path().to_string();
         let params: HashMap<String, String> =
             Query::<HashMap<String, String>>::try_from_uri(request.uri())
@@ -556,10 +704,29 @@ impl Server {
             }
         }
         let metadata = metadata_only(request.headers());
+        let protobuf = prefers_protobuf(request.headers());
+        let no_protobuf =
+            target.resource.crd || self.no_protobuf.iter().any(|r| r == target.resource.plural);
+        if protobuf && !accepts_json(request.headers()) && no_protobuf {
+            // Custom resources have no protobuf (errors/widgets-protobuf-only.pb).
+            return failure(
+                406,
+                "NotAcceptable",
+                "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+                None,
+                None,
+            );
+        }
+        let protobuf = protobuf && !no_protobuf;
         if let Some(name) = &target.name {
             let key = (target.namespace.clone().unwrap_or_default(), name.clone());
             return match self.store.get(target.resource, &key) {
                 Some(obj) => {
+                    if protobuf
+                        && let Some(envelope) = protobuf_object(target.resource, &obj, metadata)
+                    {
+                        return protobuf_response(envelope);
+                    }
                     let mut body = full_object(target.resource, &obj, metadata);
                     body.push(b'\n');
                     body_response(StatusCode::OK, body, true)
@@ -581,9 +748,9 @@ impl Server {
             };
         }
         if params.get("watch").is_some_and(|w| w == "true" || w == "1") {
-            return self.watch(target, &params, metadata);
+            return self.watch(target, &params, metadata, protobuf);
         }
-        self.list(target, &params, metadata)
+        self.list(target, &params, metadata, protobuf)
     }
 
     fn control(&self, method: &Method, what: &str, params: &HashMap<String, String>) -> Response {
@@ -736,7 +903,13 @@ impl Server {
         }
     }
 
-    fn list(&self, target: Target, params: &HashMap<String, String>, metadata: bool) -> Response {
+    fn list(
+        &self,
+        target: Target,
+        params: &HashMap<String, String>,
+        metadata: bool,
+        protobuf: bool,
+    ) -> Response {
         let resource = target.resource;
         let namespace = target.namespace.as_deref();
         let limit = params
@@ -823,6 +996,11 @@ impl Server {
         } else {
             (format!("{}List", resource.kind), resource.api_version())
         };
+        if protobuf
+            && let Some(body) = protobuf_list(resource, page, &meta, &api_version, &kind, metadata)
+        {
+            return protobuf_response(body);
+        }
         let mut body =
             Vec::with_capacity(page.iter().map(|o| o.item.len() + 1).sum::<usize>() + 128);
         body.extend_from_slice(format!("{{\"kind\":\"{kind}\",\"apiVersion\":\"{api_version}\",\"metadata\":{meta},\"items\":[").as_bytes());
@@ -840,7 +1018,13 @@ impl Server {
         body_response(StatusCode::OK, body, true)
     }
 
-    fn watch(&self, target: Target, params: &HashMap<String, String>, metadata: bool) -> Response {
+    fn watch(
+        &self,
+        target: Target,
+        params: &HashMap<String, String>,
+        metadata: bool,
+        protobuf: bool,
+    ) -> Response {
         let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
         let store = self.store.clone();
         let live = store.subscribe();
@@ -874,6 +1058,7 @@ impl Server {
                 resource: target.resource,
                 namespace: target.namespace,
                 metadata,
+                protobuf,
                 tx,
                 dropper,
                 faults,
@@ -884,7 +1069,13 @@ impl Server {
             )
             .await;
         });
-        let builder = headers(Response::builder().status(StatusCode::OK), true);
+        let mut builder = headers(Response::builder().status(StatusCode::OK), true);
+        if protobuf && let Some(headers) = builder.headers_mut() {
+            headers.insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(kpb::WATCH_MEDIA_TYPE),
+            );
+        }
         builder
             .body(Body::from_stream(ReceiverStream::new(rx)))
             .unwrap_or_else(|_| Response::new(Body::empty()))
@@ -923,6 +1114,8 @@ struct Watch {
     resource: &'static Resource,
     namespace: Option<String>,
     metadata: bool,
+    /// Frames of `WatchEvent` messages rather than JSON lines.
+    protobuf: bool,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
     /// Fires when a test cuts every watch (`/sim/faults/drop-watches`).
     dropper: broadcast::Receiver<bool>,
@@ -935,6 +1128,11 @@ struct ClientGone;
 
 impl Watch {
     async fn send(&self, bytes: Bytes) -> Result<(), ClientGone> {
+        let bytes = if self.protobuf {
+            protobuf_frame(&bytes)
+        } else {
+            bytes
+        };
         self.tx.send(Ok(bytes)).await.map_err(|_| ClientGone)
     }
 
@@ -954,6 +1152,20 @@ impl Watch {
     }
 
     async fn send_change(&self, change: &Change) -> Result<(), ClientGone> {
+        if self.protobuf
+            && let Some(envelope) = protobuf_object(self.resource, &change.obj, self.metadata)
+        {
+            let frame = kpb::WatchEvent {
+                kind: change.kind.as_str(),
+                object: &envelope,
+            }
+            .to_frame();
+            return self
+                .tx
+                .send(Ok(Bytes::from(frame)))
+                .await
+                .map_err(|_| ClientGone);
+        }
         let object = full_object(self.resource, &change.obj, self.metadata);
         self.send(event_line(change.kind.as_str(), &object)).await
     }
@@ -971,10 +1183,12 @@ impl Watch {
         if initial_events || from.is_none() {
             let (rv, items) = store.list(self.resource, self.namespace.as_deref());
             for obj in items {
-                self.send(event_line(
-                    "ADDED",
-                    &full_object(self.resource, &obj, self.metadata),
-                ))
+                self.send_change(&Change {
+                    resource: self.resource,
+                    kind: crate::store::EventType::Added,
+                    rv: obj.rv,
+                    obj,
+                })
                 .await?;
             }
             if initial_events {

@@ -30,6 +30,10 @@ pub struct Obj {
     pub item: Bytes,
     /// metadata alone, for metadata-only (PartialObjectMetadata) answers.
     pub meta: Bytes,
+    /// The object as a protobuf message, made on first use.
+    pub protobuf: std::sync::OnceLock<Bytes>,
+    /// The PartialObjectMetadata message, made on first use.
+    pub protobuf_meta: std::sync::OnceLock<Bytes>,
 }
 
 impl Obj {
@@ -38,6 +42,44 @@ impl Obj {
     /// history cost gigabytes at 100,000 pods.
     pub fn value(&self) -> Value {
         serde_json::from_slice(&self.item).unwrap_or_default()
+    }
+
+    /// The object's protobuf message (its kind's message, or
+    /// PartialObjectMetadata when `metadata`). None: the kind has no
+    /// protobuf schema (custom resources) or the object does not fit it.
+    pub fn protobuf(&self, resource: &Resource, metadata: bool) -> Option<Bytes> {
+        let (cell, api_version, kind, json) = if metadata {
+            (
+                &self.protobuf_meta,
+                "meta.k8s.io/v1",
+                "PartialObjectMetadata",
+                None,
+            )
+        } else {
+            (&self.protobuf, "", resource.kind, Some(&self.item))
+        };
+        if let Some(bytes) = cell.get() {
+            return Some(bytes.clone());
+        }
+        let api_version = if metadata {
+            api_version.to_string()
+        } else {
+            resource.api_version()
+        };
+        let ty = timoneiro_proto::kpb::MessageType::of(&api_version, kind)?;
+        let value: Value = match json {
+            Some(item) => serde_json::from_slice(item).ok()?,
+            None => {
+                serde_json::json!({ "metadata": serde_json::from_slice::<Value>(&self.meta).ok()? })
+            }
+        };
+        match timoneiro_proto::kpb::encode_json(ty, &value) {
+            Ok(bytes) => Some(cell.get_or_init(|| Bytes::from(bytes)).clone()),
+            Err(error) => {
+                tracing::warn!(%error, "object does not fit its protobuf schema");
+                None
+            }
+        }
     }
 }
 
@@ -190,6 +232,8 @@ impl Store {
             rv,
             item,
             meta,
+            protobuf: std::sync::OnceLock::new(),
+            protobuf_meta: std::sync::OnceLock::new(),
         }
     }
 

@@ -68,6 +68,10 @@ impl MessageType {
     /// `k8s.io.api.core.v1.Pod`, `networking.k8s.io/v1`/`IngressList` →
     /// `k8s.io.api.networking.v1.IngressList`.
     pub fn of(api_version: &str, kind: &str) -> Option<MessageType> {
+        if kind == "Status" {
+            // Every group's errors are meta.k8s.io's Status (sent as v1/Status).
+            return Some(status());
+        }
         let package = match api_version.split_once('/') {
             None => format!("k8s.io.api.core.{api_version}"),
             Some(("meta.k8s.io", version)) => {

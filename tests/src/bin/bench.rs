@@ -363,6 +363,164 @@ async fn raw_paged_list(sim: &Sim) -> (Duration, usize, usize) {
     (started.elapsed(), pages, bytes)
 }
 
+/// Every page of the pod list in one encoding: time, bodies.
+async fn pages(sim: &Sim, protobuf: bool) -> (Duration, Vec<Vec<u8>>) {
+    use timoneiro_proto::kpb;
+    let accept = if protobuf {
+        kpb::MEDIA_TYPE
+    } else {
+        "application/json"
+    };
+    let started = Instant::now();
+    let mut token = String::new();
+    let mut bodies = Vec::new();
+    loop {
+        let mut path = "/api/v1/pods?limit=500".to_string();
+        if !token.is_empty() {
+            path.push_str("&continue=");
+            path.push_str(&token);
+        }
+        let (status, _, body) = sim.raw("GET", &path, Some(accept)).await;
+        assert_eq!(status, 200, "list page");
+        token = if protobuf {
+            let envelope = kpb::Envelope::parse(&body).expect("protobuf list");
+            let list = kpb::List::parse(envelope.raw).expect("list");
+            let meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta =
+                kpb::decode(kpb::list_meta(), list.metadata).expect("list metadata");
+            meta.continue_.unwrap_or_default()
+        } else {
+            let head = String::from_utf8_lossy(&body[..body.len().min(2048)]).to_string();
+            head.split("\"continue\":\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_default()
+                .to_string()
+        };
+        bodies.push(body);
+        if token.is_empty() {
+            break;
+        }
+    }
+    (started.elapsed(), bodies)
+}
+
+/// Decode every page as the daemon's informer does (`Lean<Pod>`, no
+/// managedFields): CPU time on one thread, and the pods decoded.
+fn decode_pages(bodies: &[Vec<u8>], protobuf: bool) -> (Duration, usize) {
+    use k8s_openapi::api::core::v1::Pod;
+    use timoneirod::lean::Lean;
+    let started = Instant::now();
+    let mut pods = 0;
+    for body in bodies {
+        let items: Vec<Lean<Pod>> = if protobuf {
+            timoneirod::wire::decode_list(body)
+                .expect("protobuf page")
+                .1
+        } else {
+            serde_json::from_slice::<kube::core::ObjectList<Lean<Pod>>>(body)
+                .expect("JSON page")
+                .items
+        };
+        pods += items.len();
+        std::hint::black_box(items);
+    }
+    (started.elapsed(), pods)
+}
+
+/// JSON against protobuf for the pod list: bytes, decode CPU per pod, the
+/// raw paged list and the daemon's pod sync time in each encoding.
+async fn bench_wire(pods: usize, runs: usize) -> Table {
+    let mut table = Table(Vec::new());
+    eprintln!("starting a sim with {pods} pods…");
+    let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "50"]);
+    // Warm up: the sim encodes each object's protobuf once, on first use.
+    pages(&sim, true).await;
+    let mut results = Vec::new();
+    for protobuf in [false, true] {
+        let name = if protobuf { "protobuf" } else { "json" };
+        let (mut fetch, mut decode, mut sync) = (Vec::new(), Vec::new(), Vec::new());
+        let mut bytes = 0;
+        for run in 0..runs {
+            let (elapsed, bodies) = pages(&sim, protobuf).await;
+            fetch.push(elapsed.as_secs_f64());
+            bytes = bodies.iter().map(Vec::len).sum::<usize>();
+            let (cpu, decoded) = decode_pages(&bodies, protobuf);
+            assert_eq!(decoded, pods, "every pod decodes");
+            decode.push(cpu.as_secs_f64() * 1e6 / pods as f64);
+            let daemon = Daemon::start_with(&sim.kubeconfig, &["--wire", name]);
+            let status = daemon.wait_status(Duration::from_secs(600), "pods SYNCED", |kinds| {
+                kinds
+                    .iter()
+                    .any(|k| k["kind"] == "pods" && k["state"] == "SYNCED")
+            });
+            let millis = status["kinds"]
+                .as_array()
+                .and_then(|kinds| kinds.iter().find(|k| k["kind"] == "pods"))
+                .and_then(|k| k["syncMillis"].as_f64())
+                .unwrap_or(f64::NAN);
+            sync.push(millis / 1000.0);
+            eprintln!(
+                "{name} run {run}: {:.1} MB, list {:.2} s, decode {:.1} µs/pod, daemon sync {:.2} s",
+                bytes as f64 / 1e6,
+                elapsed.as_secs_f64(),
+                decode.last().copied().unwrap_or_default(),
+                millis / 1000.0
+            );
+        }
+        results.push((
+            name,
+            bytes,
+            percentile(&mut fetch, 0.5),
+            percentile(&mut decode, 0.5),
+            percentile(&mut sync, 0.5),
+        ));
+    }
+    let (json, pb) = (&results[0], &results[1]);
+    for (name, bytes, fetch, decode, sync) in &results {
+        table.row(
+            &format!("{name}: pod list bytes ({pods} pods, pages of 500)"),
+            format!(
+                "{:.1} MB ({:.0} B/pod)",
+                *bytes as f64 / 1e6,
+                *bytes as f64 / pods as f64
+            ),
+            "",
+            "",
+        );
+        table.row(
+            &format!("{name}: decode CPU per pod (one thread, into Lean<Pod>)"),
+            format!("p50 {decode:.1} µs"),
+            "",
+            "",
+        );
+        table.row(
+            &format!("{name}: raw paged list / daemon pod sync"),
+            format!("p50 {fetch:.2} s / {sync:.2} s"),
+            "",
+            "",
+        );
+    }
+    table.row(
+        "protobuf ÷ json: bytes",
+        format!("{:.2}×", pb.1 as f64 / json.1 as f64),
+        "≤ 0.7×",
+        "",
+    );
+    table.row(
+        "protobuf ÷ json: decode CPU per pod",
+        format!("{:.2}×", pb.3 / json.3),
+        "≤ 0.6×",
+        "",
+    );
+    table.row(
+        "protobuf ÷ json: daemon pod sync",
+        format!("{:.2}×", pb.4 / json.4),
+        "",
+        "",
+    );
+    table
+}
+
 /// Pod sync time against the raw paged list of the same sim.
 async fn bench_sync(pods: usize, runs: usize) -> Table {
     let mut table = Table(Vec::new());
@@ -635,6 +793,7 @@ async fn main() {
         "query" => bench_query(value("--pods", 100_000), value("--runs", 30)).await,
         "cli" => bench_cli(value("--pods", 10_000), value("--runs", 30)),
         "sync" => bench_sync(value("--pods", 100_000), value("--runs", 3)).await,
+        "wire" => bench_wire(value("--pods", 10_000), value("--runs", 3)).await,
         "load" => {
             bench_load(
                 value("--pods", 10_000),
@@ -653,7 +812,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n       bench cli [--pods 10000] [--runs 30]\n       bench sync [--pods 100000] [--runs 3]\n       bench load [--pods 10000] [--seconds 60] [--samples 100]\n       bench soak [--pods 10000] [--minutes 30] [--every 60]\n(build first: cargo build --release --workspace)"
+                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n       bench cli [--pods 10000] [--runs 30]\n       bench sync [--pods 100000] [--runs 3]\n       bench wire [--pods 10000] [--runs 3]\n       bench load [--pods 10000] [--seconds 60] [--samples 100]\n       bench soak [--pods 10000] [--minutes 30] [--every 60]\n(build first: cargo build --release --workspace)"
             );
             std::process::exit(2);
         }

@@ -76,7 +76,7 @@ async fn daemon_rows(daemon: &Daemon, kind: &Kind, cells: usize) -> BTreeMap<Str
 }
 
 /// How the daemon's rows of `kind` differ from the sim's objects; empty when equal.
-async fn difference(sim: &Sim, daemon: &Daemon, kind: &Kind) -> Vec<String> {
+pub(crate) async fn difference(sim: &Sim, daemon: &Daemon, kind: &Kind) -> Vec<String> {
     let truth: BTreeMap<String, Shown> = sim
         .rows(kind)
         .await
@@ -118,7 +118,7 @@ fn cached_kinds(daemon: &Daemon) -> Vec<Kind> {
 
 /// Wait until, for every cached kind, the daemon's rows equal the sim's
 /// objects (the sim must be still); panics with the differences otherwise.
-async fn assert_converged(sim: &Sim, daemon: &Daemon, timeout: Duration) {
+pub(crate) async fn assert_converged(sim: &Sim, daemon: &Daemon, timeout: Duration) {
     let kinds = cached_kinds(daemon);
     assert!(kinds.len() >= 10, "tiers 1-3 are cached: {kinds:?}");
     let deadline = Instant::now() + timeout;

@@ -296,7 +296,9 @@ async fn secrets_are_only_ever_requested_as_metadata() {
     for request in requests {
         let accept = request["accept"].as_str().unwrap_or("");
         assert!(
-            accept.starts_with("application/json;as=PartialObjectMetadata"),
+            (accept.starts_with("application/json;")
+                || accept.starts_with("application/vnd.kubernetes.protobuf;"))
+                && accept.contains(";as=PartialObjectMetadata"),
             "secrets asked for in full: {request}"
         );
     }

@@ -10,3 +10,4 @@ mod misuse;
 mod output;
 mod protobuf;
 mod tui;
+mod wire;

@@ -1,0 +1,136 @@
+//! The wire between the daemon and the API server (issue #6): built-in kinds
+//! travel as protobuf, custom resources as JSON, a kind the server refuses
+//! in protobuf falls back to JSON by itself (and says so), and
+//! `timoneirod --wire json` forces JSON. Whatever the wire, the daemon's rows
+//! end equal to the sim's objects under churn.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use timoneiro_tests::harness::{Daemon, Sim, stdout};
+
+use crate::faults::assert_converged;
+
+/// The Accept headers the sim saw for a resource's lists and watches.
+async fn accepts(sim: &Sim, plural: &str) -> Vec<String> {
+    let log = sim.json("GET", "/sim/requests").await;
+    log["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .filter(|r| {
+            r["uri"]
+                .as_str()
+                .unwrap_or("")
+                .split('?')
+                .next()
+                .unwrap_or("")
+                .ends_with(&format!("/{plural}"))
+        })
+        .map(|r| r["accept"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn kind<'a>(kinds: &'a [Value], plural: &str) -> &'a Value {
+    kinds
+        .iter()
+        .find(|k| k["kind"] == plural)
+        .unwrap_or_else(|| panic!("{plural} in status: {kinds:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn built_in_kinds_travel_as_protobuf_and_fall_back_to_json_when_refused() {
+    let sim = Sim::start(&[
+        "--pods",
+        "300",
+        "--namespaces",
+        "3",
+        "--churn-rate",
+        "30",
+        "--crd",
+        "widgets",
+        "--no-protobuf",
+        "deployments",
+    ]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let kinds = status["kinds"].as_array().expect("kinds");
+    assert_eq!(kind(kinds, "pods")["wire"], "protobuf", "{status}");
+    let deployments = kind(kinds, "deployments");
+    assert_eq!(deployments["state"], "SYNCED");
+    assert!(
+        deployments["wire"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("json (the API server refused protobuf: 406"),
+        "{deployments}"
+    );
+    let table = stdout(&daemon.cli(&["status"]));
+    assert!(
+        table.lines().any(|l| l.starts_with("deployments")
+            && l.contains(" json ")
+            && l.contains("refused protobuf")),
+        "{table}"
+    );
+
+    // Pods: only ever protobuf, lists and watches.
+    let pods = accepts(&sim, "pods").await;
+    assert!(pods.len() >= 2, "{pods:?}");
+    assert!(
+        pods.iter()
+            .all(|a| a == "application/vnd.kubernetes.protobuf"),
+        "{pods:?}"
+    );
+    // Deployments: one protobuf attempt, then JSON (kube sends no Accept).
+    let deployments = accepts(&sim, "deployments").await;
+    assert_eq!(
+        deployments[0], "application/vnd.kubernetes.protobuf",
+        "{deployments:?}"
+    );
+    assert!(
+        deployments.len() >= 2 && deployments[1..].iter().all(|a| !a.contains("protobuf")),
+        "{deployments:?}"
+    );
+
+    // A custom resource, started on first use, is JSON from the start.
+    let output = daemon.cli(&["get", "widgets", "-A"]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    let widgets = accepts(&sim, "widgets").await;
+    assert!(
+        !widgets.is_empty() && widgets.iter().all(|a| !a.contains("protobuf")),
+        "{widgets:?}"
+    );
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let widgets = status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .find(|k| k["kind"].as_str().unwrap_or("").starts_with("widgets"))
+        .expect("widgets in status");
+    assert_eq!(widgets["wire"], "json", "{widgets}");
+
+    // After churn, every kind (protobuf and JSON alike) mirrors the sim.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sim.set_churn(0).await;
+    assert_converged(&sim, &daemon, Duration::from_secs(30)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timoneirod_wire_json_forces_json() {
+    let sim = Sim::start(&["--pods", "100", "--namespaces", "2"]);
+    let daemon = Daemon::start_with(&sim.kubeconfig, &["--wire", "json"]);
+    daemon.wait_synced(Duration::from_secs(60));
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    for kind in status["kinds"].as_array().expect("kinds") {
+        if kind["state"] == "SYNCED" {
+            assert_eq!(kind["wire"], "json", "{kind}");
+        }
+    }
+    let pods = accepts(&sim, "pods").await;
+    assert!(
+        !pods.is_empty() && pods.iter().all(|a| !a.contains("protobuf")),
+        "{pods:?}"
+    );
+    assert_converged(&sim, &daemon, Duration::from_secs(20)).await;
+}
