@@ -46,9 +46,33 @@ enum Slot {
 
 type Plan = Rc<[Slot]>;
 
+/// Plans are looked up for every message decoded: a multiplicative hash
+/// of the (message, field list address) key, not SipHash.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type Plans = HashMap<(MessageId, usize, usize), Plan, std::hash::BuildHasherDefault<KeyHasher>>;
+
 thread_local! {
     /// Plans by (message, the target's field list), made once per thread.
-    static PLANS: RefCell<HashMap<(MessageId, usize, usize), Plan>> = RefCell::new(HashMap::new());
+    static PLANS: RefCell<Plans> = RefCell::new(Plans::default());
 }
 
 fn plan_for(message: MessageId, fields: &'static [&'static str]) -> Plan {

@@ -40,8 +40,8 @@ pub(crate) struct Message {
     pub(crate) special: Special,
     /// Fields in tag order.
     pub(crate) fields: Vec<Field>,
-    /// Field index by tag.
-    by_tag: HashMap<u32, usize>,
+    /// Field index by tag (tags are small: a table, not a hash).
+    by_tag: Vec<Option<u16>>,
     /// Field index by normalized name (lowercase, no `_`): the JSON name
     /// `podIPs` and the protobuf name `pod_ips` meet there.
     by_key: HashMap<String, usize>,
@@ -106,7 +106,7 @@ impl Schema {
                     name: name.to_string(),
                     special,
                     fields: Vec::new(),
-                    by_tag: HashMap::new(),
+                    by_tag: Vec::new(),
                     by_key: HashMap::new(),
                 });
             } else if let Some(rest) = line.strip_prefix("F ") {
@@ -126,7 +126,11 @@ impl Schema {
                 let skip = message.name == "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"
                     && name == "managed_fields";
                 let index = message.fields.len();
-                message.by_tag.insert(tag, index);
+                let slot = tag as usize;
+                if message.by_tag.len() <= slot {
+                    message.by_tag.resize(slot + 1, None);
+                }
+                message.by_tag[slot] = Some(index as u16);
                 if message.by_key.insert(normalize(name), index).is_some() {
                     return Err(format!("{}: two fields named like {name}", bad()));
                 }
@@ -175,7 +179,11 @@ fn parse_type(ty: &str, by_name: &HashMap<String, MessageId>) -> Option<Type> {
 
 impl Message {
     pub(crate) fn field_by_tag(&self, tag: u32) -> Option<usize> {
-        self.by_tag.get(&tag).copied()
+        self.by_tag
+            .get(tag as usize)
+            .copied()
+            .flatten()
+            .map(usize::from)
     }
 
     pub(crate) fn field_by_key(&self, key: &str) -> Option<usize> {
