@@ -363,6 +363,20 @@ async fn raw_paged_list(sim: &Sim) -> (Duration, usize, usize) {
     (started.elapsed(), pages, bytes)
 }
 
+/// The pod sync time a fresh daemon reports (its own clock: start → SYNCED).
+fn pod_sync_seconds(daemon: &Daemon) -> f64 {
+    let status = daemon.wait_status(Duration::from_secs(600), "pods SYNCED", |kinds| {
+        kinds
+            .iter()
+            .any(|k| k["kind"] == "pods" && k["state"] == "SYNCED")
+    });
+    status["kinds"]
+        .as_array()
+        .and_then(|kinds| kinds.iter().find(|k| k["kind"] == "pods"))
+        .and_then(|k| k["syncMillis"].as_f64())
+        .map_or(f64::NAN, |ms| ms / 1000.0)
+}
+
 /// Every page of the pod list in one encoding: time, bodies.
 async fn pages(sim: &Sim, protobuf: bool) -> (Duration, Vec<Vec<u8>>) {
     use timoneiro_proto::kpb;
@@ -448,23 +462,14 @@ async fn bench_wire(pods: usize, runs: usize) -> Table {
             assert_eq!(decoded, pods, "every pod decodes");
             decode.push(cpu.as_secs_f64() * 1e6 / pods as f64);
             let daemon = Daemon::start_with(&sim.kubeconfig, &["--wire", name]);
-            let status = daemon.wait_status(Duration::from_secs(600), "pods SYNCED", |kinds| {
-                kinds
-                    .iter()
-                    .any(|k| k["kind"] == "pods" && k["state"] == "SYNCED")
-            });
-            let millis = status["kinds"]
-                .as_array()
-                .and_then(|kinds| kinds.iter().find(|k| k["kind"] == "pods"))
-                .and_then(|k| k["syncMillis"].as_f64())
-                .unwrap_or(f64::NAN);
-            sync.push(millis / 1000.0);
+            let seconds = pod_sync_seconds(&daemon);
+            sync.push(seconds);
             eprintln!(
                 "{name} run {run}: {:.1} MB, list {:.2} s, decode {:.1} µs/pod, daemon sync {:.2} s",
                 bytes as f64 / 1e6,
                 elapsed.as_secs_f64(),
                 decode.last().copied().unwrap_or_default(),
-                millis / 1000.0
+                seconds
             );
         }
         results.push((
@@ -538,17 +543,7 @@ async fn bench_sync(pods: usize, runs: usize) -> Table {
             elapsed.as_secs_f64()
         );
         let daemon = Daemon::start(&sim.kubeconfig);
-        let status = daemon.wait_status(Duration::from_secs(600), "pods SYNCED", |kinds| {
-            kinds
-                .iter()
-                .any(|k| k["kind"] == "pods" && k["state"] == "SYNCED")
-        });
-        let millis = status["kinds"]
-            .as_array()
-            .and_then(|kinds| kinds.iter().find(|k| k["kind"] == "pods"))
-            .and_then(|k| k["syncMillis"].as_f64())
-            .unwrap_or(f64::NAN);
-        synced.push(millis / 1000.0);
+        synced.push(pod_sync_seconds(&daemon));
     }
     let (raw_p50, sync_p50) = (percentile(&mut raw, 0.5), percentile(&mut synced, 0.5));
     table.row(
