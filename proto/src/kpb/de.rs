@@ -482,8 +482,21 @@ fn utf8(bytes: &[u8]) -> Result<&str, Error> {
     std::str::from_utf8(bytes).map_err(|_| Error::new("string is not UTF-8"))
 }
 
-/// `{1: seconds, 2: nanos}` as RFC 3339, with `digits` fractional digits.
-fn timestamp(bytes: &[u8], micro: bool) -> Result<String, Error> {
+/// RFC 3339 text on the stack: `2026-11-26T15:49:19Z` or, for
+/// MicroTime, `2026-11-26T15:49:19.123456Z` (no allocation per time).
+struct TimeText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl TimeText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+/// `{1: seconds, 2: nanos}` as RFC 3339 in UTC.
+fn timestamp(bytes: &[u8], micro: bool) -> Result<TimeText, Error> {
     let (mut seconds, mut nanos) = (0i64, 0i32);
     let mut pos = 0;
     while pos < bytes.len() {
@@ -495,12 +508,34 @@ fn timestamp(bytes: &[u8], micro: bool) -> Result<String, Error> {
     }
     let time = jiff::Timestamp::new(seconds, nanos)
         .map_err(|e| Error::new(format!("time out of range: {e}")))?;
-    let format = if micro {
-        "%Y-%m-%dT%H:%M:%S.%6fZ"
-    } else {
-        "%Y-%m-%dT%H:%M:%SZ"
+    let t = jiff::tz::Offset::UTC.to_datetime(time);
+    let mut text = TimeText {
+        buf: [0; 32],
+        len: 0,
     };
-    jiff::fmt::strtime::format(format, time).map_err(|e| Error::new(e.to_string()))
+    let mut put = |value: i64, digits: u32, after: u8| {
+        for i in (0..digits).rev() {
+            text.buf[text.len + i as usize] =
+                b'0' + (value.unsigned_abs() / 10u64.pow(digits - 1 - i) % 10) as u8;
+        }
+        text.len += digits as usize;
+        if after != 0 {
+            text.buf[text.len] = after;
+            text.len += 1;
+        }
+    };
+    put(i64::from(t.year()), 4, b'-');
+    put(i64::from(t.month()), 2, b'-');
+    put(i64::from(t.day()), 2, b'T');
+    put(i64::from(t.hour()), 2, b':');
+    put(i64::from(t.minute()), 2, b':');
+    if micro {
+        put(i64::from(t.second()), 2, b'.');
+        put(i64::from(t.subsec_nanosecond() / 1000), 6, b'Z');
+    } else {
+        put(i64::from(t.second()), 2, b'Z');
+    }
+    Ok(text)
 }
 
 impl<'de> de::Deserializer<'de> for ValueDe<'de> {
@@ -530,8 +565,8 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de> {
                         }
                         .fields(None)?,
                     ),
-                    Special::Time => visitor.visit_string(timestamp(bytes, false)?),
-                    Special::MicroTime => visitor.visit_string(timestamp(bytes, true)?),
+                    Special::Time => visitor.visit_str(timestamp(bytes, false)?.as_str()),
+                    Special::MicroTime => visitor.visit_str(timestamp(bytes, true)?.as_str()),
                     Special::Quantity => {
                         let mut value: &str = "";
                         let mut pos = 0;
@@ -682,5 +717,30 @@ impl<'de> de::Deserializer<'de> for ObjectDe<'de> {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq tuple tuple_struct map enum
         identifier ignored_any option
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kpb::wire::write_varint_field;
+
+    #[test]
+    fn times_read_as_rfc3339_like_the_json_form() {
+        let mut bytes = Vec::new();
+        write_varint_field(&mut bytes, 1, 1_795_708_159);
+        assert_eq!(
+            timestamp(&bytes, false).expect("time").as_str(),
+            "2026-11-26T15:49:19Z"
+        );
+        write_varint_field(&mut bytes, 2, 123_456_789);
+        assert_eq!(
+            timestamp(&bytes, true).expect("time").as_str(),
+            "2026-11-26T15:49:19.123456Z"
+        );
+        assert_eq!(
+            timestamp(&[], false).expect("zero").as_str(),
+            "1970-01-01T00:00:00Z"
+        );
     }
 }
