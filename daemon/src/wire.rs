@@ -207,7 +207,19 @@ impl<K: Resource + DeserializeOwned + Send + 'static> Source<K> {
             .header(http::header::ACCEPT, accept)
             .body(kube::client::Body::empty())
             .map_err(|e| failed(e.to_string()))?;
-        self.client.send(request).await
+        Self::checked(self.client.send(request).await?).await
+    }
+
+    /// A whole response body.
+    async fn body_of(
+        response: http::Response<kube::client::Body>,
+    ) -> Result<impl AsRef<[u8]> + use<K>, kube::Error> {
+        Ok(response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| failed(crate::errors::error_chain(&e)))?
+            .to_bytes())
     }
 
     /// Check the status and content type of a response; error bodies become `Status`.
@@ -229,16 +241,11 @@ impl<K: Resource + DeserializeOwned + Send + 'static> Source<K> {
             }
             return Ok(response);
         }
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| failed(crate::errors::error_chain(&e)))?
-            .to_bytes();
+        let body = Self::body_of(response).await?;
         Err(kube::Error::Api(Box::new(decode_status(
             code,
             &content_type,
-            &body,
+            body.as_ref(),
         ))))
     }
 
@@ -260,16 +267,10 @@ impl<K: Resource + DeserializeOwned + Send + 'static> Source<K> {
                 .get(&query, &accept)
                 .await
                 .map_err(Error::InitialListFailed)?;
-            let response = Self::checked(response)
+            let body = Self::body_of(response)
                 .await
                 .map_err(Error::InitialListFailed)?;
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| Error::InitialListFailed(failed(crate::errors::error_chain(&e))))?
-                .to_bytes();
-            let (meta, items) = decode_list::<K>(&body)
+            let (meta, items) = decode_list::<K>(body.as_ref())
                 .map_err(|e| Error::InitialListFailed(failed(e.to_string())))?;
             for item in items {
                 if self.emit(Event::InitApply(item)).await.is_err() {
@@ -299,9 +300,6 @@ impl<K: Resource + DeserializeOwned + Send + 'static> Source<K> {
         let accept = self.request.accept(false);
         let response = self
             .get(&query, &accept)
-            .await
-            .map_err(Error::WatchStartFailed)?;
-        let response = Self::checked(response)
             .await
             .map_err(Error::WatchStartFailed)?;
         let mut body = response.into_body().into_data_stream();
