@@ -185,7 +185,14 @@ pub async fn run<K, P>(
     mut encoding: Encoding,
     mut shutdown: watch::Receiver<bool>,
 ) where
-    K: Resource + Clone + DeserializeOwned + Serialize + Debug + Send + 'static,
+    K: Resource
+        + Clone
+        + DeserializeOwned
+        + wire::FromProtobuf
+        + Serialize
+        + Debug
+        + Send
+        + 'static,
     P: Fn(&K) -> RowParts + Send + 'static,
 {
     let kind = store.kind().clone();

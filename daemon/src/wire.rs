@@ -20,6 +20,8 @@ use serde::de::DeserializeOwned;
 use timoneiro_proto::kpb::{self, Envelope, FrameReader, List, WatchEvent};
 use tokio::sync::mpsc;
 
+use crate::lean::Lean;
+
 /// How a kind's objects travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Encoding {
@@ -101,8 +103,34 @@ fn failed(message: impl Into<String>) -> kube::Error {
     kube::Error::Service(message.into().into())
 }
 
+/// What the protobuf source decodes objects into.
+pub trait FromProtobuf: Sized {
+    /// A top-level object of message type `ty`, with the `apiVersion` and
+    /// `kind` its envelope carried.
+    fn from_protobuf(
+        ty: kpb::MessageType,
+        bytes: &[u8],
+        api_version: &str,
+        kind: &str,
+    ) -> Result<Self, kpb::Error>;
+}
+
+/// The protobuf decoder never builds `metadata.managedFields` (its schema
+/// skips them), so `Lean<K>` is `K` decoded directly: the skipping layer
+/// JSON needs would only wrap every value.
+impl<K: DeserializeOwned> FromProtobuf for Lean<K> {
+    fn from_protobuf(
+        ty: kpb::MessageType,
+        bytes: &[u8],
+        api_version: &str,
+        kind: &str,
+    ) -> Result<Self, kpb::Error> {
+        kpb::decode_object(ty, bytes, api_version, kind).map(Lean)
+    }
+}
+
 /// A list's items and metadata from a protobuf body.
-pub fn decode_list<K: DeserializeOwned>(body: &[u8]) -> Result<(ListMeta, Vec<K>), kpb::Error> {
+pub fn decode_list<K: FromProtobuf>(body: &[u8]) -> Result<(ListMeta, Vec<K>), kpb::Error> {
     let envelope = Envelope::parse(body)?;
     let ty = envelope.message_type()?;
     let items_ty = ty
@@ -114,7 +142,7 @@ pub fn decode_list<K: DeserializeOwned>(body: &[u8]) -> Result<(ListMeta, Vec<K>
     let items = list
         .items
         .iter()
-        .map(|item| kpb::decode_object(items_ty, item, envelope.api_version, kind))
+        .map(|item| K::from_protobuf(items_ty, item, envelope.api_version, kind))
         .collect::<Result<Vec<K>, _>>()?;
     Ok((meta, items))
 }
@@ -147,7 +175,7 @@ pub fn watcher<K>(
     metadata_only: bool,
 ) -> BoxStream<'static, Result<Event<K>, Error>>
 where
-    K: Resource + DeserializeOwned + Send + 'static,
+    K: Resource + FromProtobuf + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(async move {
@@ -180,7 +208,7 @@ struct Source<K> {
 /// The receiver is gone: stop quietly.
 struct Gone;
 
-impl<K: Resource + DeserializeOwned + Send + 'static> Source<K> {
+impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
     async fn emit(&self, event: Event<K>) -> Result<(), Gone> {
         self.tx.send(Ok(event)).await.map_err(|_| Gone)
     }
@@ -332,9 +360,8 @@ impl<K: Resource + DeserializeOwned + Send + 'static> Source<K> {
         }
         let ty = envelope.message_type().map_err(bad)?;
         let mut object = || -> Result<K, Error> {
-            let object: K =
-                kpb::decode_object(ty, envelope.raw, envelope.api_version, envelope.kind)
-                    .map_err(bad)?;
+            let object = K::from_protobuf(ty, envelope.raw, envelope.api_version, envelope.kind)
+                .map_err(bad)?;
             if let Some(rv) = &object.meta().resource_version {
                 last.clone_from(rv);
             }

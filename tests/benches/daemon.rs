@@ -123,5 +123,38 @@ fn store_updates(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, projection, filter_and_sort, store_updates);
+/// The recorded pod list, decoded as the informer does (`Lean<Pod>`, no
+/// managedFields), from its JSON and its protobuf recording.
+fn decode(c: &mut Criterion) {
+    use timoneirod::lean::Lean;
+    let json = fixtures::read_bytes("list/pods.json");
+    let protobuf = fixtures::read_bytes("list/pods.pb");
+    c.bench_function("decode the recorded pod list (JSON)", |b| {
+        b.iter(|| {
+            black_box(
+                serde_json::from_slice::<ObjectList<Lean<Pod>>>(&json)
+                    .expect("JSON")
+                    .items,
+            )
+        })
+    });
+    // What building the objects costs without reading either encoding.
+    let decoded = serde_json::from_slice::<ObjectList<Lean<Pod>>>(&json)
+        .expect("JSON")
+        .items;
+    c.bench_function("clone the decoded pod list (allocation floor)", |b| {
+        b.iter(|| black_box(decoded.clone()))
+    });
+    c.bench_function("decode the recorded pod list (protobuf)", |b| {
+        b.iter(|| {
+            black_box(
+                timoneirod::wire::decode_list::<Lean<Pod>>(&protobuf)
+                    .expect("protobuf")
+                    .1,
+            )
+        })
+    });
+}
+
+criterion_group!(benches, decode, projection, filter_and_sort, store_updates);
 criterion_main!(benches);

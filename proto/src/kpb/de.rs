@@ -12,9 +12,9 @@
 //! is the one the JSON would give. `metadata.managedFields` is skipped
 //! without being decoded.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::{LazyLock, Mutex};
 
 use base64::Engine;
 use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
@@ -22,7 +22,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, V
 use serde::forward_to_deserialize_any;
 
 use super::Error;
-use super::schema::{Field, MessageId, SCHEMA, Special, Type, normalize};
+use super::schema::{Field, Message, MessageId, SCHEMA, Special, Type, normalize};
 use super::wire::{Raw, read_field, read_varint};
 
 /// A message of type `message` in `bytes`.
@@ -44,7 +44,9 @@ enum Slot {
     Skip,
 }
 
-type Plan = Rc<[Slot]>;
+/// Made once per (message, target type) for the whole process and kept:
+/// there are as many as the types decoded (a few hundred at most).
+type Plan = &'static [Slot];
 
 /// Plans are looked up for every message decoded: a multiplicative hash
 /// of the (message, field list address) key, not SipHash.
@@ -70,18 +72,25 @@ impl std::hash::Hasher for KeyHasher {
 
 type Plans = HashMap<(MessageId, usize, usize), Plan, std::hash::BuildHasherDefault<KeyHasher>>;
 
+/// Every plan made, by (message, the target's field list).
+static ALL_PLANS: LazyLock<Mutex<Plans>> = LazyLock::new(Mutex::default);
+
 thread_local! {
-    /// Plans by (message, the target's field list), made once per thread.
+    /// The plans this thread has used, looked up without a lock.
     static PLANS: RefCell<Plans> = RefCell::new(Plans::default());
 }
 
 fn plan_for(message: MessageId, fields: &'static [&'static str]) -> Plan {
     let key = (message, fields.as_ptr() as usize, fields.len());
-    if let Some(plan) = PLANS.with(|plans| plans.borrow().get(&key).cloned()) {
+    if let Some(plan) = PLANS.with_borrow(|plans| plans.get(&key).copied()) {
         return plan;
     }
-    let plan = make_plan(message, fields, 0);
-    PLANS.with(|plans| plans.borrow_mut().insert(key, plan.clone()));
+    let plan = *ALL_PLANS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(key)
+        .or_insert_with(|| make_plan(message, fields, 0));
+    PLANS.with_borrow_mut(|plans| plans.insert(key, plan));
     plan
 }
 
@@ -106,7 +115,7 @@ fn make_plan(message: MessageId, fields: &'static [&'static str], depth: usize) 
             }
         }
     }
-    Rc::from(slots)
+    Vec::leak(slots)
 }
 
 /// lowerCamel of a protobuf name, for targets without a field list
@@ -127,7 +136,26 @@ fn camel(name: &str) -> String {
     out
 }
 
-/// One value of a field present in a message.
+thread_local! {
+    /// Set while an object is decoded again buffered (its fields came out
+    /// of order the first time).
+    static BUFFERED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `decode` with every message read buffered: each message's fields
+/// collected and grouped by field first, whatever their order on the wire.
+pub(crate) fn buffered<T>(decode: impl Fn() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BUFFERED.set(self.0);
+        }
+    }
+    let _restore = Restore(BUFFERED.replace(true));
+    decode()
+}
+
+/// One value of a field present in a message (buffered reading).
 #[derive(Debug, Clone, Copy)]
 struct Entry<'de> {
     /// Groups the values of one field (message and field index).
@@ -141,7 +169,7 @@ struct Entry<'de> {
 impl<'de> MessageDe<'de> {
     /// The fields present, grouped by field (stable: repeated values keep
     /// their order), embedded messages' fields spliced in.
-    fn scan(&self, plan: Option<&Plan>, entries: &mut Vec<Entry<'de>>) -> Result<(), Error> {
+    fn scan(&self, plan: Option<Plan>, entries: &mut Vec<Entry<'de>>) -> Result<(), Error> {
         let message = &SCHEMA.messages[self.message];
         let mut pos = 0;
         while pos < self.bytes.len() {
@@ -163,7 +191,7 @@ impl<'de> MessageDe<'de> {
                             message: *id,
                             bytes,
                         }
-                        .scan(Some(inner), entries)?;
+                        .scan(Some(*inner), entries)?;
                     }
                     continue;
                 }
@@ -179,46 +207,157 @@ impl<'de> MessageDe<'de> {
     }
 
     fn fields(self, plan: Option<Plan>) -> Result<Fields<'de>, Error> {
-        let mut entries = Vec::new();
-        self.scan(plan.as_ref(), &mut entries)?;
-        if entries.windows(2).any(|w| w[0].key > w[1].key) {
-            entries.sort_by_key(|entry| entry.key);
-        }
-        Ok(Fields {
-            type_meta: Vec::new(),
-            entries,
-            pos: 0,
-            run_end: 0,
-        })
+        let source = if BUFFERED.get() {
+            let mut entries = Vec::new();
+            self.scan(plan, &mut entries)?;
+            if entries.windows(2).any(|w| w[0].key > w[1].key) {
+                entries.sort_by_key(|entry| entry.key);
+            }
+            Source::Buffered(Box::new(Buffered {
+                entries,
+                pos: 0,
+                run_end: 0,
+            }))
+        } else {
+            Source::Stream {
+                stream: Stream::new(self, plan),
+                current: None,
+            }
+        };
+        Ok(Fields { source })
     }
 }
 
 /// What JSON leaves out and Go's protobuf writes anyway.
+#[inline]
 fn is_json_absent(field: &Field, raw: Raw<'_>) -> bool {
-    if field.repeated {
-        return false;
-    }
-    match (&field.ty, raw) {
-        (Type::String, Raw::Bytes(bytes)) => bytes.is_empty(),
-        (Type::Message(id), Raw::Bytes(bytes)) => {
-            bytes.is_empty()
-                && matches!(
-                    SCHEMA.messages[*id].special,
-                    Special::Time | Special::MicroTime
-                )
+    field.absent_if_empty && matches!(raw, Raw::Bytes(bytes) if bytes.is_empty())
+}
+
+/// One message being read in place: the root, or an embedded message
+/// whose fields JSON has in the parent.
+struct Level<'de> {
+    message: &'static Message,
+    bytes: &'de [u8],
+    pos: usize,
+    plan: Option<Plan>,
+    last_tag: u32,
+}
+
+/// A message's fields read in wire order without collecting them: each
+/// field's values are one run of consecutive fields with its tag, which
+/// is how Go writes them (in field-number order). Fields out of that
+/// order are `Error::unordered`, and the object is decoded again buffered.
+struct Stream<'de> {
+    root: Level<'de>,
+    /// Embedded messages being read inside the root, innermost last.
+    embedded: Vec<Level<'de>>,
+}
+
+/// A field's values, and the target's name for it (None: the lowerCamel
+/// protobuf name).
+type Next<'de> = (&'static Field, Option<&'static str>, Run<'de>);
+
+impl<'de> Stream<'de> {
+    fn new(message: MessageDe<'de>, plan: Option<Plan>) -> Stream<'de> {
+        Stream {
+            root: Level {
+                message: &SCHEMA.messages[message.message],
+                bytes: message.bytes,
+                pos: 0,
+                plan,
+                last_tag: 0,
+            },
+            embedded: Vec::new(),
         }
-        _ => false,
+    }
+
+    fn next(&mut self) -> Result<Option<Next<'de>>, Error> {
+        loop {
+            let level = match self.embedded.last_mut() {
+                Some(level) => level,
+                None => &mut self.root,
+            };
+            if level.pos >= level.bytes.len() {
+                if self.embedded.pop().is_some() {
+                    continue;
+                }
+                return Ok(None);
+            }
+            let start = level.pos;
+            let (tag, raw) = read_field(level.bytes, &mut level.pos)?;
+            if tag < level.last_tag {
+                return Err(Error {
+                    message: format!("field {tag} after field {}", level.last_tag),
+                    unordered: true,
+                });
+            }
+            level.last_tag = tag;
+            let Some(index) = level.message.field_by_tag(tag) else {
+                continue; // a field newer than the schema
+            };
+            let field = &level.message.fields[index];
+            if field.skip {
+                continue;
+            }
+            let name = match level.plan.map(|plan| &plan[index]) {
+                None => None,
+                Some(Slot::Named(name)) => Some(*name),
+                Some(Slot::Skip) => continue,
+                Some(Slot::Inline(id, inner)) => {
+                    let Raw::Bytes(bytes) = raw else { continue };
+                    let inner = Level {
+                        message: &SCHEMA.messages[*id],
+                        bytes,
+                        pos: 0,
+                        plan: Some(*inner),
+                        last_tag: 0,
+                    };
+                    self.embedded.push(inner);
+                    continue;
+                }
+            };
+            let mut last = raw;
+            if field.repeated || matches!(field.ty, Type::Map(..)) {
+                while level.pos < level.bytes.len() {
+                    let mut pos = level.pos;
+                    let (next, raw) = read_field(level.bytes, &mut pos)?;
+                    if next != tag {
+                        break;
+                    }
+                    (last, level.pos) = (raw, pos);
+                }
+            } else if is_json_absent(field, raw) {
+                continue;
+            }
+            let bytes = &level.bytes[start..level.pos];
+            return Ok(Some((field, name, Run { bytes, last })));
+        }
     }
 }
 
-/// A message's fields as a serde map: each run of values of one field is
-/// one entry.
-struct Fields<'de> {
-    /// `apiVersion` and `kind` of a top-level object, which protobuf carries in the envelope.
-    type_meta: Vec<(&'static str, &'de str)>,
+/// Where a message's fields come from.
+enum Source<'de> {
+    Stream {
+        stream: Stream<'de>,
+        /// The values of the key handed out last.
+        current: Option<(&'static Field, Run<'de>)>,
+    },
+    /// Out of order (rare): boxed, to keep the usual case small to move.
+    Buffered(Box<Buffered<'de>>),
+}
+
+/// A message's fields collected and grouped by field.
+struct Buffered<'de> {
     entries: Vec<Entry<'de>>,
+    /// The current field's values: `entries[pos..run_end]`.
     pos: usize,
     run_end: usize,
+}
+
+/// A message's fields as a serde map: all values of one field are one entry.
+struct Fields<'de> {
+    source: Source<'de>,
 }
 
 impl<'de> MapAccess<'de> for Fields<'de> {
@@ -228,62 +367,132 @@ impl<'de> MapAccess<'de> for Fields<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        if let Some((key, _)) = self.type_meta.last() {
-            return seed
-                .deserialize(BorrowedStrDeserializer::<Error>::new(key))
-                .map(Some);
-        }
-        self.pos = self.run_end;
-        let Some(first) = self.entries.get(self.pos) else {
-            return Ok(None);
+        let (field, name) = match &mut self.source {
+            Source::Stream { stream, current } => {
+                let Some((field, name, values)) = stream.next()? else {
+                    return Ok(None);
+                };
+                *current = Some((field, values));
+                (field, name)
+            }
+            Source::Buffered(buffered) => {
+                let Buffered {
+                    entries,
+                    pos,
+                    run_end,
+                } = &mut **buffered;
+                *pos = *run_end;
+                let Some(first) = entries.get(*pos) else {
+                    return Ok(None);
+                };
+                let key = first.key;
+                *run_end = *pos
+                    + entries[*pos..]
+                        .iter()
+                        .take_while(|entry| entry.key == key)
+                        .count();
+                (first.field, first.name)
+            }
         };
-        let key = first.key;
-        self.run_end = self.pos
-            + self.entries[self.pos..]
-                .iter()
-                .take_while(|entry| entry.key == key)
-                .count();
-        match first.name {
+        match name {
             Some(name) => seed
                 .deserialize(BorrowedStrDeserializer::<Error>::new(name))
                 .map(Some),
             None => seed
-                .deserialize(StringDeserializer::<Error>::new(camel(&first.field.name)))
+                .deserialize(StringDeserializer::<Error>::new(camel(&field.name)))
                 .map(Some),
         }
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        if let Some((_, value)) = self.type_meta.pop() {
-            return seed.deserialize(BorrowedStrDeserializer::<Error>::new(value));
+        let (field, values) = match &self.source {
+            Source::Stream { current, .. } => {
+                let (field, run) =
+                    current.ok_or_else(|| Error::new("a value asked for before its key"))?;
+                (field, Values::Run(run))
+            }
+            Source::Buffered(buffered) => {
+                let values = &buffered.entries[buffered.pos..buffered.run_end];
+                (values[0].field, Values::Entries(values))
+            }
+        };
+        seed.deserialize(FieldDe { field, values })
+    }
+}
+
+/// The values of one field in a message.
+#[derive(Debug, Clone, Copy)]
+enum Values<'a, 'de> {
+    /// Collected by a buffered read.
+    Entries(&'a [Entry<'de>]),
+    /// Read in place.
+    Run(Run<'de>),
+}
+
+/// Consecutive fields with one tag on the wire, and the last one's value.
+#[derive(Debug, Clone, Copy)]
+struct Run<'de> {
+    bytes: &'de [u8],
+    last: Raw<'de>,
+}
+
+impl<'a, 'de> Values<'a, 'de> {
+    /// Protobuf: the last value of a non-repeated field wins.
+    #[inline]
+    fn last(self) -> Raw<'de> {
+        match self {
+            Values::Entries(entries) => entries.last().map_or(Raw::Bytes(&[]), |entry| entry.raw),
+            Values::Run(run) => run.last,
         }
-        let values = &self.entries[self.pos..self.run_end];
-        seed.deserialize(FieldDe {
-            field: values[0].field,
-            values,
-        })
+    }
+
+    #[inline]
+    fn raws(self) -> Raws<'a, 'de> {
+        match self {
+            Values::Entries(entries) => Raws::Entries(entries.iter()),
+            Values::Run(run) => Raws::Run {
+                bytes: run.bytes,
+                pos: 0,
+            },
+        }
+    }
+}
+
+/// The values of one field, one by one.
+enum Raws<'a, 'de> {
+    Entries(std::slice::Iter<'a, Entry<'de>>),
+    Run { bytes: &'de [u8], pos: usize },
+}
+
+impl<'de> Raws<'_, 'de> {
+    #[inline]
+    fn next(&mut self) -> Result<Option<Raw<'de>>, Error> {
+        match self {
+            Raws::Entries(entries) => Ok(entries.next().map(|entry| entry.raw)),
+            Raws::Run { bytes, pos } if *pos < bytes.len() => {
+                read_field(bytes, pos).map(|(_, raw)| Some(raw))
+            }
+            Raws::Run { .. } => Ok(None),
+        }
     }
 }
 
 /// All values of one field.
 struct FieldDe<'a, 'de> {
     field: &'static Field,
-    values: &'a [Entry<'de>],
+    values: Values<'a, 'de>,
 }
 
 impl<'de> FieldDe<'_, 'de> {
+    #[inline]
     fn single(&self) -> ValueDe<'de> {
-        // Protobuf: the last value of a non-repeated field wins.
-        let raw = self
-            .values
-            .last()
-            .map_or(Raw::Bytes(&[]), |entry| entry.raw);
         ValueDe {
             ty: &self.field.ty,
-            raw,
+            raw: self.values.last(),
         }
     }
 
+    #[inline]
     fn many(&self) -> bool {
         self.field.repeated || matches!(self.field.ty, Type::Map(..))
     }
@@ -297,12 +506,12 @@ impl<'de> de::Deserializer<'de> for FieldDe<'_, 'de> {
             Type::Map(key, value) => visitor.visit_map(MapEntries {
                 key,
                 value,
-                raws: self.values.iter(),
+                raws: self.values.raws(),
                 pending: None,
             }),
             ty if self.field.repeated => visitor.visit_seq(Elements {
                 ty,
-                raws: self.values.iter(),
+                raws: self.values.raws(),
                 packed: None,
             }),
             _ => self.single().deserialize_any(visitor),
@@ -357,7 +566,7 @@ impl<'de> de::Deserializer<'de> for FieldDe<'_, 'de> {
 /// The elements of a repeated field (packed or not).
 struct Elements<'a, 'de> {
     ty: &'static Type,
-    raws: std::slice::Iter<'a, Entry<'de>>,
+    raws: Raws<'a, 'de>,
     /// A packed run of varints being read, and the position in it.
     packed: Option<(&'de [u8], usize)>,
 }
@@ -382,7 +591,7 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
                 }
                 self.packed = None;
             }
-            let Some(Entry { raw, .. }) = self.raws.next() else {
+            let Some(raw) = self.raws.next()? else {
                 return Ok(None);
             };
             let numeric = matches!(self.ty, Type::Bool | Type::Int32 | Type::Int64);
@@ -390,12 +599,7 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
                 self.packed = Some((bytes, 0));
                 continue;
             }
-            return seed
-                .deserialize(ValueDe {
-                    ty: self.ty,
-                    raw: *raw,
-                })
-                .map(Some);
+            return seed.deserialize(ValueDe { ty: self.ty, raw }).map(Some);
         }
     }
 }
@@ -404,7 +608,7 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
 struct MapEntries<'a, 'de> {
     key: &'static Type,
     value: &'static Type,
-    raws: std::slice::Iter<'a, Entry<'de>>,
+    raws: Raws<'a, 'de>,
     pending: Option<Raw<'de>>,
 }
 
@@ -423,7 +627,7 @@ impl<'de> MapAccess<'de> for MapEntries<'_, 'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        let Some(Entry { raw, .. }) = self.raws.next() else {
+        let Some(raw) = self.raws.next()? else {
             return Ok(None);
         };
         let Raw::Bytes(entry) = raw else {
@@ -464,6 +668,7 @@ pub(crate) struct ValueDe<'de> {
     pub(crate) raw: Raw<'de>,
 }
 
+#[inline]
 fn varint(raw: Raw<'_>) -> Result<u64, Error> {
     match raw {
         Raw::Varint(v) => Ok(v),
@@ -471,6 +676,7 @@ fn varint(raw: Raw<'_>) -> Result<u64, Error> {
     }
 }
 
+#[inline]
 fn bytes<'de>(raw: Raw<'de>) -> Result<&'de [u8], Error> {
     match raw {
         Raw::Bytes(b) => Ok(b),
@@ -478,6 +684,7 @@ fn bytes<'de>(raw: Raw<'de>) -> Result<&'de [u8], Error> {
     }
 }
 
+#[inline]
 fn utf8(bytes: &[u8]) -> Result<&str, Error> {
     std::str::from_utf8(bytes).map_err(|_| Error::new("string is not UTF-8"))
 }
@@ -679,12 +886,47 @@ pub(crate) struct ObjectDe<'de> {
 }
 
 impl<'de> ObjectDe<'de> {
-    fn fields(self, plan: Option<Plan>) -> Result<Fields<'de>, Error> {
-        let (api_version, kind) = (self.api_version, self.kind);
-        let mut fields = self.message.fields(plan)?;
-        // Popped from the end: apiVersion first.
-        fields.type_meta = vec![("kind", kind), ("apiVersion", api_version)];
-        Ok(fields)
+    fn fields(self, plan: Option<Plan>) -> Result<ObjectFields<'de>, Error> {
+        Ok(ObjectFields {
+            type_meta: [("apiVersion", self.api_version), ("kind", self.kind)],
+            next: 0,
+            fields: self.message.fields(plan)?,
+        })
+    }
+}
+
+/// A top-level object's fields: `apiVersion` and `kind` first, then the
+/// message's.
+struct ObjectFields<'de> {
+    type_meta: [(&'static str, &'de str); 2],
+    /// How many of `type_meta` were handed out.
+    next: usize,
+    fields: Fields<'de>,
+}
+
+impl<'de> MapAccess<'de> for ObjectFields<'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        match self.type_meta.get(self.next) {
+            Some((key, _)) => seed
+                .deserialize(BorrowedStrDeserializer::<Error>::new(key))
+                .map(Some),
+            None => self.fields.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        match self.type_meta.get(self.next) {
+            Some((_, value)) => {
+                self.next += 1;
+                seed.deserialize(BorrowedStrDeserializer::<Error>::new(value))
+            }
+            None => self.fields.next_value_seed(seed),
+        }
     }
 }
 

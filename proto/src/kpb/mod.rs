@@ -32,17 +32,26 @@ pub const MAGIC: &[u8; 4] = b"k8s\0";
 
 /// A body that is not what it should be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error(String);
+pub struct Error {
+    message: String,
+    /// A message's fields were not in field-number order, which the
+    /// streaming decoder needs (Go writes them in order; protobuf allows
+    /// any): the caller decodes again, buffered.
+    unordered: bool,
+}
 
 impl Error {
     fn new(message: impl Into<String>) -> Error {
-        Error(message.into())
+        Error {
+            message: message.into(),
+            unordered: false,
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "protobuf: {}", self.0)
+        write!(f, "protobuf: {}", self.message)
     }
 }
 
@@ -50,7 +59,16 @@ impl std::error::Error for Error {}
 
 impl serde::de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error(msg.to_string())
+        Error::new(msg.to_string())
+    }
+}
+
+/// Decode with the streaming reader, and again buffered when some
+/// message's fields came out of order.
+fn streaming_or_buffered<T>(decode: impl Fn() -> Result<T, Error>) -> Result<T, Error> {
+    match decode() {
+        Err(e) if e.unordered => de::buffered(decode),
+        decoded => decoded,
     }
 }
 
@@ -105,9 +123,11 @@ impl MessageType {
 pub fn decode<'de, T: Deserialize<'de>>(ty: MessageType, bytes: &'de [u8]) -> Result<T, Error> {
     static MESSAGE: std::sync::OnceLock<Vec<Type>> = std::sync::OnceLock::new();
     let types = MESSAGE.get_or_init(|| (0..SCHEMA.messages.len()).map(Type::Message).collect());
-    T::deserialize(de::ValueDe {
-        ty: &types[ty.0],
-        raw: Raw::Bytes(bytes),
+    streaming_or_buffered(|| {
+        T::deserialize(de::ValueDe {
+            ty: &types[ty.0],
+            raw: Raw::Bytes(bytes),
+        })
     })
 }
 
@@ -119,13 +139,15 @@ pub fn decode_object<'de, T: Deserialize<'de>>(
     api_version: &'de str,
     kind: &'de str,
 ) -> Result<T, Error> {
-    T::deserialize(de::ObjectDe {
-        message: de::MessageDe {
-            message: ty.0,
-            bytes,
-        },
-        api_version,
-        kind,
+    streaming_or_buffered(|| {
+        T::deserialize(de::ObjectDe {
+            message: de::MessageDe {
+                message: ty.0,
+                bytes,
+            },
+            api_version,
+            kind,
+        })
     })
 }
 
@@ -234,6 +256,44 @@ impl<'a> List<'a> {
         }
         Ok(list)
     }
+}
+
+/// One field of a message as it sits on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireField<'a> {
+    /// The field number.
+    pub number: u32,
+    /// The whole field: tag, length if any, value.
+    pub wire: &'a [u8],
+    /// The value of a length-delimited field (a message, string, bytes).
+    pub payload: Option<&'a [u8]>,
+}
+
+/// The fields of a message in wire order, not decoded: to look at or
+/// rearrange a message's encoding.
+pub fn wire_fields(message: &[u8]) -> Result<Vec<WireField<'_>>, Error> {
+    let mut fields = Vec::new();
+    let mut pos = 0;
+    while pos < message.len() {
+        let start = pos;
+        let (number, raw) = read_field(message, &mut pos)?;
+        fields.push(WireField {
+            number,
+            wire: &message[start..pos],
+            payload: match raw {
+                Raw::Bytes(payload) => Some(payload),
+                _ => None,
+            },
+        });
+    }
+    Ok(fields)
+}
+
+/// A length-delimited field: `number` with `payload` as its value.
+pub fn length_delimited(number: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 6);
+    write_bytes_field(&mut out, number, payload);
+    out
 }
 
 /// A whole list body: `k8s\0` + Unknown{TypeMeta, `…List{1: metadata, 2: items…}`}.

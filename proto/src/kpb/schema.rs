@@ -56,6 +56,9 @@ pub(crate) struct Field {
     pub(crate) repeated: bool,
     /// Never decoded (`metadata.managedFields`: bookkeeping the daemon neither shows nor keeps).
     pub(crate) skip: bool,
+    /// Go writes this field empty where JSON leaves it out: a string
+    /// (`omitempty`) or a zero time (JSON `null`), not repeated.
+    pub(crate) absent_if_empty: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -140,9 +143,31 @@ impl Schema {
                     ty,
                     repeated,
                     skip,
+                    absent_if_empty: false, // known once every message is read
                 });
             } else if !line.starts_with('#') && !line.is_empty() {
                 return Err(bad());
+            }
+        }
+        let time = |ty: &Type| match ty {
+            Type::Message(id) => {
+                matches!(messages[*id].special, Special::Time | Special::MicroTime)
+            }
+            _ => false,
+        };
+        let absent: Vec<Vec<bool>> = messages
+            .iter()
+            .map(|message| {
+                message
+                    .fields
+                    .iter()
+                    .map(|f| !f.repeated && (f.ty == Type::String || time(&f.ty)))
+                    .collect()
+            })
+            .collect();
+        for (message, absent) in messages.iter_mut().zip(absent) {
+            for (field, absent) in message.fields.iter_mut().zip(absent) {
+                field.absent_if_empty = absent;
             }
         }
         Ok(Schema { messages, by_name })
@@ -178,6 +203,7 @@ fn parse_type(ty: &str, by_name: &HashMap<String, MessageId>) -> Option<Type> {
 }
 
 impl Message {
+    #[inline]
     pub(crate) fn field_by_tag(&self, tag: u32) -> Option<usize> {
         self.by_tag
             .get(tag as usize)

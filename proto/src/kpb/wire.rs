@@ -11,7 +11,15 @@ pub(crate) enum Raw<'de> {
     Bytes(&'de [u8]),
 }
 
+#[inline]
 pub(crate) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, Error> {
+    // Tags, lengths and most numbers are one byte.
+    if let Some(&byte) = buf.get(*pos)
+        && byte < 0x80
+    {
+        *pos += 1;
+        return Ok(u64::from(byte));
+    }
     let mut value = 0u64;
     for shift in (0..64).step_by(7) {
         let byte = *buf
@@ -27,6 +35,7 @@ pub(crate) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, Error> {
 }
 
 /// The next field of a message: its number and value.
+#[inline(always)]
 pub(crate) fn read_field<'de>(buf: &'de [u8], pos: &mut usize) -> Result<(u32, Raw<'de>), Error> {
     let key = read_varint(buf, pos)?;
     let tag = u32::try_from(key >> 3).map_err(|_| Error::new("field number out of range"))?;

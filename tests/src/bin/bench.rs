@@ -377,6 +377,63 @@ fn pod_sync_seconds(daemon: &Daemon) -> f64 {
         .map_or(f64::NAN, |ms| ms / 1000.0)
 }
 
+/// The daemon's RSS once it has stopped moving (the sync's garbage
+/// returned by jemalloc's background purge): KiB.
+fn settled_rss_kib(daemon: &Daemon) -> u64 {
+    let mut samples: Vec<u64> = Vec::new();
+    for _ in 0..120 {
+        std::thread::sleep(Duration::from_secs(1));
+        samples.push(rss_kib(daemon.pid()).unwrap_or(0));
+        if let [.., a, b, c, d, e] = samples[..] {
+            let (lo, hi) = (a.min(b).min(c).min(d).min(e), a.max(b).max(c).max(d).max(e));
+            if hi - lo <= hi / 200 {
+                return e;
+            }
+        }
+    }
+    samples.last().copied().unwrap_or(0)
+}
+
+/// RSS growth per cached pod (issue 5's memory metric): a daemon caching
+/// pods only (every other kind on demand, so nothing else is cached)
+/// against a sim of `pods` pods, minus the same daemon against a sim of
+/// none, both once their RSS has settled after the sync.
+fn bench_memory(pods: usize) -> Table {
+    let mut table = Table(Vec::new());
+    let work = tempfile::tempdir().expect("tempdir");
+    let config = work.path().join("config.toml");
+    let mut text = String::from("[tiers]\n");
+    for builtin in timoneirod::catalog::Builtin::ALL {
+        let kind = builtin.kind();
+        if builtin != timoneirod::catalog::Builtin::Pods {
+            text.push_str(&format!("{} = 4\n", kind.spec().plural));
+        }
+    }
+    std::fs::write(&config, text).expect("config");
+    let mut rss = Vec::new();
+    for n in [0, pods] {
+        eprintln!("starting a sim with {n} pods and a daemon caching pods only…");
+        let sim = Sim::start(&["--pods", &n.to_string(), "--namespaces", "50"]);
+        let daemon = Daemon::start_configured(&sim.kubeconfig, &config);
+        pod_sync_seconds(&daemon);
+        let kib = settled_rss_kib(&daemon);
+        eprintln!("{n} pods: daemon RSS {:.1} MiB", kib as f64 / 1024.0);
+        rss.push(kib);
+    }
+    let growth = rss[1].saturating_sub(rss[0]);
+    table.row(
+        &format!(
+            "daemon RSS growth per cached pod at {pods} pods (pods only; settled RSS {:.0} MiB with them, {:.0} MiB without)",
+            rss[1] as f64 / 1024.0,
+            rss[0] as f64 / 1024.0
+        ),
+        format!("{:.2} KiB", growth as f64 / pods as f64),
+        "≤ 1.5 KiB",
+        "client-go informers: ≈36 KiB per pod",
+    );
+    table
+}
+
 /// Every page of the pod list in one encoding: time, bodies.
 async fn pages(sim: &Sim, protobuf: bool) -> (Duration, Vec<Vec<u8>>) {
     use timoneiro_proto::kpb;
@@ -789,6 +846,7 @@ async fn main() {
         "cli" => bench_cli(value("--pods", 10_000), value("--runs", 30)),
         "sync" => bench_sync(value("--pods", 100_000), value("--runs", 3)).await,
         "wire" => bench_wire(value("--pods", 10_000), value("--runs", 3)).await,
+        "memory" => bench_memory(value("--pods", 100_000)),
         "load" => {
             bench_load(
                 value("--pods", 10_000),
@@ -807,7 +865,7 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n       bench cli [--pods 10000] [--runs 30]\n       bench sync [--pods 100000] [--runs 3]\n       bench wire [--pods 10000] [--runs 3]\n       bench load [--pods 10000] [--seconds 60] [--samples 100]\n       bench soak [--pods 10000] [--minutes 30] [--every 60]\n(build first: cargo build --release --workspace)"
+                "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n       bench cli [--pods 10000] [--runs 30]\n       bench sync [--pods 100000] [--runs 3]\n       bench wire [--pods 10000] [--runs 3]\n       bench memory [--pods 100000]\n       bench load [--pods 10000] [--seconds 60] [--samples 100]\n       bench soak [--pods 10000] [--minutes 30] [--every 60]\n(build first: cargo build --release --workspace)"
             );
             std::process::exit(2);
         }

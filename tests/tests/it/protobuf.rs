@@ -199,3 +199,71 @@ fn objects_encoded_from_json_decode_back_to_themselves() {
         }
     }
 }
+
+/// Protobuf lets a message's fields come in any order and a repeated
+/// field's values be split up; Go writes them in order, and the decoder
+/// reads that order in place. Recorded pods rearranged — the pod's fields
+/// backwards, the spec's backwards with a repeated field split around the
+/// rest — decode to the same objects.
+#[test]
+fn fields_out_of_order_decode_like_fields_in_order() {
+    let body = fixtures::read_bytes("list/pods.pb");
+    let envelope = Envelope::parse(&body).expect("envelope");
+    let list = kpb::List::parse(envelope.raw).expect("list");
+    let backwards = |fields: &mut Vec<kpb::WireField<'_>>| {
+        fields.sort_by_key(|field| std::cmp::Reverse(field.number));
+    };
+    let mut split = 0;
+    let items: Vec<Vec<u8>> = list
+        .items
+        .iter()
+        .map(|item| {
+            let mut fields = kpb::wire_fields(item).expect("pod fields");
+            backwards(&mut fields);
+            let mut pod = Vec::new();
+            for field in fields {
+                match (field.number, field.payload) {
+                    // PodSpec
+                    (2, Some(spec)) => {
+                        let mut spec_fields = kpb::wire_fields(spec).expect("spec fields");
+                        backwards(&mut spec_fields);
+                        // The first value of a field that has several goes first.
+                        let repeated = spec_fields.iter().position(|field| {
+                            spec_fields
+                                .iter()
+                                .filter(|other| other.number == field.number)
+                                .count()
+                                > 1
+                        });
+                        if let Some(index) = repeated {
+                            let first = spec_fields.remove(index);
+                            spec_fields.insert(0, first);
+                            split += 1;
+                        }
+                        let spec: Vec<u8> =
+                            spec_fields.iter().flat_map(|f| f.wire).copied().collect();
+                        pod.extend(kpb::length_delimited(2, &spec));
+                    }
+                    _ => pod.extend_from_slice(field.wire),
+                }
+            }
+            pod
+        })
+        .collect();
+    assert!(split > 0, "some recorded pod has a repeated spec field");
+    let metadata =
+        kpb::encode_json(kpb::list_meta(), &serde_json::json!({})).expect("list metadata encodes");
+    let rearranged = kpb::list_body(
+        envelope.api_version,
+        envelope.kind,
+        &metadata,
+        items.iter().map(Vec::as_slice),
+    );
+    let in_order: Vec<Lean<Pod>> = wire::decode_list(&body).expect("in order").1;
+    let out_of_order: Vec<Lean<Pod>> = wire::decode_list(&rearranged).expect("rearranged").1;
+    assert_eq!(in_order.len(), out_of_order.len());
+    for (a, b) in in_order.into_iter().zip(out_of_order) {
+        let name = a.0.metadata.name.clone();
+        assert_eq!(pod_value(a), pod_value(b), "pod {name:?}");
+    }
+}
