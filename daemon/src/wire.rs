@@ -177,7 +177,9 @@ pub fn watcher<K>(
 where
     K: Resource + FromProtobuf + Send + 'static,
 {
-    let (tx, rx) = mpsc::channel(64);
+    // Events go over in batches (a list page is one), so the informer
+    // and this task meet once per page, not once per object.
+    let (tx, rx) = mpsc::channel(BATCHES);
     tokio::spawn(async move {
         let source = Source {
             client,
@@ -190,19 +192,26 @@ where
         tokio::select! {
             result = source.run() => {
                 if let Err(error) = result {
-                    let _ = source.tx.send(Err(error)).await;
+                    let _ = source.tx.send(vec![Err(error)]).await;
                 }
             }
             _ = source.tx.closed() => {}
         }
     });
-    tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+        .flat_map(futures::stream::iter)
+        .boxed()
 }
+
+/// Batches of events in flight between a source and its informer.
+const BATCHES: usize = 4;
+
+type Batch<K> = Vec<Result<Event<K>, Error>>;
 
 struct Source<K> {
     client: Client,
     request: Request,
-    tx: mpsc::Sender<Result<Event<K>, Error>>,
+    tx: mpsc::Sender<Batch<K>>,
 }
 
 /// The receiver is gone: stop quietly.
@@ -210,7 +219,15 @@ struct Gone;
 
 impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
     async fn emit(&self, event: Event<K>) -> Result<(), Gone> {
-        self.tx.send(Ok(event)).await.map_err(|_| Gone)
+        self.tx.send(vec![Ok(event)]).await.map_err(|_| Gone)
+    }
+
+    async fn emit_all(&self, events: impl Iterator<Item = Event<K>>) -> Result<(), Gone> {
+        let batch: Batch<K> = events.map(Ok).collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.tx.send(batch).await.map_err(|_| Gone)
     }
 
     async fn run(&self) -> Result<(), Error> {
@@ -300,10 +317,12 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
                 .map_err(Error::InitialListFailed)?;
             let (meta, items) = decode_list::<K>(body.as_ref())
                 .map_err(|e| Error::InitialListFailed(failed(e.to_string())))?;
-            for item in items {
-                if self.emit(Event::InitApply(item)).await.is_err() {
-                    return Ok(Err(Gone));
-                }
+            if self
+                .emit_all(items.into_iter().map(Event::InitApply))
+                .await
+                .is_err()
+            {
+                return Ok(Err(Gone));
             }
             match meta.continue_.filter(|c| !c.is_empty()) {
                 Some(token) => continue_token = Some(token),

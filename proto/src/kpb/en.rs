@@ -63,7 +63,7 @@ fn write_message(id: MessageId, value: &Value, out: &mut Vec<u8>, path: &str) ->
     let object = value
         .as_object()
         .ok_or_else(|| Error::new(format!("{path}: {} must be an object", message.name)))?;
-    // Fields in tag order, as Go writes them. Keys of embedded structs
+    // Fields in number order, as Go writes them. Keys of embedded structs
     // (JSON inlines them, protobuf nests them) are gathered per embedding field.
     let mut present: Vec<(usize, &str, std::borrow::Cow<'_, Value>)> =
         Vec::with_capacity(object.len());
@@ -98,7 +98,9 @@ fn write_message(id: MessageId, value: &Value, out: &mut Vec<u8>, path: &str) ->
         let name = message.fields[index].name.as_str();
         present.push((index, name, std::borrow::Cow::Owned(Value::Object(map))));
     }
-    present.sort_by_key(|(index, _, _)| *index);
+    // By field number, as the API server writes them (the schema lists
+    // fields in declaration order, which is not number order).
+    present.sort_by_key(|(index, _, _)| message.fields[*index].tag);
     for (index, key, value) in present {
         let value = value.as_ref();
         let field = &message.fields[index];

@@ -289,6 +289,39 @@ pub fn wire_fields(message: &[u8]) -> Result<Vec<WireField<'_>>, Error> {
     Ok(fields)
 }
 
+/// Where a message of type `ty` has fields out of number order (the
+/// order the API server writes and the decoder reads in place): the path
+/// of field numbers to the first such message, or None when all are in order.
+pub fn unordered_at(ty: MessageType, message: &[u8]) -> Result<Option<Vec<u32>>, Error> {
+    fn walk(id: MessageId, bytes: &[u8], path: &mut Vec<u32>) -> Result<bool, Error> {
+        let message = &SCHEMA.messages[id];
+        let mut pos = 0;
+        let mut last = 0;
+        while pos < bytes.len() {
+            let (tag, raw) = read_field(bytes, &mut pos)?;
+            if tag < last {
+                return Ok(true);
+            }
+            last = tag;
+            let Some(field) = message.field_by_tag(tag).map(|i| &message.fields[i]) else {
+                continue;
+            };
+            if let (Type::Message(inner), Raw::Bytes(inner_bytes)) = (&field.ty, raw)
+                && SCHEMA.messages[*inner].special == schema::Special::None
+            {
+                path.push(tag);
+                if walk(*inner, inner_bytes, path)? {
+                    return Ok(true);
+                }
+                path.pop();
+            }
+        }
+        Ok(false)
+    }
+    let mut path = Vec::new();
+    Ok(walk(ty.0, message, &mut path)?.then_some(path))
+}
+
 /// A length-delimited field: `number` with `payload` as its value.
 pub fn length_delimited(number: u32, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 6);

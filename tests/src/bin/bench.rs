@@ -6,6 +6,8 @@
 //!   target/release/bench query --pods 100000
 //!   target/release/bench cli --pods 10000
 //!   target/release/bench sync --pods 100000
+//!   target/release/bench wire --pods 10000
+//!   target/release/bench memory --pods 100000
 //!   target/release/bench load --pods 10000
 //!   target/release/bench soak --pods 10000 --minutes 30
 //!
@@ -16,6 +18,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin};
+
+/// The daemon's allocator, so what `bench wire` measures decoding in this
+/// process is what decoding costs in the daemon.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     if samples.is_empty() {

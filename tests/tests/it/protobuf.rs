@@ -178,6 +178,13 @@ fn objects_encoded_from_json_decode_back_to_themselves() {
             let bytes = kpb::encode_json(item_type, item).unwrap_or_else(|e| {
                 panic!("{file}: {} does not encode: {e}", item["metadata"]["name"])
             });
+            // Fields by number at every level, as the API server writes them.
+            assert_eq!(
+                kpb::unordered_at(item_type, &bytes).expect("walks"),
+                None,
+                "{file}: {} has fields out of order at this path of field numbers",
+                item["metadata"]["name"]
+            );
             raw_list.push(bytes);
         }
         // Wrapped as the API server wraps a list, decoded as the daemon decodes one.
@@ -261,6 +268,13 @@ fn fields_out_of_order_decode_like_fields_in_order() {
     );
     let in_order: Vec<Lean<Pod>> = wire::decode_list(&body).expect("in order").1;
     let out_of_order: Vec<Lean<Pod>> = wire::decode_list(&rearranged).expect("rearranged").1;
+    let pod = MessageType::of("v1", "Pod").expect("Pod");
+    assert_eq!(kpb::unordered_at(pod, list.items[0]).expect("walks"), None);
+    assert_eq!(
+        kpb::unordered_at(pod, &items[0]).expect("walks"),
+        Some(vec![]),
+        "the rearranged pod is out of order at the top"
+    );
     assert_eq!(in_order.len(), out_of_order.len());
     for (a, b) in in_order.into_iter().zip(out_of_order) {
         let name = a.0.metadata.name.clone();
