@@ -42,7 +42,7 @@ struct Args {
     #[arg(long, value_name = "DURATION", value_parser = timoneiro_proto::parse_duration)]
     idle_evict: Option<std::time::Duration>,
     /// How built-in kinds travel from the API server: protobuf (about a third
-    /// smaller and cheaper to decode) or json. Custom resources and aggregated
+    /// smaller, and a big list syncs faster) or json. Custom resources and aggregated
     /// APIs always use JSON, and a kind falls back to JSON by itself when the
     /// server refuses protobuf (`timoneiro status` says so).
     #[arg(long, value_name = "ENCODING", default_value = "protobuf", value_parser = ["protobuf", "json"])]
