@@ -155,64 +155,26 @@ pub(crate) fn buffered<T>(decode: impl Fn() -> T) -> T {
     decode()
 }
 
-/// One value of a field present in a message (buffered reading).
+/// One run of a field's values (buffered reading).
 #[derive(Debug, Clone, Copy)]
 struct Entry<'de> {
-    /// Groups the values of one field (message and field index).
-    key: (MessageId, usize),
     field: &'static Field,
     /// The target's name; None: the lowerCamel protobuf name.
     name: Option<&'static str>,
-    raw: Raw<'de>,
+    run: Run<'de>,
 }
 
 impl<'de> MessageDe<'de> {
-    /// The fields present, grouped by field (stable: repeated values keep
-    /// their order), embedded messages' fields spliced in.
-    fn scan(&self, plan: Option<Plan>, entries: &mut Vec<Entry<'de>>) -> Result<(), Error> {
-        let message = &SCHEMA.messages[self.message];
-        let mut pos = 0;
-        while pos < self.bytes.len() {
-            let (tag, raw) = read_field(self.bytes, &mut pos)?;
-            let Some(index) = message.field_by_tag(tag) else {
-                continue; // a field newer than the schema
-            };
-            let field = &message.fields[index];
-            if field.skip || is_json_absent(field, raw) {
-                continue;
-            }
-            let name = match plan.map(|plan| &plan[index]) {
-                None => None,
-                Some(Slot::Named(name)) => Some(*name),
-                Some(Slot::Skip) => continue,
-                Some(Slot::Inline(id, inner)) => {
-                    if let Raw::Bytes(bytes) = raw {
-                        MessageDe {
-                            message: *id,
-                            bytes,
-                        }
-                        .scan(Some(*inner), entries)?;
-                    }
-                    continue;
-                }
-            };
-            entries.push(Entry {
-                key: (self.message, index),
-                field,
-                name,
-                raw,
-            });
-        }
-        Ok(())
-    }
-
     fn fields(self, plan: Option<Plan>) -> Result<Fields<'de>, Error> {
         let source = if BUFFERED.get() {
+            // Every run of every field, grouped by field (a stable sort:
+            // repeated values keep their order).
+            let mut stream = Stream::new(self, plan, false);
             let mut entries = Vec::new();
-            self.scan(plan, &mut entries)?;
-            if entries.windows(2).any(|w| w[0].key > w[1].key) {
-                entries.sort_by_key(|entry| entry.key);
+            while let Some((field, name, run)) = stream.next()? {
+                entries.push(Entry { field, name, run });
             }
+            entries.sort_by_key(|entry| std::ptr::from_ref(entry.field));
             Source::Buffered(Box::new(Buffered {
                 entries,
                 pos: 0,
@@ -220,7 +182,7 @@ impl<'de> MessageDe<'de> {
             }))
         } else {
             Source::Stream {
-                stream: Stream::new(self, plan),
+                stream: Stream::new(self, plan, true),
                 current: None,
             }
         };
@@ -246,9 +208,11 @@ struct Level<'de> {
 
 /// A message's fields read in wire order without collecting them: each
 /// field's values are one run of consecutive fields with its tag, which
-/// is how Go writes them (in field-number order). Fields out of that
-/// order are `Error::unordered`, and the object is decoded again buffered.
+/// is how Go writes them (in field-number order). When `ordered`, fields
+/// out of that order are `Error::unordered`, and the object is decoded
+/// again buffered (the buffered read collects the runs, in any order).
 struct Stream<'de> {
+    ordered: bool,
     root: Level<'de>,
     /// Embedded messages being read inside the root, innermost last.
     embedded: Vec<Level<'de>>,
@@ -259,8 +223,9 @@ struct Stream<'de> {
 type Next<'de> = (&'static Field, Option<&'static str>, Run<'de>);
 
 impl<'de> Stream<'de> {
-    fn new(message: MessageDe<'de>, plan: Option<Plan>) -> Stream<'de> {
+    fn new(message: MessageDe<'de>, plan: Option<Plan>, ordered: bool) -> Stream<'de> {
         Stream {
+            ordered,
             root: Level {
                 message: &SCHEMA.messages[message.message],
                 bytes: message.bytes,
@@ -286,7 +251,7 @@ impl<'de> Stream<'de> {
             }
             let start = level.pos;
             let (tag, raw) = read_field(level.bytes, &mut level.pos)?;
-            if tag < level.last_tag {
+            if self.ordered && tag < level.last_tag {
                 return Err(Error {
                     message: format!("field {tag} after field {}", level.last_tag),
                     unordered: true,
@@ -385,11 +350,11 @@ impl<'de> MapAccess<'de> for Fields<'de> {
                 let Some(first) = entries.get(*pos) else {
                     return Ok(None);
                 };
-                let key = first.key;
+                let field = first.field;
                 *run_end = *pos
                     + entries[*pos..]
                         .iter()
-                        .take_while(|entry| entry.key == key)
+                        .take_while(|entry| std::ptr::eq(entry.field, field))
                         .count();
                 (first.field, first.name)
             }
@@ -441,7 +406,9 @@ impl<'a, 'de> Values<'a, 'de> {
     #[inline]
     fn last(self) -> Raw<'de> {
         match self {
-            Values::Entries(entries) => entries.last().map_or(Raw::Bytes(&[]), |entry| entry.raw),
+            Values::Entries(entries) => entries
+                .last()
+                .map_or(Raw::Bytes(&[]), |entry| entry.run.last),
             Values::Run(run) => run.last,
         }
     }
@@ -449,8 +416,13 @@ impl<'a, 'de> Values<'a, 'de> {
     #[inline]
     fn raws(self) -> Raws<'a, 'de> {
         match self {
-            Values::Entries(entries) => Raws::Entries(entries.iter()),
-            Values::Run(run) => Raws::Run {
+            Values::Entries(runs) => Raws {
+                runs,
+                bytes: &[],
+                pos: 0,
+            },
+            Values::Run(run) => Raws {
+                runs: &[],
                 bytes: run.bytes,
                 pos: 0,
             },
@@ -458,22 +430,24 @@ impl<'a, 'de> Values<'a, 'de> {
     }
 }
 
-/// The values of one field, one by one.
-enum Raws<'a, 'de> {
-    Entries(std::slice::Iter<'a, Entry<'de>>),
-    Run { bytes: &'de [u8], pos: usize },
+/// The values of one field, one by one: the run being read, then the
+/// runs left.
+struct Raws<'a, 'de> {
+    runs: &'a [Entry<'de>],
+    bytes: &'de [u8],
+    pos: usize,
 }
 
 impl<'de> Raws<'_, 'de> {
     #[inline]
     fn next(&mut self) -> Result<Option<Raw<'de>>, Error> {
-        match self {
-            Raws::Entries(entries) => Ok(entries.next().map(|entry| entry.raw)),
-            Raws::Run { bytes, pos } if *pos < bytes.len() => {
-                read_field(bytes, pos).map(|(_, raw)| Some(raw))
-            }
-            Raws::Run { .. } => Ok(None),
+        while self.pos >= self.bytes.len() {
+            let Some((first, rest)) = self.runs.split_first() else {
+                return Ok(None);
+            };
+            (self.bytes, self.pos, self.runs) = (first.run.bytes, 0, rest);
         }
+        read_field(self.bytes, &mut self.pos).map(|(_, raw)| Some(raw))
     }
 }
 
