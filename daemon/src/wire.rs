@@ -219,7 +219,7 @@ struct Gone;
 
 impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
     async fn emit(&self, event: Event<K>) -> Result<(), Gone> {
-        self.tx.send(vec![Ok(event)]).await.map_err(|_| Gone)
+        self.emit_all(std::iter::once(event)).await
     }
 
     async fn emit_all(&self, events: impl Iterator<Item = Event<K>>) -> Result<(), Gone> {
