@@ -155,6 +155,24 @@ pub(crate) fn buffered<T>(decode: impl Fn() -> T) -> T {
     decode()
 }
 
+thread_local! {
+    /// Set while an object is decoded pruned: by field id, the fields to
+    /// leave out as if the message had no such field.
+    static PRUNED: Cell<Option<&'static [bool]>> = const { Cell::new(None) };
+}
+
+/// Run `decode` with the fields `pruned` marks left out.
+pub(crate) fn pruned<T>(pruned: &'static [bool], decode: impl FnOnce() -> T) -> T {
+    struct Restore(Option<&'static [bool]>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            PRUNED.set(self.0);
+        }
+    }
+    let _restore = Restore(PRUNED.replace(Some(pruned)));
+    decode()
+}
+
 /// One run of a field's values (buffered reading).
 #[derive(Debug, Clone, Copy)]
 struct Entry<'de> {
@@ -213,6 +231,8 @@ struct Level<'de> {
 /// again buffered (the buffered read collects the runs, in any order).
 struct Stream<'de> {
     ordered: bool,
+    /// Fields left out by id (a pruned decode).
+    pruned: Option<&'static [bool]>,
     root: Level<'de>,
     /// Embedded messages being read inside the root, innermost last.
     embedded: Vec<Level<'de>>,
@@ -226,6 +246,7 @@ impl<'de> Stream<'de> {
     fn new(message: MessageDe<'de>, plan: Option<Plan>, ordered: bool) -> Stream<'de> {
         Stream {
             ordered,
+            pruned: PRUNED.get(),
             root: Level {
                 message: &SCHEMA.messages[message.message],
                 bytes: message.bytes,
@@ -262,7 +283,7 @@ impl<'de> Stream<'de> {
                 continue; // a field newer than the schema
             };
             let field = &level.message.fields[index];
-            if field.skip {
+            if field.skip || self.pruned.is_some_and(|pruned| pruned[field.id]) {
                 continue;
             }
             let name = match level.plan.map(|plan| &plan[index]) {

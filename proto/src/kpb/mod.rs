@@ -151,6 +151,80 @@ pub fn decode_object<'de, T: Deserialize<'de>>(
     })
 }
 
+/// Fields a decode leaves out, as if the messages had no such fields: for
+/// a reader that needs only part of an object (the daemon's projections),
+/// so what it does not read is skipped on the wire instead of built.
+#[derive(Debug, Clone)]
+pub struct Pruning {
+    /// By field id.
+    left_out: Vec<bool>,
+}
+
+impl Pruning {
+    /// Leave out the fields named `message.field` with protobuf names
+    /// (`k8s.io.api.core.v1.PodSpec.volumes`). A name the schema does not
+    /// have is an error.
+    pub fn new<'a>(fields: impl IntoIterator<Item = &'a str>) -> Result<Pruning, Error> {
+        let mut left_out = vec![false; SCHEMA.field_count];
+        for name in fields {
+            let found = name.rsplit_once('.').and_then(|(message, field)| {
+                let message = &SCHEMA.messages[SCHEMA.message(message)?];
+                message.fields.iter().find(|f| f.name == field)
+            });
+            let field =
+                found.ok_or_else(|| Error::new(format!("no field {name} in the schema")))?;
+            left_out[field.id] = true;
+        }
+        Ok(Pruning { left_out })
+    }
+}
+
+/// [`decode_object`] leaving out the fields `pruning` names.
+pub fn decode_object_pruned<'de, T: Deserialize<'de>>(
+    ty: MessageType,
+    bytes: &'de [u8],
+    api_version: &'de str,
+    kind: &'de str,
+    pruning: &'static Pruning,
+) -> Result<T, Error> {
+    de::pruned(&pruning.left_out, || {
+        decode_object(ty, bytes, api_version, kind)
+    })
+}
+
+/// A message of type `ty` without the fields no decode builds
+/// (`metadata.managedFields`), in the same wire order: what a cache keeps
+/// of an object to decode it again later. Messages below the top level
+/// are copied as they are, but those holding such fields.
+pub fn without_skipped(ty: MessageType, message: &[u8]) -> Result<Vec<u8>, Error> {
+    fn copy(id: MessageId, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        let message = &SCHEMA.messages[id];
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let start = pos;
+            let (tag, raw) = read_field(bytes, &mut pos)?;
+            let field = message.field_by_tag(tag).map(|i| &message.fields[i]);
+            match (field, raw) {
+                (Some(field), _) if field.skip => {}
+                (Some(field), Raw::Bytes(inner)) if matches!(field.ty, Type::Message(m) if SCHEMA.holds_skipped(m)) =>
+                {
+                    let Type::Message(inner_id) = field.ty else {
+                        unreachable!("matched a message field")
+                    };
+                    let mut inner_out = Vec::with_capacity(inner.len());
+                    copy(inner_id, inner, &mut inner_out)?;
+                    write_bytes_field(out, tag, &inner_out);
+                }
+                _ => out.extend_from_slice(&bytes[start..pos]),
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::with_capacity(message.len());
+    copy(ty.0, message, &mut out)?;
+    Ok(out)
+}
+
 /// Write a JSON value as a message of type `ty`. Keys the message does not
 /// have are an error (but `apiVersion` and `kind`, which travel in the
 /// envelope); nulls are left out.
@@ -504,6 +578,76 @@ mod tests {
         let envelope = Envelope::parse(event.object).expect("envelope");
         assert_eq!((envelope.api_version, envelope.kind), ("v1", "Pod"));
         assert_eq!(envelope.raw, b"\x0a\x00");
+    }
+
+    fn pod_json() -> serde_json::Value {
+        serde_json::json!({
+            "metadata": {"name": "web-1", "namespace": "shop",
+                "labels": {"app": "web"},
+                "managedFields": [{"manager": "kubectl", "operation": "Update"}]},
+            "spec": {"nodeName": "node-1",
+                "containers": [{"name": "web", "image": "web:1", "args": ["--port=80"]}],
+                "volumes": [{"name": "data", "emptyDir": {}}]},
+            "status": {"phase": "Running"}
+        })
+    }
+
+    #[test]
+    fn a_pruned_decode_leaves_out_the_named_fields_and_nothing_else() {
+        let pod = MessageType::of("v1", "Pod").expect("Pod");
+        let message = encode_json(pod, &pod_json()).expect("encodes");
+        static PRUNING: std::sync::LazyLock<Pruning> = std::sync::LazyLock::new(|| {
+            Pruning::new([
+                "k8s.io.api.core.v1.PodSpec.volumes",
+                "k8s.io.api.core.v1.Container.args",
+            ])
+            .expect("fields of the schema")
+        });
+        let pruned: serde_json::Value =
+            decode_object_pruned(pod, &message, "v1", "Pod", &PRUNING).expect("decodes");
+        let whole: serde_json::Value = decode_object(pod, &message, "v1", "Pod").expect("decodes");
+        assert_eq!(whole["spec"]["volumes"][0]["name"], "data");
+        assert_eq!(whole["spec"]["containers"][0]["args"][0], "--port=80");
+        let mut expected = whole.clone();
+        let spec = expected["spec"].as_object_mut().expect("spec");
+        spec.remove("volumes");
+        spec["containers"][0]
+            .as_object_mut()
+            .expect("container")
+            .remove("args");
+        assert_eq!(pruned, expected);
+        // The pruning ends with its decode.
+        let again: serde_json::Value = decode_object(pod, &message, "v1", "Pod").expect("decodes");
+        assert_eq!(again, whole);
+        assert!(Pruning::new(["k8s.io.api.core.v1.PodSpec.nope"]).is_err());
+        assert!(Pruning::new(["nope"]).is_err());
+    }
+
+    #[test]
+    fn without_skipped_drops_managed_fields_and_keeps_the_rest_as_it_was() {
+        let pod = MessageType::of("v1", "Pod").expect("Pod");
+        let message = encode_json(pod, &pod_json()).expect("encodes");
+        let kept = without_skipped(pod, &message).expect("rewrites");
+        assert!(kept.len() < message.len());
+        let metadata = |bytes: &[u8]| -> Vec<u32> {
+            let fields = wire_fields(bytes).expect("fields");
+            let meta = fields.iter().find(|f| f.number == 1).expect("metadata");
+            wire_fields(meta.payload.expect("a message"))
+                .expect("metadata fields")
+                .iter()
+                .map(|f| f.number)
+                .collect()
+        };
+        assert!(metadata(&message).contains(&17), "managedFields encoded");
+        assert!(!metadata(&kept).contains(&17), "managedFields left out");
+        let a: serde_json::Value = decode_object(pod, &message, "v1", "Pod").expect("decodes");
+        let b: serde_json::Value = decode_object(pod, &kept, "v1", "Pod").expect("decodes");
+        assert_eq!(a, b);
+        assert_eq!(
+            wire_fields(&kept).expect("fields")[1..],
+            wire_fields(&message).expect("fields")[1..],
+            "spec and status are the same bytes"
+        );
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub(crate) type MessageId = usize;
 #[derive(Debug)]
 pub(crate) struct Schema {
     pub(crate) messages: Vec<Message>,
+    /// Fields of all messages together.
+    pub(crate) field_count: usize,
     by_name: HashMap<String, MessageId>,
 }
 
@@ -49,6 +51,8 @@ pub(crate) struct Message {
 
 #[derive(Debug)]
 pub(crate) struct Field {
+    /// Index of the field among all fields of all messages (a pruning's bit).
+    pub(crate) id: usize,
     pub(crate) tag: u32,
     /// The protobuf (snake case) name.
     pub(crate) name: String,
@@ -92,6 +96,7 @@ impl Schema {
             }
         }
         let mut messages: Vec<Message> = Vec::with_capacity(by_name.len());
+        let mut field_count = 0;
         for (n, line) in text.lines().enumerate() {
             let bad = || format!("schema.txt line {}: {line:?}", n + 1);
             if let Some(name) = line.strip_prefix("M ") {
@@ -138,6 +143,7 @@ impl Schema {
                     return Err(format!("{}: two fields named like {name}", bad()));
                 }
                 message.fields.push(Field {
+                    id: field_count,
                     tag,
                     name: name.to_string(),
                     ty,
@@ -145,6 +151,7 @@ impl Schema {
                     skip,
                     absent_if_empty: false, // known once every message is read
                 });
+                field_count += 1;
             } else if !line.starts_with('#') && !line.is_empty() {
                 return Err(bad());
             }
@@ -170,7 +177,16 @@ impl Schema {
                 field.absent_if_empty = absent;
             }
         }
-        Ok(Schema { messages, by_name })
+        Ok(Schema {
+            messages,
+            field_count,
+            by_name,
+        })
+    }
+
+    /// Whether a message has fields no decode builds (ObjectMeta).
+    pub(crate) fn holds_skipped(&self, message: MessageId) -> bool {
+        self.messages[message].fields.iter().any(|f| f.skip)
     }
 
     /// The message of a full protobuf name (`k8s.io.api.core.v1.Pod`).
