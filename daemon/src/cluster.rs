@@ -331,7 +331,8 @@ impl Cluster {
         } else {
             Scope::cluster(api)
         };
-        let project = move |object: &Lean<DynamicObject>| project::dynamic(&columns, &object.0);
+        let project =
+            move |object: &Lean<DynamicObject>| project::dynamic(&columns, &object.object);
         let task = informer::run(
             scope,
             store.clone(),
@@ -369,7 +370,7 @@ impl Cluster {
                 informer::run(
                     Scope::cluster(Api::<Lean<$type>>::all(client)),
                     store,
-                    |object: &Lean<$type>| $project(&object.0),
+                    |object: &Lean<$type>| $project(&object.object),
                     &[],
                     wire,
                     shutdown,
@@ -388,7 +389,7 @@ impl Cluster {
                 informer::run(
                     scope,
                     store,
-                    |object: &Lean<$type>| $project(&object.0),
+                    |object: &Lean<$type>| $project(&object.object),
                     $drop,
                     wire,
                     shutdown,

@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
-use crate::codec::ObjectCodec;
+use crate::codec::{Kept, ObjectCodec};
 use crate::row::RowParts;
 use crate::store::Store;
 use crate::wire::{self, Encoding};
@@ -35,20 +35,30 @@ use crate::wire::{self, Encoding};
 /// its values in plain text.
 pub const SECRET_ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration"];
 
-/// Project an object and keep its encoded form (JSON without managedFields
-/// and the annotations in `drop_annotations`, compressed by `codec`) for `Get`.
-pub fn row_parts<K: Resource + Serialize>(
+/// Project an object and keep its encoded form for `Get`, compressed by
+/// `codec`: the protobuf it came in (without managedFields), or JSON
+/// without managedFields and the annotations in `drop_annotations`. Those
+/// kinds (secrets) are kept as JSON from the decoded object, whichever
+/// encoding it came in: their objects are metadata, which protobuf
+/// decoding never prunes (`project::UNREAD`).
+pub fn row_parts<K: Resource + Serialize + wire::FromProtobuf>(
     project: &impl Fn(&K) -> RowParts,
     mut object: K,
     drop_annotations: &[&str],
     codec: &ObjectCodec,
 ) -> RowParts {
     let mut parts = project(&object);
+    if let Some(protobuf) = object.take_protobuf()
+        && drop_annotations.is_empty()
+    {
+        parts.object = codec.compress(Kept::Protobuf(&protobuf));
+        return parts;
+    }
     object.meta_mut().managed_fields = None;
     for annotation in drop_annotations {
         object.annotations_mut().remove(*annotation);
     }
-    parts.object = codec.compress(&serde_json::to_vec(&object).unwrap_or_default());
+    parts.object = codec.compress(Kept::Json(&serde_json::to_vec(&object).unwrap_or_default()));
     parts
 }
 
@@ -200,6 +210,7 @@ pub async fn run<K, P>(
     let mut namespaced = false;
     store.start();
     store.set_encoding(encoding.to_string());
+    store.codec().set_protobuf_json(K::protobuf_json);
     loop {
         let config = watcher::Config::default();
         // One list+watch of the kind where `api` points, in the current encoding.
@@ -300,36 +311,53 @@ pub async fn run<K, P>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lean::Lean;
+    use crate::wire::FromProtobuf;
+    use timoneiro_proto::kpb;
 
     #[test]
     fn kept_objects_are_compressed_and_lose_managed_fields_and_secret_annotations() {
-        let secret: kube::core::PartialObjectMeta<k8s_openapi::api::core::v1::Secret> = serde_json::from_value(serde_json::json!({
+        type SecretMeta = kube::core::PartialObjectMeta<k8s_openapi::api::core::v1::Secret>;
+        let json = serde_json::json!({
             "apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata",
             "metadata": {"name": "db", "namespace": "shop", "uid": "u1",
                 "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"stringData\":{\"password\":\"hunter2\"}}", "team": "data"},
                 "managedFields": [{"manager": "kubectl", "operation": "Update"}]}
-        }))
-        .expect("secret");
-        let codec = ObjectCodec::new();
-        let parts = row_parts(
-            &crate::project::secret_metadata,
-            secret,
-            SECRET_ANNOTATIONS,
-            &codec,
-        );
-        let row = crate::row::Row::new(parts, |ns| std::sync::Arc::from(ns));
-        let json =
-            String::from_utf8(codec.decompress(&row.object).expect("decompresses")).expect("utf-8");
-        assert!(
-            json.contains("\"team\":\"data\"") && json.contains("\"name\":\"db\""),
-            "{json}"
-        );
-        assert!(
-            !json.contains("hunter2")
-                && !json.contains("last-applied")
-                && !json.contains("managedFields"),
-            "{json}"
-        );
+        });
+        let from_json: Lean<SecretMeta> = serde_json::from_value(json.clone()).expect("secret");
+        let ty = kpb::MessageType::of("meta.k8s.io/v1", "PartialObjectMetadata").expect("type");
+        let message = kpb::encode_json(ty, &json).expect("encodes");
+        let from_protobuf = Lean::<SecretMeta>::from_protobuf(
+            ty,
+            &message,
+            "meta.k8s.io/v1",
+            "PartialObjectMetadata",
+        )
+        .expect("decodes");
+        assert!(from_protobuf.protobuf.is_some());
+        for secret in [from_json, from_protobuf] {
+            let codec = ObjectCodec::new();
+            codec.set_protobuf_json(Lean::<SecretMeta>::protobuf_json);
+            let parts = row_parts(
+                &|s: &Lean<SecretMeta>| crate::project::secret_metadata(&s.object),
+                secret,
+                SECRET_ANNOTATIONS,
+                &codec,
+            );
+            let row = crate::row::Row::new(parts, |ns| std::sync::Arc::from(ns));
+            let json = String::from_utf8(codec.decompress(&row.object).expect("decompresses"))
+                .expect("utf-8");
+            assert!(
+                json.contains("\"team\":\"data\"") && json.contains("\"name\":\"db\""),
+                "{json}"
+            );
+            assert!(
+                !json.contains("hunter2")
+                    && !json.contains("last-applied")
+                    && !json.contains("managedFields"),
+                "{json}"
+            );
+        }
     }
 
     #[test]

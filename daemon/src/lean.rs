@@ -19,7 +19,24 @@ use serde::{Deserialize, Serialize};
 
 /// An object decoded without `metadata.managedFields`.
 #[derive(Clone, Debug)]
-pub struct Lean<K>(pub K);
+pub struct Lean<K> {
+    pub object: K,
+    /// The object as it came in protobuf (a `k8s\0` body without
+    /// managedFields), when it did: the cache keeps these bytes for `Get`,
+    /// and `object` may then be decoded pruned to what the projection reads
+    /// (`crate::wire::FromProtobuf`).
+    pub protobuf: Option<Vec<u8>>,
+}
+
+impl<K> Lean<K> {
+    /// An object that came as JSON.
+    pub fn new(object: K) -> Lean<K> {
+        Lean {
+            object,
+            protobuf: None,
+        }
+    }
+}
 
 impl<'de, K: Deserialize<'de>> Deserialize<'de> for Lean<K> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -27,13 +44,13 @@ impl<'de, K: Deserialize<'de>> Deserialize<'de> for Lean<K> {
             inner: deserializer,
             metadata: false,
         })
-        .map(Lean)
+        .map(Lean::new)
     }
 }
 
 impl<K: Serialize> Serialize for Lean<K> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        self.object.serialize(serializer)
     }
 }
 
@@ -63,10 +80,10 @@ impl<K: Resource> Resource for Lean<K> {
         K::url_path(dt, namespace)
     }
     fn meta(&self) -> &ObjectMeta {
-        self.0.meta()
+        self.object.meta()
     }
     fn meta_mut(&mut self) -> &mut ObjectMeta {
-        self.0.meta_mut()
+        self.object.meta_mut()
     }
 }
 
@@ -426,10 +443,10 @@ mod tests {
         );
         assert_eq!(full.items.len(), lean.items.len());
         for (full, lean) in full.items.iter().zip(&lean.items) {
-            assert!(lean.0.metadata.managed_fields.is_none());
+            assert!(lean.object.metadata.managed_fields.is_none());
             let mut expected = full.clone();
             expected.metadata.managed_fields = None;
-            assert_eq!(&expected, &lean.0);
+            assert_eq!(&expected, &lean.object);
         }
         // Through the dynamic API as well.
         let dynamic: ObjectList<Lean<DynamicObject>> =
@@ -449,12 +466,12 @@ mod tests {
             "data": {"managedFields": "user data stays", "other": "x"}
         }))
         .expect("configmap");
-        let data = config.0.data.expect("data");
+        let data = config.object.data.expect("data");
         assert_eq!(data["managedFields"], "user data stays");
         assert_eq!(
-            config.0.metadata.labels.expect("labels")["managedFields"],
+            config.object.metadata.labels.expect("labels")["managedFields"],
             "stays"
         );
-        assert!(config.0.metadata.managed_fields.is_none());
+        assert!(config.object.metadata.managed_fields.is_none());
     }
 }

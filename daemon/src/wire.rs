@@ -113,21 +113,58 @@ pub trait FromProtobuf: Sized {
         api_version: &str,
         kind: &str,
     ) -> Result<Self, kpb::Error>;
+
+    /// The object as it came, if it came in protobuf: a `k8s\0` body
+    /// without managedFields, for the cache to keep (once).
+    fn take_protobuf(&mut self) -> Option<Vec<u8>>;
+
+    /// The JSON of a body `take_protobuf` gave: the whole object decoded
+    /// and written as `Get` answers it.
+    fn protobuf_json(body: &[u8]) -> Result<Vec<u8>, String>;
 }
 
-/// The protobuf decoder never builds `metadata.managedFields` (its schema
-/// skips them), so `Lean<K>` is `K` decoded directly: the skipping layer
-/// JSON needs would only wrap every value.
-impl<K: DeserializeOwned> FromProtobuf for Lean<K> {
+/// `Lean<K>` keeps the object's bytes (without managedFields, which its
+/// schema never decodes either) and decodes `K` pruned to what the
+/// projections read (`project::UNREAD`): the rest would be built only to
+/// be dropped, since `Get` answers from the bytes.
+impl<K: DeserializeOwned + serde::Serialize> FromProtobuf for Lean<K> {
     fn from_protobuf(
         ty: kpb::MessageType,
         bytes: &[u8],
         api_version: &str,
         kind: &str,
     ) -> Result<Self, kpb::Error> {
-        kpb::decode_object(ty, bytes, api_version, kind).map(Lean)
+        let object = kpb::decode_object_pruned(ty, bytes, api_version, kind, &PRUNING)?;
+        let raw = kpb::without_skipped(ty, bytes)?;
+        let protobuf = Envelope {
+            api_version,
+            kind,
+            raw: &raw,
+        }
+        .to_bytes();
+        Ok(Lean {
+            object,
+            protobuf: Some(protobuf),
+        })
+    }
+
+    fn take_protobuf(&mut self) -> Option<Vec<u8>> {
+        self.protobuf.take()
+    }
+
+    fn protobuf_json(body: &[u8]) -> Result<Vec<u8>, String> {
+        let envelope = Envelope::parse(body).map_err(|e| e.to_string())?;
+        let ty = envelope.message_type().map_err(|e| e.to_string())?;
+        let object: K = kpb::decode_object(ty, envelope.raw, envelope.api_version, envelope.kind)
+            .map_err(|e| e.to_string())?;
+        serde_json::to_vec(&object).map_err(|e| e.to_string())
     }
 }
+
+static PRUNING: std::sync::LazyLock<kpb::Pruning> = std::sync::LazyLock::new(|| {
+    kpb::Pruning::new(crate::project::UNREAD.iter().copied())
+        .expect("project::UNREAD names fields of the schema")
+});
 
 /// A list's items and metadata from a protobuf body.
 pub fn decode_list<K: FromProtobuf>(body: &[u8]) -> Result<(ListMeta, Vec<K>), kpb::Error> {

@@ -12,14 +12,18 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Resource;
 use kube::api::DynamicObject;
 use kube::core::{ObjectList, PartialObjectMeta};
 use serde::de::DeserializeOwned;
 use timoneirod::catalog::{Builtin, Discovered, Kind, Source};
+use timoneirod::codec::ObjectCodec;
+use timoneirod::informer::{SECRET_ANNOTATIONS, row_parts};
 use timoneirod::lean::Lean;
 use timoneirod::project;
 use timoneirod::row::RowParts;
 use timoneirod::store::Store;
+use timoneirod::wire::FromProtobuf;
 
 /// The fixture folder.
 pub fn dir() -> PathBuf {
@@ -63,12 +67,14 @@ pub enum Body<'a> {
     Protobuf(&'a [u8]),
 }
 
-/// Each object's projection and the object itself (as JSON, decoded
-/// without managedFields as the daemon decodes it).
-fn decode<K: DeserializeOwned + Clone + serde::Serialize>(
+/// Each object's projection and the object itself as the daemon keeps it
+/// for `Get` (JSON without managedFields and `drop_annotations`, or the
+/// protobuf it came in, turned into JSON), through the informer's own path.
+fn decode<K: DeserializeOwned + Clone + serde::Serialize + Resource>(
     what: &str,
     body: Body<'_>,
     project: impl Fn(&K) -> RowParts,
+    drop_annotations: &[&str],
 ) -> Vec<(RowParts, serde_json::Value)> {
     let items: Vec<Lean<K>> = match body {
         Body::Json(text) => {
@@ -82,11 +88,22 @@ fn decode<K: DeserializeOwned + Clone + serde::Serialize>(
                 .1
         }
     };
+    let codec = ObjectCodec::new();
+    codec.set_protobuf_json(Lean::<K>::protobuf_json);
     items
-        .iter()
+        .into_iter()
         .map(|item| {
-            let object = serde_json::to_value(&item.0).expect("objects encode as JSON");
-            (project(&item.0), object)
+            let parts = row_parts(
+                &|item: &Lean<K>| project(&item.object),
+                item,
+                drop_annotations,
+                &codec,
+            );
+            let kept = codec
+                .decompress(&parts.object)
+                .unwrap_or_else(|e| panic!("{what}: a kept object: {e}"));
+            let object = serde_json::from_slice(&kept).expect("kept objects are JSON");
+            (parts, object)
         })
         .collect()
 }
@@ -150,34 +167,39 @@ fn decode_body(kind: &Kind, what: &str, text: Body<'_>) -> Vec<(RowParts, serde_
         let Source::Dynamic(columns) = kind.spec().source.clone() else {
             unreachable!("not built in, so dynamic")
         };
-        return decode::<DynamicObject>(what, text, |o| project::dynamic(&columns, o));
+        return decode::<DynamicObject>(what, text, |o| project::dynamic(&columns, o), &[]);
     };
     match builtin {
-        Builtin::Pods => decode::<Pod>(what, text, project::pod),
-        Builtin::Deployments => decode::<Deployment>(what, text, project::deployment),
-        Builtin::Services => decode::<Service>(what, text, project::service),
-        Builtin::Namespaces => decode::<Namespace>(what, text, project::namespace),
-        Builtin::StatefulSets => decode::<StatefulSet>(what, text, project::statefulset),
-        Builtin::DaemonSets => decode::<DaemonSet>(what, text, project::daemonset),
-        Builtin::ReplicaSets => decode::<ReplicaSet>(what, text, project::replicaset),
-        Builtin::Jobs => decode::<Job>(what, text, project::job),
-        Builtin::CronJobs => decode::<CronJob>(what, text, project::cronjob),
-        Builtin::ConfigMaps => decode::<ConfigMap>(what, text, project::configmap),
-        Builtin::Secrets => {
-            decode::<PartialObjectMeta<Secret>>(what, text, project::secret_metadata)
-        }
+        Builtin::Pods => decode::<Pod>(what, text, project::pod, &[]),
+        Builtin::Deployments => decode::<Deployment>(what, text, project::deployment, &[]),
+        Builtin::Services => decode::<Service>(what, text, project::service, &[]),
+        Builtin::Namespaces => decode::<Namespace>(what, text, project::namespace, &[]),
+        Builtin::StatefulSets => decode::<StatefulSet>(what, text, project::statefulset, &[]),
+        Builtin::DaemonSets => decode::<DaemonSet>(what, text, project::daemonset, &[]),
+        Builtin::ReplicaSets => decode::<ReplicaSet>(what, text, project::replicaset, &[]),
+        Builtin::Jobs => decode::<Job>(what, text, project::job, &[]),
+        Builtin::CronJobs => decode::<CronJob>(what, text, project::cronjob, &[]),
+        Builtin::ConfigMaps => decode::<ConfigMap>(what, text, project::configmap, &[]),
+        Builtin::Secrets => decode::<PartialObjectMeta<Secret>>(
+            what,
+            text,
+            project::secret_metadata,
+            SECRET_ANNOTATIONS,
+        ),
         Builtin::PersistentVolumeClaims => {
-            decode::<PersistentVolumeClaim>(what, text, project::persistentvolumeclaim)
+            decode::<PersistentVolumeClaim>(what, text, project::persistentvolumeclaim, &[])
         }
         Builtin::PersistentVolumes => {
-            decode::<PersistentVolume>(what, text, project::persistentvolume)
+            decode::<PersistentVolume>(what, text, project::persistentvolume, &[])
         }
-        Builtin::Ingresses => decode::<Ingress>(what, text, project::ingress),
-        Builtin::Nodes => decode::<Node>(what, text, project::node),
-        Builtin::Events => decode::<Event>(what, text, project::event),
-        Builtin::ServiceAccounts => decode::<ServiceAccount>(what, text, project::serviceaccount),
+        Builtin::Ingresses => decode::<Ingress>(what, text, project::ingress, &[]),
+        Builtin::Nodes => decode::<Node>(what, text, project::node, &[]),
+        Builtin::Events => decode::<Event>(what, text, project::event, &[]),
+        Builtin::ServiceAccounts => {
+            decode::<ServiceAccount>(what, text, project::serviceaccount, &[])
+        }
         Builtin::HorizontalPodAutoscalers => {
-            decode::<HorizontalPodAutoscaler>(what, text, project::horizontalpodautoscaler)
+            decode::<HorizontalPodAutoscaler>(what, text, project::horizontalpodautoscaler, &[])
         }
     }
 }
