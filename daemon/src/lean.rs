@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 /// An object decoded without `metadata.managedFields`.
 #[derive(Clone, Debug)]
 pub struct Lean<K> {
-    pub object: K,
+    /// Boxed: objects are large (a `Pod` is kilobytes of inline fields)
+    /// and pass through lists, events and channels by value.
+    pub object: Box<K>,
     /// The object as it came in protobuf (a `k8s\0` body without
     /// managedFields), when it did: the cache keeps these bytes for `Get`,
     /// and `object` may then be decoded pruned to what the projection reads
@@ -32,7 +34,7 @@ impl<K> Lean<K> {
     /// An object that came as JSON.
     pub fn new(object: K) -> Lean<K> {
         Lean {
-            object,
+            object: Box::new(object),
             protobuf: None,
         }
     }
@@ -446,7 +448,7 @@ mod tests {
             assert!(lean.object.metadata.managed_fields.is_none());
             let mut expected = full.clone();
             expected.metadata.managed_fields = None;
-            assert_eq!(&expected, &lean.object);
+            assert_eq!(&expected, &*lean.object);
         }
         // Through the dynamic API as well.
         let dynamic: ObjectList<Lean<DynamicObject>> =

@@ -143,7 +143,7 @@ impl<K: DeserializeOwned + serde::Serialize> FromProtobuf for Lean<K> {
         }
         .to_bytes();
         Ok(Lean {
-            object,
+            object: Box::new(object),
             protobuf: Some(protobuf),
         })
     }
