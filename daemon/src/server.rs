@@ -221,23 +221,49 @@ struct Prepared {
     _lease: Lease,
 }
 
+/// Objects in one answer from which it is written on every core.
+const PARALLEL_OBJECTS: usize = 512;
+
 impl Prepared {
     /// Run the query and build the response (blocking: call off the async threads).
     fn answer(&self) -> v1::ListResponse {
         let started = Instant::now();
         let spec = self.kind.spec();
         let result = query::run(&self.store, &self.query);
-        let rows = result
-            .rows
-            .iter()
-            .map(|r| {
-                let mut answer = row(&self.kind, r, self.with_namespace, self.wide);
-                if self.objects {
-                    answer.object = self.store.codec().decompress(&r.object).unwrap_or_default();
-                }
-                answer
+        let answer = |rows: &[std::sync::Arc<crate::row::Row>]| -> Vec<v1::Row> {
+            rows.iter()
+                .map(|r| {
+                    let mut answer = row(&self.kind, r, self.with_namespace, self.wide);
+                    if self.objects {
+                        answer.object =
+                            self.store.codec().decompress(&r.object).unwrap_or_default();
+                    }
+                    answer
+                })
+                .collect()
+        };
+        // Objects kept as protobuf are decoded and written as JSON for the
+        // answer, tens of microseconds each: many of them on every core.
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let rows = if self.objects && result.rows.len() >= PARALLEL_OBJECTS && threads > 1 {
+            let chunk = result.rows.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = result
+                    .rows
+                    .chunks(chunk)
+                    .map(|rows| scope.spawn(move || answer(rows)))
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|part| {
+                        part.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
             })
-            .collect();
+        } else {
+            answer(&result.rows)
+        };
         v1::ListResponse {
             kind: Some(kind_info(&self.kind)),
             columns: columns(&self.kind, self.with_namespace, self.wide),

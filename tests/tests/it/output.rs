@@ -48,7 +48,8 @@ async fn sim_objects(sim: &Sim) -> std::collections::BTreeMap<String, Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_yaml_jsonpath_and_custom_columns_print_the_cached_objects() {
-    let sim = Sim::start(&["--pods", "40", "--namespaces", "2"]);
+    // More pods than the daemon writes on one thread (server::PARALLEL_OBJECTS).
+    let sim = Sim::start(&["--pods", "600", "--namespaces", "2"]);
     let daemon = Daemon::start(&sim.kubeconfig);
     daemon.wait_synced(Duration::from_secs(60));
     let truth = sim_objects(&sim).await;
@@ -131,24 +132,22 @@ async fn json_yaml_jsonpath_and_custom_columns_print_the_cached_objects() {
         "--sort-by",
         "name",
         "-o",
-        "custom-columns=NAME:.metadata.name,PHASE:.status.phase,NOPE:.spec.nothing",
+        "custom-columns=NS:.metadata.namespace,NAME:.metadata.name,PHASE:.status.phase,NOPE:.spec.nothing",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split_whitespace().collect();
-    assert_eq!(header, ["NAME", "PHASE", "NOPE"]);
+    assert_eq!(header, ["NS", "NAME", "PHASE", "NOPE"]);
     for line in lines {
         let cells: Vec<&str> = line.split_whitespace().collect();
-        let pod = truth
-            .values()
-            .find(|p| p["metadata"]["name"] == cells[0])
-            .expect("a pod of the sim");
+        // Names repeat across namespaces (the sim clones its apps).
+        let pod = &truth[&format!("{}/{}", cells[0], cells[1])];
         assert_eq!(
-            cells[1],
+            cells[2],
             pod["status"]["phase"].as_str().unwrap_or("<none>")
         );
-        assert_eq!(cells[2], "<none>");
+        assert_eq!(cells[3], "<none>");
     }
 
     // --sort-by with a JSONPath the table has no column for, as kubectl.
