@@ -64,8 +64,8 @@ pub struct Row {
     pub cells: Box<[Cell]>,
     /// metadata.labels, sorted by key.
     pub labels: Box<[(CompactString, CompactString)]>,
-    /// The whole object as JSON (managedFields left out), compressed by
-    /// the store's `ObjectCodec`, for `Get`.
+    /// The whole object (managedFields left out) as the protobuf it came
+    /// in or as JSON, compressed by the store's `ObjectCodec`, for `Get`.
     pub object: Box<[u8]>,
 }
 
@@ -84,7 +84,8 @@ pub struct RowParts {
     pub cells: Vec<Cell>,
     /// metadata.labels.
     pub labels: Vec<(String, String)>,
-    /// The whole object as compressed JSON, for `Get` (empty when not kept).
+    /// The whole object kept for `Get` by the store's `ObjectCodec`
+    /// (empty when not kept).
     pub object: Vec<u8>,
 }
 
