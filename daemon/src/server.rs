@@ -244,8 +244,12 @@ impl Prepared {
         };
         // Objects kept as protobuf are decoded and written as JSON for the
         // answer, tens of microseconds each: many of them on every core.
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let rows = if self.objects && result.rows.len() >= PARALLEL_OBJECTS && threads > 1 {
+        let threads = if self.objects && result.rows.len() >= PARALLEL_OBJECTS {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            1
+        };
+        let rows = if threads > 1 {
             let chunk = result.rows.len().div_ceil(threads);
             std::thread::scope(|scope| {
                 let parts: Vec<_> = result
