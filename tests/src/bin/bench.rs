@@ -870,7 +870,12 @@ async fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
-    let what = args.first().map(String::as_str).unwrap_or("help");
+    let help = args.iter().any(|a| a == "--help" || a == "-h");
+    let what = args
+        .first()
+        .map(String::as_str)
+        .filter(|_| !help)
+        .unwrap_or("help");
     let table = match what {
         "tui" => {
             bench_tui(
@@ -905,7 +910,7 @@ async fn main() {
             eprintln!(
                 "usage: bench tui [--pods 10000] [--big 100000] [--runs 10]\n       bench query [--pods 100000] [--runs 30]\n       bench cli [--pods 10000] [--runs 30]\n       bench sync [--pods 100000] [--runs 3]\n       bench wire [--pods 10000] [--runs 3]\n       bench memory [--pods 100000]\n       bench load [--pods 10000] [--seconds 60] [--samples 100]\n       bench soak [--pods 10000] [--minutes 30] [--every 60]\n(build first: cargo build --release --workspace)"
             );
-            std::process::exit(2);
+            std::process::exit(if help { 0 } else { 2 });
         }
     };
     println!("| metric | measured | target | for reference |");
