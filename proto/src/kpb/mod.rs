@@ -204,15 +204,13 @@ pub fn without_skipped(ty: MessageType, message: &[u8]) -> Result<Vec<u8>, Error
             let start = pos;
             let (tag, raw) = read_field(bytes, &mut pos)?;
             let field = message.field_by_tag(tag).map(|i| &message.fields[i]);
-            match (field, raw) {
-                (Some(field), _) if field.skip => {}
-                (Some(field), Raw::Bytes(inner)) if matches!(field.ty, Type::Message(m) if SCHEMA.holds_skipped(m)) =>
+            match (field.map(|f| (f.skip, &f.ty)), raw) {
+                (Some((true, _)), _) => {}
+                (Some((false, Type::Message(inner_id))), Raw::Bytes(inner))
+                    if SCHEMA.messages[*inner_id].holds_skipped =>
                 {
-                    let Type::Message(inner_id) = field.ty else {
-                        unreachable!("matched a message field")
-                    };
                     let mut inner_out = Vec::with_capacity(inner.len());
-                    copy(inner_id, inner, &mut inner_out)?;
+                    copy(*inner_id, inner, &mut inner_out)?;
                     write_bytes_field(out, tag, &inner_out);
                 }
                 _ => out.extend_from_slice(&bytes[start..pos]),

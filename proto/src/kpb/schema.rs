@@ -40,6 +40,8 @@ pub(crate) enum Special {
 pub(crate) struct Message {
     pub(crate) name: String,
     pub(crate) special: Special,
+    /// Some field is never decoded (`Field::skip`: ObjectMeta).
+    pub(crate) holds_skipped: bool,
     /// Fields in tag order.
     pub(crate) fields: Vec<Field>,
     /// Field index by tag (tags are small: a table, not a hash).
@@ -113,6 +115,7 @@ impl Schema {
                 messages.push(Message {
                     name: name.to_string(),
                     special,
+                    holds_skipped: false, // known once its fields are read
                     fields: Vec::new(),
                     by_tag: Vec::new(),
                     by_key: HashMap::new(),
@@ -142,6 +145,7 @@ impl Schema {
                 if message.by_key.insert(normalize(name), index).is_some() {
                     return Err(format!("{}: two fields named like {name}", bad()));
                 }
+                message.holds_skipped |= skip;
                 message.fields.push(Field {
                     id: field_count,
                     tag,
@@ -182,11 +186,6 @@ impl Schema {
             field_count,
             by_name,
         })
-    }
-
-    /// Whether a message has fields no decode builds (ObjectMeta).
-    pub(crate) fn holds_skipped(&self, message: MessageId) -> bool {
-        self.messages[message].fields.iter().any(|f| f.skip)
     }
 
     /// The message of a full protobuf name (`k8s.io.api.core.v1.Pod`).
