@@ -127,14 +127,14 @@ pub trait FromProtobuf: Sized {
 /// schema never decodes either) and decodes `K` pruned to what the
 /// projections read (`project::UNREAD`): the rest would be built only to
 /// be dropped, since `Get` answers from the bytes.
-impl<K: DeserializeOwned + serde::Serialize> FromProtobuf for Lean<K> {
+impl<K: DeserializeOwned + serde::Serialize + 'static> FromProtobuf for Lean<K> {
     fn from_protobuf(
         ty: kpb::MessageType,
         bytes: &[u8],
         api_version: &str,
         kind: &str,
     ) -> Result<Self, kpb::Error> {
-        let object = kpb::decode_object_pruned(ty, bytes, api_version, kind, &PRUNING)?;
+        let object = decode_object(ty, bytes, api_version, kind, Some(&PRUNING))?;
         let raw = kpb::without_skipped(ty, bytes)?;
         let protobuf = Envelope {
             api_version,
@@ -143,7 +143,7 @@ impl<K: DeserializeOwned + serde::Serialize> FromProtobuf for Lean<K> {
         }
         .to_bytes();
         Ok(Lean {
-            object: Box::new(object),
+            object,
             protobuf: Some(protobuf),
         })
     }
@@ -155,13 +155,37 @@ impl<K: DeserializeOwned + serde::Serialize> FromProtobuf for Lean<K> {
     fn protobuf_json(body: &[u8]) -> Result<Vec<u8>, String> {
         let envelope = Envelope::parse(body).map_err(|e| e.to_string())?;
         let ty = envelope.message_type().map_err(|e| e.to_string())?;
-        let object: K = kpb::decode_object(ty, envelope.raw, envelope.api_version, envelope.kind)
-            .map_err(|e| e.to_string())?;
+        let object: Box<K> =
+            decode_object(ty, envelope.raw, envelope.api_version, envelope.kind, None)
+                .map_err(|e| e.to_string())?;
         serde_json::to_vec(&object).map_err(|e| e.to_string())
     }
 }
 
-static PRUNING: std::sync::LazyLock<kpb::Pruning> = std::sync::LazyLock::new(|| {
+/// A top-level object of message type `ty` (with the `apiVersion` and
+/// `kind` its envelope carried), without the fields `pruning` names: by
+/// the kind's own decoder if it has one (`crate::direct`: pods), else
+/// through the serde bridge.
+pub fn decode_object<K: DeserializeOwned + 'static>(
+    ty: kpb::MessageType,
+    bytes: &[u8],
+    api_version: &str,
+    kind: &str,
+    pruning: Option<&'static kpb::Pruning>,
+) -> Result<Box<K>, kpb::Error> {
+    if let Some(decoded) = crate::direct::decode_object(bytes, api_version, kind, pruning) {
+        return decoded;
+    }
+    match pruning {
+        Some(pruning) => kpb::decode_object_pruned(ty, bytes, api_version, kind, pruning),
+        None => kpb::decode_object(ty, bytes, api_version, kind),
+    }
+    .map(Box::new)
+}
+
+/// What projections do not read (`project::UNREAD`), left out of the
+/// objects the informer decodes.
+pub static PRUNING: std::sync::LazyLock<kpb::Pruning> = std::sync::LazyLock::new(|| {
     kpb::Pruning::new(crate::project::UNREAD.iter().copied())
         .expect("project::UNREAD names fields of the schema")
 });

@@ -145,28 +145,50 @@ fn decode(c: &mut Criterion) {
     c.bench_function("clone the decoded pod list (allocation floor)", |b| {
         b.iter(|| black_box(decoded.clone()))
     });
-    c.bench_function("decode the recorded pod list (protobuf)", |b| {
+    // Whole pods: the daemon's decode (`wire::decode_object`, a table per
+    // pod message) and the serde bridge every other kind goes through.
+    for (name, bridge) in [
+        ("decode the recorded pod list (protobuf)", false),
+        (
+            "decode the recorded pod list (protobuf, serde bridge)",
+            true,
+        ),
+    ] {
         use timoneiro_proto::kpb;
-        b.iter(|| {
-            let envelope = kpb::Envelope::parse(&protobuf).expect("protobuf");
-            let items = envelope
-                .message_type()
-                .expect("type")
-                .items()
-                .expect("list");
-            let pods: Vec<Lean<Pod>> = kpb::List::parse(envelope.raw)
-                .expect("list")
-                .items
-                .iter()
-                .map(|item| {
-                    kpb::decode_object(items, item, envelope.api_version, "Pod")
-                        .map(Lean::new)
-                        .expect("pod")
-                })
-                .collect();
-            black_box(pods)
-        })
-    });
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let envelope = kpb::Envelope::parse(&protobuf).expect("protobuf");
+                let ty = envelope
+                    .message_type()
+                    .expect("type")
+                    .items()
+                    .expect("list");
+                let pods: Vec<Lean<Pod>> = kpb::List::parse(envelope.raw)
+                    .expect("list")
+                    .items
+                    .iter()
+                    .map(|item| {
+                        let object = if bridge {
+                            kpb::decode_object(ty, item, envelope.api_version, "Pod").map(Box::new)
+                        } else {
+                            timoneirod::wire::decode_object(
+                                ty,
+                                item,
+                                envelope.api_version,
+                                "Pod",
+                                None,
+                            )
+                        };
+                        Lean {
+                            object: object.expect("pod"),
+                            protobuf: None,
+                        }
+                    })
+                    .collect();
+                black_box(pods)
+            })
+        });
+    }
     // What the informer does instead: decode what projections read, keep the bytes.
     c.bench_function(
         "decode the recorded pod list (protobuf, pruned + bytes kept)",

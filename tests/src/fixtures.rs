@@ -70,7 +70,7 @@ pub enum Body<'a> {
 /// Each object's projection and the object itself as the daemon keeps it
 /// for `Get` (JSON without managedFields and `drop_annotations`, or the
 /// protobuf it came in, turned into JSON), through the informer's own path.
-fn decode<K: DeserializeOwned + Clone + serde::Serialize + Resource>(
+fn decode<K: DeserializeOwned + Clone + serde::Serialize + Resource + 'static>(
     what: &str,
     body: Body<'_>,
     project: impl Fn(&K) -> RowParts,

@@ -699,15 +699,7 @@ impl TimeText {
 
 /// `{1: seconds, 2: nanos}` as RFC 3339 in UTC.
 fn timestamp(bytes: &[u8], micro: bool) -> Result<TimeText, Error> {
-    let (mut seconds, mut nanos) = (0i64, 0i32);
-    let mut pos = 0;
-    while pos < bytes.len() {
-        match read_field(bytes, &mut pos)? {
-            (1, Raw::Varint(v)) => seconds = v as i64,
-            (2, Raw::Varint(v)) => nanos = v as i32,
-            _ => {}
-        }
-    }
+    let (seconds, nanos) = super::direct::timestamp(bytes)?;
     let time = jiff::Timestamp::new(seconds, nanos)
         .map_err(|e| Error::new(format!("time out of range: {e}")))?;
     let t = jiff::tz::Offset::UTC.to_datetime(time);

@@ -12,6 +12,7 @@
 //!   again a whole `k8s\0` envelope.
 
 mod de;
+pub mod direct;
 mod en;
 mod schema;
 mod wire;

@@ -2,9 +2,10 @@
 
 use super::Error;
 
-/// One field value as it sits on the wire.
+/// One field value as it sits on the wire (a fixed32's value is not
+/// kept: no field of the schema has one).
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Raw<'de> {
+pub enum Raw<'de> {
     Varint(u64),
     Fixed64(u64),
     Fixed32,
@@ -12,7 +13,7 @@ pub(crate) enum Raw<'de> {
 }
 
 #[inline]
-pub(crate) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, Error> {
+pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, Error> {
     // Tags, lengths and most numbers are one byte.
     if let Some(&byte) = buf.get(*pos)
         && byte < 0x80
@@ -36,7 +37,7 @@ pub(crate) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, Error> {
 
 /// The next field of a message: its number and value.
 #[inline(always)]
-pub(crate) fn read_field<'de>(buf: &'de [u8], pos: &mut usize) -> Result<(u32, Raw<'de>), Error> {
+pub fn read_field<'de>(buf: &'de [u8], pos: &mut usize) -> Result<(u32, Raw<'de>), Error> {
     let key = read_varint(buf, pos)?;
     let tag = u32::try_from(key >> 3).map_err(|_| Error::new("field number out of range"))?;
     let take = |pos: &mut usize, n: usize| -> Result<&'de [u8], Error> {

@@ -478,10 +478,16 @@ fn decode_pages(bodies: &[Vec<u8>], protobuf: bool, informer: bool) -> (Duration
                     .expect("list")
                     .items
                     .iter()
-                    .map(|item| {
-                        kpb::decode_object(items, item, envelope.api_version, kind)
-                            .map(Lean::new)
-                            .expect("pod")
+                    .map(|item| Lean {
+                        object: timoneirod::wire::decode_object(
+                            items,
+                            item,
+                            envelope.api_version,
+                            kind,
+                            None,
+                        )
+                        .expect("pod"),
+                        protobuf: None,
                     })
                     .collect()
             }
