@@ -43,11 +43,10 @@ pub fn decode_object<K: 'static>(
     if TypeId::of::<K>() != TypeId::of::<core::Pod>() {
         return None;
     }
-    let pod = match top_level::<core::Pod>(message, api_version, kind, pruning) {
+    let pod: Box<dyn Any> = match top_level::<core::Pod>(message, api_version, kind, pruning) {
         Ok(pod) => pod,
         Err(e) => return Some(Err(e)),
     };
-    let pod: Box<dyn Any> = Box::new(pod);
     pod.downcast::<K>().ok().map(Ok)
 }
 
@@ -58,7 +57,7 @@ fn top_level<T: Message + k8s_openapi::Resource>(
     api_version: &str,
     kind: &str,
     pruning: Cx,
-) -> Result<T, Error> {
+) -> Result<Box<T>, Error> {
     if api_version != T::API_VERSION || kind != T::KIND {
         return Err(error(format!(
             "a {api_version}/{kind} where a {}/{} was expected",
@@ -66,7 +65,7 @@ fn top_level<T: Message + k8s_openapi::Resource>(
             T::KIND
         )));
     }
-    let mut object = T::default();
+    let mut object = Box::<T>::default();
     object.merge_fields(message, pruning)?;
     Ok(object)
 }
@@ -77,8 +76,16 @@ trait Element: Sized {
     const PACKED: bool = false;
     fn decode(raw: Raw<'_>, ty: ValueType, cx: Cx) -> Result<Self, Error>;
 
-    /// Set `slot` to the value (a message is decoded in place: no struct
-    /// of a kilobyte built on the stack and then moved).
+    /// Set `slot` to the value (a message is merged in place).
+    #[inline]
+    fn decode_over(slot: &mut Self, raw: Raw<'_>, ty: ValueType, cx: Cx) -> Result<(), Error> {
+        *slot = Self::decode(raw, ty, cx)?;
+        Ok(())
+    }
+
+    /// Set `slot` to the value (a message is decoded in place: k8s-openapi's
+    /// structs are kilobytes, a `Volume` 3 KiB, not to be built on the
+    /// stack and then moved).
     #[inline]
     fn decode_into(
         slot: &mut Option<Self>,
@@ -107,8 +114,7 @@ trait Merge {
 impl<T: Element> Merge for T {
     #[inline]
     fn merge_wire(&mut self, raw: Raw<'_>, ty: ValueType, cx: Cx) -> Result<(), Error> {
-        *self = T::decode(raw, ty, cx)?;
-        Ok(())
+        T::decode_over(self, raw, ty, cx)
     }
 }
 
@@ -306,6 +312,15 @@ macro_rules! tables {
                     Ok(value)
                 }
 
+                fn decode_over(
+                    slot: &mut Self,
+                    raw: Raw<'_>,
+                    _: ValueType,
+                    cx: Cx,
+                ) -> Result<(), Error> {
+                    slot.merge_fields(bytes(raw)?, cx)
+                }
+
                 fn decode_into(
                     slot: &mut Option<Self>,
                     raw: Raw<'_>,
@@ -323,7 +338,12 @@ macro_rules! tables {
                     _: ValueType,
                     cx: Cx,
                 ) -> Result<(), Error> {
-                    list.push(<$ty>::default());
+                    // Lists of messages are short, and their elements
+                    // big: room for four at once, not 1, 2, then 4 copied.
+                    if list.capacity() == 0 {
+                        list.reserve(4);
+                    }
+                    list.resize_with(list.len() + 1, <$ty>::default);
                     match list.last_mut() {
                         Some(value) => value.merge_fields(bytes(raw)?, cx),
                         None => Ok(()),
@@ -720,14 +740,14 @@ mod tests {
         let bridge: core::Pod =
             kpb::decode_object(pod_type(), message, "v1", "Pod").expect("bridge decodes");
         let direct = top_level::<core::Pod>(message, "v1", "Pod", None).expect("direct decodes");
-        assert_eq!(direct, bridge, "{what}: whole");
+        assert_eq!(*direct, bridge, "{what}: whole");
         let pruning: &'static Pruning = &crate::wire::PRUNING;
         let bridge: core::Pod =
             kpb::decode_object_pruned(pod_type(), message, "v1", "Pod", pruning)
                 .expect("bridge decodes pruned");
         let direct = top_level::<core::Pod>(message, "v1", "Pod", Some(pruning))
             .expect("direct decodes pruned");
-        assert_eq!(direct, bridge, "{what}: pruned");
+        assert_eq!(*direct, bridge, "{what}: pruned");
     }
 
     fn fixture(path: &str) -> Vec<u8> {
