@@ -9,6 +9,7 @@
 
 use std::fmt;
 
+use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use http_body_util::BodyExt;
@@ -192,20 +193,50 @@ pub static PRUNING: std::sync::LazyLock<kpb::Pruning> = std::sync::LazyLock::new
 
 /// A list's items and metadata from a protobuf body.
 pub fn decode_list<K: FromProtobuf>(body: &[u8]) -> Result<(ListMeta, Vec<K>), kpb::Error> {
-    let envelope = Envelope::parse(body)?;
-    let ty = envelope.message_type()?;
-    let items_ty = ty
-        .items()
-        .ok_or_else(|| serde::de::Error::custom(format!("{} is not a list", ty.name())))?;
-    let list = List::parse(envelope.raw)?;
-    let meta: ListMeta = kpb::decode(kpb::list_meta(), list.metadata)?;
-    let kind = envelope.kind.strip_suffix("List").unwrap_or(envelope.kind);
-    let items = list
-        .items
-        .iter()
-        .map(|item| K::from_protobuf(items_ty, item, envelope.api_version, kind))
-        .collect::<Result<Vec<K>, _>>()?;
-    Ok((meta, items))
+    let page = ListPage::parse(body)?;
+    let items = page.items()?;
+    Ok((page.meta, items))
+}
+
+/// A protobuf list body with its metadata read and its items not yet
+/// decoded: the continue token is known before the page's work is done.
+pub struct ListPage<'a> {
+    pub meta: ListMeta,
+    envelope: Envelope<'a>,
+    items_ty: kpb::MessageType,
+    list: List<'a>,
+}
+
+impl<'a> ListPage<'a> {
+    pub fn parse(body: &'a [u8]) -> Result<ListPage<'a>, kpb::Error> {
+        let envelope = Envelope::parse(body)?;
+        let ty = envelope.message_type()?;
+        let items_ty = ty
+            .items()
+            .ok_or_else(|| serde::de::Error::custom(format!("{} is not a list", ty.name())))?;
+        let list = List::parse(envelope.raw)?;
+        let meta: ListMeta = kpb::decode(kpb::list_meta(), list.metadata)?;
+        Ok(ListPage {
+            meta,
+            envelope,
+            items_ty,
+            list,
+        })
+    }
+
+    /// The decoded items.
+    pub fn items<K: FromProtobuf>(&self) -> Result<Vec<K>, kpb::Error> {
+        let kind = self
+            .envelope
+            .kind
+            .strip_suffix("List")
+            .unwrap_or(self.envelope.kind);
+        self.list
+            .items
+            .iter()
+            .map(|item| K::from_protobuf(self.items_ty, item, self.envelope.api_version, kind))
+            .collect()
+    }
 }
 
 /// A `Status` from an error body, protobuf or JSON.
@@ -308,51 +339,23 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         query: &str,
         accept: &str,
     ) -> Result<http::Response<kube::client::Body>, kube::Error> {
-        let uri = format!("{}?{query}", self.request.path);
-        let request = http::Request::get(uri)
-            .header(http::header::ACCEPT, accept)
-            .body(kube::client::Body::empty())
-            .map_err(|e| failed(e.to_string()))?;
-        Self::checked(self.client.send(request).await?).await
+        get(&self.client, &self.request.path, query, accept).await
     }
 
-    /// A whole response body.
-    async fn body_of(
-        response: http::Response<kube::client::Body>,
-    ) -> Result<impl AsRef<[u8]> + use<K>, kube::Error> {
-        Ok(response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| failed(crate::errors::error_chain(&e)))?
-            .to_bytes())
-    }
-
-    /// Check the status and content type of a response; error bodies become `Status`.
-    async fn checked(
-        response: http::Response<kube::client::Body>,
-    ) -> Result<http::Response<kube::client::Body>, kube::Error> {
-        let content_type = response
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let code = response.status().as_u16();
-        if response.status().is_success() {
-            if !content_type.starts_with(kpb::MEDIA_TYPE) {
-                return Err(failed(format!(
-                    "{NOT_PROTOBUF} {content_type:?} where protobuf was asked for"
-                )));
-            }
-            return Ok(response);
+    /// Start fetching a list page on its own task: while it is on its way
+    /// (and the server builds it), this task decodes the page before.
+    fn prefetch(&self, continue_token: Option<&str>) -> Prefetch {
+        let mut query = format!("limit={PAGE}");
+        if let Some(token) = continue_token {
+            query.push_str("&continue=");
+            query.push_str(&encode_query(token));
         }
-        let body = Self::body_of(response).await?;
-        Err(kube::Error::Api(Box::new(decode_status(
-            code,
-            &content_type,
-            body.as_ref(),
-        ))))
+        let (client, path) = (self.client.clone(), self.request.path.clone());
+        let accept = self.request.accept(true);
+        Prefetch(tokio::spawn(async move {
+            let response = get(&client, &path, &query, &accept).await?;
+            body_of(response).await
+        }))
     }
 
     /// The whole list, page by page: Init, InitApply…, InitDone. The list's resourceVersion,
@@ -361,22 +364,17 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         if self.emit(Event::Init).await.is_err() {
             return Ok(Err(Gone));
         }
-        let mut continue_token: Option<String> = None;
+        let mut next = self.prefetch(None);
         loop {
-            let mut query = format!("limit={PAGE}");
-            if let Some(token) = &continue_token {
-                query.push_str("&continue=");
-                query.push_str(&encode_query(token));
+            let body = next.body().await.map_err(Error::InitialListFailed)?;
+            let page = ListPage::parse(&body)
+                .map_err(|e| Error::InitialListFailed(failed(e.to_string())))?;
+            let continue_token = page.meta.continue_.as_deref().filter(|c| !c.is_empty());
+            if let Some(token) = continue_token {
+                next = self.prefetch(Some(token));
             }
-            let accept = self.request.accept(true);
-            let response = self
-                .get(&query, &accept)
-                .await
-                .map_err(Error::InitialListFailed)?;
-            let body = Self::body_of(response)
-                .await
-                .map_err(Error::InitialListFailed)?;
-            let (meta, items) = decode_list::<K>(body.as_ref())
+            let items = page
+                .items::<K>()
                 .map_err(|e| Error::InitialListFailed(failed(e.to_string())))?;
             if self
                 .emit_all(items.into_iter().map(Event::InitApply))
@@ -385,15 +383,16 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
             {
                 return Ok(Err(Gone));
             }
-            match meta.continue_.filter(|c| !c.is_empty()) {
-                Some(token) => continue_token = Some(token),
-                None => {
-                    let resource_version = meta.resource_version.ok_or(Error::NoResourceVersion)?;
-                    if self.emit(Event::InitDone).await.is_err() {
-                        return Ok(Err(Gone));
-                    }
-                    return Ok(Ok(resource_version));
+            if continue_token.is_none() {
+                let resource_version = page
+                    .meta
+                    .resource_version
+                    .clone()
+                    .ok_or(Error::NoResourceVersion)?;
+                if self.emit(Event::InitDone).await.is_err() {
+                    return Ok(Err(Gone));
                 }
+                return Ok(Ok(resource_version));
             }
         }
     }
@@ -469,6 +468,74 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
             }
         };
         Ok(sent)
+    }
+}
+
+/// A GET of `path?query`, checked ([`checked`]).
+async fn get(
+    client: &Client,
+    path: &str,
+    query: &str,
+    accept: &str,
+) -> Result<http::Response<kube::client::Body>, kube::Error> {
+    let request = http::Request::get(format!("{path}?{query}"))
+        .header(http::header::ACCEPT, accept)
+        .body(kube::client::Body::empty())
+        .map_err(|e| failed(e.to_string()))?;
+    checked(client.send(request).await?).await
+}
+
+/// A whole response body.
+async fn body_of(response: http::Response<kube::client::Body>) -> Result<Bytes, kube::Error> {
+    Ok(response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| failed(crate::errors::error_chain(&e)))?
+        .to_bytes())
+}
+
+/// Check the status and content type of a response; error bodies become `Status`.
+async fn checked(
+    response: http::Response<kube::client::Body>,
+) -> Result<http::Response<kube::client::Body>, kube::Error> {
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let code = response.status().as_u16();
+    if response.status().is_success() {
+        if !content_type.starts_with(kpb::MEDIA_TYPE) {
+            return Err(failed(format!(
+                "{NOT_PROTOBUF} {content_type:?} where protobuf was asked for"
+            )));
+        }
+        return Ok(response);
+    }
+    let body = body_of(response).await?;
+    Err(kube::Error::Api(Box::new(decode_status(
+        code,
+        &content_type,
+        body.as_ref(),
+    ))))
+}
+
+/// A list page being fetched; dropped, it stops.
+struct Prefetch(tokio::task::JoinHandle<Result<Bytes, kube::Error>>);
+
+impl Prefetch {
+    async fn body(&mut self) -> Result<Bytes, kube::Error> {
+        (&mut self.0)
+            .await
+            .map_err(|e| failed(format!("fetching a list page: {e}")))?
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
