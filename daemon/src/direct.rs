@@ -24,8 +24,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use timoneiro_proto::kpb::direct::{
-    FieldInfo, Fields, Raw, ValueType, bytes, error, read_field, read_varint, string, timestamp,
-    varint,
+    FieldInfo, Fields, IntOrStr, Raw, ValueType, bytes, error, int_or_string, quantity, read_field,
+    read_varint, string, timestamp, varint,
 };
 use timoneiro_proto::kpb::{Error, Pruning};
 
@@ -214,36 +214,15 @@ impl Element for i64 {
 /// `resource.Quantity {1: string}`.
 impl Element for Quantity {
     fn decode(raw: Raw<'_>, _: ValueType, _: Cx) -> Result<Quantity, Error> {
-        let message = bytes(raw)?;
-        let mut value = "";
-        let mut pos = 0;
-        while pos < message.len() {
-            if let (1, raw) = read_field(message, &mut pos)? {
-                value = string(raw)?;
-            }
-        }
-        Ok(Quantity(value.to_owned()))
+        quantity(bytes(raw)?).map(|text| Quantity(text.to_owned()))
     }
 }
 
-/// `intstr.IntOrString {1: type (1: string), 2: intVal, 3: strVal}`.
 impl Element for IntOrString {
     fn decode(raw: Raw<'_>, _: ValueType, _: Cx) -> Result<IntOrString, Error> {
-        let message = bytes(raw)?;
-        let (mut kind, mut int, mut text) = (0, 0, "");
-        let mut pos = 0;
-        while pos < message.len() {
-            match read_field(message, &mut pos)? {
-                (1, raw) => kind = varint(raw)?,
-                (2, raw) => int = varint(raw)? as i32,
-                (3, raw) => text = string(raw)?,
-                _ => {}
-            }
-        }
-        Ok(if kind == 1 {
-            IntOrString::String(text.to_owned())
-        } else {
-            IntOrString::Int(int)
+        Ok(match int_or_string(bytes(raw)?)? {
+            IntOrStr::Int(int) => IntOrString::Int(int),
+            IntOrStr::Str(text) => IntOrString::String(text.to_owned()),
         })
     }
 }

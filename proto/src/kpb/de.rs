@@ -21,9 +21,10 @@ use serde::de::value::{BorrowedStrDeserializer, StringDeserializer};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::Error;
+use super::direct::{bytes, varint};
 use super::schema::{Field, Message, MessageId, SCHEMA, Special, Type, normalize};
 use super::wire::{Raw, read_field, read_varint};
+use super::{Error, direct};
 
 /// A message of type `message` in `bytes`.
 pub(crate) struct MessageDe<'de> {
@@ -663,27 +664,6 @@ pub(crate) struct ValueDe<'de> {
     pub(crate) raw: Raw<'de>,
 }
 
-#[inline]
-fn varint(raw: Raw<'_>) -> Result<u64, Error> {
-    match raw {
-        Raw::Varint(v) => Ok(v),
-        _ => Err(Error::new("expected a varint")),
-    }
-}
-
-#[inline]
-fn bytes<'de>(raw: Raw<'de>) -> Result<&'de [u8], Error> {
-    match raw {
-        Raw::Bytes(b) => Ok(b),
-        _ => Err(Error::new("expected length-delimited bytes")),
-    }
-}
-
-#[inline]
-fn utf8(bytes: &[u8]) -> Result<&str, Error> {
-    std::str::from_utf8(bytes).map_err(|_| Error::new("string is not UTF-8"))
-}
-
 /// RFC 3339 text on the stack: `2026-11-26T15:49:19Z` or, for
 /// MicroTime, `2026-11-26T15:49:19.123456Z` (no allocation per time).
 struct TimeText {
@@ -699,7 +679,7 @@ impl TimeText {
 
 /// `{1: seconds, 2: nanos}` as RFC 3339 in UTC.
 fn timestamp(bytes: &[u8], micro: bool) -> Result<TimeText, Error> {
-    let (seconds, nanos) = super::direct::timestamp(bytes)?;
+    let (seconds, nanos) = direct::timestamp(bytes)?;
     let time = jiff::Timestamp::new(seconds, nanos)
         .map_err(|e| Error::new(format!("time out of range: {e}")))?;
     let t = jiff::tz::Offset::UTC.to_datetime(time);
@@ -737,7 +717,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.ty {
-            Type::String => visitor.visit_borrowed_str(utf8(bytes(self.raw)?)?),
+            Type::String => visitor.visit_borrowed_str(direct::string(self.raw)?),
             Type::Bool => visitor.visit_bool(varint(self.raw)? != 0),
             Type::Int32 => visitor.visit_i32(varint(self.raw)? as i32),
             Type::Int64 => visitor.visit_i64(varint(self.raw)? as i64),
@@ -761,33 +741,11 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de> {
                     ),
                     Special::Time => visitor.visit_str(timestamp(bytes, false)?.as_str()),
                     Special::MicroTime => visitor.visit_str(timestamp(bytes, true)?.as_str()),
-                    Special::Quantity => {
-                        let mut value: &str = "";
-                        let mut pos = 0;
-                        while pos < bytes.len() {
-                            if let (1, Raw::Bytes(b)) = read_field(bytes, &mut pos)? {
-                                value = utf8(b)?;
-                            }
-                        }
-                        visitor.visit_borrowed_str(value)
-                    }
-                    Special::IntOrString => {
-                        let (mut kind, mut int, mut string) = (0u64, 0i64, "");
-                        let mut pos = 0;
-                        while pos < bytes.len() {
-                            match read_field(bytes, &mut pos)? {
-                                (1, Raw::Varint(v)) => kind = v,
-                                (2, Raw::Varint(v)) => int = i64::from(v as i32),
-                                (3, Raw::Bytes(b)) => string = utf8(b)?,
-                                _ => {}
-                            }
-                        }
-                        if kind == 1 {
-                            visitor.visit_borrowed_str(string)
-                        } else {
-                            visitor.visit_i64(int)
-                        }
-                    }
+                    Special::Quantity => visitor.visit_borrowed_str(direct::quantity(bytes)?),
+                    Special::IntOrString => match direct::int_or_string(bytes)? {
+                        direct::IntOrStr::Str(text) => visitor.visit_borrowed_str(text),
+                        direct::IntOrStr::Int(int) => visitor.visit_i64(i64::from(int)),
+                    },
                     Special::RawJson => {
                         let mut raw: &[u8] = b"null";
                         let mut pos = 0;
@@ -843,9 +801,9 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         match self.ty {
-            Type::String => visitor.visit_enum(BorrowedStrDeserializer::<Error>::new(utf8(
-                bytes(self.raw)?,
-            )?)),
+            Type::String => visitor.visit_enum(BorrowedStrDeserializer::<Error>::new(
+                direct::string(self.raw)?,
+            )),
             _ => self.deserialize_any(visitor),
         }
     }

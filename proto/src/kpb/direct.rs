@@ -107,6 +107,44 @@ pub fn timestamp(bytes: &[u8]) -> Result<(i64, i32), Error> {
     Ok((seconds, nanos))
 }
 
+/// `resource.Quantity {1: string}`: the quantity's text.
+pub fn quantity(message: &[u8]) -> Result<&str, Error> {
+    let mut value = "";
+    let mut pos = 0;
+    while pos < message.len() {
+        if let (1, raw) = read_field(message, &mut pos)? {
+            value = string(raw)?;
+        }
+    }
+    Ok(value)
+}
+
+/// An `intstr.IntOrString` as it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntOrStr<'a> {
+    Int(i32),
+    Str(&'a str),
+}
+
+/// `intstr.IntOrString {1: type (1: string), 2: intVal, 3: strVal}`.
+pub fn int_or_string(message: &[u8]) -> Result<IntOrStr<'_>, Error> {
+    let (mut kind, mut int, mut text) = (0, 0, "");
+    let mut pos = 0;
+    while pos < message.len() {
+        match read_field(message, &mut pos)? {
+            (1, raw) => kind = varint(raw)?,
+            (2, raw) => int = varint(raw)? as i32,
+            (3, raw) => text = string(raw)?,
+            _ => {}
+        }
+    }
+    Ok(if kind == 1 {
+        IntOrStr::Str(text)
+    } else {
+        IntOrStr::Int(int)
+    })
+}
+
 /// A value that should be length-delimited (a string, bytes, a message).
 #[inline]
 pub fn bytes(raw: Raw<'_>) -> Result<&[u8], Error> {

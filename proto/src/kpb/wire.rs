@@ -12,7 +12,7 @@ pub enum Raw<'de> {
     Bytes(&'de [u8]),
 }
 
-#[inline]
+#[inline(always)]
 pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, Error> {
     // Tags, lengths and most numbers are one byte.
     if let Some(&byte) = buf.get(*pos)
@@ -21,18 +21,32 @@ pub fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, Error> {
         *pos += 1;
         return Ok(u64::from(byte));
     }
+    read_long_varint(buf, pos)
+}
+
+/// A varint of two bytes or more (lengths of 128 and up, times, uids…).
+#[inline(never)]
+fn read_long_varint(buf: &[u8], pos: &mut usize) -> Result<u64, Error> {
+    let rest = buf.get(*pos..).unwrap_or_default();
+    if let [first, second, ..] = *rest
+        && second < 0x80
+    {
+        *pos += 2;
+        return Ok(u64::from(first & 0x7f) | (u64::from(second) << 7));
+    }
     let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *buf
-            .get(*pos)
-            .ok_or_else(|| Error::new("truncated varint"))?;
-        *pos += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
+    for (i, byte) in rest.iter().take(10).enumerate() {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if *byte < 0x80 {
+            *pos += i + 1;
             return Ok(value);
         }
     }
-    Err(Error::new("varint longer than 10 bytes"))
+    Err(Error::new(if rest.len() < 10 {
+        "truncated varint"
+    } else {
+        "varint longer than 10 bytes"
+    }))
 }
 
 /// The next field of a message: its number and value.
