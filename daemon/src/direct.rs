@@ -720,7 +720,7 @@ mod tests {
             kpb::decode_object(pod_type(), message, "v1", "Pod").expect("bridge decodes");
         let direct = top_level::<core::Pod>(message, "v1", "Pod", None).expect("direct decodes");
         assert_eq!(*direct, bridge, "{what}: whole");
-        let pruning: &'static Pruning = &crate::wire::PRUNING;
+        let pruning = crate::wire::pruning::<core::Pod>();
         let bridge: core::Pod =
             kpb::decode_object_pruned(pod_type(), message, "v1", "Pod", pruning)
                 .expect("bridge decodes pruned");

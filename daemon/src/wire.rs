@@ -135,14 +135,8 @@ impl<K: DeserializeOwned + serde::Serialize + 'static> FromProtobuf for Lean<K> 
         api_version: &str,
         kind: &str,
     ) -> Result<Self, kpb::Error> {
-        let object = decode_object(ty, bytes, api_version, kind, Some(&PRUNING))?;
-        let raw = kpb::without_skipped(ty, bytes)?;
-        let protobuf = Envelope {
-            api_version,
-            kind,
-            raw: &raw,
-        }
-        .to_bytes();
+        let object = decode_object(ty, bytes, api_version, kind, Some(pruning::<K>()))?;
+        let protobuf = kpb::kept_body(ty, bytes, api_version, kind)?;
         Ok(Lean {
             object,
             protobuf: Some(protobuf),
@@ -184,12 +178,25 @@ pub fn decode_object<K: DeserializeOwned + 'static>(
     .map(Box::new)
 }
 
-/// What projections do not read (`project::UNREAD`), left out of the
-/// objects the informer decodes.
-pub static PRUNING: std::sync::LazyLock<kpb::Pruning> = std::sync::LazyLock::new(|| {
-    kpb::Pruning::new(crate::project::UNREAD.iter().copied())
-        .expect("project::UNREAD names fields of the schema")
-});
+/// What projections do not read, left out of the objects of kind `K` the
+/// informer decodes: `project::UNREAD`, and for pods their metadata but
+/// what the pod projection reads (`project::POD_METADATA_UNREAD`).
+pub fn pruning<K: 'static>() -> &'static kpb::Pruning {
+    use crate::project::{POD_METADATA_UNREAD, UNREAD};
+    use std::sync::LazyLock;
+    static PRUNING: LazyLock<kpb::Pruning> = LazyLock::new(|| {
+        kpb::Pruning::new(UNREAD.iter().copied()).expect("project::UNREAD names schema fields")
+    });
+    static POD_PRUNING: LazyLock<kpb::Pruning> = LazyLock::new(|| {
+        kpb::Pruning::new(UNREAD.iter().chain(POD_METADATA_UNREAD).copied())
+            .expect("project::POD_METADATA_UNREAD names schema fields")
+    });
+    if std::any::TypeId::of::<K>() == std::any::TypeId::of::<k8s_openapi::api::core::v1::Pod>() {
+        &POD_PRUNING
+    } else {
+        &PRUNING
+    }
+}
 
 /// A list's items and metadata from a protobuf body.
 pub fn decode_list<K: FromProtobuf>(body: &[u8]) -> Result<(ListMeta, Vec<K>), kpb::Error> {

@@ -36,8 +36,9 @@ pub use self::workloads::{cronjob, daemonset, deployment, job, replicaset, state
 ///
 /// A projection that starts reading one of these must take it off the
 /// list: `tests/tests/it/protobuf.rs` checks that every recorded `.pb` list
-/// projects to the rows of its `.json`. ObjectMeta is never pruned (secrets
-/// keep their decoded metadata, without some annotations, not bytes).
+/// projects to the rows of its `.json`. ObjectMeta is not pruned here
+/// (secrets keep their decoded metadata, without some annotations, not
+/// bytes); pods prune theirs too ([`POD_METADATA_UNREAD`]).
 pub const UNREAD: &[&str] = &[
     "k8s.io.api.core.v1.PodSpec.volumes",
     "k8s.io.api.core.v1.PodSpec.affinity",
@@ -128,6 +129,21 @@ pub const UNREAD: &[&str] = &[
     "k8s.io.api.core.v1.ContainerStateTerminated.message",
     "k8s.io.api.core.v1.ContainerStateTerminated.started_at",
     "k8s.io.api.core.v1.ContainerStateTerminated.container_id",
+];
+
+/// Pods' metadata the pod projection and the informer do not read (they
+/// read name, namespace, uid, resourceVersion, creation and deletion
+/// timestamps and labels), left out of pods on top of [`UNREAD`]. Pods
+/// only: secrets keep their decoded metadata. The annotations alone are
+/// often kilobytes (`kubectl.kubernetes.io/last-applied-configuration`).
+pub const POD_METADATA_UNREAD: &[&str] = &[
+    "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta.generate_name",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta.self_link",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta.generation",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta.deletion_grace_period_seconds",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta.annotations",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta.owner_references",
+    "k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta.finalizers",
 ];
 
 /// Unix milliseconds of a Kubernetes time.

@@ -21,7 +21,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use self::schema::{MessageId, SCHEMA, Type};
+use self::schema::{Message, MessageId, SCHEMA, Type};
 use self::wire::{Raw, read_field, write_bytes_field};
 
 /// The media type of protobuf bodies.
@@ -193,35 +193,90 @@ pub fn decode_object_pruned<'de, T: Deserialize<'de>>(
     })
 }
 
-/// A message of type `ty` without the fields no decode builds
-/// (`metadata.managedFields`), in the same wire order: what a cache keeps
-/// of an object to decode it again later. Messages below the top level
-/// are copied as they are, but those holding such fields.
-pub fn without_skipped(ty: MessageType, message: &[u8]) -> Result<Vec<u8>, Error> {
-    fn copy(id: MessageId, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
-        let message = &SCHEMA.messages[id];
-        let mut pos = 0;
-        while pos < bytes.len() {
-            let start = pos;
-            let (tag, raw) = read_field(bytes, &mut pos)?;
-            let field = message.field_by_tag(tag).map(|i| &message.fields[i]);
-            match (field.map(|f| (f.skip, &f.ty)), raw) {
-                (Some((true, _)), _) => {}
-                (Some((false, Type::Message(inner_id))), Raw::Bytes(inner))
-                    if SCHEMA.messages[*inner_id].holds_skipped =>
-                {
-                    let mut inner_out = Vec::with_capacity(inner.len());
-                    copy(*inner_id, inner, &mut inner_out)?;
-                    write_bytes_field(out, tag, &inner_out);
-                }
-                _ => out.extend_from_slice(&bytes[start..pos]),
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::with_capacity(message.len());
-    copy(ty.0, message, &mut out)?;
+/// A `k8s\0` body of the object in `message` (of type `ty`, with the
+/// `apiVersion` and `kind` its envelope carried) without the fields no
+/// decode builds (`metadata.managedFields`), in the same wire order: what a
+/// cache keeps of an object to decode it again later. Messages below the
+/// top level are copied as they are, but those holding such fields; one
+/// pass measures, one writes.
+pub fn kept_body(
+    ty: MessageType,
+    message: &[u8],
+    api_version: &str,
+    kind: &str,
+) -> Result<Vec<u8>, Error> {
+    let len = kept_len(ty.0, message)?;
+    let type_meta = Envelope::type_meta(api_version, kind);
+    let mut out = Vec::with_capacity(MAGIC.len() + type_meta.len() + len + 16);
+    out.extend_from_slice(MAGIC);
+    write_bytes_field(&mut out, 1, &type_meta);
+    wire::write_varint(&mut out, (2 << 3) | 2);
+    wire::write_varint(&mut out, len as u64);
+    copy_kept(ty.0, message, &mut out)?;
     Ok(out)
+}
+
+/// What a field of a message kept without skipped fields is: dropped,
+/// rewritten (a message holding skipped fields), or copied as it is.
+enum KeptField<'a> {
+    Dropped,
+    Rewritten(MessageId, &'a [u8]),
+    Copied,
+}
+
+fn kept_field<'a>(message: &Message, tag: u32, raw: Raw<'a>) -> KeptField<'a> {
+    let field = message.field_by_tag(tag).map(|i| &message.fields[i]);
+    match (field.map(|f| (f.skip, &f.ty)), raw) {
+        (Some((true, _)), _) => KeptField::Dropped,
+        (Some((false, Type::Message(inner))), Raw::Bytes(bytes))
+            if SCHEMA.messages[*inner].holds_skipped =>
+        {
+            KeptField::Rewritten(*inner, bytes)
+        }
+        _ => KeptField::Copied,
+    }
+}
+
+/// The length of message `id` without its skipped fields.
+fn kept_len(id: MessageId, bytes: &[u8]) -> Result<usize, Error> {
+    let message = &SCHEMA.messages[id];
+    let mut len = 0;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let start = pos;
+        let (tag, raw) = read_field(bytes, &mut pos)?;
+        len += match kept_field(message, tag, raw) {
+            KeptField::Dropped => 0,
+            KeptField::Rewritten(inner, inner_bytes) => {
+                let inner_len = kept_len(inner, inner_bytes)?;
+                wire::varint_len((u64::from(tag) << 3) | 2)
+                    + wire::varint_len(inner_len as u64)
+                    + inner_len
+            }
+            KeptField::Copied => pos - start,
+        };
+    }
+    Ok(len)
+}
+
+/// Write message `id` without its skipped fields.
+fn copy_kept(id: MessageId, bytes: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    let message = &SCHEMA.messages[id];
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let start = pos;
+        let (tag, raw) = read_field(bytes, &mut pos)?;
+        match kept_field(message, tag, raw) {
+            KeptField::Dropped => {}
+            KeptField::Rewritten(inner, inner_bytes) => {
+                wire::write_varint(out, (u64::from(tag) << 3) | 2);
+                wire::write_varint(out, kept_len(inner, inner_bytes)? as u64);
+                copy_kept(inner, inner_bytes, out)?;
+            }
+            KeptField::Copied => out.extend_from_slice(&bytes[start..pos]),
+        }
+    }
+    Ok(())
 }
 
 /// Write a JSON value as a message of type `ty`. Keys the message does not
@@ -287,10 +342,16 @@ impl<'a> Envelope<'a> {
     }
 
     /// Write the envelope: `k8s\0` + Unknown.
+    /// `TypeMeta {1: apiVersion, 2: kind}`.
+    fn type_meta(api_version: &str, kind: &str) -> Vec<u8> {
+        let mut type_meta = Vec::with_capacity(api_version.len() + kind.len() + 4);
+        write_bytes_field(&mut type_meta, 1, api_version.as_bytes());
+        write_bytes_field(&mut type_meta, 2, kind.as_bytes());
+        type_meta
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut type_meta = Vec::new();
-        write_bytes_field(&mut type_meta, 1, self.api_version.as_bytes());
-        write_bytes_field(&mut type_meta, 2, self.kind.as_bytes());
+        let type_meta = Envelope::type_meta(self.api_version, self.kind);
         let mut out = Vec::with_capacity(self.raw.len() + type_meta.len() + 16);
         out.extend_from_slice(MAGIC);
         write_bytes_field(&mut out, 1, &type_meta);
@@ -623,10 +684,13 @@ mod tests {
     }
 
     #[test]
-    fn without_skipped_drops_managed_fields_and_keeps_the_rest_as_it_was() {
+    fn kept_bodies_drop_managed_fields_and_keep_the_rest_as_it_was() {
         let pod = MessageType::of("v1", "Pod").expect("Pod");
         let message = encode_json(pod, &pod_json()).expect("encodes");
-        let kept = without_skipped(pod, &message).expect("rewrites");
+        let body = kept_body(pod, &message, "v1", "Pod").expect("rewrites");
+        let envelope = Envelope::parse(&body).expect("an envelope");
+        assert_eq!((envelope.api_version, envelope.kind), ("v1", "Pod"));
+        let kept = envelope.raw;
         assert!(kept.len() < message.len());
         let metadata = |bytes: &[u8]| -> Vec<u32> {
             let fields = wire_fields(bytes).expect("fields");
@@ -638,12 +702,12 @@ mod tests {
                 .collect()
         };
         assert!(metadata(&message).contains(&17), "managedFields encoded");
-        assert!(!metadata(&kept).contains(&17), "managedFields left out");
+        assert!(!metadata(kept).contains(&17), "managedFields left out");
         let a: serde_json::Value = decode_object(pod, &message, "v1", "Pod").expect("decodes");
-        let b: serde_json::Value = decode_object(pod, &kept, "v1", "Pod").expect("decodes");
+        let b: serde_json::Value = decode_object(pod, kept, "v1", "Pod").expect("decodes");
         assert_eq!(a, b);
         assert_eq!(
-            wire_fields(&kept).expect("fields")[1..],
+            wire_fields(kept).expect("fields")[1..],
             wire_fields(&message).expect("fields")[1..],
             "spec and status are the same bytes"
         );

@@ -87,6 +87,11 @@ pub fn read_field<'de>(buf: &'de [u8], pos: &mut usize) -> Result<(u32, Raw<'de>
     Ok((tag, raw))
 }
 
+/// How many bytes `value` takes as a varint.
+pub(crate) fn varint_len(value: u64) -> usize {
+    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
+}
+
 pub(crate) fn write_varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
@@ -118,6 +123,7 @@ mod tests {
             let mut pos = 0;
             assert_eq!(read_varint(&out, &mut pos).expect("reads"), value);
             assert_eq!(pos, out.len());
+            assert_eq!(varint_len(value), out.len());
             if out.len() > 1 {
                 assert!(read_varint(&out[..out.len() - 1], &mut 0).is_err());
             }
