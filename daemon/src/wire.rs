@@ -374,15 +374,20 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         let mut next = self.prefetch(None);
         loop {
             let body = next.body().await.map_err(Error::InitialListFailed)?;
-            let page = ListPage::parse(&body)
-                .map_err(|e| Error::InitialListFailed(failed(e.to_string())))?;
-            let continue_token = page.meta.continue_.as_deref().filter(|c| !c.is_empty());
-            if let Some(token) = continue_token {
+            let invalid = |e: kpb::Error| Error::InitialListFailed(failed(e.to_string()));
+            let meta = ListPage::parse(&body).map_err(invalid)?.meta;
+            let continue_token = meta.continue_.filter(|c| !c.is_empty());
+            if let Some(token) = &continue_token {
                 next = self.prefetch(Some(token));
             }
-            let items = page
-                .items::<K>()
-                .map_err(|e| Error::InitialListFailed(failed(e.to_string())))?;
+            // Decoding a page is milliseconds of CPU: on a blocking thread,
+            // not on an async worker, where it would hold up the I/O of the
+            // page being fetched (and everything else the daemon serves).
+            let items = tokio::task::spawn_blocking(move || ListPage::parse(&body)?.items::<K>())
+                .await
+                .map_err(|e| failed(format!("decoding a list page: {e}")))
+                .map_err(Error::InitialListFailed)?
+                .map_err(invalid)?;
             if self
                 .emit_all(items.into_iter().map(Event::InitApply))
                 .await
@@ -391,11 +396,7 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
                 return Ok(Err(Gone));
             }
             if continue_token.is_none() {
-                let resource_version = page
-                    .meta
-                    .resource_version
-                    .clone()
-                    .ok_or(Error::NoResourceVersion)?;
+                let resource_version = meta.resource_version.ok_or(Error::NoResourceVersion)?;
                 if self.emit(Event::InitDone).await.is_err() {
                     return Ok(Err(Gone));
                 }
