@@ -395,15 +395,14 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         loop {
             let body = next.body().await.map_err(Error::InitialListFailed)?;
             let invalid = |e: kpb::Error| Error::InitialListFailed(failed(e.to_string()));
-            let meta = ListPage::parse(&body).map_err(invalid)?.meta;
-            let continue_token = meta.continue_.filter(|c| !c.is_empty());
-            if let Some(token) = &continue_token {
+            let page = ListPage::parse(&body).map_err(invalid)?;
+            let continue_token = page.meta.continue_.as_deref().filter(|c| !c.is_empty());
+            if let Some(token) = continue_token {
                 next = self.prefetch(Some(token));
             }
             // Decoding a page is milliseconds of CPU: in slices, letting the
             // worker run the I/O of the page being fetched in between (held
             // up, it delays the chain of pages the whole list waits on).
-            let page = ListPage::parse(&body).map_err(invalid)?;
             let mut items = Vec::with_capacity(page.len());
             for start in (0..page.len()).step_by(DECODE_SLICE) {
                 items.extend(
@@ -420,7 +419,11 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
                 return Ok(Err(Gone));
             }
             if continue_token.is_none() {
-                let resource_version = meta.resource_version.ok_or(Error::NoResourceVersion)?;
+                let resource_version = page
+                    .meta
+                    .resource_version
+                    .clone()
+                    .ok_or(Error::NoResourceVersion)?;
                 if self.emit(Event::InitDone).await.is_err() {
                     return Ok(Err(Gone));
                 }
