@@ -23,11 +23,11 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use timoneiro_proto::kpb::direct::{
+use timoneiro_kpb::direct::{
     FieldInfo, Fields, IntOrStr, Raw, ValueType, bytes, error, int_or_string, quantity, read_field,
     read_varint, string, timestamp, varint,
 };
-use timoneiro_proto::kpb::{Error, Pruning};
+use timoneiro_kpb::{Error, Pruning};
 
 /// The fields a decode leaves out, if it is pruned.
 type Cx = Option<&'static Pruning>;
@@ -611,7 +611,7 @@ through_serde! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use timoneiro_proto::kpb;
+    use timoneiro_kpb as kpb;
 
     /// k8s-openapi's JSON field names of `T`: what its `Deserialize` hands
     /// `deserialize_struct`.

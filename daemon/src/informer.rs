@@ -313,7 +313,7 @@ mod tests {
     use super::*;
     use crate::lean::Lean;
     use crate::wire::FromProtobuf;
-    use timoneiro_proto::kpb;
+    use timoneiro_kpb as kpb;
 
     #[test]
     fn kept_objects_are_compressed_and_lose_managed_fields_and_secret_annotations() {

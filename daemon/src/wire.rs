@@ -5,7 +5,7 @@
 //! watcher events and errors, so the informer treats both encodings alike
 //! (a 410 in the stream or on a request, any failure: the informer relists
 //! after its backoff). Objects decode into the same k8s-openapi types as
-//! JSON (`timoneiro_proto::kpb`), so one projection serves both.
+//! JSON (`timoneiro_kpb`), so one projection serves both.
 
 use std::fmt;
 
@@ -18,7 +18,7 @@ use kube::core::Status;
 use kube::runtime::watcher::{Error, Event};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
-use timoneiro_proto::kpb::{self, Envelope, FrameReader, List, WatchEvent};
+use timoneiro_kpb::{self as kpb, Envelope, FrameReader, List, WatchEvent};
 use tokio::sync::mpsc;
 
 use crate::lean::Lean;

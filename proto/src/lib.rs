@@ -7,7 +7,6 @@
 pub mod autostart;
 pub mod config;
 pub mod jsonpath;
-pub mod kpb;
 pub mod render;
 pub mod socket;
 

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use timoneiro_proto::kpb;
+use timoneiro_kpb as kpb;
 
 use crate::discovery;
 use crate::faults::{Faults, Gone, Outage};

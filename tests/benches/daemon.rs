@@ -154,7 +154,7 @@ fn decode(c: &mut Criterion) {
             true,
         ),
     ] {
-        use timoneiro_proto::kpb;
+        use timoneiro_kpb as kpb;
         c.bench_function(name, |b| {
             b.iter(|| {
                 let envelope = kpb::Envelope::parse(&protobuf).expect("protobuf");

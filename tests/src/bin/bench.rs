@@ -412,7 +412,7 @@ fn bench_memory(pods: usize) -> Table {
 
 /// Every page of the pod list in one encoding: time, bodies.
 async fn pages(sim: &Sim, protobuf: bool) -> (Duration, Vec<Vec<u8>>) {
-    use timoneiro_proto::kpb;
+    use timoneiro_kpb as kpb;
     let accept = if protobuf {
         kpb::MEDIA_TYPE
     } else {
@@ -458,7 +458,7 @@ async fn pages(sim: &Sim, protobuf: bool) -> (Duration, Vec<Vec<u8>>) {
 /// bytes. CPU time on one thread, and the pods decoded.
 fn decode_pages(bodies: &[Vec<u8>], protobuf: bool, informer: bool) -> (Duration, usize) {
     use k8s_openapi::api::core::v1::Pod;
-    use timoneiro_proto::kpb;
+    use timoneiro_kpb as kpb;
     use timoneirod::lean::Lean;
     let started = Instant::now();
     let mut pods = 0;

@@ -4,7 +4,7 @@
 
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
-use timoneiro_proto::kpb::{self, Envelope, FrameReader, MessageType, WatchEvent};
+use timoneiro_kpb::{self as kpb, Envelope, FrameReader, MessageType, WatchEvent};
 use timoneiro_tests::fixtures;
 use timoneirod::catalog::Builtin;
 use timoneirod::lean::Lean;

@@ -141,7 +141,7 @@ async fn timoneirod_wire_json_forces_json() {
 /// decoder reads in place; out-of-order fields cost a second, buffered read).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sim_writes_protobuf_fields_in_number_order() {
-    use timoneiro_proto::kpb::{self, Envelope, List};
+    use timoneiro_kpb::{self as kpb, Envelope, List};
     let sim = Sim::start(&["--pods", "200"]);
     let mut checked = 0;
     for builtin in Builtin::ALL {

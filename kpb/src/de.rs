@@ -910,7 +910,7 @@ impl<'de> de::Deserializer<'de> for ObjectDe<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kpb::wire::write_varint_field;
+    use crate::wire::write_varint_field;
 
     #[test]
     fn times_read_as_rfc3339_like_the_json_form() {
