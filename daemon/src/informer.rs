@@ -58,6 +58,15 @@ pub fn row_parts<K: Resource + Serialize + wire::FromProtobuf>(
     for annotation in drop_annotations {
         object.annotations_mut().remove(*annotation);
     }
+    if object
+        .meta()
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.is_empty())
+    {
+        // The server's JSON leaves an empty map out (`omitempty`).
+        object.meta_mut().annotations = None;
+    }
     parts.object = codec.compress(Kept::Json(&serde_json::to_vec(&object).unwrap_or_default()));
     parts
 }

@@ -119,8 +119,8 @@ pub trait FromProtobuf: Sized {
     /// without managedFields, for the cache to keep (once).
     fn take_protobuf(&mut self) -> Option<Vec<u8>>;
 
-    /// The JSON of a body `take_protobuf` gave: the whole object decoded
-    /// and written as `Get` answers it.
+    /// The JSON of a body `take_protobuf` gave, as the API server would
+    /// have written it (`kpb::json`: the Go types' rules), for `Get`.
     fn protobuf_json(body: &[u8]) -> Result<Vec<u8>, String>;
 }
 
@@ -148,12 +148,7 @@ impl<K: DeserializeOwned + serde::Serialize + 'static> FromProtobuf for Lean<K> 
     }
 
     fn protobuf_json(body: &[u8]) -> Result<Vec<u8>, String> {
-        let envelope = Envelope::parse(body).map_err(|e| e.to_string())?;
-        let ty = envelope.message_type().map_err(|e| e.to_string())?;
-        let object: Box<K> =
-            decode_object(ty, envelope.raw, envelope.api_version, envelope.kind, None)
-                .map_err(|e| e.to_string())?;
-        serde_json::to_vec(&object).map_err(|e| e.to_string())
+        kpb::json::object_json(body).map_err(|e| e.to_string())
     }
 }
 
@@ -261,6 +256,22 @@ impl<'a> ListPage<'a> {
             .map(|item| K::from_protobuf(self.items_ty, item, self.envelope.api_version, kind))
             .collect()
     }
+}
+
+/// The resourceVersion a BOOKMARK carries: an object of the watched kind
+/// with only `metadata.resourceVersion` set, and, as the Go server writes
+/// it, every other non-pointer field empty or zero (a workload's
+/// `spec.template.metadata` included).
+pub fn bookmark_resource_version(
+    ty: kpb::MessageType,
+    message: &[u8],
+) -> Result<Option<String>, kpb::Error> {
+    #[derive(serde::Deserialize)]
+    struct Bookmark {
+        metadata: Option<ListMeta>,
+    }
+    let bookmark: Bookmark = kpb::decode(ty, message)?;
+    Ok(bookmark.metadata.and_then(|m| m.resource_version))
 }
 
 /// A `Status` from an error body, protobuf or JSON.
@@ -485,13 +496,7 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
             "ADDED" | "MODIFIED" => self.emit(Event::Apply(object()?)).await,
             "DELETED" => self.emit(Event::Delete(object()?)).await,
             "BOOKMARK" => {
-                // A bookmark is an empty object of the kind carrying only metadata.resourceVersion.
-                #[derive(serde::Deserialize)]
-                struct Bookmark {
-                    metadata: Option<ListMeta>,
-                }
-                let bookmark: Bookmark = kpb::decode(ty, envelope.raw).map_err(bad)?;
-                if let Some(rv) = bookmark.metadata.and_then(|m| m.resource_version) {
+                if let Some(rv) = bookmark_resource_version(ty, envelope.raw).map_err(bad)? {
                     *last = rv;
                 }
                 Ok(())

@@ -90,12 +90,12 @@ fn plan_for(message: MessageId, fields: &'static [&'static str]) -> Plan {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .entry(key)
-        .or_insert_with(|| make_plan(message, fields, 0));
+        .or_insert_with(|| make_plan(message, fields));
     PLANS.with_borrow_mut(|plans| plans.insert(key, plan));
     plan
 }
 
-fn make_plan(message: MessageId, fields: &'static [&'static str], depth: usize) -> Plan {
+fn make_plan(message: MessageId, fields: &'static [&'static str]) -> Plan {
     let message = &SCHEMA.messages[message];
     let mut slots: Vec<Slot> = (0..message.fields.len()).map(|_| Slot::Skip).collect();
     for name in fields {
@@ -103,14 +103,11 @@ fn make_plan(message: MessageId, fields: &'static [&'static str], depth: usize) 
             slots[index] = Slot::Named(name);
         }
     }
-    // A message field the target does not name, whose own fields the target
-    // does name, is embedded.
+    // Go embeds some messages (`json:",inline"`): their fields are the
+    // parent's in JSON, so the target names them, not the message.
     for (index, field) in message.fields.iter().enumerate() {
-        if let (Slot::Skip, Type::Message(id), false, true) =
-            (&slots[index], &field.ty, field.repeated, depth < 4)
-            && SCHEMA.messages[*id].special == Special::None
-        {
-            let inner = make_plan(*id, fields, depth + 1);
+        if let (Slot::Skip, Type::Message(id), true) = (&slots[index], &field.ty, field.inline) {
+            let inner = make_plan(*id, fields);
             if inner.iter().any(|slot| !matches!(slot, Slot::Skip)) {
                 slots[index] = Slot::Inline(*id, inner);
             }
@@ -138,25 +135,6 @@ fn camel(name: &str) -> String {
 }
 
 thread_local! {
-    /// Set while an object is decoded again buffered (its fields came out
-    /// of order the first time).
-    static BUFFERED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Run `decode` with every message read buffered: each message's fields
-/// collected and grouped by field first, whatever their order on the wire.
-pub(crate) fn buffered<T>(decode: impl Fn() -> T) -> T {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            BUFFERED.set(self.0);
-        }
-    }
-    let _restore = Restore(BUFFERED.replace(true));
-    decode()
-}
-
-thread_local! {
     /// Set while an object is decoded pruned: by field id, the fields to
     /// leave out as if the message had no such field.
     static PRUNED: Cell<Option<&'static [bool]>> = const { Cell::new(None) };
@@ -174,45 +152,19 @@ pub(crate) fn pruned<T>(pruned: &'static [bool], decode: impl FnOnce() -> T) -> 
     decode()
 }
 
-/// One run of a field's values (buffered reading).
-#[derive(Debug, Clone, Copy)]
-struct Entry<'de> {
-    field: &'static Field,
-    /// The target's name; None: the lowerCamel protobuf name.
-    name: Option<&'static str>,
-    run: Run<'de>,
-}
-
 impl<'de> MessageDe<'de> {
     fn fields(self, plan: Option<Plan>) -> Result<Fields<'de>, Error> {
-        let source = if BUFFERED.get() {
-            // Every run of every field, grouped by field (a stable sort:
-            // repeated values keep their order).
-            let mut stream = Stream::new(self, plan, false);
-            let mut entries = Vec::new();
-            while let Some((field, name, run)) = stream.next()? {
-                entries.push(Entry { field, name, run });
-            }
-            entries.sort_by_key(|entry| std::ptr::from_ref(entry.field));
-            Source::Buffered(Box::new(Buffered {
-                entries,
-                pos: 0,
-                run_end: 0,
-            }))
-        } else {
-            Source::Stream {
-                stream: Stream::new(self, plan, true),
-                current: None,
-            }
-        };
-        Ok(Fields { source })
+        Ok(Fields {
+            stream: Stream::new(self, plan),
+            current: None,
+        })
     }
 }
 
 /// What JSON leaves out and Go's protobuf writes anyway.
 #[inline]
 fn is_json_absent(field: &Field, raw: Raw<'_>) -> bool {
-    field.absent_if_empty && matches!(raw, Raw::Bytes(bytes) if bytes.is_empty())
+    field.json_absent(raw)
 }
 
 /// One message being read in place: the root, or an embedded message
@@ -227,11 +179,10 @@ struct Level<'de> {
 
 /// A message's fields read in wire order without collecting them: each
 /// field's values are one run of consecutive fields with its tag, which
-/// is how Go writes them (in field-number order). When `ordered`, fields
-/// out of that order are `Error::unordered`, and the object is decoded
-/// again buffered (the buffered read collects the runs, in any order).
+/// is how Go writes them (in field-number order, each singular field
+/// once). Anything else is `Error::not_canonical`, and the object is
+/// decoded again from its canonical form (`crate::canonical`).
 struct Stream<'de> {
-    ordered: bool,
     /// Fields left out by id (a pruned decode).
     pruned: Option<&'static [bool]>,
     root: Level<'de>,
@@ -244,9 +195,8 @@ struct Stream<'de> {
 type Next<'de> = (&'static Field, Option<&'static str>, Run<'de>);
 
 impl<'de> Stream<'de> {
-    fn new(message: MessageDe<'de>, plan: Option<Plan>, ordered: bool) -> Stream<'de> {
+    fn new(message: MessageDe<'de>, plan: Option<Plan>) -> Stream<'de> {
         Stream {
-            ordered,
             pruned: PRUNED.get(),
             root: Level {
                 message: &SCHEMA.messages[message.message],
@@ -273,17 +223,33 @@ impl<'de> Stream<'de> {
             }
             let start = level.pos;
             let (tag, raw) = read_field(level.bytes, &mut level.pos)?;
-            if self.ordered && tag < level.last_tag {
+            let found = level.message.field_by_tag(tag);
+            if tag < level.last_tag || (tag == level.last_tag && found.is_some()) {
+                // A known field's run is read whole below, so a tag below
+                // the last one is out of order and an equal one a repeat.
                 return Err(Error {
                     message: format!("field {tag} after field {}", level.last_tag),
-                    unordered: true,
+                    not_canonical: true,
                 });
             }
             level.last_tag = tag;
-            let Some(index) = level.message.field_by_tag(tag) else {
+            let Some(index) = found else {
                 continue; // a field newer than the schema
             };
             let field = &level.message.fields[index];
+            let mut last = raw;
+            if field.repeated || matches!(field.ty, Type::Map(..)) {
+                while level.pos < level.bytes.len() {
+                    let mut pos = level.pos;
+                    let (next, raw) = read_field(level.bytes, &mut pos)?;
+                    if next != tag {
+                        break;
+                    }
+                    (last, level.pos) = (raw, pos);
+                }
+            } else if is_json_absent(field, raw) {
+                continue;
+            }
             if field.skip || self.pruned.is_some_and(|pruned| pruned[field.id]) {
                 continue;
             }
@@ -304,47 +270,17 @@ impl<'de> Stream<'de> {
                     continue;
                 }
             };
-            let mut last = raw;
-            if field.repeated || matches!(field.ty, Type::Map(..)) {
-                while level.pos < level.bytes.len() {
-                    let mut pos = level.pos;
-                    let (next, raw) = read_field(level.bytes, &mut pos)?;
-                    if next != tag {
-                        break;
-                    }
-                    (last, level.pos) = (raw, pos);
-                }
-            } else if is_json_absent(field, raw) {
-                continue;
-            }
             let bytes = &level.bytes[start..level.pos];
             return Ok(Some((field, name, Run { bytes, last })));
         }
     }
 }
 
-/// Where a message's fields come from.
-enum Source<'de> {
-    Stream {
-        stream: Stream<'de>,
-        /// The values of the key handed out last.
-        current: Option<(&'static Field, Run<'de>)>,
-    },
-    /// Out of order (rare): boxed, to keep the usual case small to move.
-    Buffered(Box<Buffered<'de>>),
-}
-
-/// A message's fields collected and grouped by field.
-struct Buffered<'de> {
-    entries: Vec<Entry<'de>>,
-    /// The current field's values: `entries[pos..run_end]`.
-    pos: usize,
-    run_end: usize,
-}
-
 /// A message's fields as a serde map: all values of one field are one entry.
 struct Fields<'de> {
-    source: Source<'de>,
+    stream: Stream<'de>,
+    /// The values of the key handed out last.
+    current: Option<(&'static Field, Run<'de>)>,
 }
 
 impl<'de> MapAccess<'de> for Fields<'de> {
@@ -354,33 +290,10 @@ impl<'de> MapAccess<'de> for Fields<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        let (field, name) = match &mut self.source {
-            Source::Stream { stream, current } => {
-                let Some((field, name, values)) = stream.next()? else {
-                    return Ok(None);
-                };
-                *current = Some((field, values));
-                (field, name)
-            }
-            Source::Buffered(buffered) => {
-                let Buffered {
-                    entries,
-                    pos,
-                    run_end,
-                } = &mut **buffered;
-                *pos = *run_end;
-                let Some(first) = entries.get(*pos) else {
-                    return Ok(None);
-                };
-                let field = first.field;
-                *run_end = *pos
-                    + entries[*pos..]
-                        .iter()
-                        .take_while(|entry| std::ptr::eq(entry.field, field))
-                        .count();
-                (first.field, first.name)
-            }
+        let Some((field, name, values)) = self.stream.next()? else {
+            return Ok(None);
         };
+        self.current = Some((field, values));
         match name {
             Some(name) => seed
                 .deserialize(BorrowedStrDeserializer::<Error>::new(name))
@@ -392,28 +305,11 @@ impl<'de> MapAccess<'de> for Fields<'de> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        let (field, values) = match &self.source {
-            Source::Stream { current, .. } => {
-                let (field, run) =
-                    current.ok_or_else(|| Error::new("a value asked for before its key"))?;
-                (field, Values::Run(run))
-            }
-            Source::Buffered(buffered) => {
-                let values = &buffered.entries[buffered.pos..buffered.run_end];
-                (values[0].field, Values::Entries(values))
-            }
-        };
+        let (field, values) = self
+            .current
+            .ok_or_else(|| Error::new("a value asked for before its key"))?;
         seed.deserialize(FieldDe { field, values })
     }
-}
-
-/// The values of one field in a message.
-#[derive(Debug, Clone, Copy)]
-enum Values<'a, 'de> {
-    /// Collected by a buffered read.
-    Entries(&'a [Entry<'de>]),
-    /// Read in place.
-    Run(Run<'de>),
 }
 
 /// Consecutive fields with one tag on the wire, and the last one's value.
@@ -423,68 +319,42 @@ struct Run<'de> {
     last: Raw<'de>,
 }
 
-impl<'a, 'de> Values<'a, 'de> {
-    /// Protobuf: the last value of a non-repeated field wins.
-    #[inline]
-    fn last(self) -> Raw<'de> {
-        match self {
-            Values::Entries(entries) => entries
-                .last()
-                .map_or(Raw::Bytes(&[]), |entry| entry.run.last),
-            Values::Run(run) => run.last,
-        }
-    }
-
-    #[inline]
-    fn raws(self) -> Raws<'a, 'de> {
-        match self {
-            Values::Entries(runs) => Raws {
-                runs,
-                bytes: &[],
-                pos: 0,
-            },
-            Values::Run(run) => Raws {
-                runs: &[],
-                bytes: run.bytes,
-                pos: 0,
-            },
-        }
-    }
-}
-
-/// The values of one field, one by one: the run being read, then the
-/// runs left.
-struct Raws<'a, 'de> {
-    runs: &'a [Entry<'de>],
+/// The values of one field, one by one.
+struct Raws<'de> {
     bytes: &'de [u8],
     pos: usize,
 }
 
-impl<'de> Raws<'_, 'de> {
+impl<'de> Raws<'de> {
     #[inline]
     fn next(&mut self) -> Result<Option<Raw<'de>>, Error> {
-        while self.pos >= self.bytes.len() {
-            let Some((first, rest)) = self.runs.split_first() else {
-                return Ok(None);
-            };
-            (self.bytes, self.pos, self.runs) = (first.run.bytes, 0, rest);
+        if self.pos >= self.bytes.len() {
+            return Ok(None);
         }
         read_field(self.bytes, &mut self.pos).map(|(_, raw)| Some(raw))
     }
 }
 
 /// All values of one field.
-struct FieldDe<'a, 'de> {
+struct FieldDe<'de> {
     field: &'static Field,
-    values: Values<'a, 'de>,
+    values: Run<'de>,
 }
 
-impl<'de> FieldDe<'_, 'de> {
+impl<'de> FieldDe<'de> {
     #[inline]
     fn single(&self) -> ValueDe<'de> {
         ValueDe {
             ty: &self.field.ty,
-            raw: self.values.last(),
+            raw: self.values.last,
+        }
+    }
+
+    #[inline]
+    fn raws(&self) -> Raws<'de> {
+        Raws {
+            bytes: self.values.bytes,
+            pos: 0,
         }
     }
 
@@ -494,7 +364,7 @@ impl<'de> FieldDe<'_, 'de> {
     }
 }
 
-impl<'de> de::Deserializer<'de> for FieldDe<'_, 'de> {
+impl<'de> de::Deserializer<'de> for FieldDe<'de> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -502,12 +372,12 @@ impl<'de> de::Deserializer<'de> for FieldDe<'_, 'de> {
             Type::Map(key, value) => visitor.visit_map(MapEntries {
                 key,
                 value,
-                raws: self.values.raws(),
+                raws: self.raws(),
                 pending: None,
             }),
             ty if self.field.repeated => visitor.visit_seq(Elements {
                 ty,
-                raws: self.values.raws(),
+                raws: self.raws(),
                 packed: None,
             }),
             _ => self.single().deserialize_any(visitor),
@@ -560,14 +430,14 @@ impl<'de> de::Deserializer<'de> for FieldDe<'_, 'de> {
 }
 
 /// The elements of a repeated field (packed or not).
-struct Elements<'a, 'de> {
+struct Elements<'de> {
     ty: &'static Type,
-    raws: Raws<'a, 'de>,
+    raws: Raws<'de>,
     /// A packed run of varints being read, and the position in it.
     packed: Option<(&'de [u8], usize)>,
 }
 
-impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
+impl<'de> SeqAccess<'de> for Elements<'de> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -601,10 +471,10 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
 }
 
 /// The entries of a map field: each value is a message {1: key, 2: value}.
-struct MapEntries<'a, 'de> {
+struct MapEntries<'de> {
     key: &'static Type,
     value: &'static Type,
-    raws: Raws<'a, 'de>,
+    raws: Raws<'de>,
     pending: Option<Raw<'de>>,
 }
 
@@ -616,7 +486,7 @@ fn default_raw(ty: &Type) -> Raw<'static> {
     }
 }
 
-impl<'de> MapAccess<'de> for MapEntries<'_, 'de> {
+impl<'de> MapAccess<'de> for MapEntries<'de> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(

@@ -58,7 +58,7 @@ impl FieldInfo {
     #[inline]
     pub fn left_out(self, raw: Raw<'_>, pruning: Option<&Pruning>) -> bool {
         self.0.skip
-            || (self.0.absent_if_empty && matches!(raw, Raw::Bytes(bytes) if bytes.is_empty()))
+            || (!self.0.repeated && self.0.json_absent(raw))
             || pruning.is_some_and(|pruning| pruning.left_out[self.0.id])
     }
 
@@ -84,8 +84,11 @@ impl ValueType {
         raw: Raw<'_>,
         pruning: Option<&'static Pruning>,
     ) -> Result<T, Error> {
-        let decode =
-            || super::streaming_or_buffered(|| T::deserialize(de::ValueDe { ty: self.0, raw }));
+        let decode = || {
+            super::streaming_or_canonical(self.0, raw, |raw| {
+                T::deserialize(de::ValueDe { ty: self.0, raw })
+            })
+        };
         match pruning {
             Some(pruning) => de::pruned(&pruning.left_out, decode),
             None => decode(),

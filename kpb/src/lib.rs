@@ -11,15 +11,18 @@
 //!   frames, `WatchEvent {1: type, 2: RawExtension {1: raw}}` whose raw is
 //!   again a whole `k8s\0` envelope.
 
+mod canonical;
 mod de;
 pub mod direct;
 mod en;
+pub mod go_types;
+pub mod json;
 mod schema;
 mod wire;
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use self::schema::{Message, MessageId, SCHEMA, Type};
 use self::wire::{Raw, read_field, write_bytes_field};
@@ -35,17 +38,18 @@ pub const MAGIC: &[u8; 4] = b"k8s\0";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     message: String,
-    /// A message's fields were not in field-number order, which the
-    /// streaming decoder needs (Go writes them in order; protobuf allows
-    /// any): the caller decodes again, buffered.
-    unordered: bool,
+    /// A message's fields were not in field-number order, or a singular
+    /// field came more than once, which the streaming decoder does not
+    /// read (Go writes neither; protobuf allows both): the caller decodes
+    /// again from the message made canonical.
+    not_canonical: bool,
 }
 
 impl Error {
     fn new(message: impl Into<String>) -> Error {
         Error {
             message: message.into(),
-            unordered: false,
+            not_canonical: false,
         }
     }
 }
@@ -64,13 +68,27 @@ impl serde::de::Error for Error {
     }
 }
 
-/// Decode with the streaming reader, and again buffered when some
-/// message's fields came out of order.
-fn streaming_or_buffered<T>(decode: impl Fn() -> Result<T, Error>) -> Result<T, Error> {
-    match decode() {
-        Err(e) if e.unordered => de::buffered(decode),
-        decoded => decoded,
+/// Decode `raw` (a value of type `ty`) with the streaming reader, and again
+/// from the message rewritten canonically when it is not
+/// ([`Error::not_canonical`]).
+fn streaming_or_canonical<T>(
+    ty: &'static Type,
+    raw: Raw<'_>,
+    decode: impl Fn(Raw<'_>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    match (decode(raw), ty, raw) {
+        (Err(e), Type::Message(id), Raw::Bytes(bytes)) if e.not_canonical => {
+            let canonical = canonical::canonical(*id, bytes)?;
+            decode(Raw::Bytes(&canonical))
+        }
+        (decoded, ..) => decoded,
     }
+}
+
+/// The schema's type of each message, by id (for values decoded whole).
+fn message_types() -> &'static [Type] {
+    static MESSAGE: std::sync::OnceLock<Vec<Type>> = std::sync::OnceLock::new();
+    MESSAGE.get_or_init(|| (0..SCHEMA.messages.len()).map(Type::Message).collect())
 }
 
 /// A message type of the schema.
@@ -121,30 +139,26 @@ impl MessageType {
 }
 
 /// Decode a message into any type that reads the object's JSON form.
-pub fn decode<'de, T: Deserialize<'de>>(ty: MessageType, bytes: &'de [u8]) -> Result<T, Error> {
-    static MESSAGE: std::sync::OnceLock<Vec<Type>> = std::sync::OnceLock::new();
-    let types = MESSAGE.get_or_init(|| (0..SCHEMA.messages.len()).map(Type::Message).collect());
-    streaming_or_buffered(|| {
-        T::deserialize(de::ValueDe {
-            ty: &types[ty.0],
-            raw: Raw::Bytes(bytes),
-        })
+pub fn decode<T: DeserializeOwned>(ty: MessageType, bytes: &[u8]) -> Result<T, Error> {
+    let ty = &message_types()[ty.0];
+    streaming_or_canonical(ty, Raw::Bytes(bytes), |raw| {
+        T::deserialize(de::ValueDe { ty, raw })
     })
 }
 
 /// Decode a top-level object, with the `apiVersion` and `kind` its
 /// envelope carried, into any type that reads the object's JSON form.
-pub fn decode_object<'de, T: Deserialize<'de>>(
+pub fn decode_object<T: DeserializeOwned>(
     ty: MessageType,
-    bytes: &'de [u8],
-    api_version: &'de str,
-    kind: &'de str,
+    bytes: &[u8],
+    api_version: &str,
+    kind: &str,
 ) -> Result<T, Error> {
-    streaming_or_buffered(|| {
+    streaming_or_canonical(&message_types()[ty.0], Raw::Bytes(bytes), |raw| {
         T::deserialize(de::ObjectDe {
             message: de::MessageDe {
                 message: ty.0,
-                bytes,
+                bytes: direct::bytes(raw)?,
             },
             api_version,
             kind,
@@ -181,11 +195,11 @@ impl Pruning {
 }
 
 /// [`decode_object`] leaving out the fields `pruning` names.
-pub fn decode_object_pruned<'de, T: Deserialize<'de>>(
+pub fn decode_object_pruned<T: DeserializeOwned>(
     ty: MessageType,
-    bytes: &'de [u8],
-    api_version: &'de str,
-    kind: &'de str,
+    bytes: &[u8],
+    api_version: &str,
+    kind: &str,
     pruning: &'static Pruning,
 ) -> Result<T, Error> {
     de::pruned(&pruning.left_out, || {

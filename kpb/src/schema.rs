@@ -5,6 +5,9 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::go_types::{GO_TYPES, GoField, When};
+use crate::wire::Raw;
+
 /// The schema of every message reachable from the built-in kinds' lists.
 pub(crate) static SCHEMA: LazyLock<Schema> =
     LazyLock::new(|| Schema::parse(include_str!("schema.txt")).expect("kpb/schema.txt parses"));
@@ -62,9 +65,22 @@ pub(crate) struct Field {
     pub(crate) repeated: bool,
     /// Never decoded (`metadata.managedFields`: bookkeeping the daemon neither shows nor keeps).
     pub(crate) skip: bool,
-    /// Go writes this field empty where JSON leaves it out: a string
-    /// (`omitempty`) or a zero time (JSON `null`), not repeated.
-    pub(crate) absent_if_empty: bool,
+    /// How the Go server writes this field (None: a field the Go types
+    /// of this version do not have).
+    pub(crate) go: Option<&'static GoField>,
+    /// Go embeds this message (`json:",inline"`): JSON has its fields in
+    /// the parent (`Volume.volumeSource`, `Probe.handler`).
+    pub(crate) inline: bool,
+}
+
+impl Field {
+    /// Whether the server's JSON leaves this value out (or writes `null`,
+    /// which a typed decode reads as unset): zero values of `omitempty`
+    /// scalars, zero times (go-types rules).
+    #[inline]
+    pub(crate) fn json_absent(&self, raw: Raw<'_>) -> bool {
+        self.go.is_some_and(|go| go.json_absent(raw))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,32 +169,19 @@ impl Schema {
                     ty,
                     repeated,
                     skip,
-                    absent_if_empty: false, // known once every message is read
+                    go: None, // known once every message is read
+                    inline: false,
                 });
                 field_count += 1;
             } else if !line.starts_with('#') && !line.is_empty() {
                 return Err(bad());
             }
         }
-        let time = |ty: &Type| match ty {
-            Type::Message(id) => {
-                matches!(messages[*id].special, Special::Time | Special::MicroTime)
-            }
-            _ => false,
-        };
-        let absent: Vec<Vec<bool>> = messages
-            .iter()
-            .map(|message| {
-                message
-                    .fields
-                    .iter()
-                    .map(|f| !f.repeated && (f.ty == Type::String || time(&f.ty)))
-                    .collect()
-            })
-            .collect();
-        for (message, absent) in messages.iter_mut().zip(absent) {
-            for (field, absent) in message.fields.iter_mut().zip(absent) {
-                field.absent_if_empty = absent;
+        for message in &mut messages {
+            let go = GO_TYPES.message_any_case(&message.name);
+            for field in &mut message.fields {
+                field.go = go.and_then(|go| go.field(field.tag));
+                field.inline = field.go.is_some_and(|go| go.when == When::Inline);
             }
         }
         Ok(Schema {

@@ -65,6 +65,10 @@ pub enum Body<'a> {
     Json(&'a str),
     /// `k8s\0` + `runtime.Unknown`, as the API server answers protobuf.
     Protobuf(&'a [u8]),
+    /// One object, as a JSON watch event carries it.
+    JsonObject(&'a serde_json::Value),
+    /// One object's `k8s\0` envelope, as a protobuf watch event carries it.
+    ProtobufObject(&'a [u8]),
 }
 
 /// Each object's projection and the object itself as the daemon keeps it
@@ -86,6 +90,25 @@ fn decode<K: DeserializeOwned + Clone + serde::Serialize + Resource + 'static>(
             timoneirod::wire::decode_list::<Lean<K>>(bytes)
                 .unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}"))
                 .1
+        }
+        Body::JsonObject(value) => vec![
+            serde_json::from_value::<Lean<K>>(value.clone())
+                .unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}")),
+        ],
+        Body::ProtobufObject(body) => {
+            let decoded = timoneiro_kpb::Envelope::parse(body).and_then(|envelope| {
+                Lean::<K>::from_protobuf(
+                    envelope.message_type()?,
+                    envelope.raw,
+                    envelope.api_version,
+                    envelope.kind,
+                )
+            });
+            vec![
+                decoded.unwrap_or_else(|e| {
+                    panic!("{what} does not decode as the daemon decodes it: {e}")
+                }),
+            ]
         }
     };
     let codec = ObjectCodec::new();
@@ -162,7 +185,8 @@ pub fn objects_body(kind: &Kind, what: &str, body: Body<'_>) -> Vec<serde_json::
         .collect()
 }
 
-fn decode_body(kind: &Kind, what: &str, text: Body<'_>) -> Vec<(RowParts, serde_json::Value)> {
+/// Each object's projection and the object as `Get` answers it, through the informer's own path.
+pub fn decode_body(kind: &Kind, what: &str, text: Body<'_>) -> Vec<(RowParts, serde_json::Value)> {
     let Some(builtin) = kind.builtin() else {
         let Source::Dynamic(columns) = kind.spec().source.clone() else {
             unreachable!("not built in, so dynamic")

@@ -4,6 +4,7 @@ mod contexts;
 mod deploy;
 mod e2e;
 mod faults;
+mod fidelity;
 mod golden;
 mod kinds;
 mod misuse;

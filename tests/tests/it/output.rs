@@ -7,20 +7,6 @@ use std::time::Duration;
 use serde_json::Value;
 use timoneiro_tests::harness::{Daemon, Sim, stderr, stdout};
 
-/// Drop `null` members: the daemon decodes typed objects, which do not keep
-/// an explicit `"lastProbeTime": null` the API server sends (a known gap,
-/// the only difference from the API server's JSON).
-fn without_nulls(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(without_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(without_nulls),
-        _ => {}
-    }
-}
-
 /// The sim's pods as the API server returns them (without managedFields,
 /// which the cache leaves out), keyed by namespace/name.
 async fn sim_objects(sim: &Sim) -> std::collections::BTreeMap<String, Value> {
@@ -35,7 +21,6 @@ async fn sim_objects(sim: &Sim) -> std::collections::BTreeMap<String, Value> {
                 .as_object_mut()
                 .expect("metadata")
                 .remove("managedFields");
-            without_nulls(&mut item);
             let key = format!(
                 "{}/{}",
                 item["metadata"]["namespace"].as_str().unwrap_or_default(),
