@@ -229,6 +229,11 @@ impl GoTypes {
         })
     }
 
+    /// The index in `messages` of a full protobuf name.
+    pub fn message_id(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
     /// The message of a full protobuf name (`k8s.io.api.core.v1.Pod`).
     pub fn message(&self, name: &str) -> Option<&GoMessage> {
         self.by_name.get(name).map(|id| &self.messages[*id])

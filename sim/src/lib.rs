@@ -8,6 +8,7 @@
 pub mod churn;
 pub mod discovery;
 pub mod faults;
+pub mod gopb;
 pub mod listen;
 pub mod resources;
 pub mod seed;

@@ -27,8 +27,13 @@ use timoneiro_kpb as kpb;
 
 use crate::discovery;
 use crate::faults::{Faults, Gone, Outage};
+use crate::gopb;
 use crate::resources::Resource;
 use crate::store::{Change, Obj, Snapshot, Store};
+
+/// The Go types of a list's metadata and of an error.
+const LIST_META: &str = "k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta";
+const STATUS: &str = "k8s.io.apimachinery.pkg.apis.meta.v1.Status";
 
 /// Bodies up to this size get Content-Length; larger ones are chunked (Go's net/http buffer).
 const CONTENT_LENGTH_LIMIT: usize = 2048;
@@ -337,7 +342,7 @@ fn protobuf_list(
     metadata: bool,
 ) -> Option<Vec<u8>> {
     let meta: Value = serde_json::from_str(meta).ok()?;
-    let meta = kpb::encode_json(kpb::list_meta(), &meta).ok()?;
+    let meta = gopb::encode(LIST_META, &meta).ok()?;
     let items = page
         .iter()
         .map(|obj| obj.protobuf(resource, metadata))
@@ -357,8 +362,8 @@ fn protobuf_frame(line: &[u8]) -> Bytes {
     let object = &event["object"];
     let api_version = object["apiVersion"].as_str().unwrap_or("v1");
     let kind = object["kind"].as_str().unwrap_or("Status");
-    let raw = kpb::MessageType::of(api_version, kind)
-        .and_then(|ty| kpb::encode_json(ty, object).ok())
+    let raw = gopb::message_name(api_version, kind)
+        .and_then(|ty| gopb::encode(ty, object).ok())
         .unwrap_or_default();
     let envelope = kpb::Envelope {
         api_version,
@@ -384,7 +389,7 @@ async fn protobuf_status(response: Response) -> Response {
     let Ok(status) = serde_json::from_slice::<Value>(&bytes) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    let raw = kpb::encode_json(kpb::status(), &status).unwrap_or_default();
+    let raw = gopb::encode(STATUS, &status).unwrap_or_default();
     let body = kpb::Envelope {
         api_version: "v1",
         kind: "Status",
@@ -441,29 +446,36 @@ fn event_line(kind: &str, object: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
+/// A BOOKMARK as the Go server writes one: the empty object of the kind
+/// with only `metadata.resourceVersion` (and the initial-events-end
+/// annotation) set. Its protobuf (`protobuf_frame`) then carries every
+/// non-pointer field empty, a workload's `spec.template.metadata` included;
+/// its JSON is what Go's JSON of that empty object is.
 fn bookmark(resource: &Resource, rv: u64, metadata: bool, initial_end: bool) -> Bytes {
-    let annotations = if initial_end {
-        ",\"annotations\":{\"k8s.io/initial-events-end\":\"true\"}"
+    let (api_version, kind) = if metadata {
+        ("meta.k8s.io/v1".to_string(), "PartialObjectMetadata")
     } else {
-        ""
+        (resource.api_version(), resource.kind)
     };
-    let meta = format!("{{\"resourceVersion\":\"{rv}\"{annotations}}}");
-    let object = if metadata {
-        format!(
-            "{{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":{meta}}}"
-        )
-    } else if resource.plural == "pods" {
-        format!(
-            "{{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{meta},\"spec\":{{\"containers\":null}},\"status\":{{}}}}"
-        )
-    } else {
-        format!(
-            "{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{meta}}}",
-            resource.kind,
-            resource.api_version()
-        )
-    };
-    event_line("BOOKMARK", object.as_bytes())
+    let mut meta = json!({ "resourceVersion": rv.to_string() });
+    if initial_end {
+        meta["annotations"] = json!({ "k8s.io/initial-events-end": "true" });
+    }
+    let go_json = gopb::message_name(&api_version, kind).and_then(|name| {
+        let raw = gopb::encode(name, &json!({ "metadata": meta })).ok()?;
+        let envelope = kpb::Envelope {
+            api_version: &api_version,
+            kind,
+            raw: &raw,
+        };
+        kpb::json::object_json(&envelope.to_bytes()).ok()
+    });
+    let object = go_json.unwrap_or_else(|| {
+        // A custom resource: no Go type, only what its JSON carries.
+        serde_json::to_vec(&json!({ "kind": kind, "apiVersion": api_version, "metadata": meta }))
+            .unwrap_or_default()
+    });
+    event_line("BOOKMARK", &object)
 }
 
 impl Server {

@@ -66,14 +66,14 @@ impl Obj {
         } else {
             resource.api_version()
         };
-        let ty = timoneiro_kpb::MessageType::of(&api_version, kind)?;
+        let ty = crate::gopb::message_name(&api_version, kind)?;
         let value: Value = match json {
             Some(item) => serde_json::from_slice(item).ok()?,
             None => {
                 serde_json::json!({ "metadata": serde_json::from_slice::<Value>(&self.meta).ok()? })
             }
         };
-        match timoneiro_kpb::encode_json(ty, &value) {
+        match crate::gopb::encode(ty, &value) {
             Ok(bytes) => Some(cell.get_or_init(|| Bytes::from(bytes)).clone()),
             Err(error) => {
                 tracing::warn!(%error, "object does not fit its protobuf schema");
