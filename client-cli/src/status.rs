@@ -70,8 +70,17 @@ fn wire(kind: &KindStatus) -> &str {
 }
 
 /// The MESSAGE column: the state's message, why a kind fell back to JSON,
-/// and the namespaces of a namespace-scoped cache.
+/// the namespaces of a namespace-scoped cache, and why it last relisted.
 fn message(kind: &KindStatus) -> String {
+    let message = state_message(kind);
+    match (kind.last_relist_reason.as_str(), message.is_empty()) {
+        ("", _) => message,
+        (reason, true) => format!("last relist: {reason}"),
+        (reason, false) => format!("{message}; last relist: {reason}"),
+    }
+}
+
+fn state_message(kind: &KindStatus) -> String {
     let message = match kind.encoding.split_once(' ') {
         Some((_, why)) => {
             let why = why.trim_start_matches('(').trim_end_matches(')');
@@ -117,6 +126,8 @@ fn print(
                     "message": k.message,
                     "namespaces": k.scope_namespaces,
                     "wire": k.encoding,
+                    "relists": k.relists,
+                    "lastRelistReason": k.last_relist_reason,
                 })).collect::<Vec<_>>(),
             });
             out.line(&serde_json::to_string(&value)?)
@@ -130,6 +141,7 @@ fn print(
                     "TIER",
                     "WIRE",
                     "SYNC TIME",
+                    "RELISTS",
                     "MESSAGE",
                 ]
                 .map(String::from)
@@ -148,6 +160,7 @@ fn print(
                     kind.tier.to_string(),
                     wire(kind).to_string(),
                     sync,
+                    kind.relists.to_string(),
                     message(kind),
                 ]);
             }

@@ -220,6 +220,9 @@ pub async fn run<K, P>(
     store.start();
     store.set_encoding(encoding.to_string());
     store.codec().set_protobuf_json(K::protobuf_json);
+    // Why the next list is a relist (None before the first list).
+    let mut relist_reason: Option<String> = None;
+    let mut listed_before = false;
     loop {
         let config = watcher::Config::default();
         // One list+watch of the kind where `api` points, in the current encoding.
@@ -245,6 +248,10 @@ pub async fn run<K, P>(
             _ => source(scope.all.clone()).map(|event| (None, event)).boxed(),
         };
         let mut listed: HashSet<Arc<str>> = HashSet::new();
+        // The first Init of this stream is the list `relist_reason` is
+        // about; a later one is the watcher relisting by itself (kube's
+        // JSON watcher does on an in-stream 410 Gone).
+        let mut lists = 0u32;
         let failure = loop {
             let (ns, event) = tokio::select! {
                 _ = shutdown.changed() => return,
@@ -254,6 +261,16 @@ pub async fn run<K, P>(
                 },
             };
             let parts = |object| row_parts(&project, object, drop_annotations, store.codec());
+            if let Ok(Event::Init) = &event {
+                lists += 1;
+                match (lists, relist_reason.take()) {
+                    (1, Some(reason)) => store.record_relist(&reason),
+                    (1, None) => {}
+                    // Per-namespace watchers each list once per stream.
+                    _ if ns.is_some() => {}
+                    _ => store.record_relist("the watch's resourceVersion expired (410 Gone)"),
+                }
+            }
             match (event, ns) {
                 (Ok(Event::Init), None) => store.begin_relist(),
                 (Ok(Event::Init), Some(ns)) => store.begin_relist_in(&ns),
@@ -291,6 +308,10 @@ pub async fn run<K, P>(
                 }
             }
         };
+        listed_before |= lists > 0;
+        if listed_before {
+            relist_reason = Some(failure.message.clone());
+        }
         if let Some(reason) = &failure.protobuf_refused {
             tracing::warn!(%kind, %reason, "the API server refused protobuf; using JSON");
             encoding = Encoding::Json;

@@ -39,6 +39,9 @@ pub struct SyncStatus {
     pub scope: Vec<String>,
     /// How the kind travels: "protobuf", "json", or why JSON.
     pub encoding: String,
+    /// Full LISTs after the first, and why the last one happened.
+    pub relists: u64,
+    pub last_relist_reason: String,
 }
 
 impl Default for SyncStatus {
@@ -52,6 +55,8 @@ impl Default for SyncStatus {
             started: None,
             scope: Vec::new(),
             encoding: String::new(),
+            relists: 0,
+            last_relist_reason: String::new(),
         }
     }
 }
@@ -87,6 +92,8 @@ impl SyncStatus {
             group: spec.group.clone(),
             scope_namespaces: self.scope.clone(),
             encoding: self.encoding.clone(),
+            relists: self.relists,
+            last_relist_reason: self.last_relist_reason.clone(),
         }
     }
 }

@@ -278,6 +278,16 @@ impl Store {
         self.changed(true);
     }
 
+    /// A LIST after the first begins, because of `reason`: counted in the
+    /// kind's status, so relists that should not happen are seen.
+    pub fn record_relist(&self, reason: &str) {
+        let mut inner = self.write();
+        inner.status.relists += 1;
+        inner.status.last_relist_reason = reason.to_string();
+        drop(inner);
+        self.changed(true);
+    }
+
     /// How the kind travels from the API server, shown in its status.
     pub fn set_encoding(&self, encoding: String) {
         let mut inner = self.write();

@@ -96,6 +96,9 @@ pub struct Faults {
     /// Outages for the listener to carry out.
     outages: mpsc::UnboundedSender<Outage>,
     outage_rx: Mutex<Option<mpsc::UnboundedReceiver<Outage>>>,
+    /// BOOKMARK events sent on every watch (not a fault: how a test proves
+    /// bookmarks flowed while the faults it counts did not happen).
+    bookmarks: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Faults {
@@ -109,6 +112,7 @@ impl Default for Faults {
             cut: watch::channel(0).0,
             outages,
             outage_rx: Mutex::new(Some(outage_rx)),
+            bookmarks: Default::default(),
         }
     }
 }
@@ -159,6 +163,17 @@ impl Faults {
             .unwrap_or_else(|p| p.into_inner())
             .entry(name)
             .or_default() += 1;
+    }
+
+    /// A BOOKMARK was sent.
+    pub fn bookmark_sent(&self) {
+        self.bookmarks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// BOOKMARK events sent so far.
+    pub fn bookmarks_sent(&self) -> u64 {
+        self.bookmarks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many of each fault fired.

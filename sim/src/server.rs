@@ -902,6 +902,7 @@ impl Server {
                     "compacted": self.store.compacted().to_string(),
                     "churnRate": self.churn.rate.load(Ordering::SeqCst),
                     "faultsFired": self.faults.fired(),
+                    "bookmarks": self.faults.bookmarks_sent(),
                     "objects": counts,
                 }))
             }
@@ -1251,6 +1252,7 @@ impl Watch {
                     }
                     last = last.max(rv);
                     self.send(bookmark(self.resource, last, self.metadata, false)).await?;
+                    self.faults.bookmark_sent();
                 }
                 Ok(abort) = self.dropper.recv() => {
                     if abort {

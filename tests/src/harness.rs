@@ -434,6 +434,15 @@ impl StatusLog {
         }
     }
 
+    /// Every status update received so far, without waiting.
+    pub fn drain(&mut self) -> Vec<Value> {
+        let mut statuses = Vec::new();
+        while let Ok(line) = self.lines.try_recv() {
+            statuses.push(serde_json::from_str(&line).expect("status JSON"));
+        }
+        statuses
+    }
+
     /// Wait until `kind` is in `state`; returns its status entry.
     pub fn wait_kind(&mut self, timeout: Duration, kind: &str, state: &str) -> Value {
         let status = self.wait(timeout, &format!("{kind} {state}"), |kinds| {

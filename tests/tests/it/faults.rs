@@ -311,3 +311,104 @@ async fn any_mix_of_faults_under_churn_converges_for_every_kind() {
     sim.set_churn(0).await;
     assert_converged(&sim, &daemon, Duration::from_secs(30)).await;
 }
+
+/// The LIST requests (not watches) the sim has logged, as URIs.
+async fn lists_logged(sim: &Sim) -> Vec<String> {
+    let log = sim.json("GET", "/sim/requests").await;
+    log["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .filter_map(|r| r["uri"].as_str())
+        .filter(|uri| {
+            (uri.starts_with("/api/") || uri.starts_with("/apis/"))
+                && !uri.contains("watch=true")
+                && uri.contains('?')
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// The real API server sends every watch a BOOKMARK about once a minute,
+/// and for a workload kind it is the whole empty object the Go server
+/// writes (`spec.template.metadata` and all: that decoded as a second
+/// `metadata` and relisted every workload kind every minute). With a
+/// BOOKMARK every second on every watch for a minute, under churn: every
+/// watch gets 60 of them, no kind relists (the daemon's count and the
+/// sim's request log agree), and every kind stays SYNCED throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_minute_of_bookmarks_on_every_watch_relists_nothing() {
+    let sim = Sim::start(&[
+        "--pods",
+        "300",
+        "--churn-rate",
+        "5",
+        "--bookmark-interval",
+        "1",
+    ]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    let mut log = daemon.status_log();
+    // Every built-in kind, tier 4 too (they start on their first query).
+    for kind in timoneiro_proto::BUILTIN_KINDS {
+        let output = daemon.cli(&["get", kind, "-A", "--limit", "1"]);
+        assert!(output.status.success(), "{kind}: {}", stderr(&output));
+    }
+    let synced = log.wait(
+        Duration::from_secs(60),
+        "every built-in kind SYNCED",
+        |kinds| {
+            kinds.iter().filter(|k| k["state"] == "SYNCED").count()
+                == timoneiro_proto::BUILTIN_KINDS.len()
+        },
+    );
+    let watches = synced["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .filter(|k| k["state"] == "SYNCED")
+        .count() as u64;
+    assert_eq!(
+        watches as usize,
+        timoneiro_proto::BUILTIN_KINDS.len(),
+        "{synced}"
+    );
+    let lists_at_sync = lists_logged(&sim).await.len();
+    let bookmarks = || async { sim.json("GET", "/sim/info").await["bookmarks"].as_u64() };
+    let first = bookmarks().await.expect("the sim counts bookmarks");
+    let start = Instant::now();
+    while bookmarks().await.unwrap_or(0) < first + 60 * watches
+        && start.elapsed() < Duration::from_secs(120)
+    {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for status in log.drain() {
+            for kind in status["kinds"].as_array().expect("kinds") {
+                assert!(
+                    kind["state"] == "SYNCED" || kind["state"] == "PENDING",
+                    "{} left SYNCED under bookmarks: {kind}\n{}",
+                    kind["kind"],
+                    daemon.log_text()
+                );
+            }
+        }
+    }
+    let sent = bookmarks().await.unwrap_or(0) - first;
+    assert!(
+        sent >= 60 * watches,
+        "{sent} bookmarks sent to {watches} watches"
+    );
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    for kind in status["kinds"].as_array().expect("kinds") {
+        if kind["state"] == "PENDING" {
+            continue;
+        }
+        assert_eq!(kind["state"], "SYNCED", "{kind}");
+        assert_eq!(kind["relists"], 0, "{kind}\n{}", daemon.log_text());
+    }
+    let lists = lists_logged(&sim).await;
+    assert_eq!(
+        lists.len(),
+        lists_at_sync,
+        "LIST requests after sync: {:?}",
+        &lists[lists_at_sync..]
+    );
+}
