@@ -15,6 +15,7 @@ mod canonical;
 mod de;
 pub mod direct;
 mod en;
+pub mod fuzz;
 pub mod go_types;
 pub mod json;
 mod schema;

@@ -53,9 +53,15 @@ pub fn node(n: &Node) -> RowParts {
             .cloned()
             .unwrap_or_else(|| "<unknown>".to_string())
     };
+    // kubectl names the architecture beside the kernel, an unknown kernel
+    // included: `<unknown> (arm64)` (seen on a real API server, issue 17).
     let kernel = match info {
-        Some(info) if !info.kernel_version.is_empty() && !info.architecture.is_empty() => {
-            format!("{} ({})", info.kernel_version, info.architecture)
+        Some(info) if !info.architecture.is_empty() => {
+            format!(
+                "{} ({})",
+                known(Some(&info.kernel_version)),
+                info.architecture
+            )
         }
         Some(info) => known(Some(&info.kernel_version)),
         None => known(None),
@@ -85,4 +91,36 @@ fn address(addresses: &[NodeAddress], type_: &str) -> String {
         .find(|a| a.type_ == type_)
         .map(|a| a.address.clone())
         .unwrap_or_else(|| "<none>".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kernel_cell(kernel: &str, architecture: &str) -> String {
+        let node: Node = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "n"},
+            "status": {"nodeInfo": {
+                "architecture": architecture, "bootID": "", "containerRuntimeVersion": "",
+                "kernelVersion": kernel, "kubeProxyVersion": "", "kubeletVersion": "",
+                "machineID": "", "operatingSystem": "linux", "osImage": "", "systemUUID": ""
+            }}
+        }))
+        .expect("a node");
+        node_kernel(&node)
+    }
+
+    fn node_kernel(n: &Node) -> String {
+        node(n).cells[7].text.to_string()
+    }
+
+    /// What kubectl 1.36 printed for such nodes on a real API server
+    /// (issue 17): the architecture is named even beside an unknown kernel.
+    #[test]
+    fn the_kernel_column_names_the_architecture_even_for_an_unknown_kernel() {
+        assert_eq!(kernel_cell("", "arm64"), "<unknown> (arm64)");
+        assert_eq!(kernel_cell("6.8.0", "amd64"), "6.8.0 (amd64)");
+        assert_eq!(kernel_cell("6.8.0", ""), "6.8.0");
+        assert_eq!(kernel_cell("", ""), "<unknown>");
+    }
 }
