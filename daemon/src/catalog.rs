@@ -752,7 +752,7 @@ static SECRETS: BuiltinSpec = BuiltinSpec {
     short_names: &[],
     tier: 3,
     name_first: true,
-    columns: &[col("AGE")],
+    columns: &[col("TYPE"), col("DATA"), col("AGE")],
 };
 
 static PERSISTENTVOLUMECLAIMS: BuiltinSpec = BuiltinSpec {

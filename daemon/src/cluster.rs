@@ -14,12 +14,11 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
-    Service, ServiceAccount,
+    ConfigMap, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
+    ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{ApiResource, DynamicObject};
-use kube::core::PartialObjectMeta;
 use kube::{Api, Client};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -31,6 +30,7 @@ use crate::lean::Lean;
 use crate::project;
 use crate::status::SyncState;
 use crate::store::{RowLimit, Store};
+use crate::table::TableRow;
 use crate::wire::Encoding;
 
 /// How often discovery is refreshed in the background.
@@ -412,15 +412,35 @@ impl Cluster {
             Builtin::Jobs => self.spawn(&name, informer!(Job, project::job)),
             Builtin::CronJobs => self.spawn(&name, informer!(CronJob, project::cronjob)),
             Builtin::ConfigMaps => self.spawn(&name, informer!(ConfigMap, project::configmap)),
-            // Metadata only (`as=PartialObjectMetadataList`): secret values never reach the daemon.
-            Builtin::Secrets => self.spawn(
-                &name,
-                informer!(
-                    PartialObjectMeta<Secret>,
-                    project::secret_metadata,
-                    informer::SECRET_ANNOTATIONS
-                ),
-            ),
+            // The server's Table with each row's metadata (`crate::table`):
+            // kubectl's TYPE and DATA, and not one secret value.
+            Builtin::Secrets => {
+                let spec = kind.spec();
+                let resource = ApiResource {
+                    group: spec.group.clone(),
+                    version: spec.version.clone(),
+                    api_version: spec.api_version(),
+                    kind: spec.kind.clone(),
+                    plural: spec.plural.clone(),
+                };
+                let all = Api::<TableRow>::all_with(client, &resource);
+                let scope = Scope {
+                    all: all.clone(),
+                    in_namespace: Some(Box::new(move |ns: &str| all.clone().constrain(ns))),
+                    namespaces,
+                };
+                self.spawn(
+                    &name,
+                    informer::run(
+                        scope,
+                        store,
+                        project::secret,
+                        informer::SECRET_ANNOTATIONS,
+                        Encoding::Table,
+                        shutdown,
+                    ),
+                )
+            }
             Builtin::PersistentVolumeClaims => self.spawn(
                 &name,
                 informer!(PersistentVolumeClaim, project::persistentvolumeclaim),

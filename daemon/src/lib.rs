@@ -29,6 +29,7 @@ pub mod selector;
 pub mod server;
 pub mod status;
 pub mod store;
+pub mod table;
 pub mod wire;
 
 use std::path::PathBuf;

@@ -31,6 +31,8 @@ pub enum Encoding {
     Protobuf,
     /// JSON (custom resources, aggregated APIs, `timoneirod --wire json`).
     Json,
+    /// The server's Table, JSON (`crate::table`: secrets).
+    Table,
 }
 
 impl fmt::Display for Encoding {
@@ -38,6 +40,7 @@ impl fmt::Display for Encoding {
         f.write_str(match self {
             Encoding::Protobuf => "protobuf",
             Encoding::Json => "json",
+            Encoding::Table => "table",
         })
     }
 }
@@ -122,6 +125,13 @@ pub trait FromProtobuf: Sized {
     /// The JSON of a body `take_protobuf` gave, as the API server would
     /// have written it (`kpb::json`: the Go types' rules), for `Get`.
     fn protobuf_json(body: &[u8]) -> Result<Vec<u8>, String>;
+
+    /// The object of a server-side Table's row, for a kind watched as a
+    /// Table (`crate::table`); None: this type is not one.
+    fn from_table_row(row: crate::table::TableRow) -> Option<Self> {
+        let _ = row;
+        None
+    }
 }
 
 /// `Lean<K>` keeps the object's bytes (without managedFields, which its
@@ -580,7 +590,7 @@ impl Drop for Prefetch {
 }
 
 /// Percent-encode a query value (continue tokens are base64url, but be safe).
-fn encode_query(value: &str) -> String {
+pub(crate) fn encode_query(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {

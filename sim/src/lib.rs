@@ -14,6 +14,7 @@ pub mod resources;
 pub mod seed;
 pub mod server;
 pub mod store;
+pub mod table;
 pub mod tls;
 
 use std::net::SocketAddr;

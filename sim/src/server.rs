@@ -716,7 +716,30 @@ impl Server {
             }
         }
         let metadata = metadata_only(request.headers());
+        let table = crate::table::wanted(request.headers());
         let protobuf = prefers_protobuf(request.headers());
+        if table && !crate::table::SERVED.contains(&target.resource.plural) {
+            return failure(
+                406,
+                "NotAcceptable",
+                &format!(
+                    "timoneiro-sim prints Tables of {} only",
+                    crate::table::SERVED.join(", ")
+                ),
+                None,
+                None,
+            );
+        }
+        if table && protobuf && !accepts_json(request.headers()) {
+            // The real server has no protobuf Table.
+            return failure(
+                406,
+                "NotAcceptable",
+                "only the following media types are accepted: application/json, application/yaml",
+                None,
+                None,
+            );
+        }
         let no_protobuf =
             target.resource.crd || self.no_protobuf.iter().any(|r| r == target.resource.plural);
         if protobuf && !accepts_json(request.headers()) && no_protobuf {
@@ -759,10 +782,15 @@ impl Server {
                 }
             };
         }
+        let form = Form {
+            metadata,
+            table,
+            protobuf: protobuf && !table,
+        };
         if params.get("watch").is_some_and(|w| w == "true" || w == "1") {
-            return self.watch(target, &params, metadata, protobuf);
+            return self.watch(target, &params, form);
         }
-        self.list(target, &params, metadata, protobuf)
+        self.list(target, &params, form)
     }
 
     fn control(&self, method: &Method, what: &str, params: &HashMap<String, String>) -> Response {
@@ -916,13 +944,12 @@ impl Server {
         }
     }
 
-    fn list(
-        &self,
-        target: Target,
-        params: &HashMap<String, String>,
-        metadata: bool,
-        protobuf: bool,
-    ) -> Response {
+    fn list(&self, target: Target, params: &HashMap<String, String>, form: Form) -> Response {
+        let Form {
+            metadata,
+            table,
+            protobuf,
+        } = form;
         let resource = target.resource;
         let namespace = target.namespace.as_deref();
         let limit = params
@@ -1001,6 +1028,9 @@ impl Server {
             ));
         }
         meta.push('}');
+        if table {
+            return body_response(StatusCode::OK, crate::table::list(&meta, page), true);
+        }
         let (kind, api_version) = if metadata {
             (
                 "PartialObjectMetadataList".to_string(),
@@ -1031,13 +1061,12 @@ impl Server {
         body_response(StatusCode::OK, body, true)
     }
 
-    fn watch(
-        &self,
-        target: Target,
-        params: &HashMap<String, String>,
-        metadata: bool,
-        protobuf: bool,
-    ) -> Response {
+    fn watch(&self, target: Target, params: &HashMap<String, String>, form: Form) -> Response {
+        let Form {
+            metadata,
+            table,
+            protobuf,
+        } = form;
         let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
         let store = self.store.clone();
         let live = store.subscribe();
@@ -1072,6 +1101,7 @@ impl Server {
                 namespace: target.namespace,
                 metadata,
                 protobuf,
+                table: table.then(|| std::sync::atomic::AtomicBool::new(false)),
                 tx,
                 dropper,
                 faults,
@@ -1122,6 +1152,17 @@ fn expired_continue(start: &str) -> Response {
     )
 }
 
+/// What form a list or watch answers in.
+#[derive(Debug, Clone, Copy)]
+struct Form {
+    /// PartialObjectMetadata (`as=PartialObjectMetadataList`).
+    metadata: bool,
+    /// The server's Table (`as=Table`, JSON only).
+    table: bool,
+    /// Protobuf rather than JSON.
+    protobuf: bool,
+}
+
 /// One open watch.
 struct Watch {
     resource: &'static Resource,
@@ -1129,6 +1170,9 @@ struct Watch {
     metadata: bool,
     /// Frames of `WatchEvent` messages rather than JSON lines.
     protobuf: bool,
+    /// Events are Tables of one row (`crate::table`); set once the column
+    /// definitions went out with the first.
+    table: Option<std::sync::atomic::AtomicBool>,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
     /// Fires when a test cuts every watch (`/sim/faults/drop-watches`).
     dropper: broadcast::Receiver<bool>,
@@ -1156,6 +1200,13 @@ impl Watch {
         self.send(event_line("ERROR", status.as_bytes())).await
     }
 
+    fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
+        match &self.table {
+            Some(_) => event_line("BOOKMARK", &crate::table::bookmark(rv, initial_end)),
+            None => bookmark(self.resource, rv, self.metadata, initial_end),
+        }
+    }
+
     fn wants(&self, change: &Change) -> bool {
         change.resource.plural == self.resource.plural
             && self
@@ -1179,7 +1230,13 @@ impl Watch {
                 .await
                 .map_err(|_| ClientGone);
         }
-        let object = full_object(self.resource, &change.obj, self.metadata);
+        let object = match &self.table {
+            Some(columns_sent) => {
+                let first = !columns_sent.swap(true, std::sync::atomic::Ordering::Relaxed);
+                crate::table::event(&change.obj, first)
+            }
+            None => full_object(self.resource, &change.obj, self.metadata),
+        };
         self.send(event_line(change.kind.as_str(), &object)).await
     }
 
@@ -1205,8 +1262,7 @@ impl Watch {
                 .await?;
             }
             if initial_events {
-                self.send(bookmark(self.resource, rv, self.metadata, true))
-                    .await?;
+                self.send(self.bookmark(rv, true)).await?;
             }
             last = rv;
         } else if let Some(from) = from {
@@ -1251,7 +1307,7 @@ impl Watch {
                         }
                     }
                     last = last.max(rv);
-                    self.send(bookmark(self.resource, last, self.metadata, false)).await?;
+                    self.send(self.bookmark(last, false)).await?;
                     self.faults.bookmark_sent();
                 }
                 Ok(abort) = self.dropper.recv() => {

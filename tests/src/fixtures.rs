@@ -7,14 +7,14 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Secret,
-    Service, ServiceAccount,
+    ConfigMap, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
+    ServiceAccount,
 };
 use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Resource;
 use kube::api::DynamicObject;
-use kube::core::{ObjectList, PartialObjectMeta};
+use kube::core::ObjectList;
 use serde::de::DeserializeOwned;
 use timoneirod::catalog::{Builtin, Discovered, Kind, Source};
 use timoneirod::codec::ObjectCodec;
@@ -23,6 +23,7 @@ use timoneirod::lean::Lean;
 use timoneirod::project;
 use timoneirod::row::RowParts;
 use timoneirod::store::Store;
+use timoneirod::table::TableRow;
 use timoneirod::wire::FromProtobuf;
 
 /// The fixture folder.
@@ -131,12 +132,26 @@ fn decode<K: DeserializeOwned + Clone + serde::Serialize + Resource + 'static>(
         .collect()
 }
 
-/// The file the daemon's view of a kind is recorded in (secrets: metadata only).
+/// The file the daemon's view of a kind is recorded in: secrets are
+/// watched as the server's Table (`table/secrets.json`), the others as
+/// their list.
 pub fn list_file(kind: &Kind) -> String {
     match kind.builtin() {
-        Some(Builtin::Secrets) => "list/secrets.metadata.json".to_string(),
+        Some(Builtin::Secrets) => "table/secrets.json".to_string(),
         _ => format!("list/{}.json", kind.spec().plural),
     }
+}
+
+/// The recorded lists that have a protobuf twin (`.pb`), one per built-in
+/// kind: secrets as metadata (`list/secrets.metadata.json`), the others whole.
+pub fn protobuf_list_files() -> Vec<String> {
+    Builtin::ALL
+        .into_iter()
+        .map(|builtin| match builtin {
+            Builtin::Secrets => "list/secrets.metadata.json".to_string(),
+            _ => format!("list/{}.json", builtin.kind().spec().plural),
+        })
+        .collect()
 }
 
 /// The `widgets.example.com` kind as discovery and the recorded CRD
@@ -204,12 +219,7 @@ pub fn decode_body(kind: &Kind, what: &str, text: Body<'_>) -> Vec<(RowParts, se
         Builtin::Jobs => decode::<Job>(what, text, project::job, &[]),
         Builtin::CronJobs => decode::<CronJob>(what, text, project::cronjob, &[]),
         Builtin::ConfigMaps => decode::<ConfigMap>(what, text, project::configmap, &[]),
-        Builtin::Secrets => decode::<PartialObjectMeta<Secret>>(
-            what,
-            text,
-            project::secret_metadata,
-            SECRET_ANNOTATIONS,
-        ),
+        Builtin::Secrets => decode_table(what, text, project::secret, SECRET_ANNOTATIONS),
         Builtin::PersistentVolumeClaims => {
             decode::<PersistentVolumeClaim>(what, text, project::persistentvolumeclaim, &[])
         }
@@ -226,6 +236,33 @@ pub fn decode_body(kind: &Kind, what: &str, text: Body<'_>) -> Vec<(RowParts, se
             decode::<HorizontalPodAutoscaler>(what, text, project::horizontalpodautoscaler, &[])
         }
     }
+}
+
+/// Each row of a Table body (a list, or a watch event's object) projected
+/// and kept as the informer does.
+fn decode_table(
+    what: &str,
+    body: Body<'_>,
+    project: impl Fn(&TableRow) -> RowParts,
+    drop_annotations: &[&str],
+) -> Vec<(RowParts, serde_json::Value)> {
+    let text = match body {
+        Body::Json(text) => text.as_bytes().to_vec(),
+        Body::JsonObject(value) => serde_json::to_vec(value).expect("JSON"),
+        Body::Protobuf(_) | Body::ProtobufObject(_) => {
+            panic!("{what}: Tables do not travel as protobuf")
+        }
+    };
+    let rows = timoneirod::table::list_rows(&text, "v1", "Secret")
+        .unwrap_or_else(|e| panic!("{what} is not a Table: {e}"));
+    let codec = ObjectCodec::new();
+    rows.into_iter()
+        .map(|row| {
+            let parts = row_parts(&project, row, drop_annotations, &codec);
+            let kept = codec.decompress(&parts.object).expect("a kept object");
+            (parts, serde_json::from_slice(&kept).expect("JSON"))
+        })
+        .collect()
 }
 
 /// A store holding a recorded list, synced.

@@ -2,12 +2,12 @@
 //! and serviceaccounts.
 
 use k8s_openapi::api::core::v1::{
-    ConfigMap, LoadBalancerIngress, Namespace, Secret, Service, ServiceAccount,
+    ConfigMap, LoadBalancerIngress, Namespace, Service, ServiceAccount,
 };
-use kube::core::PartialObjectMeta;
 
 use super::{age, format_labels, parts};
 use crate::row::{Cell, RowParts};
+use crate::table::TableRow;
 
 /// TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE; wide SELECTOR.
 pub fn service(s: &Service) -> RowParts {
@@ -123,9 +123,17 @@ pub fn configmap(c: &ConfigMap) -> RowParts {
     )
 }
 
-/// AGE only: secrets are watched as metadata, so their type and data are never fetched.
-pub fn secret_metadata(s: &PartialObjectMeta<Secret>) -> RowParts {
-    parts(&s.metadata, vec![age(&s.metadata)])
+/// TYPE DATA AGE, from the server's Table (`crate::table`): the DATA cell
+/// is the server's count of keys; no value reaches the daemon.
+pub fn secret(row: &TableRow) -> RowParts {
+    parts(
+        &row.metadata,
+        vec![
+            Cell::text(row.text("Type")),
+            Cell::text(row.text("Data")),
+            age(&row.metadata),
+        ],
+    )
 }
 
 /// AGE.

@@ -19,7 +19,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, 
 use crate::row::{Cell, RowParts};
 
 pub use self::autoscaling::horizontalpodautoscaler;
-pub use self::core::{configmap, namespace, secret_metadata, service, serviceaccount};
+pub use self::core::{configmap, namespace, secret, service, serviceaccount};
 pub use self::dynamic::{dynamic, printer_cell};
 pub use self::event::event;
 pub use self::network::ingress;

@@ -38,6 +38,9 @@ fn without_empty(value: serde_json::Value) -> Option<serde_json::Value> {
 #[test]
 fn protobuf_lists_decode_to_the_rows_and_objects_of_their_json_twins() {
     for builtin in Builtin::ALL {
+        if builtin == Builtin::Secrets {
+            continue; // watched as the server's Table: fidelity.rs, golden.rs
+        }
         let kind = builtin.kind();
         let json_file = fixtures::list_file(&kind);
         let pb_file = json_file.replace(".json", ".pb");
@@ -175,6 +178,9 @@ fn protobuf_error_bodies_decode_to_the_status_of_their_json_twins() {
 #[test]
 fn objects_the_sim_encodes_decode_back_to_themselves() {
     for builtin in Builtin::ALL {
+        if builtin == Builtin::Secrets {
+            continue; // watched as the server's Table: fidelity.rs, golden.rs
+        }
         let kind = builtin.kind();
         let file = fixtures::list_file(&kind);
         let list: Value = serde_json::from_str(&fixtures::read(&file)).expect("list");
