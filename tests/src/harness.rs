@@ -212,7 +212,15 @@ impl Sim {
         } else {
             format!("/apis/{}/{}/{}", spec.group, spec.version, spec.plural)
         };
-        let (status, _, body) = self.raw("GET", &path, None).await;
+        // Secrets as the daemon sees them: the sim's Table of them.
+        let (path, accept) = match kind.builtin() {
+            Some(timoneirod::catalog::Builtin::Secrets) => (
+                format!("{path}?includeObject=Metadata"),
+                Some(timoneirod::table::ACCEPT),
+            ),
+            _ => (path, None),
+        };
+        let (status, _, body) = self.raw("GET", &path, accept).await;
         let text = String::from_utf8(body).expect("UTF-8 list");
         assert_eq!(status, 200, "GET {path}: {text}");
         crate::fixtures::project_text(kind, &path, &text)
