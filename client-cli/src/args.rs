@@ -149,15 +149,16 @@ Sorting: newest first, then namespace and name; --sort-by NAME, NAMESPACE or
 any column header (READY, STATUS, RESTARTS, AGE, …), or a JSONPath of the
 objects as kubectl takes it (.spec.nodeName); a leading '-' reverses.
 
-Secrets are cached as metadata only (their values are never fetched), so
-`get secrets` shows NAME and AGE; kubectl's TYPE and DATA need the values.
+Secrets are cached without their values (never fetched): the API server's
+Table gives kubectl's TYPE and DATA (a count of keys), and -o json the
+metadata and type.
 Events keep the newest 20,000 by LAST SEEN (the API server drops events after
 an hour anyway). Kinds without built-in columns (CRDs, other API groups) print
 their CRD's additionalPrinterColumns, or NAME and AGE.
 
 Output formats (-o): wide; name; json and yaml (the whole objects from the
 cache as kubectl prints them: the object when one NAME is given, else a List;
-managedFields left out, secrets as metadata only); jsonpath=TEMPLATE (kubectl's
+managedFields left out, secrets without values); jsonpath=TEMPLATE (kubectl's
 templates: {.path}, {range .items[*]}…{end}, {\"\\n\"}); custom-columns=
 HEADER:.path,…; rows (the table as JSON, below).
 

@@ -739,9 +739,8 @@ static CONFIGMAPS: BuiltinSpec = BuiltinSpec {
     columns: &[col("DATA"), col("AGE")],
 };
 
-/// Secrets are watched as metadata only, so TYPE and DATA (which kubectl
-/// reads from the object's body) are not known to the daemon: the columns
-/// are what metadata allows.
+/// Secrets are watched as the server's Table (`crate::table`): TYPE and
+/// DATA are the server's cells, computed where the values are.
 static SECRETS: BuiltinSpec = BuiltinSpec {
     plural: "secrets",
     singular: "secret",

@@ -16,7 +16,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 ///
 /// Pods load first; deployments, services, namespaces, statefulsets and
 /// daemonsets (tier 2) and replicasets, jobs, cronjobs, configmaps and
-/// secrets (tier 3, secrets as metadata only) load in the background once
+/// secrets (tier 3, secrets without their values) load in the background once
 /// pods are synced. `timoneiro status` shows where each kind stands.
 #[derive(Debug, Parser)]
 #[command(name = "timoneirod", version, after_help = EXAMPLES)]

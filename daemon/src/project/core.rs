@@ -1,4 +1,4 @@
-//! Core kinds: services, namespaces, configmaps, secrets (metadata only)
+//! Core kinds: services, namespaces, configmaps, secrets (the server's Table, no values)
 //! and serviceaccounts.
 
 use k8s_openapi::api::core::v1::{
