@@ -157,7 +157,7 @@ async fn the_sim_writes_protobuf_fields_in_number_order() {
             "" => format!("/api/{}/{}", spec.version, spec.plural),
             group => format!("/apis/{group}/{}/{}", spec.version, spec.plural),
         };
-        // Secrets as the daemon asks for them: metadata only.
+        // Secrets as metadata (the daemon asks for their Table, JSON only).
         let accept = if builtin == Builtin::Secrets {
             format!(
                 "{};as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
