@@ -309,13 +309,7 @@ impl Cluster {
             .unwrap_or_else(|p| p.into_inner())
             .push(store.clone());
         let spec = kind.spec();
-        let resource = ApiResource {
-            group: spec.group.clone(),
-            version: spec.version.clone(),
-            api_version: spec.api_version(),
-            kind: spec.kind.clone(),
-            plural: spec.plural.clone(),
-        };
+        let resource = api_resource(spec);
         let Source::Dynamic(columns) = spec.source.clone() else {
             unreachable!("Kind::dynamic makes dynamic kinds")
         };
@@ -415,15 +409,7 @@ impl Cluster {
             // The server's Table with each row's metadata (`crate::table`):
             // kubectl's TYPE and DATA, and not one secret value.
             Builtin::Secrets => {
-                let spec = kind.spec();
-                let resource = ApiResource {
-                    group: spec.group.clone(),
-                    version: spec.version.clone(),
-                    api_version: spec.api_version(),
-                    kind: spec.kind.clone(),
-                    plural: spec.plural.clone(),
-                };
-                let all = Api::<TableRow>::all_with(client, &resource);
+                let all = Api::<TableRow>::all_with(client, &api_resource(kind.spec()));
                 let scope = Scope {
                     all: all.clone(),
                     in_namespace: Some(Box::new(move |ns: &str| all.clone().constrain(ns))),
@@ -460,5 +446,16 @@ impl Cluster {
                 informer!(HorizontalPodAutoscaler, project::horizontalpodautoscaler),
             ),
         }
+    }
+}
+
+/// kube's description of a kind, for the dynamic API.
+fn api_resource(spec: &crate::catalog::KindSpec) -> ApiResource {
+    ApiResource {
+        group: spec.group.clone(),
+        version: spec.version.clone(),
+        api_version: spec.api_version(),
+        kind: spec.kind.clone(),
+        plural: spec.plural.clone(),
     }
 }

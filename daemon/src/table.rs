@@ -17,11 +17,14 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use http_body_util::BodyExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Client;
 use kube::core::Status;
 use kube::runtime::watcher::{Error, Event};
+
+use http_body_util::BodyExt;
+
+use crate::wire::body_of;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -466,14 +469,4 @@ impl Source {
         }
         Ok(Ok(()))
     }
-}
-
-async fn body_of(response: http::Response<kube::client::Body>) -> Result<Vec<u8>, kube::Error> {
-    Ok(response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| failed(crate::errors::error_chain(&e)))?
-        .to_bytes()
-        .to_vec())
 }

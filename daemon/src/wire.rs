@@ -536,7 +536,9 @@ async fn get(
 }
 
 /// A whole response body.
-async fn body_of(response: http::Response<kube::client::Body>) -> Result<Bytes, kube::Error> {
+pub(crate) async fn body_of(
+    response: http::Response<kube::client::Body>,
+) -> Result<Bytes, kube::Error> {
     Ok(response
         .into_body()
         .collect()

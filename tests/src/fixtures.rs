@@ -275,3 +275,19 @@ pub fn store(kind: &Kind) -> Store {
     store.finish_relist();
     store
 }
+
+/// `value` without `null` members: the server writes `null` for unset
+/// times and nil lists; the daemon's JSON path (typed objects) drops them.
+pub fn without_nulls(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}

@@ -6,25 +6,10 @@
 
 use serde_json::Value;
 use timoneiro_kpb::{self as kpb, Envelope, FrameReader, WatchEvent};
-use timoneiro_tests::fixtures::{self, Body};
+use timoneiro_tests::fixtures::{self, Body, without_nulls};
 use timoneirod::catalog::{Builtin, Kind};
 use timoneirod::informer::SECRET_ANNOTATIONS;
 use timoneirod::wire;
-
-/// `value` without `null` members (the server writes `null` for unset
-/// times and nil lists; the daemon's JSON path leaves them out).
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
-    }
-}
 
 /// A recorded object as the daemon may keep it: without managedFields
 /// (never kept) and, for secrets, without the annotations that can carry

@@ -5,7 +5,7 @@
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 use timoneiro_kpb::{self as kpb, Envelope, FrameReader, MessageType, WatchEvent};
-use timoneiro_tests::fixtures;
+use timoneiro_tests::fixtures::{self, without_nulls};
 use timoneirod::catalog::Builtin;
 use timoneirod::lean::Lean;
 use timoneirod::wire::{self, FromProtobuf};
@@ -217,20 +217,6 @@ fn objects_the_sim_encodes_decode_back_to_themselves() {
                 "{file}: {name}"
             );
         }
-    }
-}
-
-/// `value` without `null` members (the daemon's JSON path drops them).
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
     }
 }
 
