@@ -234,6 +234,9 @@ pub enum Source {
     /// Any other kind, over the dynamic API: cells from printer columns
     /// (a CRD's `additionalPrinterColumns`; none means AGE only).
     Dynamic(Arc<[PrinterColumn]>),
+    /// Any other kind, as the API server's Table (`crate::table`): the
+    /// server's column names after Name, the cells it computes.
+    Table(Arc<[String]>),
 }
 
 /// One `additionalPrinterColumns` entry of a CRD.
@@ -280,7 +283,7 @@ impl Kind {
     pub fn builtin(&self) -> Option<Builtin> {
         match self.0.source {
             Source::Builtin(builtin) => Some(builtin),
-            Source::Dynamic(_) => None,
+            Source::Dynamic(_) | Source::Table(_) => None,
         }
     }
 
@@ -321,6 +324,33 @@ impl Kind {
             name_first: true,
             columns,
             source: Source::Dynamic(printer_columns.into()),
+        }))
+    }
+
+    /// A kind watched as the API server's Table, with the server's column
+    /// definitions after Name: (name, shown only with `-o wide`).
+    /// kubectl's headers are the names upper-cased.
+    pub fn table(found: Discovered, server_columns: Vec<(String, bool)>) -> Kind {
+        let columns = server_columns
+            .iter()
+            .map(|(name, wide)| ColumnSpec {
+                name: name.to_uppercase(),
+                wide: *wide,
+            })
+            .collect();
+        let names: Vec<String> = server_columns.into_iter().map(|(name, _)| name).collect();
+        Kind(Arc::new(KindSpec {
+            plural: found.plural,
+            singular: found.singular,
+            kind: found.kind,
+            group: found.group,
+            version: found.version,
+            namespaced: found.namespaced,
+            short_names: found.short_names,
+            tier: ON_DEMAND_TIER,
+            name_first: true,
+            columns,
+            source: Source::Table(names.into()),
         }))
     }
 

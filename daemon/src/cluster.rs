@@ -300,9 +300,19 @@ impl Cluster {
         if let Some(store) = self.store(kind) {
             return store;
         }
+        // A CRD's printer columns, evaluated here, as long as they match
+        // kubectl; any other kind (and a CRD without them) as the server's
+        // Table, whose columns are kubectl's by construction.
         let found = kind.discovered();
-        let columns = discovery::printer_columns(&self.client, &found).await;
-        let kind = Kind::dynamic(found, columns);
+        let printer = discovery::printer_columns(&self.client, &found).await;
+        let table = match printer.is_empty() {
+            true => discovery::table_columns(&self.client, &found).await,
+            false => None,
+        };
+        let kind = match table {
+            Some(columns) => Kind::table(found, columns),
+            None => Kind::dynamic(found, printer),
+        };
         let store = Arc::new(Store::new(kind.clone(), self.status_changes.clone()));
         self.stores
             .write()
@@ -310,33 +320,57 @@ impl Cluster {
             .push(store.clone());
         let spec = kind.spec();
         let resource = api_resource(spec);
-        let Source::Dynamic(columns) = spec.source.clone() else {
-            unreachable!("Kind::dynamic makes dynamic kinds")
-        };
-        tracing::info!(kind = %spec.qualified(), columns = columns.len(), "starting informer");
-        let api = Api::<Lean<DynamicObject>>::all_with(self.client.clone(), &resource);
-        let scope = if spec.namespaced {
-            let all = api.clone();
-            Scope {
-                all: api,
-                in_namespace: Some(Box::new(move |ns: &str| all.clone().constrain(ns))),
-                namespaces: self.fallback_namespaces(),
+        let name = format!("informer-{}", spec.qualified());
+        tracing::info!(kind = %spec.qualified(), columns = spec.columns.len(), "starting informer");
+        match spec.source.clone() {
+            Source::Dynamic(columns) => {
+                let api = Api::<Lean<DynamicObject>>::all_with(self.client.clone(), &resource);
+                let project =
+                    move |object: &Lean<DynamicObject>| project::dynamic(&columns, &object.object);
+                let task = informer::run(
+                    self.scope(api, spec.namespaced),
+                    store.clone(),
+                    project,
+                    &[],
+                    Encoding::Json,
+                    self.shutdown.clone(),
+                );
+                self.spawn(&name, task);
             }
-        } else {
-            Scope::cluster(api)
-        };
-        let project =
-            move |object: &Lean<DynamicObject>| project::dynamic(&columns, &object.object);
-        let task = informer::run(
-            scope,
-            store.clone(),
-            project,
-            &[],
-            Encoding::Json,
-            self.shutdown.clone(),
-        );
-        self.spawn(&format!("informer-{}", spec.qualified()), task);
+            Source::Table(names) => {
+                let api = Api::<TableRow>::all_with(self.client.clone(), &resource);
+                let project = move |row: &TableRow| project::table_row(&names, row);
+                let task = informer::run(
+                    self.scope(api, spec.namespaced),
+                    store.clone(),
+                    project,
+                    &[],
+                    Encoding::Table,
+                    self.shutdown.clone(),
+                );
+                self.spawn(&name, task);
+            }
+            Source::Builtin(_) => unreachable!("built-in kinds start in ensure_started"),
+        }
         store
+    }
+
+    /// Where a discovered kind is listed: the cluster, or per namespace
+    /// when RBAC forbids that (namespaced kinds only).
+    fn scope<K>(&self, api: Api<K>, namespaced: bool) -> Scope<K>
+    where
+        K: kube::Resource<DynamicType = ApiResource> + Clone + Send + 'static,
+        K::Scope: kube::core::NamespaceScope,
+    {
+        if !namespaced {
+            return Scope::cluster(api);
+        }
+        let all = api.clone();
+        Scope {
+            all: api,
+            in_namespace: Some(Box::new(move |ns: &str| all.clone().constrain(ns))),
+            namespaces: self.fallback_namespaces(),
+        }
     }
 
     fn fallback_namespaces(&self) -> Arc<[String]> {

@@ -186,6 +186,27 @@ pub async fn printer_columns(client: &Client, found: &Discovered) -> Vec<Printer
     crd_columns(&crd, &found.version)
 }
 
+/// The columns the API server prints for a kind (a Table of one object,
+/// `columnDefinitions` after Name): (name, `priority > 0`). None when the
+/// server does not answer with a Table.
+pub async fn table_columns(client: &Client, found: &Discovered) -> Option<Vec<(String, bool)>> {
+    let path = match found.group.as_str() {
+        "" => format!("/api/{}/{}", found.version, found.plural),
+        group => format!("/apis/{group}/{}/{}", found.version, found.plural),
+    };
+    let request = http::Request::get(format!("{path}?limit=1&includeObject=None"))
+        .header(http::header::ACCEPT, crate::table::ACCEPT)
+        .body(Vec::new())
+        .ok()?;
+    match client.request::<serde_json::Value>(request).await {
+        Ok(table) => crate::table::column_definitions(&table),
+        Err(error) => {
+            tracing::info!(kind = %found.plural, %error, "no server-side Table; printing NAME and AGE");
+            None
+        }
+    }
+}
+
 /// `additionalPrinterColumns` of one version of a CRD.
 pub fn crd_columns(crd: &CustomResourceDefinition, version: &str) -> Vec<PrinterColumn> {
     crd.spec

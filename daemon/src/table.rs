@@ -224,6 +224,21 @@ fn rows_of(
         .collect()
 }
 
+/// A Table's columns after Name: (name, `priority > 0`, i.e. `-o wide` only).
+pub fn column_definitions(table: &Value) -> Option<Vec<(String, bool)>> {
+    let definitions = table.get("columnDefinitions")?.as_array()?;
+    Some(
+        definitions
+            .iter()
+            .filter_map(|c| {
+                let name = c.get("name")?.as_str()?;
+                let wide = c.get("priority").and_then(Value::as_i64).unwrap_or(0) > 0;
+                (name != "Name").then(|| (name.to_string(), wide))
+            })
+            .collect(),
+    )
+}
+
 /// The rows of a Table list body (`table/*.json`), of a kind with this
 /// `apiVersion` and `kind`: what the informer gets from a list.
 pub fn list_rows(body: &[u8], api_version: &str, kind: &str) -> Result<Vec<TableRow>, String> {

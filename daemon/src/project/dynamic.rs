@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::{age, parts};
 use crate::catalog::PrinterColumn;
 use crate::row::{Cell, RowParts};
+use crate::table::TableRow;
 
 /// Project an object of a kind with these printer columns.
 pub fn dynamic(columns: &[PrinterColumn], object: &DynamicObject) -> RowParts {
@@ -22,6 +23,20 @@ pub fn dynamic(columns: &[PrinterColumn], object: &DynamicObject) -> RowParts {
         .map(|column| printer_cell(column, &value))
         .collect();
     parts(&object.metadata, cells)
+}
+
+/// Project a row of the server's Table: each column (`names`, after Name)
+/// as the server computed it, but Age, recomputed from the object's
+/// creation time when printed (a cache never freezes an age).
+pub fn table_row(names: &[String], row: &TableRow) -> RowParts {
+    let cells = names
+        .iter()
+        .map(|name| match name.as_str() {
+            "Age" => age(&row.metadata),
+            name => Cell::text(row.text(name)),
+        })
+        .collect();
+    parts(&row.metadata, cells)
 }
 
 /// One printer column's cell for an object.

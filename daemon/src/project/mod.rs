@@ -20,7 +20,7 @@ use crate::row::{Cell, RowParts};
 
 pub use self::autoscaling::horizontalpodautoscaler;
 pub use self::core::{configmap, namespace, secret, service, serviceaccount};
-pub use self::dynamic::{dynamic, printer_cell};
+pub use self::dynamic::{dynamic, printer_cell, table_row};
 pub use self::event::event;
 pub use self::network::ingress;
 pub use self::node::node;

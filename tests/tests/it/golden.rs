@@ -131,3 +131,99 @@ fn secrets_print_as_kubectl_without_their_values() {
         );
     }
 }
+
+/// Kinds without a compiled projection come as the API server's Table:
+/// every recorded `other-kinds/table/*.json` (13 kinds: endpointslices,
+/// roles, leases, apiservices, CRDs, …) projected as the daemon projects a
+/// Table row and printed as the CLI prints must be kubectl's own lines
+/// (`other-kinds/kubectl/*.txt`, `-o wide` too), ages recomputed at the
+/// moment kubectl ran.
+#[test]
+fn other_kinds_print_the_server_table_as_kubectl() {
+    use std::sync::Arc;
+    use timoneirod::catalog::Discovered;
+    use timoneirod::store::Store;
+    let manifest = fixtures::read("other-kinds/manifest.jsonl");
+    let mut checked = 0;
+    for line in manifest.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).expect("manifest line");
+        let name = entry["name"].as_str().expect("name");
+        let path = entry["path"].as_str().expect("path");
+        let all_namespaces = entry["kubectl"].as_str().expect("kubectl").contains(" -A");
+        let finished: jiff::Timestamp = entry["finished"]
+            .as_str()
+            .expect("finished")
+            .parse()
+            .expect("a time");
+        let body = fixtures::read(&format!("other-kinds/table/{name}.json"));
+        let table: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        let columns = timoneirod::table::column_definitions(&table).expect("columns");
+        let (group, version) = match path.split('/').collect::<Vec<_>>()[..] {
+            ["", "api", version, ..] => (String::new(), version.to_string()),
+            ["", "apis", group, version, ..] => (group.to_string(), version.to_string()),
+            _ => panic!("{path}"),
+        };
+        let found = Discovered {
+            plural: name.to_string(),
+            singular: String::new(),
+            kind: String::new(),
+            group,
+            version,
+            namespaced: path.contains("/namespaces/") || all_namespaces,
+            short_names: Vec::new(),
+        };
+        let kind = Kind::table(found, columns);
+        let timoneirod::catalog::Source::Table(names) = kind.spec().source.clone() else {
+            unreachable!("Kind::table")
+        };
+        let store = Store::new(kind.clone(), Arc::new(tokio::sync::watch::channel(0).0));
+        store.begin_relist();
+        let rows = timoneirod::table::list_rows(body.as_bytes(), "v1", "Object").expect("rows");
+        for row in rows {
+            store.relist_apply(timoneirod::project::table_row(&names, &row));
+        }
+        store.finish_relist();
+        for wide in [false, true] {
+            let file = format!(
+                "other-kinds/kubectl/{name}{}.txt",
+                if wide { ".wide" } else { "" }
+            );
+            let spec = kind.spec();
+            let namespace = (spec.namespaced && !all_namespaces).then(|| "fixtures".to_string());
+            let query = Query::parse(spec, namespace, "", "", "name", 0, None).expect("query");
+            let result = query::run(&store, &query);
+            let rows: Vec<_> = result
+                .rows
+                .iter()
+                .map(|r| server::row(&kind, r, all_namespaces, wide))
+                .collect();
+            let actual = table::render(
+                &server::columns(&kind, all_namespaces, wide),
+                &rows,
+                finished.as_millisecond(),
+                true,
+            );
+            // kubectl writes the server's deprecation warning (`Warning:`
+            // header, endpoints) on stderr, which the recording kept.
+            let mut expected: Vec<String> = fixtures::read(&file)
+                .lines()
+                .filter(|line| !line.starts_with("Warning: "))
+                .map(str::to_string)
+                .collect();
+            // kubectl keeps the server's row order (flowschemas by matching
+            // precedence); the daemon sorts its own way: the same lines.
+            let mut actual = actual;
+            expected[1..].sort();
+            actual[1..].sort();
+            if expected != actual {
+                panic!(
+                    "{file} differs\n--- kubectl\n{}\n--- timoneiro\n{}\n",
+                    expected.join("\n"),
+                    actual.join("\n")
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 26, "13 kinds, default and wide");
+}
