@@ -187,14 +187,32 @@ async fn a_dropped_watch_resumes_from_its_resource_version_and_loses_nothing() {
     );
     assert_eq!(lists, lists_before, "no relist was needed");
     let status = daemon.cli_json(&["status", "-o", "json"]);
-    assert!(
-        status["kinds"]
-            .as_array()
-            .expect("kinds")
-            .iter()
-            .all(|k| k["state"] != "STALE"),
-        "{status}"
-    );
+    for kind in status["kinds"].as_array().expect("kinds") {
+        assert_ne!(kind["state"], "STALE", "{kind}");
+        assert_eq!(
+            kind["relists"], 0,
+            "the daemon counts no relist either: {kind}"
+        );
+    }
+}
+
+/// Every relist the daemon counted was caused by 410 Gone (a watch or list
+/// resourceVersion too old, an expired continue token): its last reason says so.
+fn assert_relists_were_gone(daemon: &Daemon) {
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    for kind in status["kinds"].as_array().expect("kinds") {
+        if kind["relists"].as_u64().unwrap_or(0) == 0 {
+            continue;
+        }
+        let reason = kind["lastRelistReason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase();
+        assert!(
+            reason.contains("too old") || reason.contains("expired"),
+            "a relist not caused by 410 Gone: {kind}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,6 +298,19 @@ async fn gone_in_every_form_makes_the_daemon_relist() {
             "{form}: the fault fired: {fired}"
         );
         assert_converged(&sim, &daemon, Duration::from_secs(20)).await;
+        let status = daemon.cli_json(&["status", "-o", "json"]);
+        let deployments = status["kinds"]
+            .as_array()
+            .expect("kinds")
+            .iter()
+            .find(|k| k["kind"] == "deployments")
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            deployments["relists"].as_u64().unwrap_or(0) >= 1,
+            "{form}: the relist is counted: {deployments}"
+        );
+        assert_relists_were_gone(&daemon);
     }
 }
 
