@@ -89,6 +89,16 @@ pub static RESOURCES: &[Resource] = &[
         namespaced: true,
         crd: false,
     },
+    // A kind without a compiled projection in the daemon, which watches it
+    // as the server's Table (`crate::table` prints it).
+    Resource {
+        plural: "priorityclasses",
+        group: "scheduling.k8s.io",
+        version: "v1",
+        kind: "PriorityClass",
+        namespaced: false,
+        crd: false,
+    },
     Resource {
         plural: "widgets",
         group: "example.com",

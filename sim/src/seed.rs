@@ -616,6 +616,18 @@ impl Generator {
             ]);
             store.create(resource("nodes")?, node)?;
         }
+        // The recorded priority classes (other-kinds/list), as they are.
+        let recorded: Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/kube-apiserver-v1.36/other-kinds/list/priorityclasses.json"
+        )))?;
+        for item in recorded["items"].as_array().into_iter().flatten() {
+            let mut item = item.clone();
+            let name = item["metadata"]["name"].as_str().unwrap_or("").to_string();
+            let age = 30 * 86400;
+            self.identify(&mut item, "", &name, age);
+            store.create(resource("priorityclasses")?, item)?;
+        }
         for template in ["pv-spare", "pv-old-logs", "pv-scratch"] {
             let mut pv = self.template("persistentvolumes", template);
             let age = self.age_seconds();

@@ -1029,7 +1029,9 @@ impl Server {
         }
         meta.push('}');
         if table {
-            return body_response(StatusCode::OK, crate::table::list(&meta, page), true);
+            let include_object = params.get("includeObject").is_none_or(|v| v != "None");
+            let body = crate::table::list(resource.plural, &meta, page, include_object);
+            return body_response(StatusCode::OK, body, true);
         }
         let (kind, api_version) = if metadata {
             (
@@ -1202,7 +1204,10 @@ impl Watch {
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
         match &self.table {
-            Some(_) => event_line("BOOKMARK", &crate::table::bookmark(rv, initial_end)),
+            Some(_) => event_line(
+                "BOOKMARK",
+                &crate::table::bookmark(self.resource.plural, rv, initial_end),
+            ),
             None => bookmark(self.resource, rv, self.metadata, initial_end),
         }
     }
@@ -1233,7 +1238,7 @@ impl Watch {
         let object = match &self.table {
             Some(columns_sent) => {
                 let first = !columns_sent.swap(true, std::sync::atomic::Ordering::Relaxed);
-                crate::table::event(&change.obj, first)
+                crate::table::event(self.resource.plural, &change.obj, first)
             }
             None => full_object(self.resource, &change.obj, self.metadata),
         };

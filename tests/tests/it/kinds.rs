@@ -337,3 +337,62 @@ async fn secrets_are_only_ever_requested_as_metadata() {
         );
     }
 }
+
+/// A kind the daemon has no projection for (`priorityclasses` of
+/// scheduling.k8s.io) is found by discovery and watched as the API
+/// server's Table: kubectl's columns, the server's cells (here the sim's,
+/// computed from its objects), AGE recomputed, WIRE `table`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_without_a_projection_shows_the_servers_columns() {
+    let sim = Sim::start(&["--pods", "50", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let answer = daemon.cli_json(&["get", "priorityclasses", "-o", "rows"]);
+    let columns: Vec<&str> = answer["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        columns,
+        ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"],
+        "{answer}"
+    );
+    let truth = sim
+        .json("GET", "/apis/scheduling.k8s.io/v1/priorityclasses")
+        .await;
+    let items = truth["items"].as_array().expect("items");
+    let rows = answer["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), items.len(), "{answer}");
+    for row in rows {
+        let object = items
+            .iter()
+            .find(|o| o["metadata"]["uid"] == row["uid"])
+            .unwrap_or_else(|| panic!("{row} is not a priority class of the sim"));
+        let cells = row["cells"].as_array().expect("cells");
+        assert_eq!(cells[0], object["metadata"]["name"], "{row}");
+        assert_eq!(cells[1], object["value"].to_string(), "{row}");
+        let global = object["globalDefault"].as_bool().unwrap_or(false);
+        assert_eq!(cells[2], global.to_string(), "{row}");
+        assert_eq!(cells[4], object["preemptionPolicy"], "{row}");
+    }
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let kind = status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .find(|k| {
+            k["kind"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("priorityclasses")
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (kind["state"].as_str(), kind["wire"].as_str()),
+        (Some("SYNCED"), Some("table")),
+        "{kind}"
+    );
+}
