@@ -90,9 +90,11 @@ async fn a_person_filters_switches_kinds_drills_down_and_survives_a_daemon_resta
     tmux.wait_for("a YAML view", WAIT, |s| {
         s.contains("YAML pods/") && s.contains("apiVersion: v1")
     });
-    tmux.send(&["/", "nodeName", "Enter"]);
+    // `nodeName:` is the YAML key; a pod's last-applied-configuration
+    // annotation may hold `"nodeName":` too, on a line too long to show it.
+    tmux.send(&["/", "nodeName:", "Enter"]);
     tmux.wait_for("the search hit", WAIT, |s| {
-        s.lines().nth(2).is_some_and(|l| l.contains("nodeName"))
+        s.lines().nth(2).is_some_and(|l| l.contains("nodeName:"))
     });
     tmux.send(&["Escape"]);
     tmux.wait_for("the table again", WAIT, |s| !s.contains("YAML pods/"));
