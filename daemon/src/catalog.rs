@@ -312,6 +312,11 @@ impl Kind {
                 })
                 .collect()
         };
+        Kind::discovered_with(found, columns, Source::Dynamic(printer_columns.into()))
+    }
+
+    /// A discovered kind (loaded on demand) with these columns and source.
+    fn discovered_with(found: Discovered, columns: Vec<ColumnSpec>, source: Source) -> Kind {
         Kind(Arc::new(KindSpec {
             plural: found.plural,
             singular: found.singular,
@@ -323,7 +328,7 @@ impl Kind {
             tier: ON_DEMAND_TIER,
             name_first: true,
             columns,
-            source: Source::Dynamic(printer_columns.into()),
+            source,
         }))
     }
 
@@ -339,19 +344,7 @@ impl Kind {
             })
             .collect();
         let names: Vec<String> = server_columns.into_iter().map(|(name, _)| name).collect();
-        Kind(Arc::new(KindSpec {
-            plural: found.plural,
-            singular: found.singular,
-            kind: found.kind,
-            group: found.group,
-            version: found.version,
-            namespaced: found.namespaced,
-            short_names: found.short_names,
-            tier: ON_DEMAND_TIER,
-            name_first: true,
-            columns,
-            source: Source::Table(names.into()),
-        }))
+        Kind::discovered_with(found, columns, Source::Table(names.into()))
     }
 
     /// The discovery facts of this kind (to rebuild it with other columns).
