@@ -1,7 +1,7 @@
-//! Entry points for the fuzz targets in `fuzz/` (`cargo +nightly fuzz run
-//! kpb_envelope`, `kpb_frames`, `kpb_decode`), with the properties they
-//! check. They live here so `cargo test` runs them on the seeds in
-//! `fuzz/seeds/kpb_*` and they cannot rot between fuzzing sessions.
+//! Entry points for the fuzz targets in `kpb/fuzz/` (`cd kpb && cargo
+//! +nightly fuzz run envelope`, `frames`, `decode`), with the properties
+//! they check. They live here so `cargo test` runs them on the seeds in
+//! `kpb/fuzz/seeds/` and they cannot rot between fuzzing sessions.
 //!
 //! Everything here reads bytes an API server (or anything pretending to
 //! be one) sent: no input may panic a decoder.
@@ -114,12 +114,12 @@ mod tests {
     /// The seeds of the fuzz corpus (recorded API server bodies), run as plain tests.
     #[test]
     fn the_fuzz_entry_points_hold_on_their_seeds() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
         let mut seen = 0;
         for (target, run) in [
-            ("kpb_envelope", envelope as fn(&[u8])),
-            ("kpb_frames", frames),
-            ("kpb_decode", decode),
+            ("envelope", envelope as fn(&[u8])),
+            ("frames", frames),
+            ("decode", decode),
         ] {
             for entry in std::fs::read_dir(dir.join(target)).expect("seed folder") {
                 let path = entry.expect("entry").path();

@@ -1,4 +1,0 @@
-//! A message decoded as an object of a built-in kind (kpb::fuzz::decode).
-#![no_main]
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| timoneiro_kpb::fuzz::decode(data));
