@@ -1,4 +1,4 @@
 //! A message decoded as an object of a built-in kind (timoneiro_kpb::fuzz::decode).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| timoneiro_timoneiro_kpb::fuzz::decode(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| timoneiro_kpb::fuzz::decode(data));
