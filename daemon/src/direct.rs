@@ -760,6 +760,50 @@ mod tests {
         assert!(events > 0, "the recorded watch has pods");
     }
 
+    /// Protobuf merges an embedded message sent twice. Recorded pods with
+    /// their metadata and spec each cut in two occurrences (the second at
+    /// the end of the pod) decode, direct and bridge, whole and pruned, to
+    /// what the pods as recorded decode to.
+    #[test]
+    fn a_message_sent_in_two_parts_decodes_merged() {
+        let list = fixture("list/pods.pb");
+        let envelope = kpb::Envelope::parse(&list).expect("envelope");
+        for (n, item) in kpb::List::parse(envelope.raw)
+            .expect("list")
+            .items
+            .iter()
+            .enumerate()
+        {
+            let mut head = Vec::new();
+            let mut tail = Vec::new();
+            for field in kpb::wire_fields(item).expect("pod fields") {
+                match (field.number, field.payload) {
+                    (1 | 2, Some(message)) => {
+                        let inner = kpb::wire_fields(message).expect("fields");
+                        let half = inner.len() / 2;
+                        let part = |fields: &[kpb::WireField<'_>]| {
+                            let bytes: Vec<u8> =
+                                fields.iter().flat_map(|f| f.wire).copied().collect();
+                            kpb::length_delimited(field.number, &bytes)
+                        };
+                        head.extend(part(&inner[..half]));
+                        tail.extend(part(&inner[half..]));
+                    }
+                    _ => head.extend_from_slice(field.wire),
+                }
+            }
+            head.extend(tail);
+            let expected: core::Pod =
+                kpb::decode_object(pod_type(), item, "v1", "Pod").expect("decodes");
+            let direct = top_level::<core::Pod>(&head, "v1", "Pod", None).expect("direct");
+            assert_eq!(*direct, expected, "pod {n}: direct");
+            let bridge: core::Pod =
+                kpb::decode_object(pod_type(), &head, "v1", "Pod").expect("bridge");
+            assert_eq!(bridge, expected, "pod {n}: bridge");
+            assert_decodes_like_the_bridge(&head, &format!("pod {n}, split"));
+        }
+    }
+
     #[test]
     fn pods_with_every_field_set_decode_like_the_serde_bridge() {
         for seed in 0..40 {
