@@ -41,7 +41,13 @@ fn write(id: MessageId, segments: &[&[u8]], out: &mut Vec<u8>) -> Result<(), Err
             .field_by_tag(tag)
             .map(|index| &message.fields[index])
         else {
-            continue; // unknown to the schema: skipped by every decoder
+            // Unknown to the schema: every decoder skips it, but it is kept,
+            // since whether a message is empty matters (an empty `Time` is
+            // the zero time, one with any field is not).
+            for (_, wire, _) in run {
+                out.extend_from_slice(wire);
+            }
+            continue;
         };
         match &field.ty {
             Type::Message(inner) if field.repeated => {
@@ -71,12 +77,30 @@ fn write(id: MessageId, segments: &[&[u8]], out: &mut Vec<u8>) -> Result<(), Err
                     out.extend_from_slice(wire);
                 }
             }
-            _ => {
-                if let Some((_, wire, _)) = run.last() {
+            // The last value of the field's own wire type (one of another
+            // type is skipped by the decoders, so it must not win), or
+            // else the last value, for the decoders to refuse as before.
+            ty => {
+                let last = run
+                    .iter()
+                    .rev()
+                    .find(|(_, _, raw)| fits(ty, *raw))
+                    .or(run.last());
+                if let Some((_, wire, _)) = last {
                     out.extend_from_slice(wire);
                 }
             }
         }
     }
     Ok(())
+}
+
+/// Whether a singular value is on the wire as its type is written.
+fn fits(ty: &Type, raw: Raw<'_>) -> bool {
+    match (ty, raw) {
+        (Type::Bool | Type::Int32 | Type::Int64, Raw::Varint(_)) => true,
+        (Type::Double, Raw::Fixed64(_)) => true,
+        (Type::String | Type::Bytes | Type::Message(_) | Type::Map(..), Raw::Bytes(_)) => true,
+        _ => false,
+    }
 }
