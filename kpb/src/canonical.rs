@@ -97,10 +97,13 @@ fn write(id: MessageId, segments: &[&[u8]], out: &mut Vec<u8>) -> Result<(), Err
 
 /// Whether a singular value is on the wire as its type is written.
 fn fits(ty: &Type, raw: Raw<'_>) -> bool {
-    match (ty, raw) {
-        (Type::Bool | Type::Int32 | Type::Int64, Raw::Varint(_)) => true,
-        (Type::Double, Raw::Fixed64(_)) => true,
-        (Type::String | Type::Bytes | Type::Message(_) | Type::Map(..), Raw::Bytes(_)) => true,
-        _ => false,
-    }
+    matches!(
+        (ty, raw),
+        (Type::Bool | Type::Int32 | Type::Int64, Raw::Varint(_))
+            | (Type::Double, Raw::Fixed64(_))
+            | (
+                Type::String | Type::Bytes | Type::Message(_) | Type::Map(..),
+                Raw::Bytes(_)
+            )
+    )
 }
