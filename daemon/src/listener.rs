@@ -6,7 +6,7 @@
 //! instead, and leaves the socket file to systemd.
 
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use futures::{Stream, StreamExt};
@@ -120,38 +120,13 @@ pub fn peer_allowed(peer_uid: u32, own_uid: u32) -> bool {
     peer_uid == own_uid
 }
 
-/// Create the socket's directory (0700) or check an existing one.
+/// Create the socket's directory (0700) or check an existing one
+/// (`timoneiro_proto::socket::private_directory`).
 fn prepare_directory(dir: &Path) -> Result<(), ListenerError> {
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(io_error("cannot create the socket directory", dir))?;
-        return Ok(());
-    }
-    let meta =
-        std::fs::metadata(dir).map_err(io_error("cannot inspect the socket directory", dir))?;
-    let own_uid = rustix::process::getuid().as_raw();
-    if meta.uid() != own_uid {
-        return Err(ListenerError::UnsafeDirectory {
-            path: dir.to_path_buf(),
-            reason: format!(
-                "it belongs to uid {}, not to you (uid {own_uid})",
-                meta.uid()
-            ),
-        });
-    }
-    if meta.permissions().mode() & 0o022 != 0 {
-        return Err(ListenerError::UnsafeDirectory {
-            path: dir.to_path_buf(),
-            reason: format!(
-                "others may write to it (mode {:o}); use a directory only you can write, e.g. chmod 700",
-                meta.permissions().mode() & 0o777
-            ),
-        });
-    }
-    Ok(())
+    timoneiro_proto::socket::private_directory(dir).map_err(|e| ListenerError::UnsafeDirectory {
+        path: e.path,
+        reason: e.reason,
+    })
 }
 
 /// The listening Unix socket systemd passed (`LISTEN_FDS`, `LISTEN_PID`), if

@@ -6,7 +6,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -89,11 +89,13 @@ pub fn ensure_running(socket: &Path) -> Result<bool, AutostartError> {
             source,
         }
     };
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io("cannot create", dir))?;
+    crate::socket::private_directory(dir).map_err(|e| AutostartError::Io {
+        action: "cannot use the socket directory",
+        path: e.path.clone(),
+        source: std::io::Error::other(e.reason),
+    })?;
+    // Never through a link someone else planted: O_NOFOLLOW.
+    let no_follow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
     let name = socket
         .file_name()
         .map_or_else(|| "timoneirod.sock".into(), |n| n.to_string_lossy());
@@ -103,6 +105,7 @@ pub fn ensure_running(socket: &Path) -> Result<bool, AutostartError> {
         .truncate(false)
         .write(true)
         .mode(0o600)
+        .custom_flags(no_follow)
         .open(&lock_path)
         .map_err(io("cannot open", &lock_path))?;
     rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
@@ -117,6 +120,7 @@ pub fn ensure_running(socket: &Path) -> Result<bool, AutostartError> {
         .create(true)
         .append(true)
         .mode(0o600)
+        .custom_flags(no_follow)
         .open(&log)
         .map_err(io("cannot open", &log))?;
     let start_of_run = log_file.metadata().map_or(0, |m| m.len());
@@ -178,4 +182,30 @@ fn last_line(log: &Path, from: u64) -> String {
         .find(|l| !l.trim().is_empty())
         .unwrap_or("no output")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lock file path someone replaced with a link (to a file of the
+    /// user's: what they would get the daemon to append to) is refused, and
+    /// the file it points to is left as it was.
+    #[test]
+    fn a_planted_link_is_never_followed() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().expect("tempdir");
+        let dir = base.path().join("run");
+        std::fs::create_dir(&dir).expect("mkdir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let precious = base.path().join("precious");
+        std::fs::write(&precious, b"keep me").expect("write");
+        std::os::unix::fs::symlink(&precious, dir.join(".timoneirod.sock.lock")).expect("link");
+        let error = ensure_running(&dir.join("timoneirod.sock")).expect_err("refused");
+        assert!(
+            error.to_string().contains(".timoneirod.sock.lock"),
+            "{error}"
+        );
+        assert_eq!(std::fs::read(&precious).expect("read"), b"keep me");
+    }
 }

@@ -134,7 +134,8 @@ async fn clients_racing_with_no_daemon_start_exactly_one() {
 #[test]
 fn a_daemon_that_cannot_start_is_reported_with_its_log() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let socket = dir.path().join("timoneirod.sock");
+    // In a directory the client makes private (a tempdir may be 0755).
+    let socket = dir.path().join("run/timoneirod.sock");
     let output = timoneiro_tests::harness::cli_command(&socket)
         .env_remove(timoneiro_proto::autostart::NO_AUTOSTART_ENV)
         .env("KUBECONFIG", dir.path().join("no-such-kubeconfig"))
