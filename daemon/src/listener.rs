@@ -228,7 +228,13 @@ mod tests {
     #[tokio::test]
     async fn stale_sockets_are_replaced_and_other_files_kept() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("d.sock");
+        let path = dir.path().join("run/d.sock");
+        std::fs::create_dir(dir.path().join("run")).expect("mkdir");
+        std::fs::set_permissions(
+            dir.path().join("run"),
+            std::fs::Permissions::from_mode(0o700),
+        )
+        .expect("chmod");
         // A socket file nobody listens on, as a crash leaves it.
         drop(std::os::unix::net::UnixListener::bind(&path).expect("bind"));
         assert!(path.exists());
@@ -247,6 +253,9 @@ mod tests {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
             .expect("chmod");
         let err = bind(&dir.path().join("d.sock")).unwrap_err();
-        assert!(err.to_string().contains("others may write"), "{err}");
+        assert!(
+            err.to_string().contains("others may use it (mode 777)"),
+            "{err}"
+        );
     }
 }
