@@ -193,7 +193,7 @@ async fn list_when_synced(
     request: &ListRequest,
     args: &Get,
 ) -> anyhow::Result<ListResponse> {
-    let deadline = Instant::now() + args.timeout;
+    let deadline = deadline_after(args.timeout);
     let mut spinner = Spinner::new();
     let mut statuses = None;
     loop {
@@ -431,4 +431,27 @@ fn warn_if_scoped(status: &KindStatus, request: &ListRequest) {
         status.kind,
         scope.join(", ")
     );
+}
+
+/// Now plus `timeout`; a timeout past what the clock can hold
+/// (`--timeout 10000000000000000000s`) waits as good as forever instead of
+/// overflowing.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_timeout_is_a_far_deadline_not_a_panic() {
+        let huge = timoneiro_proto::parse_duration("10000000000000000000s").expect("parses");
+        assert!(deadline_after(huge) > Instant::now() + Duration::from_secs(86_400));
+        let short = deadline_after(Duration::from_secs(30));
+        assert!(short <= Instant::now() + Duration::from_secs(30));
+    }
 }

@@ -60,7 +60,7 @@ struct Args {
 const EXAMPLES: &str = "Examples:
   timoneirod                                  serve the current context of ~/.kube/config
   timoneirod --context prod                   serve another context
-  timoneirod --kubeconfig ./kc --socket /tmp/t.sock
+  timoneirod --kubeconfig ./kc --socket /tmp/t/t.sock
   timoneiro status                            (in another terminal) what has loaded
 
 Settings also come from ~/.config/timoneiro/config.toml ($TIMONEIRO_CONFIG):
