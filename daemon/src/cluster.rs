@@ -305,9 +305,10 @@ impl Cluster {
         // Table, whose columns are kubectl's by construction.
         let found = kind.discovered();
         let printer = discovery::printer_columns(&self.client, &found).await;
-        let table = match printer.is_empty() {
-            true => discovery::table_columns(&self.client, &found).await,
-            false => None,
+        let table = if printer.is_empty() {
+            discovery::table_columns(&self.client, &found).await
+        } else {
+            None
         };
         let kind = match table {
             Some(columns) => Kind::table(found, columns),

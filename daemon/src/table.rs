@@ -293,7 +293,8 @@ pub fn watcher<K: crate::wire::FromProtobuf + Send + 'static>(
 ) -> BoxStream<'static, Result<Event<K>, Error>> {
     let (tx, rx) = mpsc::channel(4);
     tokio::spawn(async move {
-        let source = Source {
+        let tx_closed = tx.clone();
+        let mut source = Source {
             client,
             path,
             api_version,
@@ -301,8 +302,7 @@ pub fn watcher<K: crate::wire::FromProtobuf + Send + 'static>(
             columns: None,
             tx,
         };
-        let mut source = source;
-        let tx = source.tx.clone();
+        let tx = tx_closed;
         tokio::select! {
             result = source.run() => {
                 if let Err(error) = result {

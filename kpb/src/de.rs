@@ -161,12 +161,6 @@ impl<'de> MessageDe<'de> {
     }
 }
 
-/// What JSON leaves out and Go's protobuf writes anyway.
-#[inline]
-fn is_json_absent(field: &Field, raw: Raw<'_>) -> bool {
-    field.json_absent(raw)
-}
-
 /// One message being read in place: the root, or an embedded message
 /// whose fields JSON has in the parent.
 struct Level<'de> {
@@ -247,7 +241,7 @@ impl<'de> Stream<'de> {
                     }
                     (last, level.pos) = (raw, pos);
                 }
-            } else if is_json_absent(field, raw) {
+            } else if field.json_absent(raw) {
                 continue;
             }
             if field.skip || self.pruned.is_some_and(|pruned| pruned[field.id]) {

@@ -276,14 +276,8 @@ async fn secrets_are_only_ever_requested_as_metadata() {
     // kubectl's TYPE and DATA, as the API server computes them from the
     // secrets the daemon never sees (here asked of the sim in full).
     let truth = sim.json("GET", "/api/v1/secrets").await;
-    let columns: Vec<&str> = secrets["columns"]
-        .as_array()
-        .expect("columns")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
     assert_eq!(
-        columns,
+        column_names(&secrets),
         ["NAMESPACE", "NAME", "TYPE", "DATA", "AGE"],
         "{secrets}"
     );
@@ -348,14 +342,8 @@ async fn a_kind_without_a_projection_shows_the_servers_columns() {
     let daemon = Daemon::start(&sim.kubeconfig);
     daemon.wait_synced(Duration::from_secs(60));
     let answer = daemon.cli_json(&["get", "priorityclasses", "-o", "rows"]);
-    let columns: Vec<&str> = answer["columns"]
-        .as_array()
-        .expect("columns")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
     assert_eq!(
-        columns,
+        column_names(&answer),
         ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"],
         "{answer}"
     );
@@ -395,4 +383,14 @@ async fn a_kind_without_a_projection_shows_the_servers_columns() {
         (Some("SYNCED"), Some("table")),
         "{kind}"
     );
+}
+
+/// The column headers of a `get -o rows` answer.
+fn column_names(answer: &Value) -> Vec<&str> {
+    answer["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
 }
