@@ -1,7 +1,7 @@
 //! Reaching the daemon: resolve the socket, connect, check the protocol.
 
 use timoneiro_proto::autostart;
-use timoneiro_proto::socket::{self, ConnectError};
+use timoneiro_proto::socket;
 use timoneiro_proto::v1::{InfoRequest, InfoResponse, timoneiro_client::TimoneiroClient};
 use tonic::transport::Channel;
 
@@ -31,11 +31,9 @@ pub async fn connect(global: &Global) -> anyhow::Result<Connection> {
             .await?
             .map_err(|e| fail(exit::DAEMON, e.to_string()))?;
     }
-    let mut client = socket::connect(&path).await.map_err(|e| match e {
-        ConnectError::NotRunning { .. } | ConnectError::Transport { .. } => {
-            fail(exit::DAEMON, e.to_string())
-        }
-    })?;
+    let mut client = socket::connect(&path)
+        .await
+        .map_err(|e| fail(exit::DAEMON, e.to_string()))?;
     let info = match client.info(InfoRequest {}).await {
         Ok(info) => info.into_inner(),
         // Connected, then dropped before any answer: the daemon refuses this

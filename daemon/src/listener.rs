@@ -10,6 +10,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use futures::{Stream, StreamExt};
+use timoneiro_proto::socket::peer_allowed;
 use tokio::net::{UnixListener, UnixStream};
 use tokio_stream::wrappers::UnixListenerStream;
 
@@ -56,6 +57,9 @@ fn io_error<'a>(
     }
 }
 
+/// How long to wait after a failed accept (EMFILE and the like).
+const ACCEPT_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// A bound socket, removed from the file system when dropped.
 #[derive(Debug)]
 pub struct BoundSocket {
@@ -92,9 +96,13 @@ impl BoundSocket {
                             None
                         }
                     },
-                    // Transient accept errors (e.g. EMFILE) must not end the server.
+                    // Transient accept errors (EMFILE, ENFILE, ENOMEM) must
+                    // not end the server; they do not clear at once either,
+                    // so pause before accepting again instead of spinning
+                    // (and logging) as fast as accept fails.
                     Err(error) => {
-                        tracing::warn!(%error, "accept failed");
+                        tracing::warn!(%error, "accept failed; pausing {ACCEPT_PAUSE:?}");
+                        tokio::time::sleep(ACCEPT_PAUSE).await;
                         None
                     }
                 }
@@ -113,11 +121,6 @@ impl Drop for BoundSocket {
             tracing::warn!(path = %self.path.display(), %error, "could not remove the socket");
         }
     }
-}
-
-/// Only the daemon's own user may talk to it.
-pub fn peer_allowed(peer_uid: u32, own_uid: u32) -> bool {
-    peer_uid == own_uid
 }
 
 /// Create the socket's directory (0700) or check an existing one
@@ -203,13 +206,6 @@ pub fn bind(path: &Path) -> Result<BoundSocket, ListenerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_same_uid_is_allowed() {
-        assert!(peer_allowed(1000, 1000));
-        assert!(!peer_allowed(0, 1000));
-        assert!(!peer_allowed(1001, 1000));
-    }
 
     #[tokio::test]
     async fn binds_0600_in_a_0700_directory_and_cleans_up() {

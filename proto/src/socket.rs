@@ -29,6 +29,31 @@ pub enum ConnectError {
         /// The socket path that was tried.
         path: PathBuf,
     },
+    /// The socket's directory is not this user's alone: whoever can write
+    /// there can put their own server in place of the daemon.
+    #[error("refusing to use the daemon at {path}: {source}")]
+    UnsafeDirectory {
+        /// The socket path that was tried.
+        path: PathBuf,
+        /// What is wrong with its directory.
+        #[source]
+        source: UnsafeDirectory,
+    },
+    /// The process listening on the socket runs as another user: it is not
+    /// this user's daemon, and nothing it says can be trusted.
+    #[error(
+        "refusing the server at {path}: it runs as uid {server_uid}, not as you (uid {own_uid}); \
+         another user may have put it there to serve you false cluster state. \
+         Stop using that socket, or start your own daemon with `timoneirod`"
+    )]
+    ForeignServer {
+        /// The socket path that was tried.
+        path: PathBuf,
+        /// The uid of the process that listens.
+        server_uid: u32,
+        /// This user's uid.
+        own_uid: u32,
+    },
     /// Connecting failed for another reason (permissions, bad path).
     #[error(
         "cannot connect to timoneirod at {path}: {source}; timoneirod serves only the user who runs it (is this another user's daemon?)"
@@ -60,7 +85,7 @@ pub struct UnsafeDirectory {
 /// unset) or swap it for a link between a check and a use; this refuses
 /// whatever is there that is not ours alone.
 pub fn private_directory(dir: &Path) -> Result<(), UnsafeDirectory> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    use std::os::unix::fs::DirBuilderExt;
     let unsafe_dir = |reason: String| UnsafeDirectory {
         path: dir.to_path_buf(),
         reason,
@@ -79,6 +104,18 @@ pub fn private_directory(dir: &Path) -> Result<(), UnsafeDirectory> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(unsafe_dir(format!("cannot create it: {e}"))),
     }
+    check_private_directory(dir)
+}
+
+/// Check, without creating anything, that `dir` is a real directory (not a
+/// link) owned by this user with no access for anyone else: what clients
+/// require of the socket's directory before they trust a socket in it.
+pub fn check_private_directory(dir: &Path) -> Result<(), UnsafeDirectory> {
+    use std::os::unix::fs::MetadataExt;
+    let unsafe_dir = |reason: String| UnsafeDirectory {
+        path: dir.to_path_buf(),
+        reason,
+    };
     let meta = std::fs::symlink_metadata(dir)
         .map_err(|e| unsafe_dir(format!("cannot inspect it: {e}")))?;
     if meta.file_type().is_symlink() {
@@ -131,26 +168,69 @@ pub fn resolve_socket_path(explicit: Option<&Path>, configured: Option<&Path>) -
     }
 }
 
+/// Only the user who runs the daemon may talk to it, and a client talks
+/// only to a daemon of its own user: the same uid on both ends.
+pub fn peer_allowed(peer_uid: u32, own_uid: u32) -> bool {
+    peer_uid == own_uid
+}
+
+/// The server at the other end of the socket runs as another user.
+#[derive(Debug, thiserror::Error)]
+#[error("the server runs as uid {server_uid}")]
+struct ForeignPeer {
+    server_uid: u32,
+}
+
 /// Connect a gRPC client to the daemon's Unix socket.
+///
+/// Before anything is sent, the socket's directory must be this user's
+/// alone ([`check_private_directory`]) and the listening process must run
+/// as this user (its peer credentials, checked on every connection the
+/// channel makes, reconnects included).
 pub async fn connect(path: &Path) -> Result<TimoneiroClient<Channel>, ConnectError> {
     if !path.exists() {
         return Err(ConnectError::NotRunning {
             path: path.to_path_buf(),
         });
     }
-    let uri = format!("unix://{}", path.display());
-    let endpoint = Endpoint::from_shared(uri)
-        .map_err(|source| ConnectError::Transport {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        check_private_directory(dir).map_err(|source| ConnectError::UnsafeDirectory {
             path: path.to_path_buf(),
             source,
-        })?
-        .connect_timeout(Duration::from_secs(2));
-    match endpoint.connect().await {
+        })?;
+    }
+    let own_uid = rustix::process::getuid().as_raw();
+    let socket = path.to_path_buf();
+    let connector = tower::service_fn(move |_: tonic::transport::Uri| {
+        let socket = socket.clone();
+        async move {
+            let stream = tokio::net::UnixStream::connect(&socket).await?;
+            let server_uid = stream.peer_cred()?.uid();
+            if !peer_allowed(server_uid, own_uid) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    ForeignPeer { server_uid },
+                ));
+            }
+            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+        }
+    });
+    // The URI is not used to connect (the connector knows the socket); it
+    // names the authority of the HTTP/2 requests.
+    let endpoint =
+        Endpoint::from_static("http://timoneirod.invalid").connect_timeout(Duration::from_secs(2));
+    match endpoint.connect_with_connector(connector).await {
         Ok(channel) => {
             Ok(TimoneiroClient::new(channel).max_decoding_message_size(256 * 1024 * 1024))
         }
         Err(source) => {
-            if refused(&source) {
+            if let Some(foreign) = find_source::<ForeignPeer>(&source) {
+                Err(ConnectError::ForeignServer {
+                    path: path.to_path_buf(),
+                    server_uid: foreign.server_uid,
+                    own_uid,
+                })
+            } else if refused(&source) {
                 Err(ConnectError::NotRunning {
                     path: path.to_path_buf(),
                 })
@@ -164,21 +244,33 @@ pub async fn connect(path: &Path) -> Result<TimoneiroClient<Channel>, ConnectErr
     }
 }
 
-/// Whether a transport error means "nobody listens" (a stale socket file).
-fn refused(error: &tonic::transport::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+/// The first error of type `E` in `error`'s source chain.
+fn find_source<'a, E: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a E> {
+    let mut source = Some(error);
     while let Some(err) = source {
+        if let Some(found) = err.downcast_ref::<E>() {
+            return Some(found);
+        }
         if let Some(io) = err.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound
-            )
+            && let Some(found) = io.get_ref().and_then(|inner| inner.downcast_ref::<E>())
         {
-            return true;
+            return Some(found);
         }
         source = err.source();
     }
-    false
+    None
+}
+
+/// Whether a transport error means "nobody listens" (a stale socket file).
+fn refused(error: &tonic::transport::Error) -> bool {
+    find_source::<std::io::Error>(error).is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound
+        )
+    })
 }
 
 #[cfg(test)]
@@ -188,6 +280,13 @@ mod tests {
 
     fn mode(path: &Path, mode: u32) {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+
+    #[test]
+    fn only_the_same_uid_is_allowed() {
+        assert!(peer_allowed(1000, 1000));
+        assert!(!peer_allowed(0, 1000));
+        assert!(!peer_allowed(1001, 1000));
     }
 
     #[test]

@@ -932,6 +932,8 @@ async fn a_user_limited_to_namespaces_gets_a_namespace_scoped_cache() {
 /// Only the daemon's own user may talk to it. The socket's 0700 directory
 /// already keeps others out; this opens the directory up on purpose to prove
 /// the second line of defence, the peer-credential check, as another user.
+/// Our own CLI would not even try (its directory is not the other user's,
+/// see the next test), so the other user knocks with curl.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_user_is_refused_even_when_the_socket_is_reachable() {
     use std::os::unix::fs::PermissionsExt;
@@ -950,36 +952,31 @@ async fn another_user_is_refused_even_when_the_socket_is_reachable() {
     open(daemon.dir.path(), 0o755);
     open(daemon.socket.parent().expect("socket dir"), 0o755);
     open(&daemon.socket, 0o666);
-    let cli = daemon.dir.path().join("timoneiro");
-    std::fs::copy(timoneiro_tests::harness::bin("timoneiro"), &cli).expect("copy the CLI");
-    open(&cli, 0o755);
 
     let output = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .env("TIMONEIRO_NO_AUTOSTART", "1")
-        // Root's HOME is not readable by the other user: no config from there.
-        .env("XDG_CONFIG_HOME", daemon.dir.path().join("no-config"))
-        .arg(&cli)
-        .arg("--socket")
+        .args(["curl", "-sS", "--max-time", "10", "--http2-prior-knowledge"])
+        .arg("--unix-socket")
         .arg(&daemon.socket)
-        .args(["get", "pods", "-A"])
+        .args([
+            "-X",
+            "POST",
+            "-H",
+            "content-type: application/grpc",
+            "-H",
+            "te: trailers",
+        ])
+        .args([
+            "--data-binary",
+            "",
+            "http://timoneirod/timoneiro.v1.Timoneiro/Info",
+        ])
         .output()
-        .expect("setpriv");
+        .expect("setpriv curl");
     assert!(
-        !output.status.success(),
-        "another user was served: {}",
-        stdout(&output)
-    );
-    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
-    assert_eq!(
-        output.status.code(),
-        Some(3),
-        "refused by the daemon: {}",
-        stderr(&output)
-    );
-    assert!(
-        stderr(&output).contains("timoneirod serves only the user who runs it"),
-        "{}",
+        !output.status.success() && stdout(&output).is_empty(),
+        "another user was answered: {} {}",
+        stdout(&output),
         stderr(&output)
     );
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -999,6 +996,80 @@ async fn another_user_is_refused_even_when_the_socket_is_reachable() {
         "{}",
         daemon.log_text()
     );
-    // The owner is still served.
+    // The owner's own client will not use a directory others may enter…
+    let output = daemon.cli(&["get", "pods", "-A"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("mode 755"), "{}", stderr(&output));
+    // …and is served again once it is private.
+    open(daemon.socket.parent().expect("socket dir"), 0o700);
     assert!(daemon.cli(&["get", "pods", "-A"]).status.success());
+}
+
+/// A client talks only to its own user's daemon, in a directory that is its
+/// own: another local user who can put a socket where the client looks
+/// (the `/tmp/timoneiro-<uid>` fallback) must not be able to serve it false
+/// cluster state. Here root plays the attacker and uid 65534 the victim.
+#[test]
+fn a_client_refuses_a_socket_it_cannot_trust() {
+    use std::os::unix::fs::PermissionsExt;
+    if rustix::process::getuid().as_raw() != 0 {
+        eprintln!("skipped: playing two users needs root (the unit tests still run)");
+        return;
+    }
+    let base = tempfile::tempdir().expect("tempdir");
+    let chmod = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    chmod(base.path(), 0o755);
+    let cli = base.path().join("timoneiro");
+    std::fs::copy(timoneiro_tests::harness::bin("timoneiro"), &cli).expect("copy the CLI");
+    chmod(&cli, 0o755);
+    let as_victim = |socket: &std::path::Path| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .env("TIMONEIRO_NO_AUTOSTART", "1")
+            .env("XDG_CONFIG_HOME", base.path().join("no-config"))
+            .arg(&cli)
+            .arg("--socket")
+            .arg(socket)
+            .args(["get", "pods", "-A"])
+            .output()
+            .expect("setpriv")
+    };
+
+    // The victim's own directory (65534, 0700), with a server of root's in it.
+    let theirs = base.path().join("victim");
+    std::fs::create_dir(&theirs).expect("mkdir");
+    chmod(&theirs, 0o700);
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).expect("chown");
+    let planted = theirs.join("timoneirod.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&planted).expect("bind");
+    chmod(&planted, 0o666);
+    let output = as_victim(&planted);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("it runs as uid 0, not as you (uid 65534)"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A directory of root's that the victim may enter: whatever listens
+    // there, the client does not even connect.
+    let foreign = base.path().join("foreign");
+    std::fs::create_dir(&foreign).expect("mkdir");
+    chmod(&foreign, 0o755);
+    let socket = foreign.join("timoneirod.sock");
+    let _other = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+    chmod(&socket, 0o666);
+    let output = as_victim(&socket);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!(
+            "the socket directory {} is not safe: it belongs to uid 0, not to you (uid 65534)",
+            foreign.display()
+        )),
+        "{}",
+        stderr(&output)
+    );
 }
