@@ -105,7 +105,7 @@ async fn watch(
     for row in &rows {
         for (i, cell) in row.cells.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell_text(cell, now).chars().count());
+                *w = (*w).max(crate::table::cell(cell, now).chars().count());
             }
         }
     }
@@ -170,7 +170,11 @@ fn print_changes(
                 args.show_labels,
             );
             for row in rows {
-                let cells: Vec<String> = row.cells.iter().map(|c| cell_text(c, now)).collect();
+                let cells: Vec<String> = row
+                    .cells
+                    .iter()
+                    .map(|c| crate::table::cell(c, now))
+                    .collect();
                 out.line(&crate::table::pad_line(&cells, widths))?;
             }
         }

@@ -248,7 +248,8 @@ pub fn custom_columns(
             line.push(if values.is_empty() {
                 "<none>".to_string()
             } else {
-                values.join(",")
+                // kubectl escapes custom columns as it does table cells.
+                crate::output::kubectl_cell(&values.join(",")).into_owned()
             });
         }
         grid.push(line);

@@ -5,6 +5,16 @@
 use timoneiro_proto::render::cell_text;
 use timoneiro_proto::v1::{Cell, Column, Row};
 
+/// A cell's text as kubectl's table printer writes it (ESC and CR
+/// escaped, see [`crate::output::kubectl_cell`]).
+pub fn cell(cell: &Cell, now_unix_ms: i64) -> String {
+    let text = cell_text(cell, now_unix_ms);
+    match crate::output::kubectl_cell(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
+}
+
 /// Render rows into kubectl-style lines (no trailing newline per line).
 pub fn render(columns: &[Column], rows: &[Row], now_unix_ms: i64, headers: bool) -> Vec<String> {
     let mut grid: Vec<Vec<String>> = Vec::with_capacity(rows.len() + 1);
@@ -12,12 +22,7 @@ pub fn render(columns: &[Column], rows: &[Row], now_unix_ms: i64, headers: bool)
         grid.push(columns.iter().map(|c| c.name.clone()).collect());
     }
     for row in rows {
-        grid.push(
-            row.cells
-                .iter()
-                .map(|cell| cell_text(cell, now_unix_ms))
-                .collect(),
-        );
+        grid.push(row.cells.iter().map(|c| cell(c, now_unix_ms)).collect());
     }
     layout(&grid)
 }

@@ -79,7 +79,7 @@ const EXAMPLES: &str = "Examples:
   timoneirod --kubeconfig sim.kubeconfig
 
 Control hooks (for tests and benchmarks): POST /sim/compact, POST /sim/churn?rate=N,
-POST /sim/pods?namespace=NS (create one fresh pod), POST /sim/crds?name=widgets,
+POST /sim/pods?namespace=NS (create one fresh pod; a JSON body is merged over it), POST /sim/crds?name=widgets,
 POST /sim/token?value=NEW (rotate the bearer token), GET /sim/info, GET /sim/requests.
 
 Faults: POST /sim/faults/drop-watches (cut every watch mid-stream),

@@ -622,7 +622,20 @@ impl Server {
                 .map(|q| q.0)
                 .unwrap_or_default();
         if let Some(control) = path.strip_prefix("/sim/") {
-            return self.control(request.method(), control, &params);
+            let method = request.method().clone();
+            let body = match axum::body::to_bytes(request.into_body(), 1024 * 1024).await {
+                Ok(body) if body.is_empty() => None,
+                Ok(body) => match serde_json::from_slice::<Value>(&body) {
+                    Ok(value) => Some(value),
+                    Err(error) => {
+                        return failure(400, "BadRequest", &format!("body: {error}"), None, None);
+                    }
+                },
+                Err(error) => {
+                    return failure(400, "BadRequest", &format!("body: {error}"), None, None);
+                }
+            };
+            return self.control(&method, control, &params, body);
         }
         self.log_request(&request);
         if path == "/healthz" || path == "/readyz" || path == "/livez" {
@@ -793,7 +806,13 @@ impl Server {
         self.list(target, &params, form)
     }
 
-    fn control(&self, method: &Method, what: &str, params: &HashMap<String, String>) -> Response {
+    fn control(
+        &self,
+        method: &Method,
+        what: &str,
+        params: &HashMap<String, String>,
+        body: Option<Value>,
+    ) -> Response {
         match (method.as_str(), what) {
             ("POST", "compact") => {
                 self.store.compact();
@@ -820,11 +839,16 @@ impl Server {
                     .cloned()
                     .or_else(|| self.namespaces.first().cloned())
                     .unwrap_or_default();
-                let pod = self
+                let mut pod = self
                     .generator
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .fresh_pod(&namespace);
+                // A body is a JSON merge patch (RFC 7386) over the fresh pod:
+                // whatever a namespace user could write, hostile text included.
+                if let Some(patch) = &body {
+                    merge_patch(&mut pod, patch);
+                }
                 let Some(pods) = Resource::by_plural("pods") else {
                     return failure(500, "InternalError", "no pods resource", None, None);
                 };
@@ -937,7 +961,7 @@ impl Server {
             _ => failure(
                 404,
                 "NotFound",
-                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS, POST /sim/crds?name=widgets, POST /sim/token?value=NEW, POST /sim/faults/{drop-watches,end-watches,outage?seconds=N,restart?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
+                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS [merge-patch body], POST /sim/crds?name=widgets, POST /sim/token?value=NEW, POST /sim/faults/{drop-watches,end-watches,outage?seconds=N,restart?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
                 None,
                 None,
             ),
@@ -1388,5 +1412,26 @@ mod tests {
         // Custom resources parse; whether they are served depends on their CRD.
         let t = parse_path("/apis/example.com/v1/widgets").expect("widgets");
         assert!(t.resource.crd);
+    }
+}
+
+/// Apply a JSON merge patch (RFC 7386): objects merge key by key, `null`
+/// removes a key, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(fields) = target {
+        for (key, change) in changes {
+            if change.is_null() {
+                fields.remove(key);
+            } else {
+                merge_patch(fields.entry(key.clone()).or_insert(Value::Null), change);
+            }
+        }
     }
 }

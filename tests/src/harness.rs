@@ -143,13 +143,24 @@ impl Sim {
         path_and_query: &str,
         accept: Option<&str>,
     ) -> (u16, http::HeaderMap, Vec<u8>) {
+        self.send(method, path_and_query, accept, Vec::new()).await
+    }
+
+    /// A request with a body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        accept: Option<&str>,
+        body: Vec<u8>,
+    ) -> (u16, http::HeaderMap, Vec<u8>) {
         let client = self.client().await;
         let mut request = http::Request::builder().method(method).uri(path_and_query);
         if let Some(accept) = accept {
             request = request.header(http::header::ACCEPT, accept);
         }
         let request = request
-            .body(kube::client::Body::from(Vec::new()))
+            .body(kube::client::Body::from(body))
             .expect("request");
         let response = client.send(request).await.expect("send");
         let status = response.status().as_u16();
@@ -169,6 +180,20 @@ impl Sim {
         assert!(
             status < 300,
             "{method} {path_and_query}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        serde_json::from_slice(&body).expect("JSON body")
+    }
+
+    /// Create a pod: a fresh one of the sim's, with `patch` merged over it
+    /// (RFC 7386), in `namespace`.
+    pub async fn create_pod(&self, namespace: &str, patch: &Value) -> Value {
+        let path = format!("/sim/pods?namespace={namespace}");
+        let body = serde_json::to_vec(patch).expect("JSON");
+        let (status, _, body) = self.send("POST", &path, None, body).await;
+        assert!(
+            status < 300,
+            "{path}: {status} {}",
             String::from_utf8_lossy(&body)
         );
         serde_json::from_slice(&body).expect("JSON body")

@@ -383,3 +383,71 @@ async fn json_of_every_protobuf_kind_is_the_api_servers_json() {
     }
     assert!(compared > 300, "{compared} objects compared");
 }
+
+/// Text a namespace user writes (here a pod's status reason) carries a
+/// control sequence that retitles the terminal (OSC 0, ended by BEL) and a
+/// carriage return that would overwrite the line. kubectl's table printer
+/// escapes ESC and CR in every cell, in a pipe too (kubernetes#101695); on a
+/// terminal nothing that drives it may get through, in any output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_sequences_from_the_cluster_never_reach_the_terminal() {
+    let sim = Sim::start(&["--pods", "3", "--namespaces", "1"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let hostile = "\u{1b}]0;pwned\u{7}Evicted\r\u{9b}2J";
+    let created = sim
+        .create_pod(
+            "ns-000",
+            &serde_json::json!({"status": {"reason": hostile}}),
+        )
+        .await;
+    let name = created["name"].as_str().expect("name").to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let line = loop {
+        let output = daemon.cli(&["get", "pods", "-n", "ns-000", &name, "--no-headers"]);
+        if output.status.success() {
+            break stdout(&output);
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", stderr(&output));
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // In a pipe: what kubectl prints, ESC and CR escaped, the rest as sent.
+    assert!(
+        line.contains("^[]0;pwned\u{7}Evicted\\r\u{9b}2J"),
+        "{line:?}"
+    );
+
+    // On a terminal (a pseudo-terminal made by script(1)): no control byte
+    // but the line ends, in a table, in -o jsonpath and in -o name.
+    let on_terminal = |args: &str| {
+        let socket = daemon.socket.display();
+        let cli = timoneiro_tests::harness::bin("timoneiro");
+        let command = format!(
+            "TIMONEIRO_NO_AUTOSTART=1 {} --socket {socket} {args}",
+            cli.display()
+        );
+        let output = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("script(1)");
+        assert!(output.status.success(), "{command}: {}", stderr(&output));
+        stdout(&output)
+    };
+    let table = on_terminal(&format!("get pods -n ns-000 {name} --no-headers"));
+    let jsonpath = on_terminal(&format!(
+        "get pods -n ns-000 {name} -o jsonpath={{.status.reason}}"
+    ));
+    for shown in [&table, &jsonpath] {
+        let controls: Vec<char> = shown
+            .chars()
+            // The pseudo-terminal turns each \n into \r\n.
+            .filter(|c| c.is_control() && *c != '\n' && *c != '\r')
+            .collect();
+        assert!(controls.is_empty(), "{controls:?} in {shown:?}");
+        assert!(
+            shown.contains("^[]0;pwned^GEvicted\\r\\u009b2J"),
+            "{shown:?}"
+        );
+    }
+}
