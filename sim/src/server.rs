@@ -1352,6 +1352,27 @@ impl Watch {
     }
 }
 
+/// Apply a JSON merge patch (RFC 7386): objects merge key by key, `null`
+/// removes a key, anything else replaces.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(fields) = target {
+        for (key, change) in changes {
+            if change.is_null() {
+                fields.remove(key);
+            } else {
+                merge_patch(fields.entry(key.clone()).or_insert(Value::Null), change);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1412,26 +1433,5 @@ mod tests {
         // Custom resources parse; whether they are served depends on their CRD.
         let t = parse_path("/apis/example.com/v1/widgets").expect("widgets");
         assert!(t.resource.crd);
-    }
-}
-
-/// Apply a JSON merge patch (RFC 7386): objects merge key by key, `null`
-/// removes a key, anything else replaces.
-fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(changes) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(serde_json::Map::new());
-    }
-    if let Value::Object(fields) = target {
-        for (key, change) in changes {
-            if change.is_null() {
-                fields.remove(key);
-            } else {
-                merge_patch(fields.entry(key.clone()).or_insert(Value::Null), change);
-            }
-        }
     }
 }
