@@ -31,7 +31,7 @@ use crate::project;
 use crate::status::SyncState;
 use crate::store::{RowLimit, Store};
 use crate::table::TableRow;
-use crate::wire::Encoding;
+use crate::wire::{Encoding, Wire};
 
 /// How often discovery is refreshed in the background.
 pub const DISCOVERY_INTERVAL: Duration = Duration::from_secs(30);
@@ -82,7 +82,7 @@ pub struct Cluster {
     started: Mutex<HashSet<Builtin>>,
     shutdown: watch::Receiver<bool>,
     /// How built-in kinds travel (custom resources: always JSON).
-    wire: Encoding,
+    wire: Wire,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -104,7 +104,7 @@ impl Cluster {
         client: Client,
         shutdown: watch::Receiver<bool>,
         tiers: &std::collections::BTreeMap<Builtin, u32>,
-        wire: Encoding,
+        wire: Wire,
     ) -> Arc<Cluster> {
         let status_changes = Arc::new(watch::channel(0).0);
         let stores = Builtin::ALL
@@ -333,7 +333,10 @@ impl Cluster {
                     store.clone(),
                     project,
                     &[],
-                    Encoding::Json,
+                    Wire {
+                        encoding: Encoding::Json,
+                        ..self.wire
+                    },
                     self.shutdown.clone(),
                 );
                 self.spawn(&name, task);
@@ -346,7 +349,10 @@ impl Cluster {
                     store.clone(),
                     project,
                     &[],
-                    Encoding::Table,
+                    Wire {
+                        encoding: Encoding::Table,
+                        ..self.wire
+                    },
                     self.shutdown.clone(),
                 );
                 self.spawn(&name, task);
@@ -457,7 +463,10 @@ impl Cluster {
                         store,
                         project::secret,
                         informer::SECRET_ANNOTATIONS,
-                        Encoding::Table,
+                        Wire {
+                            encoding: Encoding::Table,
+                            ..wire
+                        },
                         shutdown,
                     ),
                 )

@@ -70,7 +70,7 @@ pub struct Contexts {
     kubeconfig: Option<PathBuf>,
     extra_namespaces: Vec<String>,
     tiers: BTreeMap<Builtin, u32>,
-    wire: crate::wire::Encoding,
+    wire: crate::wire::Wire,
     default: String,
     idle: Duration,
     running: tokio::sync::Mutex<HashMap<String, Running>>,
@@ -105,7 +105,7 @@ impl Contexts {
         extra_namespaces: Vec<String>,
         idle: Duration,
         tiers: BTreeMap<Builtin, u32>,
-        wire: crate::wire::Encoding,
+        wire: crate::wire::Wire,
     ) -> Result<Arc<Contexts>, KubeconfigError> {
         let loaded = kubeconfig::load(kubeconfig.as_deref())?;
         let default = loaded.pick_context(default)?;
@@ -146,6 +146,11 @@ impl Contexts {
                 info.fallback_namespaces.push(namespace.clone());
             }
         }
+        let mut config = config;
+        config.read_timeout = Some(self.wire.read_timeout);
+        // Count the silence from each request, not from when a pooled
+        // connection went idle.
+        config.reset_reader_on_write = true;
         let client = kube::Client::try_from(config).map_err(|e| KubeconfigError::Unusable {
             context: name.to_string(),
             files: String::new(),

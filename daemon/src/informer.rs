@@ -29,7 +29,7 @@ use tokio::sync::watch;
 use crate::codec::{Kept, ObjectCodec};
 use crate::row::RowParts;
 use crate::store::Store;
-use crate::wire::{self, Encoding};
+use crate::wire::{self, Encoding, Wire};
 
 /// Annotations never kept: the last applied configuration of a secret holds
 /// its values in plain text.
@@ -201,7 +201,7 @@ pub async fn run<K, P>(
     store: Arc<Store>,
     project: P,
     drop_annotations: &'static [&'static str],
-    mut encoding: Encoding,
+    wire: Wire,
     mut shutdown: watch::Receiver<bool>,
 ) where
     K: Resource
@@ -215,6 +215,8 @@ pub async fn run<K, P>(
     P: Fn(&K) -> RowParts + Send + 'static,
 {
     let kind = store.kind().clone();
+    let mut encoding = wire.encoding;
+    let watch_timeout = wire.watch_timeout_seconds();
     let mut backoff = Backoff::new();
     let mut namespaced = false;
     store.start();
@@ -224,13 +226,14 @@ pub async fn run<K, P>(
     let mut relist_reason: Option<String> = None;
     let mut listed_before = false;
     loop {
-        let config = watcher::Config::default();
+        let config = watcher::Config::default().timeout(watch_timeout);
         // One list+watch of the kind where `api` points, in the current encoding.
         let source = |api: Api<K>| match encoding {
             Encoding::Protobuf => wire::watcher(
                 api.resource_url().to_string(),
                 api.into_client(),
                 K::metadata_api(),
+                watch_timeout,
             ),
             Encoding::Json => watcher::watcher(api, config.clone()).boxed(),
             Encoding::Table => crate::table::watcher(
@@ -238,6 +241,7 @@ pub async fn run<K, P>(
                 api.into_client(),
                 kind.spec().api_version(),
                 kind.spec().kind.clone(),
+                watch_timeout,
             ),
         };
         // Each event carries the namespace whose watcher sent it (None: cluster-wide).

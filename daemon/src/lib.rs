@@ -54,8 +54,9 @@ pub struct Settings {
     pub idle_evict: std::time::Duration,
     /// Loading tiers of built-in kinds that differ from the defaults.
     pub tiers: std::collections::BTreeMap<catalog::Builtin, u32>,
-    /// How built-in kinds travel from the API server (protobuf unless forced to JSON).
-    pub wire: wire::Encoding,
+    /// How built-in kinds travel from the API server (protobuf unless
+    /// forced to JSON), and how long a connection may stay silent.
+    pub wire: wire::Wire,
 }
 
 /// Run the daemon until SIGINT or SIGTERM.

@@ -47,6 +47,13 @@ struct Args {
     /// server refuses protobuf (`timoneiro status` says so).
     #[arg(long, value_name = "ENCODING", default_value = "protobuf", value_parser = ["protobuf", "json"])]
     wire: String,
+    /// How long a connection to the API server may send nothing at all
+    /// before it is taken as dead, e.g. 5m, 90s. After a laptop sleep or a
+    /// VPN or NAT drop a connection can stay open yet silent forever; past
+    /// this, the kind turns STALE and relists. Watches are renewed a little
+    /// sooner (`timeoutSeconds`), so a healthy cluster never trips it.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = read_timeout)]
+    api_read_timeout: std::time::Duration,
     /// Log filter (tracing syntax, e.g. "info" or "timoneirod=debug"). Logs go to stderr.
     #[arg(
         long,
@@ -66,6 +73,16 @@ const EXAMPLES: &str = "Examples:
 Settings also come from ~/.config/timoneiro/config.toml ($TIMONEIRO_CONFIG):
 socket, [daemon] idle_evict, namespaces, preload, [tiers] KIND = 1-4; the command
 line wins. `timoneiro config` shows the effective values and where they came from.";
+
+/// `--api-read-timeout`: a duration of at least 2 s (a watch must be able
+/// to end itself, `timeoutSeconds` ≥ 1, before the silence counts).
+fn read_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let duration = timoneiro_proto::parse_duration(text)?;
+    if duration < std::time::Duration::from_secs(2) {
+        return Err(format!("{text:?} is too short: at least 2s"));
+    }
+    Ok(duration)
+}
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -117,7 +134,10 @@ fn main() -> ExitCode {
         namespaces,
         idle_evict,
         tiers,
-        wire: args.wire.parse().unwrap_or_default(),
+        wire: timoneirod::wire::Wire {
+            encoding: args.wire.parse().unwrap_or_default(),
+            read_timeout: args.api_read_timeout,
+        },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -279,9 +279,6 @@ fn failed(message: impl Into<String>) -> kube::Error {
 
 /// Page size of lists, as kube's watcher.
 const PAGE: u32 = 500;
-/// Server-side watch timeout (the server ends the watch cleanly then; the
-/// source resumes from the last resourceVersion).
-const WATCH_TIMEOUT_SECONDS: u32 = 290;
 
 /// List and watch the collection at `path` as Tables, with the kind's
 /// `api_version` and `kind` for the objects `Get` answers.
@@ -290,6 +287,7 @@ pub fn watcher<K: crate::wire::FromProtobuf + Send + 'static>(
     client: Client,
     api_version: String,
     kind: String,
+    watch_timeout_seconds: u32,
 ) -> BoxStream<'static, Result<Event<K>, Error>> {
     let (tx, rx) = mpsc::channel(4);
     tokio::spawn(async move {
@@ -299,6 +297,7 @@ pub fn watcher<K: crate::wire::FromProtobuf + Send + 'static>(
             path,
             api_version,
             kind,
+            watch_timeout_seconds,
             columns: None,
             tx,
         };
@@ -337,6 +336,8 @@ struct Source {
     path: String,
     api_version: String,
     kind: String,
+    /// `timeoutSeconds` of each watch (`Wire::watch_timeout_seconds`).
+    watch_timeout_seconds: u32,
     /// The server's columns, from the list (and a watch's first event).
     columns: Option<Arc<Columns>>,
     tx: mpsc::Sender<Result<Event<TableRow>, Error>>,
@@ -432,16 +433,24 @@ impl Source {
     /// seen, or None when the receiver went away.
     async fn watch(&mut self, from: &str) -> Result<Option<String>, Error> {
         let query = format!(
-            "watch=true&resourceVersion={}&allowWatchBookmarks=true&includeObject=Metadata&timeoutSeconds={WATCH_TIMEOUT_SECONDS}",
-            crate::wire::encode_query(from)
+            "watch=true&resourceVersion={}&allowWatchBookmarks=true&includeObject=Metadata&timeoutSeconds={}",
+            crate::wire::encode_query(from),
+            self.watch_timeout_seconds
         );
         let response = self.get(&query).await.map_err(Error::WatchStartFailed)?;
         let mut body = response.into_body().into_data_stream();
         let mut buffer: Vec<u8> = Vec::new();
         let mut last = from.to_string();
         while let Some(chunk) = body.next().await {
-            // A stream cut mid-way is its end: resume from the last resourceVersion.
-            let Ok(chunk) = chunk else { break };
+            // A stream cut mid-way is its end: resume from the last
+            // resourceVersion; a silent one is dead (`wire::watch_body_error`).
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(error) => match crate::wire::watch_body_error(&error) {
+                    Some(error) => return Err(error),
+                    None => break,
+                },
+            };
             buffer.extend_from_slice(&chunk);
             while let Some(end) = buffer.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = buffer.drain(..=end).collect();

@@ -56,11 +56,66 @@ impl std::str::FromStr for Encoding {
     }
 }
 
+/// How the daemon talks to an API server: the encoding of built-in kinds
+/// and how long a connection may stay silent before it is taken as dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wire {
+    /// How built-in kinds travel.
+    pub encoding: Encoding,
+    /// The longest silence of a connection (no byte read: not a header, a
+    /// page, an event or a BOOKMARK). After a laptop sleep, a VPN or a NAT
+    /// drop a connection is half-open and says nothing, ever: past this the
+    /// read fails, the kind turns STALE and relists. Set as kube's client
+    /// `read_timeout` (per read, reset by every request written).
+    pub read_timeout: std::time::Duration,
+}
+
+impl Wire {
+    /// The default silence: a healthy watch is renewed (`timeoutSeconds`
+    /// 290, as kube's watcher asks) before it.
+    pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+    /// `timeoutSeconds` of watches: the server ends a quiet watch cleanly
+    /// (and it resumes from its resourceVersion) a little before the
+    /// client would take the connection for dead, so a healthy cluster
+    /// never trips the read timeout. 290 s at the default, as kube's watcher.
+    pub fn watch_timeout_seconds(&self) -> u32 {
+        let idle = self.read_timeout.as_secs();
+        let seconds = idle.saturating_sub((idle / 30).max(1)).clamp(1, 290);
+        u32::try_from(seconds).unwrap_or(290)
+    }
+}
+
+impl Default for Wire {
+    fn default() -> Wire {
+        Wire {
+            encoding: Encoding::Protobuf,
+            read_timeout: Wire::READ_TIMEOUT,
+        }
+    }
+}
+
+/// What a watch body that fails to read means. A read timeout is the
+/// connection gone silent past `Wire::read_timeout`: an error, so the kind
+/// turns STALE and relists. Anything else cut the stream mid-way (a reset,
+/// a proxy closing it) and is its end: resume from the last resourceVersion.
+pub fn watch_body_error(error: &(dyn std::error::Error + 'static)) -> Option<Error> {
+    let mut source = Some(error);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return Some(Error::WatchFailed(failed(
+                "the API server sent nothing (not even a BOOKMARK) for longer than the read timeout: the connection is taken as dead (sleep, VPN or NAT drop?)",
+            )));
+        }
+        source = err.source();
+    }
+    None
+}
+
 /// Page size of lists, as kube's watcher.
 const PAGE: u32 = 500;
-/// Server-side watch timeout, as kube's watcher (the server ends the watch
-/// cleanly and it resumes from the last resourceVersion).
-const WATCH_TIMEOUT_SECONDS: u32 = 290;
 
 /// What to ask for: the path of the collection and whether only metadata.
 #[derive(Debug, Clone)]
@@ -310,6 +365,7 @@ pub fn watcher<K>(
     path: String,
     client: Client,
     metadata_only: bool,
+    watch_timeout_seconds: u32,
 ) -> BoxStream<'static, Result<Event<K>, Error>>
 where
     K: Resource + FromProtobuf + Send + 'static,
@@ -324,6 +380,7 @@ where
                 path,
                 metadata_only,
             },
+            watch_timeout_seconds,
             tx,
         };
         tokio::select! {
@@ -351,6 +408,7 @@ type Batch<K> = Vec<Result<Event<K>, Error>>;
 struct Source<K> {
     client: Client,
     request: Request,
+    watch_timeout_seconds: u32,
     tx: mpsc::Sender<Batch<K>>,
 }
 
@@ -457,8 +515,9 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
     /// seen, or None when the receiver went away.
     async fn watch(&self, from: &str) -> Result<Option<String>, Error> {
         let query = format!(
-            "watch=true&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={WATCH_TIMEOUT_SECONDS}",
-            encode_query(from)
+            "watch=true&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={}",
+            encode_query(from),
+            self.watch_timeout_seconds
         );
         let accept = self.request.accept(false);
         let response = self
@@ -469,8 +528,15 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         let mut frames = FrameReader::default();
         let mut last = from.to_string();
         while let Some(chunk) = body.next().await {
-            // kube's watcher treats a stream cut mid-way as its end and resumes; so do we.
-            let Ok(chunk) = chunk else { break };
+            // kube's watcher treats a stream cut mid-way as its end and
+            // resumes; so do we. A silent one is dead (`watch_body_error`).
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(error) => match watch_body_error(&error) {
+                    Some(error) => return Err(error),
+                    None => break,
+                },
+            };
             frames.push(&chunk);
             while let Some(frame) = frames
                 .next_frame()
@@ -603,4 +669,40 @@ pub(crate) fn encode_query(value: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watches_end_themselves_before_the_silence_counts() {
+        let seconds = |read_timeout: u64| {
+            Wire {
+                encoding: Encoding::Protobuf,
+                read_timeout: std::time::Duration::from_secs(read_timeout),
+            }
+            .watch_timeout_seconds()
+        };
+        // kube's watcher: timeoutSeconds=290, taken as dead at 295.
+        assert_eq!(Wire::default().watch_timeout_seconds(), 290);
+        assert_eq!(seconds(3600), 290);
+        assert_eq!(seconds(60), 58);
+        assert_eq!(seconds(4), 3);
+        assert_eq!(seconds(2), 1);
+        for read_timeout in 2..400 {
+            assert!(u64::from(seconds(read_timeout)) < read_timeout);
+        }
+    }
+
+    #[test]
+    fn only_a_timed_out_read_is_a_dead_connection() {
+        let timed_out = std::io::Error::new(std::io::ErrorKind::TimedOut, "read timed out");
+        assert!(matches!(
+            watch_body_error(&timed_out),
+            Some(Error::WatchFailed(_))
+        ));
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert!(watch_body_error(&reset).is_none());
+    }
 }

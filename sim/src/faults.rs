@@ -11,6 +11,11 @@
 //! - `restart?seconds=N`: an outage after which the watch cache starts afresh
 //!   at the current resourceVersion, as a restarted kube-apiserver's does, so
 //!   resuming from any earlier resourceVersion is 410 Gone.
+//! - `freeze?seconds=N`: the server goes silent without closing anything,
+//!   as a half-open connection looks after a laptop sleep or a VPN or NAT
+//!   drop: open watches send nothing (no event, no BOOKMARK, and they do not
+//!   end at their `timeoutSeconds`) and new requests get no answer, for N
+//!   seconds; then all goes on where it stopped.
 //! - `gone?form=F`: 410 Gone in one of its forms.
 //!   `watch-event`: history is compacted now, and every watch from an earlier
 //!   resourceVersion gets HTTP 200, one ERROR event carrying a 410 Status, then
@@ -99,6 +104,8 @@ pub struct Faults {
     /// BOOKMARK events sent on every watch (not a fault: how a test proves
     /// bookmarks flowed while the faults it counts did not happen).
     bookmarks: std::sync::atomic::AtomicU64,
+    /// Silent until then (`freeze`).
+    frozen_until: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Default for Faults {
@@ -113,6 +120,7 @@ impl Default for Faults {
             outages,
             outage_rx: Mutex::new(Some(outage_rx)),
             bookmarks: Default::default(),
+            frozen_until: Mutex::default(),
         }
     }
 }
@@ -200,6 +208,26 @@ impl Faults {
     /// Cut every open connection.
     pub fn cut_connections(&self) {
         self.cut.send_modify(|generation| *generation += 1);
+    }
+
+    /// Say nothing on any connection for `silence` (see the module doc).
+    pub fn freeze(&self, silence: Duration) {
+        self.record("freeze");
+        *self.frozen_until.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(tokio::time::Instant::now() + silence);
+    }
+
+    /// Wait while the sim is frozen (at once when it is not).
+    pub async fn thaw(&self) {
+        loop {
+            let until = *self.frozen_until.lock().unwrap_or_else(|p| p.into_inner());
+            match until {
+                Some(until) if until > tokio::time::Instant::now() => {
+                    tokio::time::sleep_until(until).await;
+                }
+                _ => return,
+            }
+        }
     }
 
     /// Take the port away (carried out by the listener).

@@ -86,7 +86,8 @@ Faults: POST /sim/faults/drop-watches (cut every watch mid-stream),
 POST /sim/faults/end-watches (end every watch cleanly, as a request timeout does),
 POST /sim/faults/outage?seconds=N (port closed for N s, then back on the same address),
 POST /sim/faults/restart?seconds=N (an outage, then a fresh watch cache: old
-resourceVersions are 410 Gone), POST /sim/faults/gone?form=watch-event|watch-http
+resourceVersions are 410 Gone), POST /sim/faults/freeze?seconds=N (silent for N s,
+nothing closed: a half-open connection), POST /sim/faults/gone?form=watch-event|watch-http
 (compact now; watches from older resourceVersions get an ERROR event, or HTTP 410),
 POST /sim/faults/gone?form=list|continue&count=N (the next N lists or continue
 requests get HTTP 410).";

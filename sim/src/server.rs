@@ -638,6 +638,8 @@ impl Server {
             return self.control(&method, control, &params, body);
         }
         self.log_request(&request);
+        // A frozen sim answers nothing until it thaws (`/sim/faults/freeze`).
+        self.faults.thaw().await;
         if path == "/healthz" || path == "/readyz" || path == "/livez" {
             return body_response(StatusCode::OK, b"ok".to_vec(), true);
         }
@@ -900,6 +902,23 @@ impl Server {
                     ),
                 }
             }
+            ("POST", "faults/freeze") => match params
+                .get("seconds")
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|s| (0.0..=3600.0).contains(s))
+            {
+                Some(seconds) => {
+                    self.faults.freeze(Duration::from_secs_f64(seconds));
+                    json_response(&json!({"frozen": seconds}))
+                }
+                None => failure(
+                    400,
+                    "BadRequest",
+                    "POST /sim/faults/freeze?seconds=N (0 to 3600)",
+                    None,
+                    None,
+                ),
+            },
             ("POST", "faults/gone") => {
                 let form = params.get("form").and_then(|f| Gone::parse(f));
                 let count = params
@@ -961,7 +980,7 @@ impl Server {
             _ => failure(
                 404,
                 "NotFound",
-                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS [merge-patch body], POST /sim/crds?name=widgets, POST /sim/token?value=NEW, POST /sim/faults/{drop-watches,end-watches,outage?seconds=N,restart?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
+                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS [merge-patch body], POST /sim/crds?name=widgets, POST /sim/token?value=NEW, POST /sim/faults/{drop-watches,end-watches,outage?seconds=N,restart?seconds=N,freeze?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
                 None,
                 None,
             ),
@@ -1145,8 +1164,24 @@ impl Server {
                 header::HeaderValue::from_static(kpb::WATCH_MEDIA_TYPE),
             );
         }
+        // While the sim is frozen the body says nothing, and does not end.
+        let (held, tail) = (self.faults.clone(), self.faults.clone());
+        let body = futures::StreamExt::then(ReceiverStream::new(rx), move |chunk| {
+            let faults = held.clone();
+            async move {
+                faults.thaw().await;
+                chunk
+            }
+        });
+        let body = futures::StreamExt::chain(
+            body,
+            futures::StreamExt::filter_map(
+                futures::stream::once(async move { tail.thaw().await }),
+                |()| std::future::ready(None),
+            ),
+        );
         builder
-            .body(Body::from_stream(ReceiverStream::new(rx)))
+            .body(Body::from_stream(body))
             .unwrap_or_else(|_| Response::new(Body::empty()))
     }
 }

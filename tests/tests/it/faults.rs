@@ -443,3 +443,98 @@ async fn a_minute_of_bookmarks_on_every_watch_relists_nothing() {
         &lists[lists_at_sync..]
     );
 }
+
+/// A half-open connection (laptop sleep, VPN or NAT drop) says nothing and
+/// never closes. With a short `--api-read-timeout`, a quiet but healthy
+/// cluster never trips it (each watch asks the server to end it a little
+/// sooner and resumes); a silent one turns every cached kind STALE, its
+/// last rows still served, and when the server speaks again the kinds relist
+/// and converge, a pod made during the silence included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_api_server_turns_kinds_stale_then_they_recover() {
+    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
+    let daemon = Daemon::start_with(&sim.kubeconfig, &["--api-read-timeout", "4s"]);
+    let mut log = daemon.status_log();
+    log.wait_all_synced(Duration::from_secs(60));
+
+    // Quiet and healthy: watches renew themselves, nothing goes STALE.
+    let quiet = Instant::now();
+    while quiet.elapsed() < Duration::from_secs(12) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for status in log.drain() {
+            for kind in status["kinds"].as_array().expect("kinds") {
+                assert!(
+                    kind["state"] == "SYNCED" || kind["state"] == "PENDING",
+                    "a quiet cluster tripped the read timeout: {kind}\n{}",
+                    daemon.log_text()
+                );
+            }
+        }
+    }
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    for kind in status["kinds"].as_array().expect("kinds") {
+        assert_eq!(kind["relists"], 0, "{kind}");
+    }
+
+    sim.fault("freeze?seconds=15").await;
+    let frozen = Instant::now();
+    let stale = log.wait_kind(Duration::from_secs(30), "pods", "STALE");
+    eprintln!("black-hole to STALE: {:?}", frozen.elapsed());
+    assert!(
+        stale["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("sent nothing")),
+        "{stale}"
+    );
+    // The last rows are still served meanwhile.
+    let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 200);
+    let created = sim.create_pod("ns-000", &serde_json::json!({})).await;
+
+    log.wait_kind(Duration::from_secs(60), "pods", "SYNCED");
+    assert_converged(&sim, &daemon, Duration::from_secs(60)).await;
+    let name = created["name"].as_str().expect("name");
+    let output = daemon.cli(&["get", "pods", "-n", "ns-000", name]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(sim.faults_fired().await["freeze"] == 1);
+}
+
+/// The same silence, made by the network instead of the server: a relay
+/// between the daemon and the sim stops forwarding in both directions and
+/// closes nothing. Only the daemon's own read timeout can notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_black_holed_network_turns_kinds_stale_then_they_recover() {
+    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
+    let target = sim
+        .url
+        .split("://")
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .expect("the sim's address");
+    let relay = timoneiro_tests::relay::Relay::start(target).await;
+    let kubeconfig = relay.kubeconfig(&sim.kubeconfig, sim.dir.path());
+    let daemon = Daemon::start_with(&kubeconfig, &["--api-read-timeout", "4s"]);
+    let mut log = daemon.status_log();
+    log.wait_all_synced(Duration::from_secs(60));
+
+    relay.freeze(true);
+    let frozen = Instant::now();
+    let stale = log.wait_kind(Duration::from_secs(30), "pods", "STALE");
+    eprintln!("black-hole to STALE: {:?}", frozen.elapsed());
+    assert!(
+        stale["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("sent nothing")),
+        "{stale}"
+    );
+    let created = sim.create_pod("ns-001", &serde_json::json!({})).await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    relay.freeze(false);
+
+    log.wait_kind(Duration::from_secs(60), "pods", "SYNCED");
+    assert_converged(&sim, &daemon, Duration::from_secs(60)).await;
+    let name = created["name"].as_str().expect("name");
+    let output = daemon.cli(&["get", "pods", "-n", "ns-001", name]);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
