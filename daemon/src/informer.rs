@@ -4,7 +4,14 @@
 //! projection.
 //!
 //! On any error the watcher is recreated after a capped, jittered backoff,
-//! which relists. That covers the case kube's watcher does not: an API
+//! which relists. The backoff starts over only once a watch has stayed
+//! healthy for a while (client-go's reflector: two minutes), not when a list
+//! succeeds: a watch that fails right after every list (RBAC that allows
+//! list but not watch, a proxy that kills watches) would otherwise relist
+//! the whole kind every second, forever. A watch the API server forbids
+//! (403 after a good list) is not retried like a fault: the listed rows are
+//! served, the kind says why it is STALE, and it is listed again every
+//! [`WATCH_FORBIDDEN_RELIST`]. That covers the case kube's watcher does not: an API
 //! server answering the watch request itself with HTTP 410 (kube would retry
 //! the same resourceVersion forever). A relist also proves the cache is whole
 //! again, so the kind leaves STALE only when it really is synced.
@@ -17,7 +24,7 @@
 use std::collections::HashSet;
 use std::fmt::Debug;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kube::runtime::watcher::{self, Event};
@@ -71,7 +78,13 @@ pub fn row_parts<K: Resource + Serialize + wire::FromProtobuf>(
     parts
 }
 
-/// Capped exponential backoff with jitter: 800 ms doubling to 30 s.
+/// How long a watch must stay up before the backoff starts over.
+const HEALTHY_AFTER: Duration = Duration::from_secs(120);
+
+/// How often a kind whose watch RBAC forbids is listed again.
+pub const WATCH_FORBIDDEN_RELIST: Duration = Duration::from_secs(300);
+
+/// Capped exponential backoff with jitter: 800 ms doubling to 2 minutes.
 #[derive(Debug)]
 struct Backoff {
     next: Duration,
@@ -79,7 +92,7 @@ struct Backoff {
 
 impl Backoff {
     const FIRST: Duration = Duration::from_millis(800);
-    const MAX: Duration = Duration::from_secs(30);
+    const MAX: Duration = Duration::from_secs(120);
 
     fn new() -> Backoff {
         Backoff { next: Self::FIRST }
@@ -109,6 +122,8 @@ struct Failure {
     forbidden: bool,
     /// The server does not serve the kind in protobuf (why).
     protobuf_refused: Option<String>,
+    /// It failed watching, after the list (not listing).
+    watching: bool,
 }
 
 impl Failure {
@@ -118,6 +133,7 @@ impl Failure {
             refused: false,
             forbidden: false,
             protobuf_refused: None,
+            watching: false,
         }
     }
 
@@ -155,6 +171,19 @@ impl<K> Scope<K> {
 }
 
 fn classify(error: &watcher::Error) -> Failure {
+    let watching = matches!(
+        error,
+        watcher::Error::WatchStartFailed(_)
+            | watcher::Error::WatchFailed(_)
+            | watcher::Error::WatchError(_)
+    );
+    Failure {
+        watching,
+        ..classify_cause(error)
+    }
+}
+
+fn classify_cause(error: &watcher::Error) -> Failure {
     let client_error = match error {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
@@ -174,14 +203,13 @@ fn classify(error: &watcher::Error) -> Failure {
                 status.message
             ),
             refused: true,
-            forbidden: false,
-            protobuf_refused: None,
+            ..Failure::transient(String::new())
         },
         kube::Error::Api(status) => Failure {
             message: status.message.clone(),
             refused: matches!(status.code, 401 | 403 | 404),
             forbidden: status.code == 403,
-            protobuf_refused: None,
+            ..Failure::transient(String::new())
         },
         other => {
             let mut message = crate::errors::error_chain(other);
@@ -258,6 +286,8 @@ pub async fn run<K, P>(
             _ => source(scope.all.clone()).map(|event| (None, event)).boxed(),
         };
         let mut listed: HashSet<Arc<str>> = HashSet::new();
+        // When this stream's list finished and its watch began.
+        let mut watching_since: Option<Instant> = None;
         // The first Init of this stream is the list `relist_reason` is
         // about; a later one is the watcher relisting by itself (kube's
         // JSON watcher does on an in-stream 410 Gone).
@@ -290,7 +320,7 @@ pub async fn run<K, P>(
                 }
                 (Ok(Event::InitDone), None) => {
                     store.finish_relist();
-                    backoff.reset();
+                    watching_since = Some(Instant::now());
                     tracing::info!(%kind, objects = store.status().objects, "synced");
                 }
                 (Ok(Event::InitDone), Some(ns)) => {
@@ -298,7 +328,7 @@ pub async fn run<K, P>(
                     let all_listed = listed.len() == scope.namespaces.len();
                     store.finish_relist_in(&ns, all_listed);
                     if all_listed {
-                        backoff.reset();
+                        watching_since = Some(Instant::now());
                     }
                     tracing::info!(%kind, namespace = %ns, objects = store.status().objects, "synced a namespace");
                 }
@@ -328,7 +358,31 @@ pub async fn run<K, P>(
             store.set_encoding(format!("json (the API server refused protobuf: {reason})"));
             continue;
         }
+        if watching_since.is_some_and(|since| since.elapsed() >= HEALTHY_AFTER) {
+            backoff.reset();
+        }
+        if failure.forbidden && failure.watching && watching_since.is_some() {
+            // Listing is allowed, watching is not: keep the list, say so,
+            // and list again now and then (no per-namespace fallback: the
+            // list was not the problem).
+            let listed_at = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
+            tracing::warn!(%kind, error = %failure.message, relist_in = ?WATCH_FORBIDDEN_RELIST, "watch forbidden; serving the list and listing again periodically");
+            store.fail(
+                format!(
+                    "watch forbidden (403): {}; showing the list of {listed_at}, listed again every {}",
+                    failure.message,
+                    timoneiro_proto::render::human_duration(WATCH_FORBIDDEN_RELIST.as_millis() as i64)
+                ),
+                false,
+            );
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tokio::time::sleep(WATCH_FORBIDDEN_RELIST) => {}
+            }
+            continue;
+        }
         if failure.forbidden
+            && !failure.watching
             && !namespaced
             && scope.in_namespace.is_some()
             && !scope.namespaces.is_empty()
@@ -400,11 +454,11 @@ mod tests {
             "{first:?}"
         );
         let mut last = first;
-        for _ in 0..10 {
+        for _ in 0..12 {
             last = backoff.next_delay();
         }
         assert!(
-            last >= Duration::from_secs(30) && last <= Duration::from_millis(37_500),
+            last >= Duration::from_secs(120) && last <= Duration::from_secs(150),
             "{last:?}"
         );
         backoff.reset();

@@ -356,10 +356,12 @@ impl Source {
             return Ok(());
         };
         loop {
+            let started = std::time::Instant::now();
             match self.watch(&resource_version).await? {
                 Some(last) => resource_version = last,
                 None => return Ok(()),
             }
+            crate::wire::pace_watch(started).await;
         }
     }
 

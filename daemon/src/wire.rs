@@ -114,6 +114,17 @@ pub fn watch_body_error(error: &(dyn std::error::Error + 'static)) -> Option<Err
     None
 }
 
+/// A watch the server ended cleanly sooner than this after it began…
+const SHORT_WATCH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// …waits this long before the next one: a proxy or server that ends every
+/// watch at once must not get a watch request per round trip, forever.
+pub async fn pace_watch(started: std::time::Instant) {
+    if started.elapsed() < SHORT_WATCH {
+        tokio::time::sleep(SHORT_WATCH).await;
+    }
+}
+
 /// Page size of lists, as kube's watcher.
 const PAGE: u32 = 500;
 
@@ -433,10 +444,12 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
             return Ok(());
         };
         loop {
+            let started = std::time::Instant::now();
             match self.watch(&resource_version).await? {
                 Some(last) => resource_version = last,
                 None => return Ok(()),
             }
+            pace_watch(started).await;
         }
     }
 

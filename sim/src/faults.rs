@@ -16,6 +16,8 @@
 //!   drop: open watches send nothing (no event, no BOOKMARK, and they do not
 //!   end at their `timeoutSeconds`) and new requests get no answer, for N
 //!   seconds; then all goes on where it stopped.
+//! - `short-watches?seconds=N`: for N seconds every watch ends cleanly the
+//!   moment it starts, as behind a proxy with a tiny idle timeout.
 //! - `gone?form=F`: 410 Gone in one of its forms.
 //!   `watch-event`: history is compacted now, and every watch from an earlier
 //!   resourceVersion gets HTTP 200, one ERROR event carrying a 410 Status, then
@@ -106,6 +108,8 @@ pub struct Faults {
     bookmarks: std::sync::atomic::AtomicU64,
     /// Silent until then (`freeze`).
     frozen_until: Mutex<Option<tokio::time::Instant>>,
+    /// Watches end at once until then (`short-watches`).
+    short_watches_until: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Default for Faults {
@@ -121,6 +125,7 @@ impl Default for Faults {
             outage_rx: Mutex::new(Some(outage_rx)),
             bookmarks: Default::default(),
             frozen_until: Mutex::default(),
+            short_watches_until: Mutex::default(),
         }
     }
 }
@@ -215,6 +220,23 @@ impl Faults {
         self.record("freeze");
         *self.frozen_until.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(tokio::time::Instant::now() + silence);
+    }
+
+    /// End every watch the moment it starts, for `period`.
+    pub fn short_watches(&self, period: Duration) {
+        self.record("short-watches");
+        *self
+            .short_watches_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(tokio::time::Instant::now() + period);
+    }
+
+    /// Whether a watch starting now ends at once.
+    pub fn watches_are_short(&self) -> bool {
+        self.short_watches_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some_and(|until| until > tokio::time::Instant::now())
     }
 
     /// Wait while the sim is frozen (at once when it is not).

@@ -47,6 +47,8 @@ pub struct Settings {
     pub bookmark_interval: Duration,
     /// Resources answered with 403 Forbidden.
     pub forbid: Vec<String>,
+    /// Resources that may be listed but not watched (403 on a watch).
+    pub forbid_watch: Vec<String>,
     /// Custom resources installed at start (`widgets`); more through `POST /sim/crds`.
     pub crds: Vec<String>,
     /// Answer only the legacy discovery endpoints, as servers before 1.26.
@@ -78,6 +80,7 @@ impl Default for Settings {
             history: 100_000,
             bookmark_interval: Duration::from_secs(60),
             forbid: Vec::new(),
+            forbid_watch: Vec::new(),
             crds: Vec::new(),
             legacy_discovery: false,
             tls: false,
@@ -165,6 +168,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         store: store.clone(),
         token: std::sync::RwLock::new(settings.token.clone()),
         forbidden: settings.forbid.clone(),
+        watch_forbidden: settings.forbid_watch.clone(),
         bookmark_interval: settings.bookmark_interval,
         churn,
         generator: std::sync::Mutex::new(seed::Generator::new(

@@ -44,6 +44,10 @@ struct Args {
     /// Answer this resource (plural, e.g. secrets) with 403 Forbidden. Repeatable.
     #[arg(long, value_name = "RESOURCE")]
     forbid: Vec<String>,
+    /// Let the user list this resource (plural) but not watch it: RBAC with
+    /// the list verb and not watch; each watch gets 403 Forbidden. Repeatable.
+    #[arg(long, value_name = "RESOURCE")]
+    forbid_watch: Vec<String>,
     /// Serve this resource (plural) without protobuf: 406 Not Acceptable to a
     /// protobuf-only request, as custom resources and some aggregated APIs
     /// answer. Repeatable.
@@ -87,7 +91,8 @@ POST /sim/faults/end-watches (end every watch cleanly, as a request timeout does
 POST /sim/faults/outage?seconds=N (port closed for N s, then back on the same address),
 POST /sim/faults/restart?seconds=N (an outage, then a fresh watch cache: old
 resourceVersions are 410 Gone), POST /sim/faults/freeze?seconds=N (silent for N s,
-nothing closed: a half-open connection), POST /sim/faults/gone?form=watch-event|watch-http
+nothing closed: a half-open connection), POST /sim/faults/short-watches?seconds=N
+(every watch ends cleanly at once, for N s), POST /sim/faults/gone?form=watch-event|watch-http
 (compact now; watches from older resourceVersions get an ERROR event, or HTTP 410),
 POST /sim/faults/gone?form=list|continue&count=N (the next N lists or continue
 requests get HTTP 410).";
@@ -113,6 +118,7 @@ fn main() -> ExitCode {
         history: args.history,
         bookmark_interval: Duration::from_secs(args.bookmark_interval.max(1)),
         forbid: args.forbid,
+        forbid_watch: args.forbid_watch,
         crds: args.crd,
         legacy_discovery: args.legacy_discovery,
         tls: !args.http,

@@ -47,6 +47,8 @@ pub struct Server {
     pub token: std::sync::RwLock<String>,
     /// Resources answered with 403 Forbidden.
     pub forbidden: Vec<String>,
+    /// Resources whose watch is 403 Forbidden (their list is allowed).
+    pub watch_forbidden: Vec<String>,
     /// How often watches get a BOOKMARK when they allow them.
     pub bookmark_interval: Duration,
     /// Churn rate (0 = paused), changeable through /sim/churn.
@@ -699,16 +701,17 @@ impl Server {
                 .namespace
                 .as_ref()
                 .is_none_or(|ns| !self.allowed_namespaces.contains(ns));
-        if namespace_denied || self.forbidden.iter().any(|f| f == target.resource.plural) {
+        let watch = params.get("watch").is_some_and(|w| w == "true" || w == "1");
+        let forbidden = |list: &[String]| list.iter().any(|f| f == target.resource.plural);
+        if namespace_denied
+            || forbidden(&self.forbidden)
+            || (watch && forbidden(&self.watch_forbidden))
+        {
             let scope = match &target.namespace {
                 Some(ns) => format!("in the namespace {}", quote(ns)),
                 None => "at the cluster scope".to_string(),
             };
-            let verb = if params.get("watch").is_some_and(|w| w == "true" || w == "1") {
-                "watch"
-            } else {
-                "list"
-            };
+            let verb = if watch { "watch" } else { "list" };
             let message = format!(
                 "{} is forbidden: User {} cannot {verb} resource {} in API group {} {scope}",
                 target.resource.plural,
@@ -902,6 +905,23 @@ impl Server {
                     ),
                 }
             }
+            ("POST", "faults/short-watches") => match params
+                .get("seconds")
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|s| (0.0..=3600.0).contains(s))
+            {
+                Some(seconds) => {
+                    self.faults.short_watches(Duration::from_secs_f64(seconds));
+                    json_response(&json!({"shortWatches": seconds}))
+                }
+                None => failure(
+                    400,
+                    "BadRequest",
+                    "POST /sim/faults/short-watches?seconds=N (0 to 3600)",
+                    None,
+                    None,
+                ),
+            },
             ("POST", "faults/freeze") => match params
                 .get("seconds")
                 .and_then(|s| s.parse::<f64>().ok())
@@ -980,7 +1000,7 @@ impl Server {
             _ => failure(
                 404,
                 "NotFound",
-                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS [merge-patch body], POST /sim/crds?name=widgets, POST /sim/token?value=NEW, POST /sim/faults/{drop-watches,end-watches,outage?seconds=N,restart?seconds=N,freeze?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
+                "control hooks: POST /sim/compact, POST /sim/churn?rate=N, POST /sim/pods?namespace=NS [merge-patch body], POST /sim/crds?name=widgets, POST /sim/token?value=NEW, POST /sim/faults/{drop-watches,end-watches,outage?seconds=N,restart?seconds=N,freeze?seconds=N,short-watches?seconds=N,gone?form=F&count=N}, GET /sim/info, GET /sim/requests",
                 None,
                 None,
             ),
@@ -1139,6 +1159,11 @@ impl Server {
             .get("timeoutSeconds")
             .and_then(|t| t.parse::<u64>().ok())
             .map_or(Duration::from_secs(1800), Duration::from_secs);
+        let timeout = if self.faults.watches_are_short() {
+            Duration::ZERO
+        } else {
+            timeout
+        };
         let interval = self.bookmark_interval;
         tokio::spawn(async move {
             let watch = Watch {

@@ -41,6 +41,12 @@ fn wait_for_path(path: &Path) {
 async fn a_socket_activated_daemon_serves_on_the_inherited_listener() {
     let sim = Sim::start(&["--pods", "40", "--namespaces", "1"]);
     let dir = tempfile::tempdir().expect("tempdir");
+    // What the unit's DirectoryMode=0700 makes (clients refuse anything else).
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("chmod 700");
     let socket = dir.path().join("timoneirod.sock");
     let log = dir.path().join("daemon.log");
     // systemd's own tool: it binds the socket, and on the first connection

@@ -538,3 +538,74 @@ async fn a_black_holed_network_turns_kinds_stale_then_they_recover() {
     let output = daemon.cli(&["get", "pods", "-n", "ns-001", name]);
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+/// RBAC that allows list but not watch (or anything that fails every watch
+/// right after the list) used to relist the kind about every second,
+/// forever, flipping SYNCED and ERROR, and switched it to per-namespace
+/// lists. Now the list is served, the kind says the watch is forbidden
+/// (STALE, not ERROR), and it is listed again only every few minutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forbidden_watch_keeps_the_list_and_does_not_storm() {
+    let sim = Sim::start(&[
+        "--pods",
+        "120",
+        "--namespaces",
+        "3",
+        "--forbid-watch",
+        "pods",
+    ]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    let mut log = daemon.status_log();
+    let stale = log.wait_kind(Duration::from_secs(60), "pods", "STALE");
+    let message = stale["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("watch forbidden (403): pods is forbidden: User")
+            && message.contains("cannot watch resource")
+            && message.contains("listed again every 5m"),
+        "{stale}"
+    );
+    let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).lines().count(), 120);
+
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    for status in log.drain() {
+        let pods = status["kinds"]
+            .as_array()
+            .and_then(|k| k.iter().find(|k| k["kind"] == "pods").cloned())
+            .unwrap_or_default();
+        assert_ne!(pods["state"], "ERROR", "{pods}");
+    }
+    let (lists, watches) = requests_for(&sim, "pods").await;
+    assert_eq!((lists, watches), (1, 1), "one list, one refused watch");
+    let log_text = sim.json("GET", "/sim/requests").await.to_string();
+    assert!(
+        !log_text.contains("/namespaces/ns-000/pods"),
+        "fell back to per-namespace lists"
+    );
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let pods = status["kinds"]
+        .as_array()
+        .and_then(|k| k.iter().find(|k| k["kind"] == "pods").cloned())
+        .unwrap_or_default();
+    assert_eq!(pods["relists"], 0, "{pods}");
+}
+
+/// A proxy that ends every watch the moment it starts: the daemon resumes,
+/// but waits a moment first instead of asking again at once, forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watches_that_end_at_once_are_paced() {
+    let sim = Sim::start(&["--pods", "50", "--namespaces", "1"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let (_, before) = requests_for(&sim, "pods").await;
+    sim.fault("short-watches?seconds=5").await;
+    sim.fault("end-watches").await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (lists, after) = requests_for(&sim, "pods").await;
+    let watches = after - before;
+    // One watch a second at most, plus the one in flight.
+    assert!(watches <= 7, "{watches} pod watches in 5 s");
+    assert!(watches >= 2, "{watches}: the watch was not resumed");
+    assert_eq!(lists, 1, "resuming is not relisting");
+}

@@ -121,6 +121,12 @@ impl Timoneiro for OtherRelease {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_daemon_of_another_protocol_version_is_named_and_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // A directory of the user's alone, as the daemon makes (clients refuse others).
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("chmod 700");
     let socket = dir.path().join("old.sock");
     let listener = tokio::net::UnixListener::bind(&socket).expect("bind");
     tokio::spawn(
