@@ -119,19 +119,38 @@ impl Loaded {
             context: Some(context.to_string()),
             ..KubeConfigOptions::default()
         };
-        let config = kube::Config::from_custom_kubeconfig(self.kubeconfig.clone(), &options)
+        let unusable = |message: String| KubeconfigError::Unusable {
+            context: context.to_string(),
+            files: self.files_text(),
+            message,
+        };
+        let mut config = kube::Config::from_custom_kubeconfig(self.kubeconfig.clone(), &options)
             .await
-            .map_err(|e| KubeconfigError::Unusable {
-                context: context.to_string(),
-                files: self.files_text(),
-                message: error_chain(&e),
-            })?;
-        let namespace = self
+            .map_err(|e| unusable(error_chain(&e)))?;
+        let named = self
             .kubeconfig
             .contexts
             .iter()
             .find(|c| c.name == context)
-            .and_then(|c| c.context.as_ref())
+            .and_then(|c| c.context.as_ref());
+        // kubectl's choice of proxy replaces kube's (`crate::proxy`).
+        let proxy_url = named
+            .and_then(|c| {
+                self.kubeconfig
+                    .clusters
+                    .iter()
+                    .find(|named| named.name == c.cluster)
+            })
+            .and_then(|c| c.cluster.as_ref())
+            .and_then(|c| c.proxy_url.as_deref());
+        config.proxy_url = crate::proxy::for_server(proxy_url, &config.cluster_url, |name| {
+            std::env::var(name).ok()
+        })
+        .map_err(unusable)?;
+        if let Some(proxy) = &config.proxy_url {
+            tracing::info!(context, %proxy, "reaching the API server through a proxy");
+        }
+        let namespace = named
             .and_then(|c| c.namespace.clone())
             .filter(|ns| !ns.is_empty())
             .unwrap_or_else(|| "default".to_string());

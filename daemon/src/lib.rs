@@ -22,6 +22,7 @@ pub mod kubeconfig;
 pub mod lean;
 pub mod listener;
 pub mod project;
+pub mod proxy;
 pub mod query;
 pub mod row;
 pub mod row_table;

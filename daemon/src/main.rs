@@ -84,7 +84,48 @@ fn read_timeout(text: &str) -> Result<std::time::Duration, String> {
     Ok(duration)
 }
 
+/// kube refuses `NO_PROXY` values that Go (and so kubectl) accepts, such as
+/// a trailing comma, and the daemon could not start. Before any thread
+/// exists, start over with the same list in a form kube reads
+/// (`proxy::normalized_no_proxy`); exec keeps the pid and inherited
+/// sockets, so socket activation is unaffected.
+fn normalize_no_proxy() {
+    use std::os::unix::process::CommandExt;
+    const DONE: &str = "TIMONEIRO_NO_PROXY_NORMALIZED";
+    if std::env::var_os(DONE).is_some() {
+        return;
+    }
+    let mut command = None::<std::process::Command>;
+    for name in ["NO_PROXY", "no_proxy"] {
+        let Some(value) = std::env::var(name).ok() else {
+            continue;
+        };
+        let normalized = timoneirod::proxy::normalized_no_proxy(&value);
+        if normalized == value {
+            continue;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let command = command.get_or_insert_with(|| {
+            let mut command = std::process::Command::new(exe);
+            command.args(std::env::args_os().skip(1)).env(DONE, "1");
+            command
+        });
+        if normalized.is_empty() {
+            command.env_remove(name);
+        } else {
+            command.env(name, normalized);
+        }
+    }
+    if let Some(mut command) = command {
+        let error = command.exec();
+        eprintln!("timoneirod: could not restart with NO_PROXY normalized ({error}); going on");
+    }
+}
+
 fn main() -> ExitCode {
+    normalize_no_proxy();
     let args = Args::parse();
     // Not fatal: without the thread, freed pages return at the next allocation.
     let background = tikv_jemalloc_ctl::background_thread::write(true);

@@ -124,6 +124,44 @@ impl Sim {
         }
     }
 
+    /// The sim's address (127.0.0.1:PORT).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.url
+            .split("://")
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .expect("the sim's address")
+    }
+
+    /// A copy of the sim's kubeconfig, named `name`, whose cluster has
+    /// `server` for its server and `extra` lines added (e.g.
+    /// `tls-server-name: localhost`, `proxy-url: socks5://…`).
+    pub fn kubeconfig_with(&self, name: &str, server: &str, extra: &[&str]) -> PathBuf {
+        let text = std::fs::read_to_string(&self.kubeconfig).expect("read the kubeconfig");
+        let mut changed = 0;
+        let mut out = String::new();
+        for line in text.lines() {
+            match line.trim_start().strip_prefix("server: ") {
+                Some(_) => {
+                    changed += 1;
+                    let indent = &line[..line.len() - line.trim_start().len()];
+                    out.push_str(&format!("{indent}server: {server}\n"));
+                    for extra in extra {
+                        out.push_str(&format!("{indent}{extra}\n"));
+                    }
+                }
+                None => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        assert_eq!(changed, 1, "one server in the sim's kubeconfig");
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, out).expect("write the kubeconfig");
+        path
+    }
+
     /// A kube client for the sim, as any Kubernetes tool would make one.
     pub async fn client(&self) -> kube::Client {
         let kubeconfig = kube::config::Kubeconfig::read_from(&self.kubeconfig).expect("kubeconfig");
@@ -296,6 +334,15 @@ impl Daemon {
         Self::spawn(command, socket, dir)
     }
 
+    /// Start a daemon with these environment variables (e.g. `HTTPS_PROXY`).
+    pub fn start_env(kubeconfig: &Path, env: &[(&str, &str)]) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("run/timoneirod.sock");
+        let mut command = Self::command(kubeconfig, &socket);
+        command.envs(env.iter().copied());
+        Self::spawn(command, socket, dir)
+    }
+
     /// Start a daemon that reads this config file (`TIMONEIRO_CONFIG`).
     pub fn start_configured(kubeconfig: &Path, config: &Path) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -343,6 +390,10 @@ impl Daemon {
             .env_remove("TIMONEIRO_SOCKET")
             .env("TIMONEIRO_LOG", "info")
             .stdout(Stdio::null());
+        // The machine's proxy settings are not the test's.
+        for proxy in PROXY_VARIABLES {
+            command.env_remove(proxy);
+        }
         command
     }
 
@@ -505,6 +556,16 @@ impl Drop for StatusLog {
         let _ = self.child.wait();
     }
 }
+
+/// The variables that choose a proxy (Go's, as kubectl reads them).
+pub const PROXY_VARIABLES: [&str; 6] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 /// Run the CLI against a socket (never starting a daemon itself: tests
 /// start their own; the autostart test removes the variable).

@@ -4,4 +4,5 @@
 
 pub mod fixtures;
 pub mod harness;
+pub mod proxy;
 pub mod relay;

@@ -4,7 +4,6 @@
 //! dropped its state). Connections opened meanwhile hang as well.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -55,29 +54,6 @@ impl Relay {
     /// Stop forwarding (`true`) or go on (`false`).
     pub fn freeze(&self, frozen: bool) {
         self.frozen.send_replace(frozen);
-    }
-
-    /// A copy of `kubeconfig` in `dir` whose server is this relay (same
-    /// host, 127.0.0.1, so the sim's certificate still verifies).
-    pub fn kubeconfig(&self, kubeconfig: &Path, dir: &Path) -> PathBuf {
-        let text = std::fs::read_to_string(kubeconfig).expect("read the kubeconfig");
-        let mut changed = 0;
-        let text: String = text
-            .lines()
-            .map(|line| match line.trim_start().strip_prefix("server: ") {
-                Some(url) => {
-                    changed += 1;
-                    let scheme = url.split("://").next().unwrap_or("https");
-                    let indent = &line[..line.len() - line.trim_start().len()];
-                    format!("{indent}server: {scheme}://{}\n", self.addr)
-                }
-                None => format!("{line}\n"),
-            })
-            .collect();
-        assert_eq!(changed, 1, "one server in the sim's kubeconfig");
-        let path = dir.join("kubeconfig-via-relay");
-        std::fs::write(&path, text).expect("write the kubeconfig");
-        path
     }
 }
 

@@ -506,14 +506,8 @@ async fn a_silent_api_server_turns_kinds_stale_then_they_recover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_black_holed_network_turns_kinds_stale_then_they_recover() {
     let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
-    let target = sim
-        .url
-        .split("://")
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .expect("the sim's address");
-    let relay = timoneiro_tests::relay::Relay::start(target).await;
-    let kubeconfig = relay.kubeconfig(&sim.kubeconfig, sim.dir.path());
+    let relay = timoneiro_tests::relay::Relay::start(sim.addr()).await;
+    let kubeconfig = sim.kubeconfig_with("via-relay", &format!("https://{}", relay.addr), &[]);
     let daemon = Daemon::start_with(&kubeconfig, &["--api-read-timeout", "4s"]);
     let mut log = daemon.status_log();
     log.wait_all_synced(Duration::from_secs(60));

@@ -10,5 +10,6 @@ mod kinds;
 mod misuse;
 mod output;
 mod protobuf;
+mod proxy;
 mod tui;
 mod wire;
