@@ -176,7 +176,9 @@ async fn a_dropped_watch_resumes_from_its_resource_version_and_loses_nothing() {
             dropped["watches"].as_u64().unwrap_or(0) >= 10,
             "one open watch per cached kind: {dropped}"
         );
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // A watch that ended within a second waits a second before the
+        // next (`wire::pace_watch`): let them all be open again.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
     }
     sim.set_churn(0).await;
     assert_converged(&sim, &daemon, Duration::from_secs(20)).await;
