@@ -451,6 +451,9 @@ impl Catalog {
     /// discovered ones of the same name (kubectl's group priority); several
     /// discovered kinds of one name are ambiguous.
     pub fn resolve(&self, name: &str) -> Result<Kind, ResolveError> {
+        if name.len() > MAX_NAME {
+            return Err(ResolveError::TooLong { length: name.len() });
+        }
         let lower = name.trim().to_ascii_lowercase();
         if lower.is_empty() {
             return Err(ResolveError::Unknown(self.unknown(name)));
@@ -534,6 +537,14 @@ impl Catalog {
 /// Why a name does not resolve to one kind.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ResolveError {
+    /// Longer than any kind's name can be.
+    #[error(
+        "a kind name of {length} characters: no kind has one longer than 253 (a DNS subdomain)"
+    )]
+    TooLong {
+        /// The length asked for.
+        length: usize,
+    },
     /// No kind has this name.
     #[error(transparent)]
     Unknown(UnknownKind),
@@ -546,6 +557,10 @@ pub enum ResolveError {
         candidates: Vec<String>,
     },
 }
+
+/// The longest kind name: a resource's plural qualified by its group, each
+/// a DNS name (plural.group is itself at most a DNS subdomain's 253).
+pub const MAX_NAME: usize = 253;
 
 /// A name that matches no known kind, with the closest known names.
 #[derive(Debug, Clone, thiserror::Error)]

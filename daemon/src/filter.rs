@@ -21,6 +21,12 @@ pub struct FilterError {
     pub message: String,
 }
 
+/// The longest filter text accepted. Each term is matched against every
+/// row, so a filter is kept to what a person types.
+pub const MAX_TEXT: usize = 1024;
+/// The most terms a filter may have.
+pub const MAX_TERMS: usize = 64;
+
 /// A parsed filter.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -67,8 +73,23 @@ pub trait Haystack {
 impl Filter {
     /// Parse filter text. An empty or all-blank text is a filter that matches everything.
     pub fn parse(text: &str) -> Result<Filter, FilterError> {
+        if text.len() > MAX_TEXT {
+            return Err(FilterError {
+                position: MAX_TEXT + 1,
+                message: format!(
+                    "the filter is {} bytes long; at most {MAX_TEXT} are accepted",
+                    text.len()
+                ),
+            });
+        }
         let mut filter = Filter::default();
-        for (position, raw) in split_terms(text) {
+        for (index, (position, raw)) in split_terms(text).into_iter().enumerate() {
+            if index == MAX_TERMS {
+                return Err(FilterError {
+                    position,
+                    message: format!("more than {MAX_TERMS} terms"),
+                });
+            }
             let (negative, rest) = match raw.strip_prefix('!') {
                 Some(rest) => (true, rest),
                 None => (false, raw.as_str()),

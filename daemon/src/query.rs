@@ -67,7 +67,7 @@ pub struct Query {
     /// Rows to return at most; None for all.
     pub limit: Option<usize>,
     /// Only objects with these names (exact); empty for any.
-    pub names: Vec<String>,
+    pub names: std::collections::BTreeSet<String>,
 }
 
 impl Query {
@@ -120,7 +120,7 @@ impl Query {
             descending,
             offset,
             limit,
-            names: Vec::new(),
+            names: std::collections::BTreeSet::new(),
         })
     }
 }
@@ -178,7 +178,7 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
             continue;
         }
         total += 1;
-        if !query.names.is_empty() && !query.names.iter().any(|n| *n == *entry.row.name) {
+        if !query.names.is_empty() && !query.names.contains(&*entry.row.name) {
             continue;
         }
         if !query.selector.is_empty() && !query.selector.matches(|k| entry.row.label(k)) {

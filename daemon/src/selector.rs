@@ -42,6 +42,15 @@ pub struct Selector {
 impl Selector {
     /// Parse selector text.
     pub fn parse(text: &str) -> Result<Selector, SelectorError> {
+        if text.len() > MAX_TEXT {
+            return Err(SelectorError {
+                position: MAX_TEXT + 1,
+                message: format!(
+                    "the selector is {} bytes long; at most {MAX_TEXT} are accepted",
+                    text.len()
+                ),
+            });
+        }
         Parser {
             chars: text.chars().collect(),
             pos: 0,
@@ -54,8 +63,13 @@ impl Selector {
         self.requirements.iter().all(|req| match req {
             Requirement::Equals(k, v) => labels(k) == Some(v.as_str()),
             Requirement::NotEquals(k, v) => labels(k) != Some(v.as_str()),
-            Requirement::In(k, vs) => labels(k).is_some_and(|l| vs.iter().any(|v| v == l)),
-            Requirement::NotIn(k, vs) => labels(k).is_none_or(|l| vs.iter().all(|v| v != l)),
+            // Value sets are sorted (`value_set`): a lookup, not a scan.
+            Requirement::In(k, vs) => {
+                labels(k).is_some_and(|l| vs.binary_search_by(|v| v.as_str().cmp(l)).is_ok())
+            }
+            Requirement::NotIn(k, vs) => {
+                labels(k).is_none_or(|l| vs.binary_search_by(|v| v.as_str().cmp(l)).is_err())
+            }
             Requirement::Exists(k) => labels(k).is_some(),
             Requirement::DoesNotExist(k) => labels(k).is_none(),
         })
@@ -71,6 +85,14 @@ impl Selector {
         self.requirements.is_empty()
     }
 }
+
+/// The longest selector text accepted: 64 KiB holds a thousand values of
+/// the longest label value (63 characters) with room to spare.
+const MAX_TEXT: usize = 64 * 1024;
+/// The most values one `in (…)` / `notin (…)` set may have.
+const MAX_VALUES: usize = 1000;
+/// The most requirements one selector may have.
+const MAX_REQUIREMENTS: usize = 100;
 
 struct Parser {
     chars: Vec<char>,
@@ -103,6 +125,12 @@ impl Parser {
         }
         loop {
             self.skip_space();
+            if selector.requirements.len() == MAX_REQUIREMENTS {
+                return self.error(
+                    self.pos,
+                    format!("more than {MAX_REQUIREMENTS} requirements"),
+                );
+            }
             selector.requirements.push(self.requirement()?);
             self.skip_space();
             match self.peek() {
@@ -196,12 +224,20 @@ impl Parser {
         self.pos += 1;
         let mut values = Vec::new();
         loop {
+            if values.len() == MAX_VALUES {
+                return self.error(
+                    self.pos,
+                    format!("more than {MAX_VALUES} values in one set"),
+                );
+            }
             values.push(self.value()?);
             self.skip_space();
             match self.peek() {
                 Some(',') => self.pos += 1,
                 Some(')') => {
                     self.pos += 1;
+                    values.sort_unstable();
+                    values.dedup();
                     return Ok(values);
                 }
                 Some(c) => {

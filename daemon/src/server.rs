@@ -21,6 +21,8 @@ use crate::status::SyncState;
 
 /// Largest `limit` a List accepts; larger asks are refused, not truncated.
 pub const MAX_LIMIT: u32 = 1_000_000;
+/// The most names one request may ask for (`get pods a b c …`).
+pub const MAX_NAMES: usize = 1000;
 
 /// The service state: the clusters the daemon serves.
 #[derive(Debug, Clone)]
@@ -47,17 +49,37 @@ impl Service {
 
     /// Validate a list request and start its kind if needed.
     async fn prepare(&self, request: v1::ListRequest) -> Result<Prepared, Status> {
-        let cluster = self.cluster(&request.context).await?;
-        let kind = cluster
-            .resolve(&request.kind)
-            .await
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        // Everything that can be checked without the kind's store is,
+        // before any context, discovery or informer starts.
         if request.limit > MAX_LIMIT {
             return Err(Status::invalid_argument(format!(
                 "limit {} is larger than the daemon accepts ({MAX_LIMIT}); use 0 for all rows",
                 request.limit
             )));
         }
+        if request.names.len() > MAX_NAMES {
+            return Err(Status::invalid_argument(format!(
+                "{} names asked for; at most {MAX_NAMES} at once (use a label selector or a filter for more)",
+                request.names.len()
+            )));
+        }
+        if request.kind.len() > crate::catalog::MAX_NAME {
+            return Err(Status::invalid_argument(
+                crate::catalog::ResolveError::TooLong {
+                    length: request.kind.len(),
+                }
+                .to_string(),
+            ));
+        }
+        crate::filter::Filter::parse(&request.filter)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        crate::selector::Selector::parse(&request.label_selector)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let cluster = self.cluster(&request.context).await?;
+        let kind = cluster
+            .resolve(&request.kind)
+            .await
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         // A discovered kind's store carries its printer columns.
         let store = cluster.open(&kind).await;
         let kind = store.kind().clone();
@@ -81,7 +103,7 @@ impl Service {
         )
         .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let mut query = query;
-        query.names = request.names.clone();
+        query.names = request.names.iter().cloned().collect();
         Ok(Prepared {
             with_namespace: spec.namespaced && namespace.is_none(),
             kind,

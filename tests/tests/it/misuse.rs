@@ -181,3 +181,118 @@ fn an_unreachable_api_server_and_bad_limits_are_named() {
         assert!(stderr(&output).contains("--limit"), "{}", stderr(&output));
     }
 }
+
+/// Input that is legal gRPC but pathological: each is refused at once with
+/// what is wrong, before anything starts (the unused kind stays PENDING),
+/// and a huge list of names is a lookup per row, not a scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pathological_queries_are_refused_before_anything_starts() {
+    let sim = Sim::start(&["--pods", "50", "--namespaces", "1"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+        .await
+        .expect("connect");
+    // Tier 4: started by its first query only.
+    let unused = "ingresses";
+    let refusals = [
+        ListRequest {
+            kind: unused.into(),
+            filter: "x".repeat(100_000),
+            ..ListRequest::default()
+        },
+        ListRequest {
+            kind: unused.into(),
+            filter: (0..65)
+                .map(|i| format!("t{i}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            ..ListRequest::default()
+        },
+        ListRequest {
+            kind: unused.into(),
+            label_selector: format!(
+                "app in ({})",
+                (0..1001)
+                    .map(|i| format!("v{i}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            ..ListRequest::default()
+        },
+        ListRequest {
+            kind: unused.into(),
+            names: (0..1001).map(|i| format!("n{i}")).collect(),
+            ..ListRequest::default()
+        },
+        ListRequest {
+            kind: ".".repeat(100_000),
+            ..ListRequest::default()
+        },
+    ];
+    let expected = [
+        "the filter is 100000 bytes long; at most 1024",
+        "more than 64 terms",
+        "more than 1000 values in one set",
+        "1001 names asked for; at most 1000",
+        "a kind name of 100000 characters",
+    ];
+    for (request, expected) in refusals.into_iter().zip(expected) {
+        let started = std::time::Instant::now();
+        let error = client.list(request).await.expect_err("refused");
+        assert_eq!(error.code(), tonic::Code::InvalidArgument, "{error:?}");
+        assert!(error.message().contains(expected), "{}", error.message());
+        eprintln!("refused in {:?}: {expected}", started.elapsed());
+    }
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let kind = status["kinds"]
+        .as_array()
+        .and_then(|k| k.iter().find(|k| k["kind"] == unused).cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        kind["state"], "PENDING",
+        "started by a refused query: {kind}"
+    );
+
+    // At the limits, answered: 1000 names and 1000 selector values.
+    let mut names: Vec<String> = (0..999).map(|i| format!("absent-{i}")).collect();
+    let first = client
+        .list(ListRequest {
+            kind: "pods".into(),
+            all_namespaces: true,
+            limit: 1,
+            ..ListRequest::default()
+        })
+        .await
+        .expect("a pod")
+        .into_inner()
+        .rows[0]
+        .name
+        .clone();
+    names.push(first.clone());
+    let answer = client
+        .list(ListRequest {
+            kind: "pods".into(),
+            all_namespaces: true,
+            names,
+            label_selector: format!(
+                "app notin ({})",
+                (0..1000)
+                    .map(|i| format!("v{i}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            ..ListRequest::default()
+        })
+        .await
+        .expect("at the limits")
+        .into_inner();
+    assert_eq!(
+        answer
+            .rows
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>(),
+        [first.as_str()]
+    );
+}
