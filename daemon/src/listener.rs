@@ -167,6 +167,15 @@ pub fn bind(path: &Path) -> Result<BoundSocket, ListenerError> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     prepare_directory(dir)?;
+    // Two daemons starting at once must not both find the socket stale and
+    // remove each other's: the check and the bind happen under a lock (not
+    // autostart's, which is held while the daemon starts).
+    let name = path
+        .file_name()
+        .map_or_else(|| "timoneirod.sock".into(), |n| n.to_string_lossy());
+    let lock_path = dir.join(format!(".{name}.bind.lock"));
+    let _bind_lock = timoneiro_proto::socket::lock_exclusive(&lock_path)
+        .map_err(io_error("cannot lock", &lock_path))?;
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
             match std::os::unix::net::UnixStream::connect(path) {

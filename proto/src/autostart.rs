@@ -100,17 +100,7 @@ pub fn ensure_running(socket: &Path) -> Result<bool, AutostartError> {
         .file_name()
         .map_or_else(|| "timoneirod.sock".into(), |n| n.to_string_lossy());
     let lock_path = dir.join(format!(".{name}.lock"));
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(no_follow)
-        .open(&lock_path)
-        .map_err(io("cannot open", &lock_path))?;
-    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
-        .map_err(std::io::Error::from)
-        .map_err(io("cannot lock", &lock_path))?;
+    let _lock = crate::socket::lock_exclusive(&lock_path).map_err(io("cannot lock", &lock_path))?;
     // Whoever held the lock before us may have started it.
     if answers(socket) {
         return Ok(false);

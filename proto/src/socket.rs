@@ -141,6 +141,23 @@ pub fn check_private_directory(dir: &Path) -> Result<(), UnsafeDirectory> {
     Ok(())
 }
 
+/// Open (creating it 0600, never through a symbolic link) and lock
+/// exclusively the file at `path`, waiting for whoever holds it. The lock
+/// lasts as long as the returned file.
+pub fn lock_exclusive(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let no_follow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(no_follow)
+        .open(path)?;
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
+    Ok(file)
+}
+
 /// The socket path clients and the daemon use when nothing overrides it.
 pub fn default_socket_path() -> PathBuf {
     default_socket_dir().join(SOCKET_FILE)

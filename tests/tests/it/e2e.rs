@@ -1073,3 +1073,64 @@ fn a_client_refuses_a_socket_it_cannot_trust() {
         stderr(&output)
     );
 }
+
+/// Several daemons started at once on one stale socket (the login of a
+/// shell that starts one, a unit and a script): exactly one serves, the
+/// others say another is serving, and none is left running without its
+/// socket (the stale check and the bind happen under one lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemons_racing_for_a_stale_socket_leave_exactly_one_serving() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = Sim::start(&["--pods", "10", "--namespaces", "1"]);
+    for round in 0..6 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let run = dir.path().join("run");
+        std::fs::create_dir(&run).expect("mkdir");
+        std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let socket = run.join("timoneirod.sock");
+        // A crash leaves this behind: a socket file nobody listens on.
+        drop(std::os::unix::net::UnixListener::bind(&socket).expect("stale socket"));
+        let mut racers: Vec<std::process::Child> = (0..4)
+            .map(|_| {
+                Daemon::command(&sim.kubeconfig, &socket)
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("start timoneirod")
+            })
+            .collect();
+        // Wait until all but one have given up (or 30 s).
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (mut refused, mut running) = (0, 0);
+        while Instant::now() < deadline {
+            refused = 0;
+            running = 0;
+            for racer in &mut racers {
+                match racer.try_wait().expect("wait") {
+                    Some(status) => {
+                        assert!(!status.success(), "round {round}: a racer exited cleanly");
+                        refused += 1;
+                    }
+                    None => running += 1,
+                }
+            }
+            if running <= 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(
+            (running, refused),
+            (1, 3),
+            "round {round}: exactly one daemon runs"
+        );
+        assert!(
+            timoneiro_tests::harness::cli(&socket, &["status"])
+                .status
+                .success()
+        );
+        for mut racer in racers {
+            let _ = racer.kill();
+            let _ = racer.wait();
+        }
+    }
+}
