@@ -22,6 +22,11 @@ use zstd::zstd_safe;
 
 /// Objects collected before a dictionary is trained.
 pub const TRAINING_SAMPLES: usize = 1000;
+/// The most of one object a sample keeps: a dictionary is learnt from what
+/// objects share, and a huge one (a 1 MiB ConfigMap) adds nothing but cost.
+const SAMPLE_BYTES: usize = 16 * 1024;
+/// The most all samples may hold together; training starts when they do.
+const SAMPLES_BYTES: usize = 4 * 1024 * 1024;
 /// Size of a trained dictionary.
 pub const DICTIONARY_BYTES: usize = 64 * 1024;
 /// zstd level: 1, the fastest; with a dictionary it keeps objects as small
@@ -129,8 +134,9 @@ impl ObjectCodec {
         let Some(collected) = samples.as_mut() else {
             return;
         };
-        collected.push(json.to_vec());
-        if collected.len() < TRAINING_SAMPLES {
+        collected.push(json[..json.len().min(SAMPLE_BYTES)].to_vec());
+        let held: usize = collected.iter().map(Vec::len).sum();
+        if collected.len() < TRAINING_SAMPLES && held < SAMPLES_BYTES {
             return;
         }
         let collected = samples.take().unwrap_or_default();
@@ -266,5 +272,38 @@ mod tests {
         );
         assert!(codec.decompress(&[9, 1, 2]).is_err());
         assert!(codec.decompress(&[]).is_err());
+    }
+
+    /// A kind of huge objects (ConfigMaps of a megabyte) must not hold a
+    /// thousand of them as samples: each sample keeps its first 16 KiB, and
+    /// training starts once the samples hold 4 MiB, well before the
+    /// thousandth object.
+    #[test]
+    fn huge_objects_do_not_pile_up_as_samples() {
+        let codec = ObjectCodec::new();
+        let huge = |i: usize| {
+            let mut object = pod(i);
+            object.extend(std::iter::repeat_n(b' ', 1024 * 1024));
+            object
+        };
+        let wanted = SAMPLES_BYTES / SAMPLE_BYTES;
+        for i in 0..wanted {
+            codec.compress(Kept::Json(&huge(i)));
+        }
+        assert!(
+            codec
+                .samples
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none(),
+            "training started after {wanted} huge objects"
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !codec.is_trained() {
+            assert!(std::time::Instant::now() < deadline, "training finished");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let kept = codec.compress(Kept::Json(&huge(wanted)));
+        assert_eq!(codec.decompress(&kept).expect("decompresses"), huge(wanted));
     }
 }

@@ -223,8 +223,55 @@ fn classify_cause(error: &watcher::Error) -> Failure {
     }
 }
 
-/// Run an informer until `shutdown` turns true.
+/// Run `task`, the informer of `store`'s kind; if it panics (a bug), the
+/// kind turns ERROR saying so, instead of staying SYNCED with rows that are
+/// no longer updated.
+pub async fn supervised(store: Arc<Store>, task: impl std::future::Future<Output = ()>) {
+    use futures::FutureExt;
+    if let Err(panic) = std::panic::AssertUnwindSafe(task).catch_unwind().await {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        tracing::error!(kind = %store.kind(), panic = %what, "the informer stopped");
+        store.fail(
+            format!(
+                "internal error: this kind's informer stopped ({what}); its rows are no longer updated: restart timoneirod, and please report it"
+            ),
+            true,
+        );
+    }
+}
+
+/// Run an informer until `shutdown` turns true (supervised: a panic turns
+/// the kind ERROR).
 pub async fn run<K, P>(
+    scope: Scope<K>,
+    store: Arc<Store>,
+    project: P,
+    drop_annotations: &'static [&'static str],
+    wire: Wire,
+    shutdown: watch::Receiver<bool>,
+) where
+    K: Resource
+        + Clone
+        + DeserializeOwned
+        + wire::FromProtobuf
+        + Serialize
+        + Debug
+        + Send
+        + 'static,
+    P: Fn(&K) -> RowParts + Send + 'static,
+{
+    supervised(
+        store.clone(),
+        watch_kind(scope, store, project, drop_annotations, wire, shutdown),
+    )
+    .await;
+}
+
+async fn watch_kind<K, P>(
     scope: Scope<K>,
     store: Arc<Store>,
     project: P,
@@ -442,6 +489,23 @@ mod tests {
             serde_json::json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                 "metadata": {"name": "db", "namespace": "shop", "uid": "u1",
                     "annotations": {"team": "data"}}})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_informer_turns_its_kind_error() {
+        let store = Arc::new(Store::new(
+            crate::catalog::Builtin::Pods.kind(),
+            Arc::new(watch::channel(0).0),
+        ));
+        store.start();
+        supervised(store.clone(), async { panic!("decoder bug") }).await;
+        let status = store.status();
+        assert_eq!(status.state, crate::status::SyncState::Error);
+        assert!(
+            status.message.contains("informer stopped (decoder bug)"),
+            "{}",
+            status.message
         );
     }
 
