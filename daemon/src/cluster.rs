@@ -332,7 +332,7 @@ impl Cluster {
                     self.scope(api, spec.namespaced),
                     store.clone(),
                     project,
-                    &[],
+                    informer::Annotations::All,
                     Wire {
                         encoding: Encoding::Json,
                         ..self.wire
@@ -348,7 +348,7 @@ impl Cluster {
                     self.scope(api, spec.namespaced),
                     store.clone(),
                     project,
-                    &[],
+                    informer::Annotations::All,
                     Wire {
                         encoding: Encoding::Table,
                         ..self.wire
@@ -406,13 +406,13 @@ impl Cluster {
                     Scope::cluster(Api::<Lean<$type>>::all(client)),
                     store,
                     |object: &Lean<$type>| $project(&object.object),
-                    &[],
+                    informer::Annotations::All,
                     wire,
                     shutdown,
                 )
             };
             ($type:ty, $project:expr) => {
-                informer!($type, $project, &[])
+                informer!($type, $project, informer::Annotations::All)
             };
             ($type:ty, $project:expr, $drop:expr) => {{
                 let all = Api::<Lean<$type>>::all(client);

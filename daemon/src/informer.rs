@@ -38,33 +38,69 @@ use crate::row::RowParts;
 use crate::store::Store;
 use crate::wire::{self, Encoding, Wire};
 
-/// Annotations never kept: the last applied configuration of a secret holds
-/// its values in plain text.
-pub const SECRET_ANNOTATIONS: &[&str] = &["kubectl.kubernetes.io/last-applied-configuration"];
+/// Which annotations of an object are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Annotations {
+    /// Every one.
+    All,
+    /// Only these; the others are dropped.
+    Only(&'static [&'static str]),
+}
+
+impl Annotations {
+    /// Whether the annotation `key` is kept.
+    pub fn keeps(self, key: &str) -> bool {
+        match self {
+            Annotations::All => true,
+            Annotations::Only(keys) => keys.contains(&key),
+        }
+    }
+}
+
+/// The annotations a secret keeps: an allowlist of ones that say what the
+/// secret is, never what it holds. Any other may carry its values:
+/// `kubectl.kubernetes.io/last-applied-configuration` holds them in plain
+/// text for secrets applied with `stringData`, and tools such as kapp copy
+/// whole manifests into annotations of their own.
+pub const SECRET_ANNOTATIONS: Annotations = Annotations::Only(&[
+    "kubernetes.io/service-account.name",
+    "kubernetes.io/service-account.uid",
+    "kubernetes.io/description",
+    "meta.helm.sh/release-name",
+    "meta.helm.sh/release-namespace",
+    "cert-manager.io/certificate-name",
+    "cert-manager.io/issuer-name",
+    "cert-manager.io/issuer-kind",
+    "cert-manager.io/issuer-group",
+    "cert-manager.io/common-name",
+    "cert-manager.io/alt-names",
+    "cert-manager.io/ip-sans",
+    "cert-manager.io/uri-sans",
+]);
 
 /// Project an object and keep its encoded form for `Get`, compressed by
 /// `codec`: the protobuf it came in (without managedFields), or JSON
-/// without managedFields and the annotations in `drop_annotations`. Those
-/// kinds (secrets) are kept as JSON from the decoded object, whichever
-/// encoding it came in: their objects are metadata, which protobuf
-/// decoding never prunes (`project::UNREAD`).
+/// without managedFields and with only the `annotations` kept. Kinds that
+/// keep only some (secrets) are kept as JSON from the decoded object,
+/// whichever encoding it came in: their objects are metadata, which
+/// protobuf decoding never prunes (`project::UNREAD`).
 pub fn row_parts<K: Resource + Serialize + wire::FromProtobuf>(
     project: &impl Fn(&K) -> RowParts,
     mut object: K,
-    drop_annotations: &[&str],
+    annotations: Annotations,
     codec: &ObjectCodec,
 ) -> RowParts {
     let mut parts = project(&object);
     if let Some(protobuf) = object.take_protobuf()
-        && drop_annotations.is_empty()
+        && annotations == Annotations::All
     {
         parts.object = codec.compress(Kept::Protobuf(&protobuf));
         return parts;
     }
     object.meta_mut().managed_fields = None;
-    for annotation in drop_annotations {
-        object.annotations_mut().remove(*annotation);
-    }
+    object
+        .annotations_mut()
+        .retain(|key, _| annotations.keeps(key));
     if object
         .meta()
         .annotations
@@ -250,7 +286,7 @@ pub async fn run<K, P>(
     scope: Scope<K>,
     store: Arc<Store>,
     project: P,
-    drop_annotations: &'static [&'static str],
+    annotations: Annotations,
     wire: Wire,
     shutdown: watch::Receiver<bool>,
 ) where
@@ -266,7 +302,7 @@ pub async fn run<K, P>(
 {
     supervised(
         store.clone(),
-        watch_kind(scope, store, project, drop_annotations, wire, shutdown),
+        watch_kind(scope, store, project, annotations, wire, shutdown),
     )
     .await;
 }
@@ -275,7 +311,7 @@ async fn watch_kind<K, P>(
     scope: Scope<K>,
     store: Arc<Store>,
     project: P,
-    drop_annotations: &'static [&'static str],
+    annotations: Annotations,
     wire: Wire,
     mut shutdown: watch::Receiver<bool>,
 ) where
@@ -347,7 +383,7 @@ async fn watch_kind<K, P>(
                     None => break Failure::transient("watch stream ended".into()),
                 },
             };
-            let parts = |object| row_parts(&project, object, drop_annotations, store.codec());
+            let parts = |object| row_parts(&project, object, annotations, store.codec());
             if let Ok(Event::Init) = &event {
                 lists += 1;
                 match (lists, relist_reason.take()) {
@@ -455,17 +491,20 @@ mod tests {
 
     /// A secret as its Table row carries it (the recorded
     /// `watch-all-kinds/secrets-table.json.stream` shape, with a value in
-    /// its last-applied annotation): kept as kubectl's object without data,
-    /// the annotation and managedFields dropped.
+    /// its last-applied annotation and a whole manifest in kapp's): kept as
+    /// kubectl's object without data, managedFields and every annotation
+    /// but the allowed one dropped.
     #[test]
-    fn kept_secrets_lose_managed_fields_and_the_annotation_that_holds_values() {
+    fn kept_secrets_lose_managed_fields_and_the_annotations_that_hold_values() {
         let line = serde_json::json!({"type": "ADDED", "object": {
             "kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": "7"},
             "columnDefinitions": [{"name": "Name"}, {"name": "Type"}, {"name": "Data"}, {"name": "Age"}],
             "rows": [{"cells": ["db", "Opaque", 1, "0s"], "object": {
                 "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
                 "metadata": {"name": "db", "namespace": "shop", "uid": "u1",
-                    "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"stringData\":{\"password\":\"hunter2\"}}", "team": "data"},
+                    "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"stringData\":{\"password\":\"hunter2\"}}",
+                        "kapp.k14s.io/original": "{\"data\":{\"password\":\"aHVudGVyMg==\"}}",
+                        "kubernetes.io/service-account.name": "builder"},
                     "managedFields": [{"manager": "kubectl", "operation": "Update"}]}}}]
         }});
         let rows = crate::table::watch_rows(&line.to_string(), "v1", "Secret").expect("rows");
@@ -480,6 +519,10 @@ mod tests {
                 .collect::<Vec<_>>()[..2],
             ["Opaque", "1"]
         );
+        // A Table whose rows carry whole objects, not metadata, is refused.
+        let whole = line.to_string().replace("PartialObjectMetadata", "Secret");
+        let refused = crate::table::watch_rows(&whole, "v1", "Secret").expect_err("refused");
+        assert!(refused.contains("sent Secret objects"), "{refused}");
         let row = crate::row::Row::new(parts, |ns| std::sync::Arc::from(ns));
         let json: serde_json::Value =
             serde_json::from_slice(&codec.decompress(&row.object).expect("decompresses"))
@@ -488,7 +531,7 @@ mod tests {
             json,
             serde_json::json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                 "metadata": {"name": "db", "namespace": "shop", "uid": "u1",
-                    "annotations": {"team": "data"}}})
+                    "annotations": {"kubernetes.io/service-account.name": "builder"}}})
         );
     }
 

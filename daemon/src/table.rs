@@ -183,8 +183,12 @@ struct Row {
 
 #[derive(Deserialize)]
 struct RowObject {
+    kind: Option<String>,
     metadata: Option<ObjectMeta>,
 }
+
+/// What `includeObject=Metadata` promises each row carries.
+const METADATA_ONLY: &str = "PartialObjectMetadata";
 
 /// The rows of a Table, with the columns it names, or else those of an
 /// earlier Table of the same kind (`columns`, updated).
@@ -193,7 +197,20 @@ fn rows_of(
     columns: &mut Option<Arc<Columns>>,
     api_version: &str,
     kind: &str,
-) -> Vec<TableRow> {
+) -> Result<Vec<TableRow>, String> {
+    // Metadata only was asked for (secrets: never their values). Anything
+    // else (a server or proxy that ignored the request) is refused whole,
+    // not copied.
+    if let Some(other) = table
+        .rows
+        .iter()
+        .filter_map(|row| row.object.as_ref()?.kind.as_deref())
+        .find(|k| *k != METADATA_ONLY)
+    {
+        return Err(format!(
+            "the API server sent {other} objects in a Table where only their metadata ({METADATA_ONLY}) was asked for; refusing them"
+        ));
+    }
     if let Some(definitions) = table.column_definitions {
         let named = Columns {
             api_version: api_version.to_string(),
@@ -213,7 +230,7 @@ fn rows_of(
             })
         })
         .clone();
-    table
+    Ok(table
         .rows
         .into_iter()
         .map(|row| TableRow {
@@ -221,7 +238,7 @@ fn rows_of(
             cells: row.cells,
             metadata: row.object.and_then(|o| o.metadata).unwrap_or_default(),
         })
-        .collect()
+        .collect())
 }
 
 /// A Table's columns after Name: (name, `priority > 0`, i.e. `-o wide` only).
@@ -243,7 +260,7 @@ pub fn column_definitions(table: &Value) -> Option<Vec<(String, bool)>> {
 /// `apiVersion` and `kind`: what the informer gets from a list.
 pub fn list_rows(body: &[u8], api_version: &str, kind: &str) -> Result<Vec<TableRow>, String> {
     let table: Table = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    Ok(rows_of(table, &mut None, api_version, kind))
+    rows_of(table, &mut None, api_version, kind)
 }
 
 /// The rows of a Table watch stream's events (`{"type", "object"}` lines),
@@ -258,7 +275,7 @@ pub fn watch_rows(
     for line in lines.lines().filter(|l| !l.trim().is_empty()) {
         let event: WatchLine = serde_json::from_str(line).map_err(|e| e.to_string())?;
         let table: Table = serde_json::from_value(event.object).map_err(|e| e.to_string())?;
-        for row in rows_of(table, &mut columns, api_version, kind) {
+        for row in rows_of(table, &mut columns, api_version, kind)? {
             rows.push((event.type_.clone(), row));
         }
     }
@@ -389,7 +406,7 @@ impl Source {
     }
 
     /// Rows of a Table, with the columns it names (or the ones known).
-    fn rows(&mut self, table: Table) -> Vec<TableRow> {
+    fn rows(&mut self, table: Table) -> Result<Vec<TableRow>, String> {
         rows_of(table, &mut self.columns, &self.api_version, &self.kind)
     }
 
@@ -415,7 +432,10 @@ impl Source {
                 resource_version: table.metadata.resource_version.clone(),
                 continue_: table.metadata.continue_.clone(),
             };
-            for row in self.rows(table) {
+            let rows = self
+                .rows(table)
+                .map_err(|e| Error::InitialListFailed(failed(e)))?;
+            for row in rows {
                 if self.emit(Event::InitApply(row)).await.is_err() {
                     return Ok(Err(Gone));
                 }
@@ -478,7 +498,7 @@ impl Source {
         }
         let table: Table = serde_json::from_value(event.object)
             .map_err(|e| bad(format!("a Table watch event: {e}")))?;
-        let rows = self.rows(table);
+        let rows = self.rows(table).map_err(bad)?;
         for row in rows {
             if let Some(rv) = &row.metadata.resource_version {
                 last.clone_from(rv);

@@ -18,7 +18,7 @@ use kube::core::ObjectList;
 use serde::de::DeserializeOwned;
 use timoneirod::catalog::{Builtin, Discovered, Kind, Source};
 use timoneirod::codec::ObjectCodec;
-use timoneirod::informer::{SECRET_ANNOTATIONS, row_parts};
+use timoneirod::informer::{Annotations, SECRET_ANNOTATIONS, row_parts};
 use timoneirod::lean::Lean;
 use timoneirod::project;
 use timoneirod::row::RowParts;
@@ -73,13 +73,13 @@ pub enum Body<'a> {
 }
 
 /// Each object's projection and the object itself as the daemon keeps it
-/// for `Get` (JSON without managedFields and `drop_annotations`, or the
+/// for `Get` (JSON without managedFields and with only `annotations`, or the
 /// protobuf it came in, turned into JSON), through the informer's own path.
 fn decode<K: DeserializeOwned + Clone + serde::Serialize + Resource + 'static>(
     what: &str,
     body: Body<'_>,
     project: impl Fn(&K) -> RowParts,
-    drop_annotations: &[&str],
+    annotations: Annotations,
 ) -> Vec<(RowParts, serde_json::Value)> {
     let items: Vec<Lean<K>> = match body {
         Body::Json(text) => {
@@ -120,7 +120,7 @@ fn decode<K: DeserializeOwned + Clone + serde::Serialize + Resource + 'static>(
             let parts = row_parts(
                 &|item: &Lean<K>| project(&item.object),
                 item,
-                drop_annotations,
+                annotations,
                 &codec,
             );
             let kept = codec
@@ -206,35 +206,58 @@ pub fn decode_body(kind: &Kind, what: &str, text: Body<'_>) -> Vec<(RowParts, se
         let Source::Dynamic(columns) = kind.spec().source.clone() else {
             unreachable!("not built in, so dynamic")
         };
-        return decode::<DynamicObject>(what, text, |o| project::dynamic(&columns, o), &[]);
+        return decode::<DynamicObject>(
+            what,
+            text,
+            |o| project::dynamic(&columns, o),
+            Annotations::All,
+        );
     };
     match builtin {
-        Builtin::Pods => decode::<Pod>(what, text, project::pod, &[]),
-        Builtin::Deployments => decode::<Deployment>(what, text, project::deployment, &[]),
-        Builtin::Services => decode::<Service>(what, text, project::service, &[]),
-        Builtin::Namespaces => decode::<Namespace>(what, text, project::namespace, &[]),
-        Builtin::StatefulSets => decode::<StatefulSet>(what, text, project::statefulset, &[]),
-        Builtin::DaemonSets => decode::<DaemonSet>(what, text, project::daemonset, &[]),
-        Builtin::ReplicaSets => decode::<ReplicaSet>(what, text, project::replicaset, &[]),
-        Builtin::Jobs => decode::<Job>(what, text, project::job, &[]),
-        Builtin::CronJobs => decode::<CronJob>(what, text, project::cronjob, &[]),
-        Builtin::ConfigMaps => decode::<ConfigMap>(what, text, project::configmap, &[]),
+        Builtin::Pods => decode::<Pod>(what, text, project::pod, Annotations::All),
+        Builtin::Deployments => {
+            decode::<Deployment>(what, text, project::deployment, Annotations::All)
+        }
+        Builtin::Services => decode::<Service>(what, text, project::service, Annotations::All),
+        Builtin::Namespaces => {
+            decode::<Namespace>(what, text, project::namespace, Annotations::All)
+        }
+        Builtin::StatefulSets => {
+            decode::<StatefulSet>(what, text, project::statefulset, Annotations::All)
+        }
+        Builtin::DaemonSets => {
+            decode::<DaemonSet>(what, text, project::daemonset, Annotations::All)
+        }
+        Builtin::ReplicaSets => {
+            decode::<ReplicaSet>(what, text, project::replicaset, Annotations::All)
+        }
+        Builtin::Jobs => decode::<Job>(what, text, project::job, Annotations::All),
+        Builtin::CronJobs => decode::<CronJob>(what, text, project::cronjob, Annotations::All),
+        Builtin::ConfigMaps => {
+            decode::<ConfigMap>(what, text, project::configmap, Annotations::All)
+        }
         Builtin::Secrets => decode_table(what, text, project::secret, SECRET_ANNOTATIONS),
-        Builtin::PersistentVolumeClaims => {
-            decode::<PersistentVolumeClaim>(what, text, project::persistentvolumeclaim, &[])
-        }
+        Builtin::PersistentVolumeClaims => decode::<PersistentVolumeClaim>(
+            what,
+            text,
+            project::persistentvolumeclaim,
+            Annotations::All,
+        ),
         Builtin::PersistentVolumes => {
-            decode::<PersistentVolume>(what, text, project::persistentvolume, &[])
+            decode::<PersistentVolume>(what, text, project::persistentvolume, Annotations::All)
         }
-        Builtin::Ingresses => decode::<Ingress>(what, text, project::ingress, &[]),
-        Builtin::Nodes => decode::<Node>(what, text, project::node, &[]),
-        Builtin::Events => decode::<Event>(what, text, project::event, &[]),
+        Builtin::Ingresses => decode::<Ingress>(what, text, project::ingress, Annotations::All),
+        Builtin::Nodes => decode::<Node>(what, text, project::node, Annotations::All),
+        Builtin::Events => decode::<Event>(what, text, project::event, Annotations::All),
         Builtin::ServiceAccounts => {
-            decode::<ServiceAccount>(what, text, project::serviceaccount, &[])
+            decode::<ServiceAccount>(what, text, project::serviceaccount, Annotations::All)
         }
-        Builtin::HorizontalPodAutoscalers => {
-            decode::<HorizontalPodAutoscaler>(what, text, project::horizontalpodautoscaler, &[])
-        }
+        Builtin::HorizontalPodAutoscalers => decode::<HorizontalPodAutoscaler>(
+            what,
+            text,
+            project::horizontalpodautoscaler,
+            Annotations::All,
+        ),
     }
 }
 
@@ -244,7 +267,7 @@ fn decode_table(
     what: &str,
     body: Body<'_>,
     project: impl Fn(&TableRow) -> RowParts,
-    drop_annotations: &[&str],
+    annotations: Annotations,
 ) -> Vec<(RowParts, serde_json::Value)> {
     let text = match body {
         Body::Json(text) => text.as_bytes().to_vec(),
@@ -258,7 +281,7 @@ fn decode_table(
     let codec = ObjectCodec::new();
     rows.into_iter()
         .map(|row| {
-            let parts = row_parts(&project, row, drop_annotations, &codec);
+            let parts = row_parts(&project, row, annotations, &codec);
             let kept = codec.decompress(&parts.object).expect("a kept object");
             (parts, serde_json::from_slice(&kept).expect("JSON"))
         })

@@ -12,17 +12,15 @@ use timoneirod::informer::SECRET_ANNOTATIONS;
 use timoneirod::wire;
 
 /// A recorded object as the daemon may keep it: without managedFields
-/// (never kept) and, for secrets, without the annotations that can carry
-/// values (`SECRET_ANNOTATIONS`).
+/// (never kept) and, for secrets, with only the annotations that cannot
+/// carry values (`SECRET_ANNOTATIONS`).
 fn as_kept(kind: &Kind, mut object: Value) -> Value {
     if let Some(meta) = object["metadata"].as_object_mut() {
         meta.remove("managedFields");
         if kind.builtin() == Some(Builtin::Secrets)
             && let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut)
         {
-            for key in SECRET_ANNOTATIONS {
-                annotations.remove(*key);
-            }
+            annotations.retain(|key, _| SECRET_ANNOTATIONS.keeps(key));
             if annotations.is_empty() {
                 meta.remove("annotations");
             }
