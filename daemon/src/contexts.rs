@@ -4,7 +4,13 @@
 //! every few seconds: a context added is usable at once, and a context whose
 //! cluster, user or settings changed (a rotated token, a new server) is
 //! restarted with the new ones; streams on the old caches end as unavailable,
-//! so clients reconnect.
+//! so clients reconnect. "A change" includes the certificate, key, CA and
+//! token files the entries name: rotating them on disk is picked up too.
+//!
+//! Requests that name no context go where kubectl's would: to the
+//! kubeconfig's current-context as it is now, so `kubectl config
+//! use-context` moves them (the new default starts at once); unless the
+//! daemon was started with `--context`, which pins it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -71,7 +77,14 @@ pub struct Contexts {
     extra_namespaces: Vec<String>,
     tiers: BTreeMap<Builtin, u32>,
     wire: crate::wire::Wire,
-    default: String,
+    /// Where requests that name no context go.
+    default: std::sync::Mutex<String>,
+    /// Whether `default` was chosen on the command line (and stays), or
+    /// follows the kubeconfig's current-context.
+    pinned: bool,
+    /// A current-context that could not start, with its fingerprint: not
+    /// tried again (nor logged every few seconds) until it changes.
+    unusable_current: std::sync::Mutex<Option<(String, String)>>,
     idle: Duration,
     running: tokio::sync::Mutex<HashMap<String, Running>>,
     /// Context names of the last kubeconfig read, in its order.
@@ -81,20 +94,35 @@ pub struct Contexts {
 impl std::fmt::Debug for Contexts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Contexts")
-            .field("default", &self.default)
+            .field("default", &self.default_name())
             .finish_non_exhaustive()
     }
 }
 
-/// The kubeconfig entries a context is built from, as text.
+/// The kubeconfig entries a context is built from, as text, with a digest
+/// of each file they name (CA, client certificate and key, token file):
+/// whatever changes a client built from them.
 fn fingerprint(config: &Kubeconfig, context: &str) -> String {
+    use std::hash::{Hash, Hasher};
     let named = config.contexts.iter().find(|c| c.name == context);
     let inner = named.and_then(|c| c.context.as_ref());
     let cluster = inner.and_then(|c| config.clusters.iter().find(|n| n.name == c.cluster));
     let user = inner
         .and_then(|c| c.user.as_ref())
         .and_then(|u| config.auth_infos.iter().find(|n| n.name == *u));
-    serde_json::to_string(&(named, cluster, user)).unwrap_or_default()
+    let files = [
+        cluster.and_then(|c| c.cluster.as_ref()?.certificate_authority.clone()),
+        user.and_then(|u| u.auth_info.as_ref()?.client_certificate.clone()),
+        user.and_then(|u| u.auth_info.as_ref()?.client_key.clone()),
+        user.and_then(|u| u.auth_info.as_ref()?.token_file.clone()),
+    ];
+    let mut digest = std::collections::hash_map::DefaultHasher::new();
+    for file in files.iter().flatten() {
+        file.hash(&mut digest);
+        std::fs::read(file).ok().hash(&mut digest);
+    }
+    let entries = serde_json::to_string(&(named, cluster, user)).unwrap_or_default();
+    format!("{entries} files:{:016x}", digest.finish())
 }
 
 impl Contexts {
@@ -108,13 +136,16 @@ impl Contexts {
         wire: crate::wire::Wire,
     ) -> Result<Arc<Contexts>, KubeconfigError> {
         let loaded = kubeconfig::load(kubeconfig.as_deref())?;
+        let pinned = default.is_some();
         let default = loaded.pick_context(default)?;
         let contexts = Arc::new(Contexts {
             kubeconfig,
             extra_namespaces,
             tiers,
             wire,
-            default: default.clone(),
+            default: std::sync::Mutex::new(default.clone()),
+            pinned,
+            unusable_current: std::sync::Mutex::default(),
             idle,
             running: Default::default(),
             names: std::sync::Mutex::new(loaded.context_names()),
@@ -135,8 +166,11 @@ impl Contexts {
     }
 
     /// The default context's name.
-    pub fn default_name(&self) -> &str {
-        &self.default
+    pub fn default_name(&self) -> String {
+        self.default
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     async fn launch(&self, loaded: &Loaded, name: &str) -> Result<Running, KubeconfigError> {
@@ -171,7 +205,8 @@ impl Contexts {
 
     /// The cluster of a context ("" = the default), started on first use.
     pub async fn get(&self, name: &str) -> Result<Lease, Status> {
-        let name = if name.is_empty() { &self.default } else { name };
+        let default = self.default_name();
+        let name = if name.is_empty() { &default } else { name };
         let mut running = self.running.lock().await;
         if !running.contains_key(name) {
             let loaded = kubeconfig::load(self.kubeconfig.as_deref())
@@ -223,6 +258,52 @@ impl Contexts {
             .collect()
     }
 
+    /// Unless pinned, make the kubeconfig's current-context the default,
+    /// and start it.
+    async fn follow_current_context(
+        &self,
+        loaded: &Loaded,
+        running: &mut HashMap<String, Running>,
+    ) {
+        if self.pinned {
+            return;
+        }
+        let Ok(current) = loaded.pick_context(None) else {
+            return;
+        };
+        let previous = self.default_name();
+        if current == previous {
+            return;
+        }
+        let attempt = (current.clone(), fingerprint(&loaded.kubeconfig, &current));
+        if !running.contains_key(&current) {
+            let mut unusable = self
+                .unusable_current
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if unusable.as_ref() == Some(&attempt) {
+                return;
+            }
+            match self.launch(loaded, &current).await {
+                Ok(started) => {
+                    running.insert(current.clone(), started);
+                }
+                Err(error) => {
+                    tracing::warn!(context = %current, %error, "the kubeconfig's current-context changed, but it is unusable; requests without --context stay on the previous one");
+                    unusable = Some(attempt);
+                    *self
+                        .unusable_current
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = unusable;
+                    return;
+                }
+            }
+        }
+        tracing::info!(from = %previous, to = %current, "the kubeconfig's current-context changed; requests without --context now go to it");
+        *self.default.lock().unwrap_or_else(|p| p.into_inner()) = current;
+    }
+
     /// Evict idle contexts; restart the ones whose kubeconfig entries changed.
     async fn maintain(&self) {
         let loaded = match kubeconfig::load(self.kubeconfig.as_deref()) {
@@ -234,13 +315,15 @@ impl Contexts {
         };
         *self.names.lock().unwrap_or_else(|p| p.into_inner()) = loaded.context_names();
         let mut running = self.running.lock().await;
+        self.follow_current_context(&loaded, &mut running).await;
+        let default = self.default_name();
         let names: Vec<String> = running.keys().cloned().collect();
         for name in names {
             let Some(entry) = running.get(&name) else {
                 continue;
             };
             let busy = entry.users.load(Ordering::SeqCst) > 0;
-            if name != self.default && !busy && entry.last_used.elapsed() > self.idle {
+            if name != default && !busy && entry.last_used.elapsed() > self.idle {
                 tracing::info!(context = %name, idle = ?entry.last_used.elapsed(), "dropping an idle context's caches");
                 if let Some(entry) = running.remove(&name) {
                     let _ = entry.stop.send(true);
@@ -251,7 +334,7 @@ impl Contexts {
             if now == entry.fingerprint {
                 continue;
             }
-            if !loaded.context_names().contains(&name) && name != self.default {
+            if !loaded.context_names().contains(&name) && name != default {
                 tracing::info!(context = %name, "context removed from the kubeconfig; dropping its caches");
                 if let Some(entry) = running.remove(&name) {
                     let _ = entry.stop.send(true);

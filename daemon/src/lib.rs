@@ -79,7 +79,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let contexts = contexts::Contexts::start(
         settings.kubeconfig.clone(),
-        Some(&context),
+        // Pinned by --context; else the current-context, followed.
+        settings.context.as_deref(),
         settings.namespaces.clone(),
         settings.idle_evict,
         settings.tiers.clone(),

@@ -165,3 +165,96 @@ async fn two_clusters_served_at_once_evicted_when_idle_and_reloaded_from_the_kub
             .contains("the kubeconfig changed for this context")
     );
 }
+
+/// `kubectl config use-context b` moves every request that names no
+/// context to b, as it moves kubectl: the daemon follows the kubeconfig's
+/// current-context (and starts it at once). A daemon started with
+/// `--context` stays where it was told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_a_context_follow_use_context() {
+    let a = Sim::start(&["--pods", "20", "--namespaces", "1"]);
+    let b = Sim::start(&["--pods", "35", "--namespaces", "1", "--seed", "7"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    write_kubeconfig(&kubeconfig, &[("a", &a, None), ("b", &b, None)]);
+    let following = Daemon::start(&kubeconfig);
+    let pinned = Daemon::start_with(&kubeconfig, &["--context", "a"]);
+    following.wait_synced(Duration::from_secs(60));
+    pinned.wait_synced(Duration::from_secs(60));
+    let pods = |daemon: &Daemon| {
+        let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output).lines().count()
+    };
+    assert_eq!((pods(&following), pods(&pinned)), (20, 20));
+
+    // kubectl config use-context b (the first context written is current).
+    write_kubeconfig(&kubeconfig, &[("b", &b, None), ("a", &a, None)]);
+    wait_until("requests follow to b", Duration::from_secs(30), || {
+        pods(&following) == 35
+    });
+    let all = contexts(&following);
+    assert_eq!(context(&all, "b")["default"], true, "{all:?}");
+    assert_eq!(context(&all, "a")["default"], false, "{all:?}");
+    assert!(
+        following.log_text().contains("current-context changed"),
+        "{}",
+        following.log_text()
+    );
+    assert_eq!(pods(&pinned), 20, "--context a pins the default");
+}
+
+/// The CA, client certificate and key, and token files a kubeconfig names
+/// are part of a context: rotating one on disk restarts the context with it.
+/// Here the CA file first holds another cluster's CA (every kind fails to
+/// verify the server), then the right one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_ca_file_is_picked_up() {
+    use base64::Engine as _;
+    let sim = Sim::start(&["--pods", "20", "--namespaces", "1"]);
+    let stranger = Sim::start(&["--pods", "1", "--namespaces", "1"]);
+    let ca_of = |sim: &Sim| {
+        let config = Kubeconfig::read_from(&sim.kubeconfig).expect("kubeconfig");
+        let data = config.clusters[0]
+            .cluster
+            .as_ref()
+            .and_then(|c| c.certificate_authority_data.clone())
+            .expect("CA data");
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .expect("base64")
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_of(&stranger)).expect("write CA");
+    let mut config = Kubeconfig::read_from(&sim.kubeconfig).expect("kubeconfig");
+    if let Some(cluster) = config.clusters[0].cluster.as_mut() {
+        cluster.certificate_authority_data = None;
+        cluster.certificate_authority = Some(ca.display().to_string());
+    }
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, serde_json::to_vec(&config).expect("json")).expect("write");
+
+    let daemon = Daemon::start(&kubeconfig);
+    let mut log = daemon.status_log();
+    let refused = log.wait_kind(Duration::from_secs(60), "pods", "ERROR");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("certificate")),
+        "{refused}"
+    );
+    drop(log);
+
+    let tmp = dir.path().join("ca.pem.tmp");
+    std::fs::write(&tmp, ca_of(&sim)).expect("write CA");
+    std::fs::rename(&tmp, &ca).expect("rotate CA");
+    wait_until(
+        "pods synced with the rotated CA",
+        Duration::from_secs(60),
+        || {
+            let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
+            output.status.success() && stdout(&output).lines().count() == 20
+        },
+    );
+}
