@@ -29,6 +29,18 @@ use crate::kubeconfig::{self, KubeconfigError, Loaded};
 /// How often the kubeconfig is re-read and idle contexts are looked for.
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(2);
 
+/// How long a context that failed to start is not tried again (unless its
+/// kubeconfig entries change).
+const RETRY_FAILED_LAUNCH: Duration = Duration::from_secs(30);
+
+/// A launch that failed.
+#[derive(Debug)]
+struct Failed {
+    at: Instant,
+    fingerprint: String,
+    message: String,
+}
+
 /// A running context.
 struct Running {
     cluster: Arc<Cluster>,
@@ -85,6 +97,9 @@ pub struct Contexts {
     /// A current-context that could not start, with its fingerprint: not
     /// tried again (nor logged every few seconds) until it changes.
     unusable_current: std::sync::Mutex<Option<(String, String)>>,
+    /// Per context: the gate one launch at a time goes through, holding
+    /// the last failed launch.
+    launching: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Failed>>>>>,
     idle: Duration,
     running: tokio::sync::Mutex<HashMap<String, Running>>,
     /// Context names of the last kubeconfig read, in its order.
@@ -146,6 +161,7 @@ impl Contexts {
             default: std::sync::Mutex::new(default.clone()),
             pinned,
             unusable_current: std::sync::Mutex::default(),
+            launching: std::sync::Mutex::default(),
             idle,
             running: Default::default(),
             names: std::sync::Mutex::new(loaded.context_names()),
@@ -173,6 +189,11 @@ impl Contexts {
             .clone()
     }
 
+    /// Build a context's client and start its caches. Building the client
+    /// can run an exec credential plugin (aws, gke-gcloud-auth-plugin,
+    /// kubelogin), which blocks for as long as it likes: it runs on a
+    /// blocking thread, and never under the `running` lock, so `Info` and
+    /// every other context go on meanwhile.
     async fn launch(&self, loaded: &Loaded, name: &str) -> Result<Running, KubeconfigError> {
         let (config, mut info) = loaded.client_config(name).await?;
         for namespace in &self.extra_namespaces {
@@ -185,11 +206,15 @@ impl Contexts {
         // Count the silence from each request, not from when a pooled
         // connection went idle.
         config.reset_reader_on_write = true;
-        let client = kube::Client::try_from(config).map_err(|e| KubeconfigError::Unusable {
+        let unusable = |message: String| KubeconfigError::Unusable {
             context: name.to_string(),
             files: String::new(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let client = tokio::task::spawn_blocking(move || kube::Client::try_from(config))
+            .await
+            .map_err(|e| unusable(format!("building the client stopped: {e}")))?
+            .map_err(|e| unusable(crate::errors::error_chain(&e)))?;
         let (stop, stopped) = watch::channel(false);
         let cluster = Cluster::new(info, client, stopped, &self.tiers, self.wire);
         cluster.start();
@@ -203,36 +228,86 @@ impl Contexts {
         })
     }
 
-    /// The cluster of a context ("" = the default), started on first use.
-    pub async fn get(&self, name: &str) -> Result<Lease, Status> {
-        let default = self.default_name();
-        let name = if name.is_empty() { &default } else { name };
+    /// A lease on a running context, if it runs.
+    async fn lease(&self, name: &str) -> Option<Lease> {
         let mut running = self.running.lock().await;
-        if !running.contains_key(name) {
-            let loaded = kubeconfig::load(self.kubeconfig.as_deref())
-                .map_err(|e| Status::failed_precondition(e.to_string()))?;
-            *self.names.lock().unwrap_or_else(|p| p.into_inner()) = loaded.context_names();
-            if !loaded.context_names().iter().any(|n| n == name) {
-                return Err(Status::not_found(format!(
-                    "context {name:?} is not served: the kubeconfig has no such context (its contexts: {})",
-                    loaded.context_names().join(", ")
-                )));
-            }
-            let started = self
-                .launch(&loaded, name)
-                .await
-                .map_err(|e| Status::failed_precondition(e.to_string()))?;
-            running.insert(name.to_string(), started);
-        }
-        let entry = running
-            .get_mut(name)
-            .ok_or_else(|| Status::internal("context vanished"))?;
+        let entry = running.get_mut(name)?;
         entry.last_used = Instant::now();
         entry.users.fetch_add(1, Ordering::SeqCst);
-        Ok(Lease {
+        Some(Lease {
             cluster: entry.cluster.clone(),
             users: entry.users.clone(),
         })
+    }
+
+    /// The gate of a context's launches (and its last failure).
+    fn gate(&self, name: &str) -> Arc<tokio::sync::Mutex<Option<Failed>>> {
+        self.launching
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(name.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// The cluster of a context ("" = the default), started on first use:
+    /// one launch at a time per context, and a failed one is not tried
+    /// again for `RETRY_FAILED_LAUNCH` unless its kubeconfig entries change
+    /// (a failing exec plugin is not run on every reconnect).
+    pub async fn get(&self, name: &str) -> Result<Lease, Status> {
+        let default = self.default_name();
+        let name = if name.is_empty() { &default } else { name };
+        if let Some(lease) = self.lease(name).await {
+            return Ok(lease);
+        }
+        let loaded = kubeconfig::load(self.kubeconfig.as_deref())
+            .map_err(|e| Status::failed_precondition(e.to_string()))?;
+        *self.names.lock().unwrap_or_else(|p| p.into_inner()) = loaded.context_names();
+        if !loaded.context_names().iter().any(|n| n == name) {
+            return Err(Status::not_found(format!(
+                "context {name:?} is not served: the kubeconfig has no such context (its contexts: {})",
+                loaded.context_names().join(", ")
+            )));
+        }
+        let gate = self.gate(name);
+        let mut failed = gate.lock().await;
+        // Whoever held the gate may have started it.
+        if let Some(lease) = self.lease(name).await {
+            return Ok(lease);
+        }
+        let print = fingerprint(&loaded.kubeconfig, name);
+        if let Some(last) = failed.as_ref()
+            && last.fingerprint == print
+            && let Some(wait) = RETRY_FAILED_LAUNCH.checked_sub(last.at.elapsed())
+        {
+            return Err(Status::failed_precondition(format!(
+                "{} (tried {}s ago; tried again in {}s, or as soon as the kubeconfig changes)",
+                last.message,
+                last.at.elapsed().as_secs(),
+                wait.as_secs() + 1
+            )));
+        }
+        match self.launch(&loaded, name).await {
+            Ok(started) => {
+                *failed = None;
+                let mut running = self.running.lock().await;
+                let entry = running.entry(name.to_string()).or_insert(started);
+                entry.last_used = Instant::now();
+                entry.users.fetch_add(1, Ordering::SeqCst);
+                Ok(Lease {
+                    cluster: entry.cluster.clone(),
+                    users: entry.users.clone(),
+                })
+            }
+            Err(error) => {
+                *failed = Some(Failed {
+                    at: Instant::now(),
+                    fingerprint: print,
+                    message: error.to_string(),
+                });
+                Err(Status::failed_precondition(error.to_string()))
+            }
+        }
     }
 
     /// Every context of the kubeconfig, running or not.
@@ -259,12 +334,8 @@ impl Contexts {
     }
 
     /// Unless pinned, make the kubeconfig's current-context the default,
-    /// and start it.
-    async fn follow_current_context(
-        &self,
-        loaded: &Loaded,
-        running: &mut HashMap<String, Running>,
-    ) {
+    /// and start it (outside the `running` lock, as every launch).
+    async fn follow_current_context(&self, loaded: &Loaded) {
         if self.pinned {
             return;
         }
@@ -276,26 +347,30 @@ impl Contexts {
             return;
         }
         let attempt = (current.clone(), fingerprint(&loaded.kubeconfig, &current));
-        if !running.contains_key(&current) {
-            let mut unusable = self
+        if !self.running.lock().await.contains_key(&current) {
+            if self
                 .unusable_current
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            if unusable.as_ref() == Some(&attempt) {
+                .as_ref()
+                == Some(&attempt)
+            {
                 return;
             }
             match self.launch(loaded, &current).await {
                 Ok(started) => {
-                    running.insert(current.clone(), started);
+                    let mut running = self.running.lock().await;
+                    if let Some(spare) = running.insert(current.clone(), started) {
+                        // Started meanwhile by a request: keep one.
+                        let _ = spare.stop.send(true);
+                    }
                 }
                 Err(error) => {
                     tracing::warn!(context = %current, %error, "the kubeconfig's current-context changed, but it is unusable; requests without --context stay on the previous one");
-                    unusable = Some(attempt);
                     *self
                         .unusable_current
                         .lock()
-                        .unwrap_or_else(|p| p.into_inner()) = unusable;
+                        .unwrap_or_else(|p| p.into_inner()) = Some(attempt);
                     return;
                 }
             }
@@ -304,7 +379,8 @@ impl Contexts {
         *self.default.lock().unwrap_or_else(|p| p.into_inner()) = current;
     }
 
-    /// Evict idle contexts; restart the ones whose kubeconfig entries changed.
+    /// Evict idle contexts; restart the ones whose kubeconfig entries
+    /// changed (launched outside the `running` lock).
     async fn maintain(&self) {
         let loaded = match kubeconfig::load(self.kubeconfig.as_deref()) {
             Ok(loaded) => loaded,
@@ -314,34 +390,42 @@ impl Contexts {
             }
         };
         *self.names.lock().unwrap_or_else(|p| p.into_inner()) = loaded.context_names();
-        let mut running = self.running.lock().await;
-        self.follow_current_context(&loaded, &mut running).await;
+        self.follow_current_context(&loaded).await;
         let default = self.default_name();
-        let names: Vec<String> = running.keys().cloned().collect();
-        for name in names {
-            let Some(entry) = running.get(&name) else {
-                continue;
-            };
-            let busy = entry.users.load(Ordering::SeqCst) > 0;
-            if name != default && !busy && entry.last_used.elapsed() > self.idle {
-                tracing::info!(context = %name, idle = ?entry.last_used.elapsed(), "dropping an idle context's caches");
-                if let Some(entry) = running.remove(&name) {
-                    let _ = entry.stop.send(true);
+        let mut changed = Vec::new();
+        {
+            let mut running = self.running.lock().await;
+            let names: Vec<String> = running.keys().cloned().collect();
+            for name in names {
+                let Some(entry) = running.get(&name) else {
+                    continue;
+                };
+                let busy = entry.users.load(Ordering::SeqCst) > 0;
+                if name != default && !busy && entry.last_used.elapsed() > self.idle {
+                    tracing::info!(context = %name, idle = ?entry.last_used.elapsed(), "dropping an idle context's caches");
+                    if let Some(entry) = running.remove(&name) {
+                        let _ = entry.stop.send(true);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let now = fingerprint(&loaded.kubeconfig, &name);
-            if now == entry.fingerprint {
-                continue;
-            }
-            if !loaded.context_names().contains(&name) && name != default {
-                tracing::info!(context = %name, "context removed from the kubeconfig; dropping its caches");
-                if let Some(entry) = running.remove(&name) {
-                    let _ = entry.stop.send(true);
+                let now = fingerprint(&loaded.kubeconfig, &name);
+                if now == entry.fingerprint {
+                    continue;
                 }
-                continue;
+                if !loaded.context_names().contains(&name) && name != default {
+                    tracing::info!(context = %name, "context removed from the kubeconfig; dropping its caches");
+                    if let Some(entry) = running.remove(&name) {
+                        let _ = entry.stop.send(true);
+                    }
+                    continue;
+                }
+                changed.push((name, now));
             }
-            match self.launch(&loaded, &name).await {
+        }
+        for (name, now) in changed {
+            let launched = self.launch(&loaded, &name).await;
+            let mut running = self.running.lock().await;
+            match launched {
                 Ok(fresh) => {
                     tracing::info!(context = %name, "the kubeconfig changed for this context; restarted its caches");
                     if let Some(old) = running.insert(name, fresh) {

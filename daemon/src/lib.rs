@@ -64,10 +64,9 @@ pub struct Settings {
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let loaded = kubeconfig::load(settings.kubeconfig.as_deref())?;
     let context = loaded.pick_context(settings.context.as_deref())?;
-    // Fail before binding when the default context is unusable.
-    let (config, info) = loaded.client_config(&context).await?;
-    kube::Client::try_from(config)
-        .with_context(|| format!("cannot build a Kubernetes client for context {context:?}"))?;
+    // Fail before binding when the default context's entries are unusable
+    // (its client, which may run an exec plugin, is built once, below).
+    let (_, info) = loaded.client_config(&context).await?;
 
     // Socket activation first (systemd passes a listener); else bind our own.
     let mut socket = match listener::inherited(&settings.socket)? {

@@ -258,3 +258,150 @@ async fn a_rotated_ca_file_is_picked_up() {
         },
     );
 }
+
+/// A user of the sim's whose token comes from an exec credential plugin (a
+/// script, as aws, gke-gcloud-auth-plugin and kubelogin are programs): it
+/// marks `started`, takes `seconds`, prints the token (or fails when the
+/// token is empty), marks `done`, and counts its runs in `runs`.
+fn exec_plugin(dir: &Path, name: &str, token: &str, seconds: u32) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let marks = dir.join(name);
+    std::fs::create_dir_all(&marks).expect("mkdir");
+    let script = marks.join("plugin.sh");
+    let answer = if token.is_empty() {
+        "echo 'error: the identity provider refused' >&2; exit 1".to_string()
+    } else {
+        format!(
+            "echo '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'"
+        )
+    };
+    let m = marks.display();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho run >> {m}/runs\ntouch {m}/started\nsleep {seconds}\ntouch {m}/done\n{answer}\n"
+        ),
+    )
+    .expect("write the plugin");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    format!(
+        "exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never",
+        script.display()
+    )
+}
+
+/// Exec plugins run off the daemon's locks, one at a time per context, and
+/// a failing one is not run again on every request: while one takes its
+/// time, `Info` (what every client asks first) and the other contexts
+/// answer, before the plugin is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_exec_plugin_stalls_nobody_and_a_failing_one_is_not_rerun() {
+    let sim = Sim::start(&["--pods", "20", "--namespaces", "1"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Kubeconfig::read_from(&sim.kubeconfig).expect("kubeconfig");
+    let token = std::fs::read_to_string(&sim.kubeconfig)
+        .expect("kubeconfig")
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("token: ").map(str::to_string))
+        .expect("the sim's token");
+    let slow = exec_plugin(dir.path(), "slow", &token, 3);
+    let failing = exec_plugin(dir.path(), "failing", "", 0);
+    let server = format!("https://{}", sim.addr());
+    let ca = config.clusters[0]
+        .cluster
+        .as_ref()
+        .and_then(|c| c.certificate_authority_data.clone())
+        .expect("CA");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1
+kind: Config
+current-context: plain
+clusters:
+- name: sim
+  cluster:
+    server: {server}
+    certificate-authority-data: {ca}
+- name: sim-insecure
+  cluster:
+    server: {server}
+    insecure-skip-tls-verify: true
+users:
+- name: plain
+  user:
+    token: {token}
+- name: slow
+  user:
+    {slow}
+- name: failing
+  user:
+    {failing}
+contexts:
+- name: plain
+  context: {{cluster: sim, user: plain}}
+- name: slow
+  context: {{cluster: sim, user: slow}}
+- name: failing
+  context: {{cluster: sim, user: failing}}
+- name: insecure
+  context: {{cluster: sim-insecure, user: plain}}
+"
+        ),
+    )
+    .expect("write the kubeconfig");
+    let daemon = Daemon::start(&kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+
+    let marks = dir.path().join("slow");
+    let socket = daemon.socket.clone();
+    let slow_get = std::thread::spawn(move || {
+        timoneiro_tests::harness::cli(
+            &socket,
+            &["get", "pods", "-A", "--no-headers", "--context", "slow"],
+        )
+    });
+    wait_until("the plugin runs", Duration::from_secs(30), || {
+        marks.join("started").exists()
+    });
+    let asked = Instant::now();
+    let others = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
+    let answered = asked.elapsed();
+    let asked = Instant::now();
+    let listed = contexts(&daemon);
+    // A figure for BENCHMARKS.md, not a threshold.
+    eprintln!(
+        "while an exec plugin ran: get pods {answered:?}, contexts (Info) {:?}",
+        asked.elapsed()
+    );
+    assert!(
+        !marks.join("done").exists(),
+        "Info and the default context waited for the plugin"
+    );
+    assert!(others.status.success(), "{}", stderr(&others));
+    assert_eq!(stdout(&others).lines().count(), 20);
+    assert_eq!(context(&listed, "slow")["cached"], false, "{listed:?}");
+    let slow_get = slow_get.join().expect("the slow get");
+    assert!(slow_get.status.success(), "{}", stderr(&slow_get));
+    assert_eq!(stdout(&slow_get).lines().count(), 20);
+
+    // A plugin that fails: named, and not run again on the next requests.
+    for _ in 0..3 {
+        let output = daemon.cli(&["get", "pods", "-A", "--context", "failing"]);
+        assert!(!output.status.success());
+        assert!(
+            stderr(&output).contains("the identity provider refused")
+                || stderr(&output).contains("exit"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let runs = std::fs::read_to_string(dir.path().join("failing/runs")).unwrap_or_default();
+    assert_eq!(runs.lines().count(), 1, "the failing plugin ran {runs:?}");
+
+    // insecure-skip-tls-verify: no CA, and served.
+    let insecure = daemon.cli(&["get", "pods", "-A", "--no-headers", "--context", "insecure"]);
+    assert!(insecure.status.success(), "{}", stderr(&insecure));
+    assert_eq!(stdout(&insecure).lines().count(), 20);
+}
