@@ -160,6 +160,8 @@ struct Failure {
     protobuf_refused: Option<String>,
     /// It failed watching, after the list (not listing).
     watching: bool,
+    /// The namespace whose watcher failed (per-namespace mode).
+    namespace: Option<Arc<str>>,
 }
 
 impl Failure {
@@ -170,6 +172,7 @@ impl Failure {
             forbidden: false,
             protobuf_refused: None,
             watching: false,
+            namespace: None,
         }
     }
 
@@ -333,6 +336,8 @@ async fn watch_kind<K, P>(
     store.start();
     store.set_encoding(encoding.to_string());
     store.codec().set_protobuf_json(K::protobuf_json);
+    // Namespaces of the scope where listing is forbidden: skipped.
+    let mut skipped: Vec<String> = Vec::new();
     // Why the next list is a relist (None before the first list).
     let mut relist_reason: Option<String> = None;
     let mut listed_before = false;
@@ -356,16 +361,20 @@ async fn watch_kind<K, P>(
             ),
         };
         // Each event carries the namespace whose watcher sent it (None: cluster-wide).
+        let active: Vec<String> = scope
+            .namespaces
+            .iter()
+            .filter(|ns| !skipped.contains(ns))
+            .cloned()
+            .collect();
         let mut stream = match (&scope.in_namespace, namespaced) {
-            (Some(in_namespace), true) => {
-                futures::stream::select_all(scope.namespaces.iter().map(|ns| {
-                    let ns: Arc<str> = Arc::from(ns.as_str());
-                    source(in_namespace(&ns))
-                        .map(move |event| (Some(ns.clone()), event))
-                        .boxed()
-                }))
-                .boxed()
-            }
+            (Some(in_namespace), true) => futures::stream::select_all(active.iter().map(|ns| {
+                let ns: Arc<str> = Arc::from(ns.as_str());
+                source(in_namespace(&ns))
+                    .map(move |event| (Some(ns.clone()), event))
+                    .boxed()
+            }))
+            .boxed(),
             _ => source(scope.all.clone()).map(|event| (None, event)).boxed(),
         };
         let mut listed: HashSet<Arc<str>> = HashSet::new();
@@ -408,7 +417,7 @@ async fn watch_kind<K, P>(
                 }
                 (Ok(Event::InitDone), Some(ns)) => {
                     listed.insert(ns.clone());
-                    let all_listed = listed.len() == scope.namespaces.len();
+                    let all_listed = listed.len() == active.len();
                     store.finish_relist_in(&ns, all_listed);
                     if all_listed {
                         watching_since = Some(Instant::now());
@@ -421,13 +430,16 @@ async fn watch_kind<K, P>(
                         store.delete(uid);
                     }
                 }
-                (Err(error), _) => {
+                (Err(error), ns) => {
                     if encoding == Encoding::Protobuf
                         && let Some(reason) = wire::refused_protobuf(&error)
                     {
                         break Failure::refused_protobuf(reason);
                     }
-                    break classify(&error);
+                    break Failure {
+                        namespace: ns,
+                        ..classify(&error)
+                    };
                 }
             }
         };
@@ -464,6 +476,21 @@ async fn watch_kind<K, P>(
             }
             continue;
         }
+        // One namespace of the scope (a `--namespace` the user has no
+        // RoleBinding in) is skipped and named; the others are served.
+        if failure.forbidden
+            && !failure.watching
+            && namespaced
+            && let Some(ns) = &failure.namespace
+        {
+            skipped.push(ns.to_string());
+            let rest: Vec<String> = active.iter().filter(|n| **n != **ns).cloned().collect();
+            if !rest.is_empty() {
+                tracing::warn!(%kind, namespace = %ns, error = %failure.message, "listing is forbidden in this namespace; skipping it");
+                store.set_scope(rest, skipped.clone());
+                continue;
+            }
+        }
         if failure.forbidden
             && !failure.watching
             && !namespaced
@@ -472,7 +499,7 @@ async fn watch_kind<K, P>(
         {
             tracing::info!(%kind, namespaces = ?scope.namespaces, error = %failure.message, "cluster-wide list forbidden; caching the kind per namespace");
             namespaced = true;
-            store.set_scope(scope.namespaces.to_vec());
+            store.set_scope(active.clone(), skipped.clone());
             continue;
         }
         let delay = backoff.next_delay();

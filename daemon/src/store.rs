@@ -40,6 +40,8 @@ struct Inner {
     partial: HashMap<Box<str>, RowTable>,
     namespaces: HashMap<Box<str>, Arc<str>>,
     status: SyncStatus,
+    /// Namespaces of the scope where listing is forbidden (skipped).
+    forbidden: Vec<String>,
 }
 
 impl Inner {
@@ -270,10 +272,29 @@ impl Store {
         self.synced(inner);
     }
 
-    /// Cache the kind in these namespaces only (empty: cluster-wide), shown in its status.
-    pub fn set_scope(&self, namespaces: Vec<String>) {
+    /// Cache only `namespaces` (RBAC allows no cluster-wide list), with
+    /// `forbidden` ones of the scope skipped. Rows, and relists in
+    /// progress, outside the new scope are dropped: they would never be
+    /// updated again.
+    pub fn set_scope(&self, namespaces: Vec<String>, forbidden: Vec<String>) {
         let mut inner = self.write();
+        if !namespaces.is_empty() {
+            let outside: Vec<Box<str>> = inner
+                .rows
+                .entries()
+                .filter(|e| !namespaces.iter().any(|ns| **ns == *e.row.namespace))
+                .map(|e| e.row.uid.clone())
+                .collect();
+            for uid in outside {
+                inner.rows.remove(&uid);
+            }
+            inner
+                .partial
+                .retain(|ns, _| namespaces.iter().any(|n| **n == **ns));
+            inner.status.objects = inner.rows.len() as u64;
+        }
         inner.status.scope = namespaces;
+        inner.forbidden = forbidden;
         drop(inner);
         self.changed(true);
     }
@@ -366,7 +387,15 @@ impl Store {
             rows, namespaces, ..
         } = &mut *inner;
         namespaces.retain(|_, shared| Arc::strong_count(shared) > 1 || rows.is_empty());
-        let changed = self.set_state(&mut inner, SyncState::Synced, "");
+        let note = match inner.forbidden.as_slice() {
+            [] => String::new(),
+            [one] => format!("listing is forbidden in the namespace {one}: skipped"),
+            many => format!(
+                "listing is forbidden in the namespaces {}: skipped",
+                many.join(", ")
+            ),
+        };
+        let changed = self.set_state(&mut inner, SyncState::Synced, &note);
         drop(inner);
         self.changed(changed);
     }
@@ -380,10 +409,10 @@ impl Store {
             limit.enforce(&mut inner.rows);
         }
         inner.status.objects = inner.rows.len() as u64;
-        let changed = inner.status.state != SyncState::Synced
-            && self.set_state(&mut inner, SyncState::Synced, "");
+        // The state is not touched: only a finished relist (of every
+        // namespace of the scope) makes a kind SYNCED.
         drop(inner);
-        self.changed(changed);
+        self.changed(false);
     }
 
     /// An object was deleted.
@@ -439,7 +468,7 @@ mod tests {
     #[test]
     fn a_namespace_relist_replaces_only_that_namespace() {
         let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
-        store.set_scope(vec!["a".into(), "b".into()]);
+        store.set_scope(vec!["a".into(), "b".into()], Vec::new());
         store.start();
         store.begin_relist_in("a");
         store.begin_relist_in("b");
@@ -464,6 +493,42 @@ mod tests {
         store.finish_relist_in("b", true);
         assert_eq!(names(&store), ["a1", "b3"]);
         assert_eq!(store.status().objects, 2);
+    }
+
+    /// A watch event of one namespace does not make the kind SYNCED while
+    /// another is still listing; a narrower scope drops the rows outside
+    /// it; a skipped namespace is named once the rest is synced.
+    #[test]
+    fn only_a_whole_relist_syncs_and_the_scope_bounds_the_rows() {
+        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
+        store.start();
+        store.begin_relist();
+        for (uid, ns) in [("1", "a"), ("2", "b"), ("3", "c")] {
+            store.relist_apply(parts(uid, &format!("{ns}1"), ns));
+        }
+        store.finish_relist();
+        assert_eq!(names(&store), ["a1", "b1", "c1"]);
+        // RBAC changed: only a and b now, c forbidden.
+        store.fail("forbidden".into(), false);
+        store.set_scope(vec!["a".into(), "b".into()], vec!["c".into()]);
+        assert_eq!(names(&store), ["a1", "b1"], "c's rows would never update");
+        assert_eq!(store.status().objects, 2);
+        store.begin_relist_in("a");
+        store.begin_relist_in("b");
+        store.finish_relist_in("a", false);
+        store.apply(parts("4", "a2", "a"));
+        assert_eq!(
+            store.status().state,
+            SyncState::Stale,
+            "a's watch event while b still lists"
+        );
+        store.finish_relist_in("b", true);
+        let status = store.status();
+        assert_eq!(status.state, SyncState::Synced);
+        assert_eq!(
+            status.message,
+            "listing is forbidden in the namespace c: skipped"
+        );
     }
 
     #[test]

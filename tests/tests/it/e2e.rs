@@ -1134,3 +1134,79 @@ async fn daemons_racing_for_a_stale_socket_leave_exactly_one_serving() {
         }
     }
 }
+
+/// A namespace-scoped cache done right: a `--namespace` the user may not
+/// list in is skipped and named (the kind used to be ERROR as a whole), and
+/// faults in per-namespace mode converge as cluster-wide ones do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forbidden_namespace_is_skipped_and_namespace_caches_survive_faults() {
+    let sim = Sim::start(&[
+        "--pods",
+        "150",
+        "--namespaces",
+        "3",
+        "--churn-rate",
+        "20",
+        "--namespace-only",
+        "pods",
+    ]);
+    let home = context_namespace(&sim);
+    let daemon = Daemon::start_with(&sim.kubeconfig, &["--namespace", "kube-system"]);
+    let mut log = daemon.status_log();
+    let pods = log.wait_kind(Duration::from_secs(60), "pods", "SYNCED");
+    assert_eq!(pods["namespaces"], serde_json::json!([home]), "{pods}");
+    assert_eq!(
+        pods["message"], "listing is forbidden in the namespace kube-system: skipped",
+        "{pods}"
+    );
+    let text = stdout(&daemon.cli(&["status"]));
+    assert!(
+        text.lines().any(|l| l.starts_with("pods ")
+            && l.contains("SYNCED")
+            && l.contains("forbidden in the namespace kube-system: skipped")),
+        "{text}"
+    );
+
+    for fault in ["drop-watches", "gone?form=watch-event", "outage?seconds=2"] {
+        sim.fault(fault).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    sim.wait_reachable(Duration::from_secs(30)).await;
+    sim.set_churn(0).await;
+    let fired = sim.faults_fired().await;
+    assert!(
+        fired["drop-watches"] == 1 && fired["outage"] == 1,
+        "{fired}"
+    );
+    let truth = || async {
+        let pods: Vec<Pod> = Api::<Pod>::namespaced(sim.client().await, &home)
+            .list(&ListParams::default())
+            .await
+            .expect("list in the allowed namespace")
+            .items;
+        pods.iter()
+            .map(|p| (home.clone(), p.metadata.name.clone().unwrap_or_default()))
+            .collect::<BTreeSet<_>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let output = daemon.cli(&["get", "pods", "-A", "-o", "rows"]);
+        let cached: BTreeSet<(String, String)> = serde_json::from_slice::<Value>(&output.stdout)
+            .map(|json| names(&json).into_iter().collect())
+            .unwrap_or_default();
+        let status = daemon.cli_json(&["status", "-o", "json"]);
+        let synced = status["kinds"]
+            .as_array()
+            .and_then(|k| k.iter().find(|k| k["kind"] == "pods").cloned())
+            .is_some_and(|k| k["state"] == "SYNCED");
+        if synced && cached == truth().await {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pods of {home} never converged\n{}",
+            daemon.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
