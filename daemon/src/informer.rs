@@ -262,6 +262,25 @@ fn classify_cause(error: &watcher::Error) -> Failure {
     }
 }
 
+/// What an informer can list and watch: a Kubernetes object that decodes
+/// from JSON and protobuf.
+pub trait Watched:
+    Resource + Clone + DeserializeOwned + wire::FromProtobuf + Serialize + Debug + Send + 'static
+{
+}
+
+impl<K> Watched for K where
+    K: Resource
+        + Clone
+        + DeserializeOwned
+        + wire::FromProtobuf
+        + Serialize
+        + Debug
+        + Send
+        + 'static
+{
+}
+
 /// Run `task`, the informer of `store`'s kind; if it panics (a bug), the
 /// kind turns ERROR saying so, instead of staying SYNCED with rows that are
 /// no longer updated.
@@ -293,14 +312,7 @@ pub async fn run<K, P>(
     wire: Wire,
     shutdown: watch::Receiver<bool>,
 ) where
-    K: Resource
-        + Clone
-        + DeserializeOwned
-        + wire::FromProtobuf
-        + Serialize
-        + Debug
-        + Send
-        + 'static,
+    K: Watched,
     P: Fn(&K) -> RowParts + Send + 'static,
 {
     supervised(
@@ -318,14 +330,7 @@ async fn watch_kind<K, P>(
     wire: Wire,
     mut shutdown: watch::Receiver<bool>,
 ) where
-    K: Resource
-        + Clone
-        + DeserializeOwned
-        + wire::FromProtobuf
-        + Serialize
-        + Debug
-        + Send
-        + 'static,
+    K: Watched,
     P: Fn(&K) -> RowParts + Send + 'static,
 {
     let kind = store.kind().clone();

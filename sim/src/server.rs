@@ -882,63 +882,42 @@ impl Server {
                 let watches = self.faults.drop_watches(what.ends_with("drop-watches"));
                 json_response(&json!({"watches": watches}))
             }
-            ("POST", "faults/outage" | "faults/restart") => {
-                match params
-                    .get("seconds")
-                    .and_then(|s| s.parse::<f64>().ok())
-                    .filter(|s| (0.0..=600.0).contains(s))
-                {
+            ("POST", "faults/outage" | "faults/restart") => match seconds_param(params, 600.0) {
+                Some(seconds) => {
+                    let outage = Outage {
+                        down: Duration::from_secs_f64(seconds),
+                        restart: what.ends_with("restart"),
+                    };
+                    self.faults.outage(outage);
+                    json_response(&json!({"down": seconds, "restart": outage.restart}))
+                }
+                None => failure(
+                    400,
+                    "BadRequest",
+                    "POST /sim/faults/outage?seconds=N or /sim/faults/restart?seconds=N (0 to 600)",
+                    None,
+                    None,
+                ),
+            },
+            ("POST", "faults/short-watches" | "faults/freeze") => {
+                match seconds_param(params, 3600.0) {
+                    Some(seconds) if what.ends_with("freeze") => {
+                        self.faults.freeze(Duration::from_secs_f64(seconds));
+                        json_response(&json!({"frozen": seconds}))
+                    }
                     Some(seconds) => {
-                        let outage = Outage {
-                            down: Duration::from_secs_f64(seconds),
-                            restart: what.ends_with("restart"),
-                        };
-                        self.faults.outage(outage);
-                        json_response(&json!({"down": seconds, "restart": outage.restart}))
+                        self.faults.short_watches(Duration::from_secs_f64(seconds));
+                        json_response(&json!({"shortWatches": seconds}))
                     }
                     None => failure(
                         400,
                         "BadRequest",
-                        "POST /sim/faults/outage?seconds=N or /sim/faults/restart?seconds=N (0 to 600)",
+                        &format!("POST /sim/{what}?seconds=N (0 to 3600)"),
                         None,
                         None,
                     ),
                 }
             }
-            ("POST", "faults/short-watches") => match params
-                .get("seconds")
-                .and_then(|s| s.parse::<f64>().ok())
-                .filter(|s| (0.0..=3600.0).contains(s))
-            {
-                Some(seconds) => {
-                    self.faults.short_watches(Duration::from_secs_f64(seconds));
-                    json_response(&json!({"shortWatches": seconds}))
-                }
-                None => failure(
-                    400,
-                    "BadRequest",
-                    "POST /sim/faults/short-watches?seconds=N (0 to 3600)",
-                    None,
-                    None,
-                ),
-            },
-            ("POST", "faults/freeze") => match params
-                .get("seconds")
-                .and_then(|s| s.parse::<f64>().ok())
-                .filter(|s| (0.0..=3600.0).contains(s))
-            {
-                Some(seconds) => {
-                    self.faults.freeze(Duration::from_secs_f64(seconds));
-                    json_response(&json!({"frozen": seconds}))
-                }
-                None => failure(
-                    400,
-                    "BadRequest",
-                    "POST /sim/faults/freeze?seconds=N (0 to 3600)",
-                    None,
-                    None,
-                ),
-            },
             ("POST", "faults/gone") => {
                 let form = params.get("form").and_then(|f| Gone::parse(f));
                 let count = params
@@ -1410,6 +1389,14 @@ impl Watch {
             }
         }
     }
+}
+
+/// The `seconds` parameter of a fault hook, from 0 to `most`.
+fn seconds_param(params: &HashMap<String, String>, most: f64) -> Option<f64> {
+    params
+        .get("seconds")
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| (0.0..=most).contains(s))
 }
 
 /// Apply a JSON merge patch (RFC 7386): objects merge key by key, `null`

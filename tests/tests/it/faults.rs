@@ -446,6 +446,19 @@ async fn a_minute_of_bookmarks_on_every_watch_relists_nothing() {
     );
 }
 
+/// Wait until pods are STALE because the connection went silent; print how
+/// long that took since `silent` (a figure for BENCHMARKS.md).
+fn wait_taken_for_dead(log: &mut timoneiro_tests::harness::StatusLog, silent: Instant) {
+    let stale = log.wait_kind(Duration::from_secs(30), "pods", "STALE");
+    eprintln!("black-hole to STALE: {:?}", silent.elapsed());
+    assert!(
+        stale["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("sent nothing")),
+        "{stale}"
+    );
+}
+
 /// A half-open connection (laptop sleep, VPN or NAT drop) says nothing and
 /// never closes. With a short `--api-read-timeout`, a quiet but healthy
 /// cluster never trips it (each watch asks the server to end it a little
@@ -480,14 +493,7 @@ async fn a_silent_api_server_turns_kinds_stale_then_they_recover() {
 
     sim.fault("freeze?seconds=15").await;
     let frozen = Instant::now();
-    let stale = log.wait_kind(Duration::from_secs(30), "pods", "STALE");
-    eprintln!("black-hole to STALE: {:?}", frozen.elapsed());
-    assert!(
-        stale["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("sent nothing")),
-        "{stale}"
-    );
+    wait_taken_for_dead(&mut log, frozen);
     // The last rows are still served meanwhile.
     let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -516,14 +522,7 @@ async fn a_black_holed_network_turns_kinds_stale_then_they_recover() {
 
     relay.freeze(true);
     let frozen = Instant::now();
-    let stale = log.wait_kind(Duration::from_secs(30), "pods", "STALE");
-    eprintln!("black-hole to STALE: {:?}", frozen.elapsed());
-    assert!(
-        stale["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("sent nothing")),
-        "{stale}"
-    );
+    wait_taken_for_dead(&mut log, frozen);
     let created = sim.create_pod("ns-001", &serde_json::json!({})).await;
     tokio::time::sleep(Duration::from_secs(8)).await;
     relay.freeze(false);
