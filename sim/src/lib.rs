@@ -56,6 +56,9 @@ pub struct Settings {
     /// Serve HTTPS with a CA made at start (the binary's default; in-process
     /// tests that speak raw HTTP turn it off).
     pub tls: bool,
+    /// Write a kubeconfig whose user authenticates with a client
+    /// certificate (mutual TLS) instead of the bearer token.
+    pub client_certificate: bool,
     /// Resources the user may not list at the cluster scope, only in
     /// `allowed_namespaces` (a RoleBinding per namespace, no ClusterRoleBinding).
     pub namespace_only: Vec<String>,
@@ -84,6 +87,7 @@ impl Default for Settings {
             crds: Vec::new(),
             legacy_discovery: false,
             tls: false,
+            client_certificate: false,
             namespace_only: Vec::new(),
             no_protobuf: Vec::new(),
             allowed_namespaces: Vec::new(),
@@ -109,9 +113,26 @@ pub struct Running {
 }
 
 /// The kubeconfig that points kubectl or timoneirod at the simulator:
-/// HTTPS verified with `ca_pem` when given, plain HTTP otherwise.
-pub fn kubeconfig(addr: SocketAddr, token: &str, namespace: &str, ca_pem: Option<&str>) -> String {
+/// HTTPS verified with `ca_pem` when given, plain HTTP otherwise; the user
+/// authenticates with `identity` (a client certificate and key, PEM) when
+/// given, else with the bearer token.
+pub fn kubeconfig(
+    addr: SocketAddr,
+    token: &str,
+    namespace: &str,
+    ca_pem: Option<&str>,
+    identity: Option<&(String, String)>,
+) -> String {
     use base64::Engine as _;
+    let base64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let user = match identity {
+        Some((certificate, key)) => format!(
+            "client-certificate-data: {}\n    client-key-data: {}",
+            base64(certificate),
+            base64(key)
+        ),
+        None => format!("token: {token}"),
+    };
     let cluster = match ca_pem {
         Some(pem) => format!(
             "server: https://{addr}\n    certificate-authority-data: {}",
@@ -130,7 +151,7 @@ clusters:
 users:
 - name: timoneiro-sim
   user:
-    token: {token}
+    {user}
 contexts:
 - name: timoneiro-sim
   context:
@@ -212,6 +233,10 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         Some(ca) => Some(ca.acceptor(addr.ip())?),
         None => None,
     };
+    let identity = match &authority {
+        Some(ca) if settings.client_certificate => Some(ca.client_identity(server::SIM_USER)?),
+        _ => None,
+    };
     let ca_pem = authority.map(|ca| ca.pem);
     if let Some(path) = &settings.kubeconfig_out {
         let namespace = namespaces
@@ -221,7 +246,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         let tmp = path.with_extension("tmp");
         std::fs::write(
             &tmp,
-            kubeconfig(addr, &settings.token, &namespace, ca_pem.as_deref()),
+            kubeconfig(
+                addr,
+                &settings.token,
+                &namespace,
+                ca_pem.as_deref(),
+                identity.as_ref(),
+            ),
         )
         .and_then(|()| std::fs::rename(&tmp, path))
         .with_context(|| format!("cannot write the kubeconfig {}", path.display()))?;

@@ -75,6 +75,11 @@ async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
     None
 }
 
+/// The request came on a connection whose client presented a certificate
+/// the sim's CA signed.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientCertificate;
+
 async fn connection(
     stream: tokio::net::TcpStream,
     tls: Option<TlsAcceptor>,
@@ -89,7 +94,21 @@ async fn connection(
                 _ = cut.changed() => return,
             };
             match handshake {
-                Ok(stream) => http(stream, app, cut).await,
+                Ok(stream) => {
+                    // A certificate rustls verified against the sim's CA
+                    // authenticates every request of this connection.
+                    let app = if stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .is_some_and(|c| !c.is_empty())
+                    {
+                        app.layer(axum::Extension(ClientCertificate))
+                    } else {
+                        app
+                    };
+                    http(stream, app, cut).await
+                }
                 // A client that does not trust our CA ends here; it reports the error itself.
                 Err(error) => tracing::debug!(%error, "TLS handshake failed"),
             }

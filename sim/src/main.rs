@@ -67,6 +67,11 @@ struct Args {
     /// kubeconfig, so clients take the same TLS path as with a real cluster.
     #[arg(long)]
     http: bool,
+    /// Write a kubeconfig whose user authenticates with a client
+    /// certificate the sim's CA signed (mutual TLS, as kubeadm's admin.conf
+    /// does) instead of the bearer token. The token is accepted still.
+    #[arg(long, conflicts_with = "http")]
+    client_certificate: bool,
     /// Let the user list this resource (plural) only in the namespaces of
     /// --allow-namespace, never cluster-wide: RBAC with a RoleBinding per
     /// namespace and no ClusterRoleBinding. Repeatable.
@@ -122,6 +127,7 @@ fn main() -> ExitCode {
         crds: args.crd,
         legacy_discovery: args.legacy_discovery,
         tls: !args.http,
+        client_certificate: args.client_certificate,
         namespace_only: args.namespace_only,
         no_protobuf: args.no_protobuf,
         allowed_namespaces: args.allow_namespace,

@@ -658,6 +658,11 @@ impl Server {
                             .as_str(),
                     )
             });
+        let authorized = authorized
+            || request
+                .extensions()
+                .get::<crate::listen::ClientCertificate>()
+                .is_some();
         if !authorized {
             return failure(401, "Unauthorized", "Unauthorized", None, None);
         }

@@ -405,3 +405,30 @@ contexts:
     assert!(insecure.status.success(), "{}", stderr(&insecure));
     assert_eq!(stdout(&insecure).lines().count(), 20);
 }
+
+/// Client-certificate authentication (mutual TLS, as kubeadm's admin.conf):
+/// the kubeconfig has no token, the daemon syncs, and keeps syncing after
+/// the sim's bearer token is rotated away (the certificate is what counts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_authenticates_the_daemon() {
+    let sim = Sim::start(&["--pods", "25", "--namespaces", "1", "--client-certificate"]);
+    let text = std::fs::read_to_string(&sim.kubeconfig).expect("kubeconfig");
+    assert!(
+        text.contains("client-certificate-data:") && !text.contains("token:"),
+        "{text}"
+    );
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    sim.json("POST", "/sim/token?value=rotated-away").await;
+    sim.fault("drop-watches").await;
+    let created = sim.create_pod("ns-000", &serde_json::json!({})).await;
+    let name = created["name"].as_str().expect("name").to_string();
+    wait_until("the new pod is seen", Duration::from_secs(30), || {
+        daemon
+            .cli(&["get", "pods", "-n", "ns-000", &name])
+            .status
+            .success()
+    });
+    let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
+    assert_eq!(stdout(&output).lines().count(), 26);
+}

@@ -636,7 +636,7 @@ async fn waiting_for_a_kind_that_never_syncs_times_out() {
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(
         &kubeconfig,
-        timoneiro_sim::kubeconfig(addr, "token", "default", None),
+        timoneiro_sim::kubeconfig(addr, "token", "default", None, None),
     )
     .expect("write");
     let daemon = Daemon::start(&kubeconfig);

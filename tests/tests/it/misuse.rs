@@ -164,7 +164,7 @@ fn an_unreachable_api_server_and_bad_limits_are_named() {
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(
         &kubeconfig,
-        timoneiro_sim::kubeconfig(addr, "token", "default", None),
+        timoneiro_sim::kubeconfig(addr, "token", "default", None, None),
     )
     .expect("write");
     let daemon = Daemon::start(&kubeconfig);
