@@ -343,6 +343,28 @@ impl Daemon {
         Self::spawn(command, socket, dir)
     }
 
+    /// Start a daemon that may open at most `files` file descriptors
+    /// (`prlimit --nofile`, util-linux), to run it out of them.
+    pub fn start_with_file_limit(kubeconfig: &Path, files: u32) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("run/timoneirod.sock");
+        let inner = Self::command(kubeconfig, &socket);
+        let mut command = Command::new("prlimit");
+        command
+            .arg(format!("--nofile={files}:{files}"))
+            .arg("--")
+            .arg(inner.get_program())
+            .args(inner.get_args())
+            .stdout(Stdio::null());
+        for (key, value) in inner.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        Self::spawn(command, socket, dir)
+    }
+
     /// Start a daemon that reads this config file (`TIMONEIRO_CONFIG`).
     pub fn start_configured(kubeconfig: &Path, config: &Path) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");

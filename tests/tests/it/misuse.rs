@@ -296,3 +296,43 @@ async fn pathological_queries_are_refused_before_anything_starts() {
         [first.as_str()]
     );
 }
+
+/// Out of file descriptors (EMFILE), `accept` fails until one is freed. The
+/// daemon pauses between failed accepts instead of retrying (and logging)
+/// as fast as the loop turns, and serves again once connections close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_out_of_file_descriptors_pauses_accepting() {
+    let sim = Sim::start(&["--pods", "20", "--namespaces", "1"]);
+    let daemon = Daemon::start_with_file_limit(&sim.kubeconfig, 128);
+    daemon.wait_synced(Duration::from_secs(60));
+    let failed = |daemon: &Daemon| daemon.log_text().matches("accept failed").count();
+    // Hold connections until the daemon has no descriptor left for more.
+    let mut held = Vec::new();
+    for _ in 0..200 {
+        held.push(
+            tokio::net::UnixStream::connect(&daemon.socket)
+                .await
+                .expect("connect (the backlog takes it)"),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = failed(&daemon);
+    assert!(
+        before > 0,
+        "the daemon never ran out: {}",
+        daemon.log_text()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let in_two_seconds = failed(&daemon) - before;
+    // 200 ms apart: about 10 in two seconds; a spinning loop logs thousands.
+    assert!(
+        in_two_seconds <= 20,
+        "{in_two_seconds} failed accepts logged in 2 s"
+    );
+    drop(held);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !daemon.cli(&["status"]).status.success() {
+        assert!(std::time::Instant::now() < deadline, "not serving again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
