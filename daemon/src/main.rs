@@ -24,7 +24,9 @@ struct Args {
     /// Kubeconfig file. Default: $KUBECONFIG (several files merged), then ~/.kube/config.
     #[arg(long, value_name = "FILE")]
     kubeconfig: Option<PathBuf>,
-    /// Context to serve. Default: the kubeconfig's current-context.
+    /// The context requests that name none go to, pinned. Default: the
+    /// kubeconfig's current-context, followed as it changes (`kubectl config
+    /// use-context`). Every context of the kubeconfig is served either way.
     #[arg(long, value_name = "NAME")]
     context: Option<String>,
     /// Socket to listen on. Default: $XDG_RUNTIME_DIR/timoneiro/timoneirod.sock.
