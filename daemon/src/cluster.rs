@@ -83,6 +83,9 @@ pub struct Cluster {
     shutdown: watch::Receiver<bool>,
     /// How built-in kinds travel (custom resources: always JSON).
     wire: Wire,
+    /// What stops the informer of each discovered kind (by qualified name),
+    /// so one can be retired without stopping the cluster.
+    dynamic_stops: Mutex<std::collections::HashMap<String, Arc<watch::Sender<bool>>>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -131,6 +134,7 @@ impl Cluster {
             started: Mutex::new(HashSet::new()),
             shutdown,
             wire,
+            dynamic_stops: Mutex::default(),
         })
     }
 
@@ -293,12 +297,18 @@ impl Cluster {
             self.ensure_started(builtin);
             return self.stores()[builtin as usize].clone();
         }
-        if let Some(store) = self.store(kind) {
+        // Kinds compare by group and plural; the version decides too here.
+        let current = |store: &Arc<Store>| store.kind().spec().version == kind.spec().version;
+        if let Some(store) = self.store(kind).filter(current) {
             return store;
         }
         let _opening = self.opening.lock().await;
-        if let Some(store) = self.store(kind) {
-            return store;
+        match self.store(kind) {
+            Some(store) if current(&store) => return store,
+            // The kind is served at another version now (a CRD upgrade that
+            // dropped the old one): the old store and its informer go.
+            Some(old) => self.retire(&old),
+            None => {}
         }
         // A CRD's printer columns, evaluated here, as long as they match
         // kubectl; any other kind (and a CRD without them) as the server's
@@ -322,6 +332,7 @@ impl Cluster {
         let spec = kind.spec();
         let resource = api_resource(spec);
         let name = format!("informer-{}", spec.qualified());
+        let stopped = self.dynamic_stop(spec.qualified());
         tracing::info!(kind = %spec.qualified(), columns = spec.columns.len(), "starting informer");
         match spec.source.clone() {
             Source::Dynamic(columns) => {
@@ -337,7 +348,7 @@ impl Cluster {
                         encoding: Encoding::Json,
                         ..self.wire
                     },
-                    self.shutdown.clone(),
+                    stopped.clone(),
                 );
                 self.spawn(&name, task);
             }
@@ -353,13 +364,44 @@ impl Cluster {
                         encoding: Encoding::Table,
                         ..self.wire
                     },
-                    self.shutdown.clone(),
+                    stopped.clone(),
                 );
                 self.spawn(&name, task);
             }
             Source::Builtin(_) => unreachable!("built-in kinds start in ensure_started"),
         }
         store
+    }
+
+    /// The stop signal of a discovered kind's informer: set by `retire`, or
+    /// when the cluster shuts down.
+    fn dynamic_stop(&self, qualified: String) -> watch::Receiver<bool> {
+        let (stop, stopped) = watch::channel(false);
+        let stop = Arc::new(stop);
+        let forward = stop.clone();
+        let mut down = self.shutdown.clone();
+        self.spawn("stop-forwarder", async move {
+            tokio::select! {
+                _ = down.changed() => { let _ = forward.send(true); }
+                // The informer ended (retired): nothing to forward.
+                () = forward.closed() => {}
+            }
+        });
+        lock(&self.dynamic_stops).insert(qualified, stop);
+        stopped
+    }
+
+    /// Stop a discovered kind's informer and forget its store.
+    fn retire(&self, store: &Arc<Store>) {
+        let spec = store.kind().spec();
+        tracing::info!(kind = %spec.qualified(), version = %spec.version, "the kind is no longer served at this version; retiring its cache");
+        self.stores
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|s| !Arc::ptr_eq(s, store));
+        if let Some(stop) = lock(&self.dynamic_stops).remove(&spec.qualified()) {
+            let _ = stop.send(true);
+        }
     }
 
     /// Where a discovered kind is listed: the cluster, or per namespace

@@ -51,6 +51,20 @@ pub fn aggregated(core: bool, installed: &dyn Fn(&Resource) -> bool) -> Value {
                         resources.retain(|r| {
                             served(&name, r["resource"].as_str().unwrap_or(""), installed)
                         });
+                        // A CRD served at another version than recorded
+                        // (an upgrade): its version entry is named so.
+                        let moved = resources.iter().find_map(|r| {
+                            let plural = r["resource"].as_str().unwrap_or("");
+                            RESOURCES
+                                .iter()
+                                .find(|s| s.group == name && s.plural == plural && installed(s))
+                                .map(|s| s.version)
+                        });
+                        if let Some(served_at) = moved
+                            && version["version"] != served_at
+                        {
+                            version["version"] = Value::String(served_at.to_string());
+                        }
                     }
                 }
                 versions.retain(|v| v["resources"].as_array().is_some_and(|r| !r.is_empty()));

@@ -211,7 +211,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     });
     for crd in &settings.crds {
         anyhow::ensure!(
-            server.install_crd(crd),
+            server.install_crd(crd, None),
             "unknown custom resource {crd:?}; the sim knows: {}",
             resources::CRDS
                 .iter()

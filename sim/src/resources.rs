@@ -107,6 +107,16 @@ pub static RESOURCES: &[Resource] = &[
         namespaced: true,
         crd: true,
     },
+    // The same CRD after a version upgrade (`POST /sim/crds?name=widgets&version=v2`):
+    // v1 is no longer served.
+    Resource {
+        plural: "widgets",
+        group: "example.com",
+        version: "v2",
+        kind: "Widget",
+        namespaced: true,
+        crd: true,
+    },
 ];
 
 /// The custom resources the sim can install, with their recorded CRD.

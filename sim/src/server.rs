@@ -66,7 +66,7 @@ pub struct Server {
     /// Injected faults (`/sim/faults/*`).
     pub faults: Arc<Faults>,
     /// Custom resources whose CRD is installed (plural names).
-    pub crds: std::sync::Mutex<std::collections::BTreeSet<&'static str>>,
+    pub crds: std::sync::Mutex<std::collections::BTreeMap<&'static str, &'static str>>,
     /// Whether `/api` and `/apis` answer aggregated discovery when asked.
     pub aggregated_discovery: bool,
     /// The last requests, for tests: what was asked, and how.
@@ -488,29 +488,37 @@ impl Server {
                 .crds
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .contains(resource.plural)
+                .get(resource.plural)
+                == Some(&resource.version)
     }
 
     /// Install a custom resource's CRD and give every namespace its
     /// recorded objects. False if the sim knows no such custom resource.
-    pub fn install_crd(&self, plural: &str) -> bool {
+    ///
+    /// With `version`, the CRD serves that version only, as after an
+    /// upgrade that drops the old one: the old version's path is 404, and
+    /// discovery names the new one, whose objects are made afresh.
+    pub fn install_crd(&self, plural: &str, version: Option<&str>) -> bool {
         let Some(resource) = crate::resources::RESOURCES
             .iter()
-            .find(|r| r.crd && r.plural == plural)
+            .find(|r| r.crd && r.plural == plural && version.is_none_or(|v| r.version == v))
         else {
             return false;
         };
-        if !self
+        if self
             .crds
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(resource.plural)
+            .insert(resource.plural, resource.version)
+            == Some(resource.version)
         {
             return true;
         }
         let mut generator = self.generator.lock().unwrap_or_else(|p| p.into_inner());
+        let api_version = format!("{}/{}", resource.group, resource.version);
         for namespace in &self.namespaces {
-            for object in generator.custom_objects(resource.plural, namespace) {
+            for mut object in generator.custom_objects(resource.plural, namespace) {
+                object["apiVersion"] = Value::String(api_version.clone());
                 if let Err(error) = self.store.create(resource, object) {
                     tracing::warn!(%error, "cannot create a custom object");
                 }
@@ -578,16 +586,26 @@ impl Server {
     }
 
     fn crd(&self, name: &str) -> Response {
-        let installed = crate::resources::CRDS.iter().find(|(plural, _)| {
-            crate::resources::RESOURCES.iter().any(|r| {
-                r.plural == *plural
-                    && format!("{}.{}", r.plural, r.group) == name
-                    && self.installed(r)
-            })
+        let installed = crate::resources::CRDS.iter().find_map(|(plural, text)| {
+            crate::resources::RESOURCES
+                .iter()
+                .find(|r| {
+                    r.plural == *plural
+                        && format!("{}.{}", r.plural, r.group) == name
+                        && self.installed(r)
+                })
+                .map(|r| (r.version, text))
         });
         match installed {
-            Some((_, text)) => {
-                let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+            Some((served, text)) => {
+                let mut value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                // Upgraded to another version: the recorded one, renamed.
+                if let Some(versions) = value["spec"]["versions"].as_array_mut()
+                    && !versions.iter().any(|v| v["name"] == served)
+                    && let Some(first) = versions.first_mut()
+                {
+                    first["name"] = Value::String(served.to_string());
+                }
                 json_response(&value)
             }
             None => failure(
@@ -871,13 +889,14 @@ impl Server {
             }
             ("POST", "crds") => {
                 let name = params.get("name").map(String::as_str).unwrap_or("");
-                if self.install_crd(name) {
-                    json_response(&json!({"installed": name}))
+                let version = params.get("version").map(String::as_str);
+                if self.install_crd(name, version) {
+                    json_response(&json!({"installed": name, "version": version}))
                 } else {
                     failure(
                         404,
                         "NotFound",
-                        "POST /sim/crds?name=widgets installs a CRD the sim knows",
+                        "POST /sim/crds?name=widgets[&version=v1|v2] installs a CRD the sim knows (at that version)",
                         None,
                         None,
                     )
@@ -970,6 +989,7 @@ impl Server {
             ("GET", "info") => {
                 let counts: serde_json::Map<String, Value> = crate::resources::RESOURCES
                     .iter()
+                    .filter(|r| self.installed(r))
                     .map(|r| (r.plural.to_string(), json!(self.store.count(r))))
                     .collect();
                 json_response(&json!({

@@ -394,3 +394,64 @@ fn column_names(answer: &Value) -> Vec<&str> {
         .filter_map(Value::as_str)
         .collect()
 }
+
+/// A CRD upgraded to a new version that drops the old one (an operator
+/// upgrade): the old version's path is 404 from then on. The daemon used to
+/// keep the old cache (its kinds matched by group and plural only), ERROR
+/// forever; now the next query after discovery sees the new version retires
+/// the old cache and serves the new one, one `widgets` in the status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crd_upgraded_to_another_version_is_followed() {
+    let sim = Sim::start(&["--pods", "10", "--namespaces", "2", "--crd", "widgets"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(Duration::from_secs(60));
+    let widgets = || {
+        let output = daemon.cli(&["get", "widgets", "-A", "-o", "json"]);
+        serde_json::from_slice::<Value>(&output.stdout).unwrap_or(Value::Null)
+    };
+    let versions = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| i["apiVersion"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = versions(&widgets());
+    assert!(
+        !before.is_empty() && before.iter().all(|v| v == "example.com/v1"),
+        "{before:?}"
+    );
+
+    sim.json("POST", "/sim/crds?name=widgets&version=v2").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let now = versions(&widgets());
+        if now.len() == before.len() && now.iter().all(|v| v == "example.com/v2") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {now:?}\n{}",
+            daemon.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let entries: Vec<&Value> = status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .filter(|k| k["kind"].as_str().is_some_and(|k| k.starts_with("widgets")))
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["state"], "SYNCED", "{entries:?}");
+    assert!(
+        daemon.log_text().contains("retiring its cache"),
+        "{}",
+        daemon.log_text()
+    );
+}
