@@ -391,6 +391,22 @@ impl Cluster {
         stopped
     }
 
+    /// Close the caches of discovered kinds nothing has used (no query, no
+    /// open stream) for `idle`: a CRD looked at once is not watched forever.
+    /// The next query opens it again.
+    pub fn close_idle_kinds(&self, idle: Duration) {
+        let idle_stores: Vec<Arc<Store>> = self
+            .stores()
+            .into_iter()
+            .filter(|s| s.kind().builtin().is_none())
+            .filter(|s| s.unused_for().is_some_and(|unused| unused > idle))
+            .collect();
+        for store in idle_stores {
+            tracing::info!(kind = %store.kind().spec().qualified(), "closing an unused kind's cache");
+            self.retire(&store);
+        }
+    }
+
     /// Stop a discovered kind's informer and forget its store.
     fn retire(&self, store: &Arc<Store>) {
         let spec = store.kind().spec();

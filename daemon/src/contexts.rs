@@ -422,6 +422,9 @@ impl Contexts {
                 changed.push((name, now));
             }
         }
+        for entry in self.running.lock().await.values() {
+            entry.cluster.close_idle_kinds(self.idle);
+        }
         for (name, now) in changed {
             let launched = self.launch(&loaded, &name).await;
             let mut running = self.running.lock().await;

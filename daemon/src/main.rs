@@ -39,8 +39,10 @@ struct Args {
     namespaces: Vec<String>,
     /// Drop the caches of a context other than the default after it has been
     /// unused (no request, no open stream) this long, e.g. 30m, 2h. Every
-    /// context of the kubeconfig is served; each starts on first use.
-    /// Default: 30m, or `idle_evict` in the config file.
+    /// context of the kubeconfig is served; each starts on first use. A
+    /// discovered kind (a CRD) unused this long is closed too, and opened
+    /// again by its next query. Default: 30m, or `idle_evict` in the config
+    /// file.
     #[arg(long, value_name = "DURATION", value_parser = timoneiro_proto::parse_duration)]
     idle_evict: Option<std::time::Duration>,
     /// How built-in kinds travel from the API server: protobuf (about a third

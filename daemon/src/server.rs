@@ -82,6 +82,7 @@ impl Service {
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         // A discovered kind's store carries its printer columns.
         let store = cluster.open(&kind).await;
+        let in_use = store.begin_use();
         let kind = store.kind().clone();
         let spec = kind.spec();
         let namespace = if !spec.namespaced || request.all_namespaces {
@@ -113,6 +114,7 @@ impl Service {
             wide: request.wide,
             objects: request.objects,
             stopped: cluster.stopped(),
+            _use: in_use,
             _lease: cluster,
         })
     }
@@ -241,6 +243,8 @@ struct Prepared {
     stopped: watch::Receiver<bool>,
     /// Keeps the context in use while the query or stream lives.
     _lease: Lease,
+    /// Keeps the kind in use (a discovered kind unused for long is closed).
+    _use: crate::store::StoreUse,
 }
 
 /// Objects in one answer from which it is written on every core.
@@ -409,6 +413,7 @@ impl Timoneiro for Service {
             .await
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let store = cluster.open(&kind).await;
+        let _in_use = store.begin_use();
         let namespace = if kind.spec().namespaced {
             request.namespace.as_str()
         } else {

@@ -29,6 +29,20 @@ pub struct Store {
     changes: watch::Sender<u64>,
     /// Bumped on every change of status state (not of counts), shared by all kinds of a cluster.
     status_changes: Arc<watch::Sender<u64>>,
+    /// Queries and streams using the store now, and when the last one ended.
+    usage: std::sync::Mutex<(usize, std::time::Instant)>,
+}
+
+/// A query or stream using a store; dropped, it marks the store's last use.
+#[derive(Debug)]
+pub struct StoreUse(Arc<Store>);
+
+impl Drop for StoreUse {
+    fn drop(&mut self) {
+        let mut usage = self.0.usage.lock().unwrap_or_else(|p| p.into_inner());
+        usage.0 = usage.0.saturating_sub(1);
+        usage.1 = std::time::Instant::now();
+    }
 }
 
 #[derive(Debug, Default)]
@@ -149,7 +163,20 @@ impl Store {
             inner: RwLock::new(Inner::default()),
             changes: watch::channel(0).0,
             status_changes,
+            usage: std::sync::Mutex::new((0, std::time::Instant::now())),
         }
+    }
+
+    /// Mark the store in use until the returned guard is dropped.
+    pub fn begin_use(self: &Arc<Self>) -> StoreUse {
+        self.usage.lock().unwrap_or_else(|p| p.into_inner()).0 += 1;
+        StoreUse(self.clone())
+    }
+
+    /// How long nothing has used the store; None while something does.
+    pub fn unused_for(&self) -> Option<std::time::Duration> {
+        let usage = self.usage.lock().unwrap_or_else(|p| p.into_inner());
+        (usage.0 == 0).then(|| usage.1.elapsed())
     }
 
     /// How this store keeps objects for `Get`.

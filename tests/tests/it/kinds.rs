@@ -455,3 +455,40 @@ async fn a_crd_upgraded_to_another_version_is_followed() {
         daemon.log_text()
     );
 }
+
+/// A discovered kind nobody has used (no query, no open stream) for
+/// `--idle-evict` is closed: its informer stops and it leaves the status;
+/// the next query opens it again. Built-in kinds stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unused_discovered_kind_is_closed_and_reopened_on_demand() {
+    let sim = Sim::start(&["--pods", "10", "--namespaces", "1", "--crd", "widgets"]);
+    let daemon = Daemon::start_with(&sim.kubeconfig, &["--idle-evict", "3s"]);
+    daemon.wait_synced(Duration::from_secs(60));
+    let count = || {
+        let output = daemon.cli(&["get", "widgets", "-A", "--no-headers"]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output).lines().count()
+    };
+    let widgets = count();
+    assert!(widgets > 0);
+    let listed = |status: &Value| state_of(status, "widgets");
+    assert_eq!(
+        listed(&daemon.cli_json(&["status", "-o", "json"])),
+        "SYNCED"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while listed(&daemon.cli_json(&["status", "-o", "json"])) != "absent" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never closed:\n{}",
+            daemon.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(daemon.log_text().contains("closing an unused kind's cache"));
+    assert_eq!(
+        state_of(&daemon.cli_json(&["status", "-o", "json"]), "pods"),
+        "SYNCED"
+    );
+    assert_eq!(count(), widgets, "opened again on demand");
+}
