@@ -31,7 +31,19 @@ pub struct Store {
     status_changes: Arc<watch::Sender<u64>>,
     /// Queries and streams using the store now, and when the last one ended.
     usage: std::sync::Mutex<(usize, std::time::Instant)>,
+    /// Watch events that came while a query held the rows, in order.
+    pending: std::sync::Mutex<Vec<Pending>>,
 }
+
+/// A watch event not applied yet.
+#[derive(Debug)]
+enum Pending {
+    Apply(RowParts),
+    Delete(Box<str>),
+}
+
+/// Events queued at most before a write waits for the queries to end.
+const MAX_PENDING: usize = 4096;
 
 /// A query or stream using a store; dropped, it marks the store's last use.
 #[derive(Debug)]
@@ -113,23 +125,39 @@ impl RowLimit {
 
 /// A read view of a store, held for the length of one query.
 pub struct StoreView<'a> {
-    guard: RwLockReadGuard<'a, Inner>,
+    /// Always Some until dropped (released before pending events apply).
+    guard: Option<RwLockReadGuard<'a, Inner>>,
+    store: &'a Store,
+}
+
+impl Drop for StoreView<'_> {
+    fn drop(&mut self) {
+        self.guard = None;
+        // Watch events that came during the query apply now.
+        self.store.flush();
+    }
 }
 
 impl StoreView<'_> {
+    fn inner(&self) -> &Inner {
+        self.guard
+            .as_ref()
+            .expect("a view holds its guard until dropped")
+    }
+
     /// Every row, in no particular order.
     pub fn rows(&self) -> impl Iterator<Item = &Arc<Row>> {
-        self.guard.rows.entries().map(|entry| entry.row)
+        self.inner().rows.entries().map(|entry| entry.row)
     }
 
     /// Every row as queries scan it, in no particular order.
     pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
-        self.guard.rows.entries()
+        self.inner().rows.entries()
     }
 
     /// The shared string of a namespace some row is in (rows compare by pointer).
     pub fn namespace(&self, name: &str) -> Option<&Arc<str>> {
-        self.guard.namespaces.get(name)
+        self.inner().namespaces.get(name)
     }
 
     /// The row of the object `namespace/name`.
@@ -140,7 +168,7 @@ impl StoreView<'_> {
 
     /// The sync status.
     pub fn status(&self) -> &SyncStatus {
-        &self.guard.status
+        &self.inner().status
     }
 }
 
@@ -164,6 +192,7 @@ impl Store {
             changes: watch::channel(0).0,
             status_changes,
             usage: std::sync::Mutex::new((0, std::time::Instant::now())),
+            pending: std::sync::Mutex::default(),
         }
     }
 
@@ -189,21 +218,94 @@ impl Store {
         &self.kind
     }
 
+    /// The rows to change, with every watch event still pending applied
+    /// first (in order), whoever writes next.
     fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         // A panic while holding the lock cannot leave rows half-written in a
         // way that matters more than losing the cache, so poison is ignored.
-        self.inner
+        let mut inner = self
+            .inner
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.apply_pending(&mut inner, &mut pending);
+        inner
+    }
+
+    /// A watch event: applied now if no query holds the rows, else queued
+    /// for when it is done (`StoreView`'s drop) or the next write. The
+    /// informer never waits for a scan; a query never sees half an event.
+    fn change(&self, event: Pending) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.push(event);
+        let inner = if pending.len() >= MAX_PENDING {
+            // A long stream of overlapping queries: wait for a gap.
+            Some(
+                self.inner
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            )
+        } else {
+            match self.inner.try_write() {
+                Ok(inner) => Some(inner),
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            }
+        };
+        if let Some(mut inner) = inner {
+            self.apply_pending(&mut inner, &mut pending);
+            drop(inner);
+            drop(pending);
+            self.changed(false);
+        }
+    }
+
+    /// Apply what is pending, if anything (after a query ended).
+    fn flush(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if pending.is_empty() {
+            return;
+        }
+        if let Ok(mut inner) = self.inner.try_write() {
+            self.apply_pending(&mut inner, &mut pending);
+            drop(inner);
+            drop(pending);
+            self.changed(false);
+        }
+    }
+
+    fn apply_pending(&self, inner: &mut Inner, pending: &mut Vec<Pending>) {
+        if pending.is_empty() {
+            return;
+        }
+        for event in pending.drain(..) {
+            match event {
+                Pending::Apply(parts) => {
+                    let row = inner.row(parts);
+                    inner.rows.insert(row);
+                    if let Some(limit) = &self.limit {
+                        limit.enforce(&mut inner.rows);
+                    }
+                }
+                Pending::Delete(uid) => {
+                    inner.rows.remove(&uid);
+                }
+            }
+        }
+        // The state is not touched: only a finished relist (of every
+        // namespace of the scope) makes a kind SYNCED.
+        inner.status.objects = inner.rows.len() as u64;
     }
 
     /// Read the store for one query.
     pub fn view(&self) -> StoreView<'_> {
         StoreView {
-            guard: self
-                .inner
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            guard: Some(
+                self.inner
+                    .read()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            ),
+            store: self,
         }
     }
 
@@ -427,28 +529,15 @@ impl Store {
         self.changed(changed);
     }
 
-    /// An object was added or modified.
+    /// An object was added or modified (applied when no query holds the
+    /// rows: see `change`).
     pub fn apply(&self, parts: RowParts) {
-        let mut inner = self.write();
-        let row = inner.row(parts);
-        inner.rows.insert(row);
-        if let Some(limit) = &self.limit {
-            limit.enforce(&mut inner.rows);
-        }
-        inner.status.objects = inner.rows.len() as u64;
-        // The state is not touched: only a finished relist (of every
-        // namespace of the scope) makes a kind SYNCED.
-        drop(inner);
-        self.changed(false);
+        self.change(Pending::Apply(parts));
     }
 
-    /// An object was deleted.
+    /// An object was deleted (as `apply`).
     pub fn delete(&self, uid: &str) {
-        let mut inner = self.write();
-        inner.rows.remove(uid);
-        inner.status.objects = inner.rows.len() as u64;
-        drop(inner);
-        self.changed(false);
+        self.change(Pending::Delete(uid.into()));
     }
 
     /// The informer hit an error. Before the first sync the kind is ERROR;
@@ -556,6 +645,48 @@ mod tests {
             status.message,
             "listing is forbidden in the namespace c: skipped"
         );
+    }
+
+    /// A query holds the rows for its whole scan (up to ~0.4 s for the
+    /// widest filter at 100,000 pods); the informer's watch events must not
+    /// wait behind it. They are taken at once, queued, and applied in order
+    /// when the query is done; the query sees one consistent state.
+    #[test]
+    fn a_watch_event_never_waits_for_a_query() {
+        let store = Arc::new(Store::new(
+            Builtin::Pods.kind(),
+            Arc::new(watch::channel(0).0),
+        ));
+        store.start();
+        store.begin_relist();
+        store.relist_apply(parts("1", "a", "ns"));
+        store.finish_relist();
+        let mut changes = store.subscribe();
+        changes.borrow_and_update();
+
+        let query = store.view();
+        let (taken, events_taken) = std::sync::mpsc::channel();
+        let informer = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                store.apply(parts("2", "b", "ns"));
+                store.apply(parts("3", "c", "ns"));
+                store.delete("1");
+                let _ = taken.send(());
+            })
+        };
+        // A guard against a hang, not a timing: the events are taken while
+        // the query still holds the rows.
+        events_taken
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the informer waited for the query");
+        assert_eq!(query.rows().count(), 1, "the query's state does not move");
+        assert!(!changes.has_changed().unwrap_or(true), "nothing to see yet");
+        drop(query);
+        assert_eq!(names(&store), ["b", "c"]);
+        assert_eq!(store.status().objects, 2);
+        assert!(changes.has_changed().unwrap_or(false), "watchers are told");
+        informer.join().expect("informer thread");
     }
 
     #[test]
