@@ -35,11 +35,15 @@ pub struct Store {
     pending: std::sync::Mutex<Vec<Pending>>,
 }
 
-/// A watch event not applied yet.
+/// An informer's event not applied yet.
 #[derive(Debug)]
 enum Pending {
     Apply(RowParts),
     Delete(Box<str>),
+    /// One object of a (re)list.
+    RelistApply(RowParts),
+    /// One object of a namespace's (re)list.
+    RelistApplyIn(Box<str>, RowParts),
 }
 
 /// Events queued at most before a write waits for the queries to end.
@@ -232,7 +236,8 @@ impl Store {
         inner
     }
 
-    /// A watch event: applied now if no query holds the rows, else queued
+    /// An informer's event (a watch event, an object of a list): applied now
+    /// if no query holds the rows, else queued
     /// for when it is done (`StoreView`'s drop) or the next write. The
     /// informer never waits for a scan; a query never sees half an event.
     fn change(&self, event: Pending) {
@@ -279,22 +284,53 @@ impl Store {
             return;
         }
         for event in pending.drain(..) {
-            match event {
-                Pending::Apply(parts) => {
-                    let row = inner.row(parts);
-                    inner.rows.insert(row);
-                    if let Some(limit) = &self.limit {
-                        limit.enforce(&mut inner.rows);
-                    }
+            self.apply_event(inner, event);
+        }
+    }
+
+    fn apply_event(&self, inner: &mut Inner, event: Pending) {
+        let loading = matches!(inner.status.state, SyncState::Loading | SyncState::Pending);
+        match event {
+            // The state is not touched: only a finished relist (of every
+            // namespace of the scope) makes a kind SYNCED.
+            Pending::Apply(parts) => {
+                let row = inner.row(parts);
+                inner.rows.insert(row);
+                if let Some(limit) = &self.limit {
+                    limit.enforce(&mut inner.rows);
                 }
-                Pending::Delete(uid) => {
-                    inner.rows.remove(&uid);
+                inner.status.objects = inner.rows.len() as u64;
+            }
+            Pending::Delete(uid) => {
+                inner.rows.remove(&uid);
+                inner.status.objects = inner.rows.len() as u64;
+            }
+            Pending::RelistApply(parts) => {
+                let row = inner.row(parts);
+                let relist = inner.relist.get_or_insert_with(RowTable::default);
+                relist.insert(row);
+                if let Some(limit) = &self.limit {
+                    limit.enforce(relist);
+                }
+                let received = relist.len() as u64;
+                if loading {
+                    inner.status.objects = received;
+                }
+            }
+            Pending::RelistApplyIn(namespace, parts) => {
+                let row = inner.row(parts);
+                let table = inner.partial.entry(namespace).or_default();
+                table.insert(row);
+                if let Some(limit) = &self.limit {
+                    limit.enforce(table);
+                }
+                if loading {
+                    inner.status.objects = (inner.rows.len()
+                        + inner.partial.values().map(RowTable::len).sum::<usize>())
+                        as u64;
                 }
             }
         }
-        // The state is not touched: only a finished relist (of every
-        // namespace of the scope) makes a kind SYNCED.
-        inner.status.objects = inner.rows.len() as u64;
     }
 
     /// Read the store for one query.
@@ -377,19 +413,7 @@ impl Store {
 
     /// One object of the relist.
     pub fn relist_apply(&self, parts: RowParts) {
-        let mut inner = self.write();
-        let row = inner.row(parts);
-        let relist = inner.relist.get_or_insert_with(RowTable::default);
-        relist.insert(row);
-        if let Some(limit) = &self.limit {
-            limit.enforce(relist);
-        }
-        let received = relist.len() as u64;
-        if matches!(inner.status.state, SyncState::Loading | SyncState::Pending) {
-            inner.status.objects = received;
-        }
-        drop(inner);
-        self.changed(false);
+        self.change(Pending::RelistApply(parts));
     }
 
     /// The relist is complete: its rows replace the old ones; the kind is SYNCED.
@@ -457,20 +481,7 @@ impl Store {
 
     /// One object of a namespace's relist.
     pub fn relist_apply_in(&self, namespace: &str, parts: RowParts) {
-        let mut inner = self.write();
-        let row = inner.row(parts);
-        let table = inner.partial.entry(namespace.into()).or_default();
-        table.insert(row);
-        if let Some(limit) = &self.limit {
-            limit.enforce(table);
-        }
-        if matches!(inner.status.state, SyncState::Loading | SyncState::Pending) {
-            inner.status.objects = (inner.rows.len()
-                + inner.partial.values().map(RowTable::len).sum::<usize>())
-                as u64;
-        }
-        drop(inner);
-        self.changed(false);
+        self.change(Pending::RelistApplyIn(namespace.into(), parts));
     }
 
     /// A namespace's relist is complete: its rows replace that namespace's
@@ -686,6 +697,37 @@ mod tests {
         assert_eq!(names(&store), ["b", "c"]);
         assert_eq!(store.status().objects, 2);
         assert!(changes.has_changed().unwrap_or(false), "watchers are told");
+        informer.join().expect("informer thread");
+    }
+
+    /// The objects of a (re)list do not wait for a query either.
+    #[test]
+    fn a_list_page_never_waits_for_a_query() {
+        let store = Arc::new(Store::new(
+            Builtin::Pods.kind(),
+            Arc::new(watch::channel(0).0),
+        ));
+        store.start();
+        store.begin_relist();
+        let query = store.view();
+        let (taken, objects_taken) = std::sync::mpsc::channel();
+        let informer = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for (uid, name) in [("1", "a"), ("2", "b")] {
+                    store.relist_apply(parts(uid, name, "ns"));
+                }
+                let _ = taken.send(());
+            })
+        };
+        objects_taken
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the informer waited for the query");
+        assert_eq!(query.status().objects, 0);
+        drop(query);
+        assert_eq!(store.status().objects, 2, "objects so far while loading");
+        store.finish_relist();
+        assert_eq!(names(&store), ["a", "b"]);
         informer.join().expect("informer thread");
     }
 
