@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod codec;
 pub mod contexts;
+pub mod describe;
 pub mod direct;
 pub mod discovery;
 pub mod errors;
