@@ -46,6 +46,9 @@ pub enum Command {
     /// List objects of one kind, as `kubectl get` prints them.
     #[command(after_help = GET_EXAMPLES)]
     Get(Box<Get>),
+    /// Show objects as `kubectl describe` prints them, with their events.
+    #[command(after_help = DESCRIBE_HELP)]
+    Describe(Describe),
     /// Show what the daemon has loaded: one line per kind with its state
     /// (PENDING, LOADING, SYNCED, ERROR, STALE), object count, tier and sync time.
     Status(Status),
@@ -74,6 +77,42 @@ pub enum Command {
     },
     /// Print the man page (roff): `timoneiro man > ~/.local/share/man/man1/timoneiro.1`.
     Man,
+}
+
+const DESCRIBE_HELP: &str =
+    "The text is kubectl's (same sections, same layout), built from the daemon's
+caches: events come from the events cache, which the first describe starts
+(it waits up to 5 seconds for it to load); a controller's pods and a
+deployment's replica sets from theirs. A secret shows its key count instead
+of its keys: the daemon never fetches secret values.
+
+Examples:
+  timoneiro describe pod web-1 -n shop
+  timoneiro describe deploy/web
+  timoneiro describe pods              every pod of the namespace
+  timoneiro describe node lab-node-01 --context prod";
+
+/// `timoneiro describe`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Describe {
+    /// Kind (as for `get`), or KIND/NAME.
+    #[arg(add = ArgValueCompleter::new(crate::complete::kinds))]
+    pub kind: String,
+    /// The objects to describe; none means every object of the kind in the
+    /// namespace.
+    #[arg(value_name = "NAME", add = ArgValueCompleter::new(crate::complete::object_names))]
+    pub names: Vec<String>,
+    /// Namespace. Default: the context's namespace.
+    #[arg(
+        short,
+        long,
+        value_name = "NS",
+        add = ArgValueCompleter::new(crate::complete::namespaces)
+    )]
+    pub namespace: Option<String>,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
 }
 
 const COMPLETION_HELP: &str = "Install:

@@ -1,7 +1,7 @@
 //! `timoneiro`: the one-shot command line client. It asks the daemon, never
 //! the API server, and prints like `kubectl get`.
 //!
-//! One module per subcommand (`get`, `status`, `api_resources`, `version`); `connection`
+//! One module per subcommand (`get`, `describe`, `status`, `api_resources`, `version`); `connection`
 //! reaches the daemon and checks its protocol; `table` is kubectl's layout.
 
 pub mod api_resources;
@@ -9,6 +9,7 @@ pub mod args;
 pub mod complete;
 pub mod connection;
 pub mod contexts;
+pub mod describe;
 pub mod get;
 pub mod objects;
 pub mod output;
@@ -89,6 +90,7 @@ fn print_text(text: &str) -> anyhow::Result<()> {
 pub async fn run(args: args::Args) -> ExitCode {
     let result = match args.command {
         args::Command::Get(get) => get::run(&args.global, *get).await,
+        args::Command::Describe(describe) => describe::run(&args.global, describe).await,
         args::Command::Status(status) => status::run(&args.global, status).await,
         args::Command::ApiResources(resources) => api_resources::run(&args.global, resources).await,
         args::Command::Contexts(contexts) => contexts::run(&args.global, contexts).await,

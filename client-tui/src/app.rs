@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use timoneiro_proto::render::now_unix_ms;
 use timoneiro_proto::v1::{
     GetRequest, KindStatus, ListRequest, ListResponse, ObjectFormat, Row, SyncState,
 };
@@ -43,7 +42,7 @@ pub enum Effect {
 /// Why an object is fetched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
-    /// Show a describe summary.
+    /// Show it as `kubectl describe` prints it.
     Describe,
     /// Show its YAML.
     Yaml,
@@ -804,8 +803,11 @@ impl App {
                 Effect::None
             }
             Purpose::Describe => {
-                let lines = describe(&text, self.list.as_ref(), &request.name);
-                self.show_text(format!("Describe {title}"), lines);
+                // The daemon's text is kubectl's describe, events included.
+                self.show_text(
+                    format!("Describe {title}"),
+                    text.lines().map(str::to_string).collect(),
+                );
                 Effect::None
             }
             Purpose::DrillDown => {
@@ -853,122 +855,6 @@ fn match_labels(value: &serde_json::Value) -> Option<String> {
             .collect::<Vec<_>>()
             .join(","),
     )
-}
-
-/// A describe summary: identity, labels, annotations, the row's columns,
-/// conditions and containers.
-pub fn describe(json: &str, list: Option<&ListResponse>, name: &str) -> Vec<String> {
-    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-    let meta = &value["metadata"];
-    let mut lines = Vec::new();
-    let field = |lines: &mut Vec<String>, key: &str, value: String| {
-        lines.push(format!("{:<18}{value}", format!("{key}:")))
-    };
-    field(
-        &mut lines,
-        "Name",
-        meta["name"].as_str().unwrap_or(name).to_string(),
-    );
-    if let Some(ns) = meta["namespace"].as_str() {
-        field(&mut lines, "Namespace", ns.to_string());
-    }
-    field(
-        &mut lines,
-        "Kind",
-        format!(
-            "{} ({})",
-            value["kind"].as_str().unwrap_or(""),
-            value["apiVersion"].as_str().unwrap_or("")
-        ),
-    );
-    field(
-        &mut lines,
-        "UID",
-        meta["uid"].as_str().unwrap_or("").to_string(),
-    );
-    if let Some(created) = meta["creationTimestamp"].as_str() {
-        let age = created
-            .parse::<jiff::Timestamp>()
-            .map(|t| {
-                format!(
-                    " ({} ago)",
-                    timoneiro_proto::render::human_duration(now_unix_ms() - t.as_millisecond())
-                )
-            })
-            .unwrap_or_default();
-        field(&mut lines, "Created", format!("{created}{age}"));
-    }
-    for (key, title) in [("labels", "Labels"), ("annotations", "Annotations")] {
-        let map = meta[key].as_object();
-        match map {
-            Some(map) if !map.is_empty() => {
-                for (i, (k, v)) in map.iter().enumerate() {
-                    let text = format!("{k}={}", v.as_str().unwrap_or_default());
-                    let shown: String = text.chars().take(160).collect();
-                    if i == 0 {
-                        field(&mut lines, title, shown);
-                    } else {
-                        lines.push(format!("{:<18}{shown}", ""));
-                    }
-                }
-            }
-            _ => field(&mut lines, title, "<none>".into()),
-        }
-    }
-    if let Some(list) = list
-        && let Some(row) = list.rows.iter().find(|r| r.name == name)
-    {
-        let now = now_unix_ms();
-        for (column, cell) in list.columns.iter().zip(&row.cells) {
-            if column.name == "NAME" || column.name == "NAMESPACE" {
-                continue;
-            }
-            field(
-                &mut lines,
-                &column.name,
-                timoneiro_proto::render::cell_text(cell, now),
-            );
-        }
-    }
-    if let Some(conditions) = value["status"]["conditions"]
-        .as_array()
-        .filter(|c| !c.is_empty())
-    {
-        lines.push(String::new());
-        lines.push("Conditions:".into());
-        lines.push(format!(
-            "  {:<28}{:<8}{:<28}{}",
-            "TYPE", "STATUS", "REASON", "MESSAGE"
-        ));
-        for c in conditions {
-            lines.push(format!(
-                "  {:<28}{:<8}{:<28}{}",
-                c["type"].as_str().unwrap_or(""),
-                c["status"].as_str().unwrap_or(""),
-                c["reason"].as_str().unwrap_or(""),
-                c["message"].as_str().unwrap_or("")
-            ));
-        }
-    }
-    let spec = if value["spec"]["template"]["spec"].is_object() {
-        &value["spec"]["template"]["spec"]
-    } else {
-        &value["spec"]
-    };
-    if let Some(containers) = spec["containers"].as_array() {
-        lines.push(String::new());
-        lines.push("Containers:".into());
-        for c in containers {
-            lines.push(format!(
-                "  {}: {}",
-                c["name"].as_str().unwrap_or(""),
-                c["image"].as_str().unwrap_or("")
-            ));
-        }
-    }
-    lines.push(String::new());
-    lines.push("(y shows the whole object as YAML)".into());
-    lines
 }
 
 #[cfg(test)]
@@ -1270,30 +1156,6 @@ mod tests {
         assert_eq!(app.request().sort_by, "-STATUS");
         app.apply(Action::SortAge);
         assert_eq!(app.request().sort_by, "");
-    }
-
-    #[test]
-    fn describe_summarises_an_object() {
-        let json = r#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a","namespace":"shop","uid":"u1",
-            "creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app":"web"}},
-            "spec":{"containers":[{"name":"nginx","image":"nginx:1.27"}]},
-            "status":{"conditions":[{"type":"Ready","status":"True"}]}}"#;
-        let lines = describe(json, None, "a");
-        let text = lines.join("\n");
-        for want in [
-            "Name:             a",
-            "Namespace:        shop",
-            "Labels:           app=web",
-            "Annotations:      <none>",
-            "Ready",
-            "nginx: nginx:1.27",
-        ] {
-            assert!(text.contains(want), "{want} in\n{text}");
-        }
-        assert!(
-            text.contains("Created:          2026-01-01T00:00:00Z ("),
-            "{text}"
-        );
     }
 
     #[test]

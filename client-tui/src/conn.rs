@@ -10,7 +10,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use timoneiro_proto::socket;
 use timoneiro_proto::v1::{
-    GetRequest, InfoRequest, ListRequest, ListResponse, StatusRequest, StatusResponse,
+    DescribeRequest, GetRequest, InfoRequest, ListRequest, ListResponse, StatusRequest,
+    StatusResponse,
 };
 use tokio::sync::mpsc;
 use tonic::Code;
@@ -49,6 +50,29 @@ pub enum Event {
     Status(StatusResponse),
     /// An object fetched for a purpose (or why it could not be).
     Object(GetRequest, Purpose, Result<String, String>),
+}
+
+/// The daemon's `kubectl describe` text of the object `request` names,
+/// with what it could not include (events still loading) at the end.
+async fn describe(
+    client: &mut timoneiro_proto::v1::timoneiro_client::TimoneiroClient<tonic::transport::Channel>,
+    request: &GetRequest,
+) -> Result<String, String> {
+    let answer = client
+        .describe(DescribeRequest {
+            context: request.context.clone(),
+            kind: request.kind.clone(),
+            namespace: request.namespace.clone(),
+            name: request.name.clone(),
+        })
+        .await
+        .map_err(|e| e.message().to_string())?
+        .into_inner();
+    let mut text = answer.text;
+    for note in answer.notes {
+        text.push_str(&format!("\nNote: {note}\n"));
+    }
+    Ok(text)
 }
 
 const FIRST_RETRY: Duration = Duration::from_millis(100);
@@ -192,7 +216,11 @@ pub async fn run(
                         let mut client = client.clone();
                         let events = events.clone();
                         tokio::spawn(async move {
-                            let result = client.get(request.clone()).await.map(|r| r.into_inner().text).map_err(|e| e.message().to_string());
+                            let result = if purpose == Purpose::Describe {
+                                describe(&mut client, &request).await
+                            } else {
+                                client.get(request.clone()).await.map(|r| r.into_inner().text).map_err(|e| e.message().to_string())
+                            };
                             let _ = events.send(Event::Object(request, purpose, result)).await;
                         });
                     }

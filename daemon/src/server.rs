@@ -21,6 +21,8 @@ use crate::status::SyncState;
 
 /// Largest `limit` a List accepts; larger asks are refused, not truncated.
 pub const MAX_LIMIT: u32 = 1_000_000;
+/// How long a Describe waits for its kind's first load.
+pub const DESCRIBE_WAIT: Duration = Duration::from_secs(10);
 /// The most names one request may ask for (`get pods a b c …`).
 pub const MAX_NAMES: usize = 1000;
 
@@ -419,35 +421,7 @@ impl Timoneiro for Service {
         } else {
             ""
         };
-        let object = {
-            let view = store.view();
-            match view.find(namespace, &request.name) {
-                Some(row) => store
-                    .codec()
-                    .decompress(&row.object)
-                    .map_err(Status::internal)?,
-                None => {
-                    let status = view.status();
-                    let whole = if status.state == SyncState::Synced {
-                        ""
-                    } else {
-                        " (the cache is not synced yet)"
-                    };
-                    let place = if namespace.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" in namespace {namespace:?}")
-                    };
-                    return Err(Status::not_found(format!(
-                        "{} {:?} not found{place}{whole}",
-                        kind.spec().plural,
-                        request.name
-                    )));
-                }
-            }
-        };
-        let value: serde_json::Value = serde_json::from_slice(&object)
-            .map_err(|e| Status::internal(format!("the cached object does not decode: {e}")))?;
+        let value = cached_object(&store, namespace, &request.name)?;
         let text = match v1::ObjectFormat::try_from(request.format)
             .unwrap_or(v1::ObjectFormat::Unspecified)
         {
@@ -458,6 +432,49 @@ impl Timoneiro for Service {
         Ok(Response::new(v1::GetResponse {
             text,
             kind: Some(kind_info(&kind)),
+        }))
+    }
+
+    async fn describe(
+        &self,
+        request: Request<v1::DescribeRequest>,
+    ) -> Result<Response<v1::DescribeResponse>, Status> {
+        let request = request.into_inner();
+        let cluster = self.cluster(&request.context).await?;
+        let kind = cluster
+            .resolve(&request.kind)
+            .await
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let store = cluster.open(&kind).await;
+        let _in_use = store.begin_use();
+        let kind = store.kind().clone();
+        let spec = kind.spec();
+        let namespace = match (spec.namespaced, request.namespace.as_str()) {
+            (false, _) => String::new(),
+            (true, "") => cluster.context.namespace.clone(),
+            (true, ns) => ns.to_string(),
+        };
+        // Like `get` in the CLI, wait for a kind that is still loading
+        // rather than answer "not found" for an object not listed yet.
+        crate::describe::gather::wait_loaded(&store, DESCRIBE_WAIT).await;
+        let object = cached_object(&store, &namespace, &request.name)?;
+        let mut gathered =
+            crate::describe::gather::gather(&cluster, &spec.group, &spec.plural, &object).await;
+        if spec.group.is_empty() && spec.plural == "secrets" {
+            gathered.related.secret_keys = secret_keys(&store, &namespace, &request.name);
+        }
+        let (group, plural) = (spec.group.clone(), spec.plural.clone());
+        let related = gathered.related;
+        let text = tokio::task::spawn_blocking(move || {
+            crate::describe::describe(&group, &plural, &object, &related, jiff::Timestamp::now())
+        })
+        .await
+        .map_err(|e| Status::internal(format!("describe stopped: {e}")))?
+        .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(Response::new(v1::DescribeResponse {
+            text,
+            kind: Some(kind_info(&kind)),
+            notes: gathered.notes,
         }))
     }
 
@@ -550,4 +567,50 @@ impl Timoneiro for Service {
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
+}
+
+/// The kept object `namespace/name` of `store`, as JSON.
+fn cached_object(
+    store: &crate::store::Store,
+    namespace: &str,
+    name: &str,
+) -> Result<serde_json::Value, Status> {
+    let object = {
+        let view = store.view();
+        match view.find(namespace, name) {
+            Some(row) => store
+                .codec()
+                .decompress(&row.object)
+                .map_err(Status::internal)?,
+            None => {
+                let status = view.status();
+                let whole = if status.state == SyncState::Synced {
+                    ""
+                } else {
+                    " (the cache is not synced yet)"
+                };
+                let place = if namespace.is_empty() {
+                    String::new()
+                } else {
+                    format!(" in namespace {namespace:?}")
+                };
+                return Err(Status::not_found(format!(
+                    "{} {name:?} not found{place}{whole}",
+                    store.kind().spec().plural,
+                )));
+            }
+        }
+    };
+    serde_json::from_slice(&object)
+        .map_err(|e| Status::internal(format!("the cached object does not decode: {e}")))
+}
+
+/// A secret's key count: the DATA cell of the server's Table (the daemon
+/// never holds the data itself).
+fn secret_keys(store: &crate::store::Store, namespace: &str, name: &str) -> Option<String> {
+    let spec = store.kind().spec();
+    let column = spec.columns.iter().position(|c| c.name == "DATA")?;
+    let view = store.view();
+    let row = view.find(namespace, name)?;
+    row.cells.get(column).map(|c| c.text.to_string())
 }

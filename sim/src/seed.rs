@@ -173,6 +173,9 @@ pub struct Generator {
     now: jiff::Timestamp,
     ip_counter: u32,
     nodes: usize,
+    /// While seeding: the recorded events of troubled pods, re-aimed at the
+    /// pods made from their templates, waiting to be stored.
+    events: Option<Vec<Value>>,
 }
 
 impl Generator {
@@ -190,6 +193,7 @@ impl Generator {
             now: jiff::Timestamp::now(),
             ip_counter: 0,
             nodes: nodes.max(1),
+            events: None,
         }
     }
 
@@ -340,6 +344,9 @@ impl Generator {
                 self.hash(5)
             ),
         };
+        let template_created = pod["metadata"]["creationTimestamp"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
         self.identify(&mut pod, namespace, &name, age);
         let meta = &mut pod["metadata"];
         match owner {
@@ -378,7 +385,91 @@ impl Generator {
                 pod["status"]["podIPs"] = json!([{"ip": ip}]);
             }
         }
+        if TROUBLED_PODS.contains(&template_name) {
+            self.events_of(template_name, template_created, &pod);
+        }
         pod
+    }
+
+    /// While seeding, copy the recorded events of the pod `template` for
+    /// `pod` (made from it), shifted by as much as the pod's times were.
+    fn events_of(
+        &mut self,
+        template: &str,
+        template_created: Option<jiff::Timestamp>,
+        pod: &Value,
+    ) {
+        if self.events.is_none() {
+            return;
+        }
+        let created = pod["metadata"]["creationTimestamp"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        let delta = match (template_created, created) {
+            (Some(from), Some(to)) => to.as_second() - from.as_second(),
+            _ => 0,
+        };
+        let recorded: Vec<Value> = self
+            .templates
+            .get("events")
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                e["involvedObject"]["kind"] == "Pod" && e["involvedObject"]["name"] == template
+            })
+            .cloned()
+            .collect();
+        let pod_name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let namespace = pod["metadata"]["namespace"].clone();
+        let template_node = self.template("pods", template)["spec"]["nodeName"]
+            .as_str()
+            .map(str::to_string);
+        for mut event in recorded {
+            let old_uid = event["involvedObject"]["uid"].as_str().map(str::to_string);
+            shift_times(&mut event, delta, self.now);
+            let name = format!("{pod_name}.{:016x}", self.rng.random::<u64>());
+            let uid = self.uid();
+            let meta = &mut event["metadata"];
+            if let Some(map) = meta.as_object_mut() {
+                map.remove("resourceVersion");
+            }
+            meta["name"] = json!(name);
+            meta["namespace"] = namespace.clone();
+            meta["uid"] = json!(uid);
+            let involved = &mut event["involvedObject"];
+            involved["name"] = json!(pod_name);
+            involved["namespace"] = namespace.clone();
+            involved["uid"] = pod["metadata"]["uid"].clone();
+            if let Some(map) = involved.as_object_mut() {
+                map.remove("resourceVersion");
+            }
+            if let Some(message) = event["message"].as_str() {
+                // Only the places that name the pod, its uid and its node.
+                let ns = namespace.as_str().unwrap_or("");
+                let mut message = message
+                    .replace(
+                        &format!("fixtures/{template} "),
+                        &format!("{ns}/{pod_name} "),
+                    )
+                    .replace(
+                        &format!("{template}_fixtures("),
+                        &format!("{pod_name}_{ns}("),
+                    );
+                if let Some(old_uid) = old_uid.as_deref() {
+                    message =
+                        message.replace(old_uid, pod["metadata"]["uid"].as_str().unwrap_or(""));
+                }
+                if let (Some(from), Some(to)) =
+                    (template_node.as_deref(), pod["spec"]["nodeName"].as_str())
+                {
+                    message = message.replace(&format!(" to {from}"), &format!(" to {to}"));
+                }
+                event["message"] = json!(message);
+            }
+            if let Some(events) = &mut self.events {
+                events.push(event);
+            }
+        }
     }
 
     fn workload(
@@ -455,10 +546,15 @@ impl Generator {
         self.seed_cluster_scoped(store)?;
         let per_namespace = config.pods / app_namespaces.len();
         let extra = config.pods % app_namespaces.len();
+        self.events = Some(Vec::new());
         for (index, namespace) in app_namespaces.iter().enumerate() {
             let budget = per_namespace + usize::from(index < extra);
             self.seed_namespace(store, namespace, budget)?;
+            for event in self.events.replace(Vec::new()).unwrap_or_default() {
+                store.create(resource("events")?, event)?;
+            }
         }
+        self.events = None;
         Ok(app_namespaces)
     }
 

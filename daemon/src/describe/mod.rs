@@ -10,6 +10,8 @@
 //! Kinds without a describer of their own get kubectl's generic one: every
 //! field of the object, sorted, with camel-case names split into words.
 
+pub mod gather;
+mod network;
 mod pod;
 mod simple;
 pub mod tabwriter;
@@ -19,7 +21,8 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::{Event, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use serde_json::Value;
 
@@ -37,6 +40,11 @@ pub struct Related {
     /// The replica sets of the object's namespace (a deployment names its
     /// old and new ones).
     pub replica_sets: Vec<ReplicaSet>,
+    /// The services of the object's namespace (an ingress's backends).
+    pub services: Vec<Service>,
+    /// The EndpointSlices of the object's namespace (a service's and an
+    /// ingress backend's endpoints).
+    pub endpoint_slices: Vec<EndpointSlice>,
     /// For a secret: how many keys its data has (the daemon never holds
     /// the values, only the count from the server's Table).
     pub secret_keys: Option<String>,
@@ -72,6 +80,12 @@ pub fn describe(
         ("", "serviceaccounts") => {
             simple::service_account(&mut w, &typed(object, "v1", "ServiceAccount")?, related)
         }
+        ("", "services") => network::service(&mut w, &typed(object, "v1", "Service")?, related),
+        ("networking.k8s.io", "ingresses") => network::ingress(
+            &mut w,
+            &typed(object, "networking.k8s.io/v1", "Ingress")?,
+            related,
+        ),
         ("", "namespaces") => simple::namespace(&mut w, &typed(object, "v1", "Namespace")?),
         ("", "persistentvolumes") => {
             simple::persistent_volume(&mut w, &typed(object, "v1", "PersistentVolume")?, related)
@@ -137,12 +151,19 @@ impl Writer {
         }
     }
 
-    /// Write `text` at `level` (two spaces each).
+    /// Write `text` at `level` (two spaces each). ESC and CR are made
+    /// visible as kubectl's `printers.WriteEscaped` does: text from the
+    /// cluster never drives the reader's terminal.
     pub(crate) fn write(&mut self, level: usize, text: &str) {
         for _ in 0..level {
             self.text.push_str("  ");
         }
-        self.text.push_str(text);
+        if text.contains(['\x1b', '\r']) {
+            self.text
+                .push_str(&text.replace('\x1b', "^[").replace('\r', "\\r"));
+        } else {
+            self.text.push_str(text);
+        }
     }
 
     fn finish(self) -> String {

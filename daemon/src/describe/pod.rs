@@ -754,10 +754,10 @@ fn topology_spread(w: &mut Writer, spec: &PodSpec, space: &str) {
 /// The pod's QoS class: the server's, else computed as kubelet does from
 /// the CPU and memory requests and limits.
 fn qos_class(pod: &Pod) -> String {
-    if let Some(class) = pod.status.as_ref().and_then(|s| s.qos_class.as_deref()) {
-        if !class.is_empty() {
-            return class.to_string();
-        }
+    if let Some(class) = pod.status.as_ref().and_then(|s| s.qos_class.as_deref())
+        && !class.is_empty()
+    {
+        return class.to_string();
     }
     let spec = pod.spec.clone().unwrap_or_default();
     let all: Vec<&Container> = spec

@@ -66,11 +66,13 @@ fn write_lines(out: &mut String, lines: &[Vec<&str>], widths: &[usize]) {
 fn write_cells(out: &mut String, cells: &[&str], widths: &[usize]) {
     for (j, cell) in cells.iter().enumerate() {
         out.push_str(cell);
-        if let Some(&width) = widths.get(j) {
-            if j + 1 < cells.len() {
-                for _ in cell_width(cell)..width {
-                    out.push(' ');
-                }
+        // Go pads every cell that has a column width; the last cell of a
+        // line never has one, so it is never padded.
+        if let Some(&width) = widths.get(j)
+            && j + 1 < cells.len()
+        {
+            for _ in cell_width(cell)..width {
+                out.push(' ');
             }
         }
     }

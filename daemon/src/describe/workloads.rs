@@ -11,7 +11,7 @@ use super::{Related, Writer, annotations, controller, events, labels, labels_ind
 
 /// A label selector as `labels.Selector.String()` prints it: requirements
 /// sorted by key, `k=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`.
-pub(super) fn selector_string(selector: Option<&LabelSelector>) -> String {
+pub(crate) fn selector_string(selector: Option<&LabelSelector>) -> String {
     let Some(selector) = selector else {
         return String::new();
     };
@@ -378,15 +378,15 @@ pub(super) fn stateful_set(w: &mut Writer, ss: &StatefulSet, related: &Related) 
             strategy.type_.as_deref().unwrap_or("")
         ),
     );
-    if let Some(rolling) = &strategy.rolling_update {
-        if let Some(partition) = rolling.partition {
-            w.write(1, &format!("Partition:\t{partition}\n"));
-            if let Some(max) = &rolling.max_unavailable {
-                w.write(
-                    1,
-                    &format!("MaxUnavailable:\t{}\n", int_or_string(Some(max))),
-                );
-            }
+    if let Some(rolling) = &strategy.rolling_update
+        && let Some(partition) = rolling.partition
+    {
+        w.write(1, &format!("Partition:\t{partition}\n"));
+        if let Some(max) = &rolling.max_unavailable {
+            w.write(
+                1,
+                &format!("MaxUnavailable:\t{}\n", int_or_string(Some(max))),
+            );
         }
     }
     w.write(0, &format!("Pods Status:\t{}\n", pod_counts(related, meta)));

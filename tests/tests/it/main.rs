@@ -2,6 +2,7 @@
 
 mod contexts;
 mod deploy;
+mod describe;
 mod e2e;
 mod faults;
 mod fidelity;

@@ -97,6 +97,12 @@ impl Timoneiro for OtherRelease {
     async fn get(&self, _: Request<v1::GetRequest>) -> Result<Response<v1::GetResponse>, Status> {
         Err(Status::unimplemented("other release"))
     }
+    async fn describe(
+        &self,
+        _: Request<v1::DescribeRequest>,
+    ) -> Result<Response<v1::DescribeResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
     async fn status(
         &self,
         _: Request<v1::StatusRequest>,

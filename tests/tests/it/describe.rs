@@ -1,0 +1,209 @@
+//! `describe` end to end: the CLI and the TUI against a daemon on the sim.
+//! What the text must say comes from the recordings the sim serves
+//! (`tests/fixtures/…/list/events.json`: the events of the recorded
+//! `crashy` pod), not from the daemon's own describer; the layout itself is
+//! checked line by line against real kubectl output in the daemon's
+//! golden test.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin, stderr, stdout};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The recorded events of the `crashy` pod: (reason, count).
+fn recorded_crashy_events() -> Vec<(String, i64)> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/kube-apiserver-v1.36/list/events.json"
+    ))
+    .expect("recorded events");
+    let list: Value = serde_json::from_str(&text).expect("JSON");
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["involvedObject"]["name"] == "crashy")
+        .map(|e| {
+            (
+                e["reason"].as_str().unwrap_or("").to_string(),
+                e["count"].as_i64().unwrap_or(1),
+            )
+        })
+        .collect()
+}
+
+/// A pod the sim made from the recorded `crashy` pod: (namespace, name, uid).
+fn crashy_pod(daemon: &Daemon) -> (String, String, String) {
+    let pods = daemon.cli_json(&["get", "pods", "-A", "-o", "json"]);
+    let pod = pods["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            p["spec"]["containers"][0]["image"]
+                .as_str()
+                .is_some_and(|i| i.contains("team/crashy"))
+        })
+        .expect("the sim made a pod from the crashy recording");
+    let text = |path: &str| {
+        pod.pointer(path)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    (
+        text("/metadata/namespace"),
+        text("/metadata/name"),
+        text("/metadata/uid"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_prints_a_crashing_pod_with_its_events_and_a_deployment_with_its_replica_set() {
+    let sim = Sim::start(&["--pods", "1500", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let (namespace, name, uid) = crashy_pod(&daemon);
+
+    let output = daemon.cli(&["describe", "pod", &name, "-n", &namespace]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} line in\n{text}"))
+            .to_string()
+    };
+    assert!(line("Name:").ends_with(&format!(" {name}")), "{text}");
+    assert!(
+        line("Namespace:").ends_with(&format!(" {namespace}")),
+        "{text}"
+    );
+    assert!(
+        line("      Reason:").ends_with(" CrashLoopBackOff"),
+        "{text}"
+    );
+    // The Events table: kubectl's header, then every recorded event of the
+    // pod, aimed at this pod by uid (the BackOff message names it).
+    let events = text
+        .split("\nEvents:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Events table in\n{text}"));
+    let header: Vec<&str> = events
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["Type", "Reason", "Age", "From", "Message"],
+        "{text}"
+    );
+    for (reason, count) in recorded_crashy_events() {
+        let row = events
+            .lines()
+            .find(|l| {
+                l.split_whitespace().nth(1) == Some(reason.as_str())
+                    && (count <= 1 || l.contains(&format!("(x{count} over ")))
+            })
+            .unwrap_or_else(|| panic!("no {reason} event (x{count}) in\n{events}"));
+        assert!(
+            row.trim_start().starts_with("Normal") || row.trim_start().starts_with("Warning"),
+            "{row}"
+        );
+    }
+    assert!(
+        events.contains(&format!("{name}_{namespace}({uid})")),
+        "{events}"
+    );
+
+    // A deployment names the replica set it owns, as `get rs` lists it.
+    let deployments = daemon.cli_json(&["get", "deploy", "-n", &namespace, "-o", "json"]);
+    let deployment = &deployments["items"][0];
+    let deploy_name = deployment["metadata"]["name"]
+        .as_str()
+        .expect("a deployment");
+    let sets = daemon.cli_json(&["get", "rs", "-n", &namespace, "-o", "json"]);
+    let owned: Vec<&str> = sets["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|rs| rs["metadata"]["ownerReferences"][0]["uid"] == deployment["metadata"]["uid"])
+        .filter_map(|rs| rs["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(owned.len(), 1, "{sets}");
+    let output = daemon.cli(&[
+        "describe",
+        &format!("deploy/{deploy_name}"),
+        "-n",
+        &namespace,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let new = text
+        .lines()
+        .find(|l| l.starts_with("NewReplicaSet:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(new.contains(&format!(" {} (", owned[0])), "{new}");
+
+    // A secret shows its key count, as the server's Table counts it.
+    let secrets = stdout(&daemon.cli(&["get", "secrets", "-n", &namespace, "--no-headers"]));
+    let first: Vec<&str> = secrets
+        .lines()
+        .next()
+        .expect("a secret")
+        .split_whitespace()
+        .collect();
+    let (secret, keys) = (first[0], first[2]);
+    let text = stdout(&daemon.cli(&["describe", "secret", secret, "-n", &namespace]));
+    let data = text
+        .split("Data\n====\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(data.starts_with(&format!("{keys} keys ")), "{data}");
+
+    // An object that is not there: kubectl's NotFound, exit 1.
+    let output = daemon.cli(&["describe", "pod", "no-such-pod", "-n", &namespace]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("Error from server (NotFound): pods \"no-such-pod\" not found"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d_in_the_tui_shows_a_crashing_pods_events() {
+    let sim = Sim::start(&["--pods", "1500", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let (namespace, name, _) = crashy_pod(&daemon);
+    let command = format!(
+        "TIMONEIRO_SOCKET={} NO_COLOR=1 {} -n {namespace}",
+        daemon.socket.display(),
+        bin("timoneiro-tui").display(),
+    );
+    let tmux = Tmux::start(&command, 200, 50);
+    tmux.wait_for("pod rows", WAIT, |s| {
+        s.contains("Pods (") && s.contains("Running")
+    });
+    tmux.send(&["/", &format!("'{name}"), "Enter"]);
+    tmux.wait_for("the crashing pod alone", WAIT, |s| {
+        s.contains(&name) && !s.contains(" Running ")
+    });
+    tmux.send(&["d"]);
+    tmux.wait_for("the describe view", WAIT, |s| {
+        s.contains(&format!("Describe pods/{name}"))
+    });
+    // The events are at the end: go there.
+    tmux.send(&["G"]);
+    tmux.wait_for("the pod's events", WAIT, |s| {
+        s.contains("Events:")
+            || (s.contains("BackOff") && s.contains("Back-off restarting failed container"))
+    });
+    let screen = tmux.wait_for("the BackOff event", WAIT, |s| s.contains("(x26 over"));
+    assert!(screen.contains("Warning"), "{screen}");
+}
