@@ -147,6 +147,8 @@ pub struct App {
     back: Vec<View>,
     /// Colours allowed (NO_COLOR unset).
     pub color: bool,
+    /// Show every `-o wide` column (`ctrl-w`).
+    pub wide: bool,
 }
 
 /// Split filter input into fuzzy terms and a `-l` label selector.
@@ -201,7 +203,35 @@ impl App {
             switching_kind: false,
             back: Vec::new(),
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            wide: false,
         }
+    }
+
+    /// How many objects of the current kind the cache holds, in every
+    /// namespace (from the status stream), when known.
+    pub fn kind_total(&self) -> Option<u64> {
+        let plural = self.list.as_ref()?.kind.as_ref()?.plural.clone();
+        self.statuses
+            .iter()
+            .find(|k| k.kind == plural)
+            .map(|k| k.objects)
+    }
+
+    /// The header's count: `shown/total` when a filter, a selector or a
+    /// namespace narrows the view, else the total.
+    pub fn count_text(&self) -> Option<String> {
+        let list = self.list.as_ref()?;
+        let scoped = !list.namespace.is_empty();
+        let narrowed = scoped || !self.filter.is_empty() || !self.selector.is_empty();
+        if !narrowed {
+            return Some(thousands(list.total));
+        }
+        let total = if scoped {
+            self.kind_total().unwrap_or(list.total).max(list.total)
+        } else {
+            list.total
+        };
+        Some(format!("{}/{}", thousands(list.matched), thousands(total)))
     }
 
     /// The mode keys are read in.
@@ -232,7 +262,9 @@ impl App {
             sort_by,
             offset: self.offset,
             limit: self.page.max(1),
-            wide: false,
+            // Always the wide columns: the default view shows some of them
+            // (a pod's IP and NODE) and ctrl-w the rest, without a new query.
+            wide: true,
             ..ListRequest::default()
         }
     }
@@ -670,6 +702,10 @@ impl App {
                 Effect::None
             }
             Action::Describe => self.get_selected(ObjectFormat::Json, Purpose::Describe),
+            Action::ToggleWide => {
+                self.wide = !self.wide;
+                Effect::None
+            }
             Action::Yaml => self.get_selected(ObjectFormat::Yaml, Purpose::Yaml),
             Action::Back => {
                 if !self.filter.is_empty() || !self.selector.is_empty() && self.back.is_empty() {

@@ -65,6 +65,8 @@ pub enum Action {
     NextMatch,
     /// In the namespace list: all namespaces.
     AllNamespaces,
+    /// Show or hide every `-o wide` column.
+    ToggleWide,
 }
 
 /// The action of a key in a mode, if any.
@@ -87,6 +89,7 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
         Mode::Table | Mode::Text | Mode::Help => {
             if ctrl {
                 return match key.code {
+                    KeyCode::Char('w') if mode == Mode::Table => Some(Action::ToggleWide),
                     KeyCode::Char('d') | KeyCode::Char('f') => Some(Action::Page(1)),
                     KeyCode::Char('u') | KeyCode::Char('b') => Some(Action::Page(-1)),
                     _ => None,

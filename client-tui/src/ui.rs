@@ -70,9 +70,8 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         .map(|k| k.plural.clone())
         .unwrap_or_else(|| app.kind.clone());
     let count = app
-        .list
-        .as_ref()
-        .map(|l| format!(" ({})", thousands(l.total)))
+        .count_text()
+        .map(|c| format!(" ({c})"))
         .unwrap_or_default();
     let namespace = match &app.namespace {
         Scope::All => "all".to_string(),
@@ -187,29 +186,37 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, now: i64) {
         );
         return;
     };
-    let status_column = list.columns.iter().position(|c| c.name == "STATUS");
     let texts: Vec<Vec<String>> = list
         .rows
         .iter()
         .map(|r| r.cells.iter().map(|c| cell_text(c, now)).collect())
         .collect();
-    let mut widths: Vec<u16> = list
+    let mut all_widths: Vec<u16> = list
         .columns
         .iter()
         .map(|c| c.name.chars().count() as u16)
         .collect();
     for row in &texts {
         for (i, text) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
+            if let Some(w) = all_widths.get_mut(i) {
                 *w = (*w).max(text.chars().count() as u16);
             }
         }
     }
-    let header = Row::new(list.columns.iter().map(|c| Cell::from(c.name.clone())))
-        .style(Style::default().add_modifier(Modifier::BOLD));
+    let plural = list.kind.as_ref().map_or("", |k| k.plural.as_str());
+    let shown = visible_columns(&list.columns, plural, app.wide, &all_widths, area.width);
+    let status_column = shown.iter().position(|&i| list.columns[i].name == "STATUS");
+    let widths: Vec<u16> = shown.iter().map(|&i| all_widths[i]).collect();
+    let header = Row::new(
+        shown
+            .iter()
+            .map(|&i| Cell::from(list.columns[i].name.clone())),
+    )
+    .style(Style::default().add_modifier(Modifier::BOLD));
     let rows = texts.into_iter().map(|cells| {
-        Row::new(cells.into_iter().enumerate().map(|(i, text)| {
-            let color = if Some(i) == status_column && app.color {
+        Row::new(shown.iter().enumerate().map(|(at, &i)| {
+            let text = cells.get(i).cloned().unwrap_or_default();
+            let color = if Some(at) == status_column && app.color {
                 status_color(&text)
             } else {
                 None
@@ -229,7 +236,7 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, now: i64) {
     };
     let table = Table::new(rows, constraints)
         .header(header)
-        .column_spacing(3)
+        .column_spacing(COLUMN_SPACING)
         .row_highlight_style(highlight)
         // A marker, so the selection shows without colour too (NO_COLOR, screen readers, tmux captures).
         .highlight_symbol("▶ ")
@@ -258,6 +265,75 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, now: i64) {
             message_area,
         );
     }
+}
+
+/// Space between columns, and before the first one for the selection marker.
+const COLUMN_SPACING: u16 = 3;
+const MARKER: u16 = 2;
+
+/// Default columns a kind shows without `ctrl-w`, before AGE (k9s shows a
+/// pod's IP and NODE).
+fn promoted(plural: &str) -> &'static [&'static str] {
+    match plural {
+        "pods" => &["IP", "NODE"],
+        _ => &[],
+    }
+}
+
+/// The columns to show, as indices in display order: kubectl's default
+/// ones (with the kind's promoted wide ones before AGE), or every column
+/// with `wide`. When they do not fit in `width`, the least important go
+/// first: wide columns, then promoted ones, then the rest from the right,
+/// STATUS and NAMESPACE last; NAME always stays.
+pub fn visible_columns(
+    columns: &[timoneiro_proto::v1::Column],
+    plural: &str,
+    wide: bool,
+    widths: &[u16],
+    width: u16,
+) -> Vec<usize> {
+    let promoted = promoted(plural);
+    let is_promoted = |i: usize| promoted.contains(&columns[i].name.as_str());
+    let mut order: Vec<usize> = if wide {
+        (0..columns.len()).collect()
+    } else {
+        let age = columns.iter().position(|c| c.name == "AGE" && !c.wide);
+        let mut order: Vec<usize> = (0..columns.len())
+            .filter(|&i| !columns[i].wide && Some(i) != age)
+            .collect();
+        order.extend(
+            promoted
+                .iter()
+                .filter_map(|name| columns.iter().position(|c| c.name == *name)),
+        );
+        order.extend(age);
+        order
+    };
+    let needed = |order: &[usize]| -> u32 {
+        let cells: u32 = order
+            .iter()
+            .map(|&i| u32::from(widths.get(i).copied().unwrap_or(0)))
+            .sum();
+        cells + u32::from(COLUMN_SPACING) * order.len().saturating_sub(1) as u32 + u32::from(MARKER)
+    };
+    let rank = |i: usize| match columns[i].name.as_str() {
+        "NAME" => u8::MAX,
+        "NAMESPACE" => 4,
+        "STATUS" => 3,
+        _ if is_promoted(i) => 1,
+        _ if columns[i].wide => 0,
+        _ => 2,
+    };
+    while needed(&order) > u32::from(width) {
+        let Some(at) = (0..order.len())
+            .filter(|&at| rank(order[at]) != u8::MAX)
+            .min_by_key(|&at| (rank(order[at]), std::cmp::Reverse(at)))
+        else {
+            break;
+        };
+        order.remove(at);
+    }
+    order
 }
 
 fn draw_text(frame: &mut Frame, app: &App, area: Rect) {
@@ -401,6 +477,7 @@ pub const HELP: &[(&str, &str)] = &[
         "workload → its pods; namespace → its pods; other → describe",
     ),
     ("d", "describe the selected object"),
+    ("^w", "all -o wide columns on / off"),
     ("y", "YAML of the selected object (/ search, n next)"),
     ("s S", "sort by the next column / reverse"),
     ("N A", "sort by name / newest first"),
@@ -509,13 +586,25 @@ mod tests {
                 plural: "pods".into(),
                 ..KindInfo::default()
             }),
-            columns: ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
-                .iter()
-                .map(|c| Column {
-                    name: (*c).into(),
-                    wide: false,
-                })
-                .collect(),
+            // The daemon's pod columns with -o wide (the TUI always asks for them).
+            columns: [
+                ("NAMESPACE", false),
+                ("NAME", false),
+                ("READY", false),
+                ("STATUS", false),
+                ("RESTARTS", false),
+                ("AGE", false),
+                ("IP", true),
+                ("NODE", true),
+                ("NOMINATED NODE", true),
+                ("READINESS GATES", true),
+            ]
+            .iter()
+            .map(|(c, wide)| Column {
+                name: (*c).into(),
+                wide: *wide,
+            })
+            .collect(),
             rows: rows
                 .iter()
                 .map(|(ns, name, ready, status, restarts, age_ms)| v1::Row {
@@ -529,6 +618,10 @@ mod tests {
                         cell(status),
                         cell(restarts),
                         age(*age_ms),
+                        cell("10.244.1.17"),
+                        cell("lab-node-03"),
+                        cell("<none>"),
+                        cell("<none>"),
                     ],
                     ..v1::Row::default()
                 })
@@ -663,5 +756,88 @@ mod tests {
     fn page_size_follows_the_terminal() {
         assert_eq!(page_for(40), 36);
         assert_eq!(page_for(3), 1);
+    }
+
+    fn names(list: &ListResponse, shown: &[usize]) -> Vec<String> {
+        shown
+            .iter()
+            .map(|&i| list.columns[i].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn pods_show_ip_and_node_before_age_and_ctrl_w_shows_every_wide_column() {
+        let list = pods(ROWS, 3, SyncState::Synced, "");
+        let widths = vec![12; list.columns.len()];
+        let default = visible_columns(&list.columns, "pods", false, &widths, 200);
+        assert_eq!(
+            names(&list, &default),
+            [
+                "NAMESPACE",
+                "NAME",
+                "READY",
+                "STATUS",
+                "RESTARTS",
+                "IP",
+                "NODE",
+                "AGE"
+            ]
+        );
+        let wide = visible_columns(&list.columns, "pods", true, &widths, 250);
+        assert_eq!(
+            names(&list, &wide),
+            [
+                "NAMESPACE",
+                "NAME",
+                "READY",
+                "STATUS",
+                "RESTARTS",
+                "AGE",
+                "IP",
+                "NODE",
+                "NOMINATED NODE",
+                "READINESS GATES"
+            ]
+        );
+        // Other kinds keep kubectl's default columns.
+        let other = visible_columns(&list.columns, "deployments", false, &widths, 200);
+        assert!(!names(&list, &other).contains(&"IP".to_string()));
+    }
+
+    #[test]
+    fn a_narrow_terminal_hides_the_least_important_columns_and_never_name() {
+        let list = pods(ROWS, 3, SyncState::Synced, "");
+        let widths = vec![10; list.columns.len()];
+        // 8 columns of 10 with spacing 3 and the marker need 103.
+        let fits = visible_columns(&list.columns, "pods", false, &widths, 103);
+        assert_eq!(fits.len(), 8);
+        let narrower = visible_columns(&list.columns, "pods", false, &widths, 80);
+        assert_eq!(
+            names(&list, &narrower),
+            ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+        );
+        let tiny = visible_columns(&list.columns, "pods", false, &widths, 20);
+        assert_eq!(names(&list, &tiny), ["NAME"]);
+    }
+
+    #[test]
+    fn the_header_counts_what_is_shown_of_the_whole() {
+        let mut app = connected_app();
+        app.statuses = vec![KindStatus {
+            kind: "pods".into(),
+            state: SyncState::Synced as i32,
+            objects: 10_000,
+            ..KindStatus::default()
+        }];
+        app.list = Some(pods(ROWS, 9_000, SyncState::Synced, ""));
+        assert_eq!(app.count_text().as_deref(), Some("9,000"));
+        app.filter = "web".into();
+        assert_eq!(app.count_text().as_deref(), Some("3/9,000"));
+        app.filter.clear();
+        let mut scoped = pods(&ROWS[..2], 302, SyncState::Synced, "");
+        scoped.namespace = "shop".into();
+        app.list = Some(scoped);
+        app.selector = "app=catalog".into();
+        assert_eq!(app.count_text().as_deref(), Some("2/10,000"));
     }
 }

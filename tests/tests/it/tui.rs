@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin};
+use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin, stdout};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -117,4 +117,115 @@ async fn a_person_filters_switches_kinds_drills_down_and_survives_a_daemon_resta
     tmux.wait_for("the shell gone", WAIT, |s| !s.contains("Pods ("));
     let log = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(log.contains("first rows drawn"), "{log}");
+}
+
+/// The pods view as k9s users expect it: IP and NODE on every row, ctrl-w
+/// for every wide column, and a header that counts what is shown of the
+/// whole. The expected cells come from the objects (`get -o json`), the
+/// expected counts from the CLI's own listing of the same query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pod_rows_carry_ip_and_node_ctrl_w_widens_and_the_header_counts_shown_of_total() {
+    let sim = Sim::start(&["--pods", "1000", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let pods = daemon.cli_json(&["get", "pods", "-A", "-o", "json"]);
+    let items = pods["items"].as_array().cloned().unwrap_or_default();
+    let total = items.len();
+    let command = format!(
+        "TIMONEIRO_SOCKET={} NO_COLOR=1 {} -A",
+        daemon.socket.display(),
+        bin("timoneiro-tui").display(),
+    );
+    let tmux = Tmux::start(&command, 160, 30);
+    let total_text = if total >= 1000 {
+        format!("{},{:03}", total / 1000, total % 1000)
+    } else {
+        total.to_string()
+    };
+    let screen = tmux.wait_for("pod rows with IP and NODE", WAIT, |s| {
+        s.contains(&format!("Pods ({total_text})"))
+            && s.lines().nth(1).is_some_and(|h| {
+                let columns: Vec<&str> = h.split_whitespace().collect();
+                columns
+                    == [
+                        "NAMESPACE",
+                        "NAME",
+                        "READY",
+                        "STATUS",
+                        "RESTARTS",
+                        "IP",
+                        "NODE",
+                        "AGE",
+                    ]
+            })
+            && !rows(s).is_empty()
+    });
+    // Every row's IP and NODE are the pod's own.
+    for row in rows(&screen) {
+        let fields: Vec<&str> = row.trim_start_matches('▶').split_whitespace().collect();
+        let pod = items
+            .iter()
+            .find(|p| p["metadata"]["name"] == fields[1])
+            .unwrap_or_else(|| panic!("{row}"));
+        if let Some(node) = pod["spec"]["nodeName"].as_str() {
+            assert!(fields.contains(&node), "{row}: node {node}");
+        }
+        if let Some(ip) = pod["status"]["podIP"].as_str() {
+            assert!(fields.contains(&ip), "{row}: ip {ip}");
+        }
+    }
+
+    // ctrl-w: every wide column; again: back to the default ones.
+    tmux.send(&["C-w"]);
+    tmux.wait_for("the wide columns", WAIT, |s| {
+        s.lines()
+            .nth(1)
+            .is_some_and(|h| h.contains("NOMINATED NODE") && h.contains("READINESS GATES"))
+    });
+    tmux.send(&["C-w"]);
+    tmux.wait_for("the default columns", WAIT, |s| {
+        s.lines()
+            .nth(1)
+            .is_some_and(|h| !h.contains("NOMINATED NODE") && h.contains(" NODE "))
+    });
+
+    // A filter: shown/total, shown as the CLI counts the same filter.
+    let crashing =
+        stdout(&daemon.cli(&["get", "pods", "-A", "--filter", "CrashLoop", "--no-headers"]))
+            .lines()
+            .count();
+    tmux.send(&["/", "CrashLoop"]);
+    tmux.wait_for("shown/total after the filter", WAIT, |s| {
+        s.contains(&format!("Pods ({crashing}/{total_text})"))
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the filter cleared", WAIT, |s| {
+        s.contains(&format!("Pods ({total_text})"))
+    });
+
+    // Enter on a deployment: its pods of all the pods.
+    tmux.send(&[":", "deploy", "Enter"]);
+    let screen = tmux.wait_for("deployments", WAIT, |s| {
+        s.contains("Deployments (") && s.contains("UP-TO-DATE") && !rows(s).is_empty()
+    });
+    let first: Vec<&str> = rows(&screen)[0]
+        .trim_start_matches('▶')
+        .split_whitespace()
+        .collect();
+    let (namespace, name) = (first[0], first[1]);
+    let owned = stdout(&daemon.cli(&[
+        "get",
+        "pods",
+        "-n",
+        namespace,
+        "-l",
+        &format!("app={name}"),
+        "--no-headers",
+    ]))
+    .lines()
+    .count();
+    tmux.send(&["Enter"]);
+    tmux.wait_for("the deployment's pods counted of all", WAIT, |s| {
+        s.contains(&format!("-l app={name}")) && s.contains(&format!("Pods ({owned}/{total_text})"))
+    });
 }
