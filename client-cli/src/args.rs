@@ -49,6 +49,10 @@ pub enum Command {
     /// Show objects as `kubectl describe` prints them, with their events.
     #[command(after_help = DESCRIBE_HELP)]
     Describe(Describe),
+    /// CPU and memory use of pods or nodes, as `kubectl top` prints it (from
+    /// metrics.k8s.io, which needs metrics-server in the cluster).
+    #[command(after_help = TOP_HELP)]
+    Top(Top),
     /// Show what the daemon has loaded: one line per kind with its state
     /// (PENDING, LOADING, SYNCED, ERROR, STALE), object count, tier and sync time.
     Status(Status),
@@ -110,6 +114,43 @@ pub struct Describe {
         add = ArgValueCompleter::new(crate::complete::namespaces)
     )]
     pub namespace: Option<String>,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+const TOP_HELP: &str = "The daemon reads metrics.k8s.io for every client at once, at most every 15
+seconds (metrics-server's own resolution) and only while clients ask.
+
+Examples:
+  timoneiro top pods -A --sort-by cpu
+  timoneiro top pods -n shop --containers
+  timoneiro top nodes --sort-by memory";
+
+/// `timoneiro top`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Top {
+    /// pods (po) or nodes (no).
+    #[arg(value_parser = ["pods", "pod", "po", "nodes", "node", "no"])]
+    pub kind: String,
+    /// Only these objects.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Namespace of the pods. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// Pods of every namespace.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Sort by cpu or memory, highest first (default: by name).
+    #[arg(long, value_name = "FIELD", value_parser = ["cpu", "memory"])]
+    pub sort_by: Option<String>,
+    /// One line per container (pods).
+    #[arg(long)]
+    pub containers: bool,
+    /// Do not print the header line.
+    #[arg(long)]
+    pub no_headers: bool,
     /// The kubeconfig context.
     #[command(flatten)]
     pub context: ContextArg,

@@ -16,6 +16,7 @@ pub mod output;
 pub mod settings;
 pub mod status;
 pub mod table;
+pub mod top;
 pub mod version;
 
 use std::process::ExitCode;
@@ -91,6 +92,7 @@ pub async fn run(args: args::Args) -> ExitCode {
     let result = match args.command {
         args::Command::Get(get) => get::run(&args.global, *get).await,
         args::Command::Describe(describe) => describe::run(&args.global, describe).await,
+        args::Command::Top(top) => top::run(&args.global, top).await,
         args::Command::Status(status) => status::run(&args.global, status).await,
         args::Command::ApiResources(resources) => api_resources::run(&args.global, resources).await,
         args::Command::Contexts(contexts) => contexts::run(&args.global, contexts).await,

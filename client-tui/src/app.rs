@@ -2,10 +2,11 @@
 //! network: actions return an `Effect` (query again, fetch an object, quit)
 //! that the event loop carries out, so every behaviour here is testable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use timoneiro_proto::v1::{
-    GetRequest, KindStatus, ListRequest, ListResponse, ObjectFormat, Row, SyncState,
+    GetRequest, KindStatus, ListRequest, ListResponse, ObjectFormat, Row, SyncState, TopRequest,
+    TopResponse, Usage,
 };
 
 use crate::input::{Action, Mode};
@@ -149,7 +150,18 @@ pub struct App {
     pub color: bool,
     /// Show every `-o wide` column (`ctrl-w`).
     pub wide: bool,
+    /// CPU and memory of the pods or nodes on screen, by (namespace, name).
+    pub metrics: HashMap<(String, String), Usage>,
+    /// Whether the cluster serves metrics (None until the first answer),
+    /// and why not.
+    pub metrics_available: Option<Result<(), String>>,
+    /// The last metrics request: when, and for which rows.
+    metrics_asked: Option<(std::time::Instant, TopRequest)>,
 }
+
+/// How often the metrics of the rows on screen are asked for again
+/// (metrics-server's resolution; the daemon reads it no more often).
+pub const METRICS_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Split filter input into fuzzy terms and a `-l` label selector.
 /// The selector is None when the line has no `-l`: the current one stays.
@@ -204,6 +216,79 @@ impl App {
             back: Vec::new(),
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             wide: false,
+            metrics: HashMap::new(),
+            metrics_available: None,
+            metrics_asked: None,
+        }
+    }
+
+    /// Whether the current kind shows CPU and memory columns.
+    pub fn shows_metrics(&self) -> bool {
+        let plural = self
+            .list
+            .as_ref()
+            .and_then(|l| l.kind.as_ref())
+            .map_or(self.kind.as_str(), |k| k.plural.as_str());
+        matches!(plural, "pods" | "nodes")
+    }
+
+    /// The metrics request due now, if any: the rows on screen changed, or
+    /// the last answer is older than `METRICS_EVERY`. Nothing is asked for
+    /// while no pods or nodes are shown.
+    pub fn metrics_request(&mut self, now: std::time::Instant) -> Option<TopRequest> {
+        if !self.shows_metrics() || matches!(self.connection, Connection::Connecting) {
+            return None;
+        }
+        let list = self.list.as_ref()?;
+        let plural = list.kind.as_ref()?.plural.clone();
+        let mut names: Vec<String> = list.rows.iter().map(|r| r.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            return None;
+        }
+        let (namespace, all_namespaces) = match &self.namespace {
+            Scope::All => (String::new(), true),
+            Scope::Named(ns) => (ns.clone(), false),
+            Scope::Context => (list.namespace.clone(), list.namespace.is_empty()),
+        };
+        let request = TopRequest {
+            context: self.context.clone(),
+            kind: plural,
+            namespace,
+            all_namespaces,
+            names,
+        };
+        let due = match &self.metrics_asked {
+            None => true,
+            Some((at, asked)) => *asked != request || now.duration_since(*at) >= METRICS_EVERY,
+        };
+        if !due {
+            return None;
+        }
+        self.metrics_asked = Some((now, request.clone()));
+        Some(request)
+    }
+
+    /// Metrics arrived.
+    pub fn on_top(&mut self, _request: &TopRequest, result: Result<TopResponse, String>) {
+        match result {
+            Ok(answer) if answer.available => {
+                self.metrics_available = Some(Ok(()));
+                self.metrics = answer
+                    .items
+                    .into_iter()
+                    .map(|u| ((u.namespace.clone(), u.name.clone()), u))
+                    .collect();
+            }
+            Ok(answer) => {
+                self.metrics_available = Some(Err(answer.message));
+                self.metrics.clear();
+            }
+            Err(message) => {
+                self.metrics_available = Some(Err(message));
+                self.metrics.clear();
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use timoneiro_proto::socket;
 use timoneiro_proto::v1::{
     DescribeRequest, GetRequest, InfoRequest, ListRequest, ListResponse, StatusRequest,
-    StatusResponse,
+    StatusResponse, TopRequest, TopResponse,
 };
 use tokio::sync::mpsc;
 use tonic::Code;
@@ -25,6 +25,8 @@ pub enum Command {
     Watch(u64, ListRequest),
     /// Fetch an object.
     Get(GetRequest, Purpose),
+    /// Fetch CPU and memory use.
+    Top(TopRequest),
 }
 
 /// What the connection tells the UI.
@@ -50,6 +52,8 @@ pub enum Event {
     Status(StatusResponse),
     /// An object fetched for a purpose (or why it could not be).
     Object(GetRequest, Purpose, Result<String, String>),
+    /// CPU and memory use (or why they could not be read).
+    Top(TopRequest, Result<TopResponse, String>),
 }
 
 /// The daemon's `kubectl describe` text of the object `request` names,
@@ -151,6 +155,7 @@ pub async fn run(
                             Some(Command::Get(request, purpose)) => {
                                 let _ = events.send(Event::Object(request, purpose, Err("not connected to timoneirod".into()))).await;
                             }
+                            Some(Command::Top(_)) => {}
                         },
                     }
                 }
@@ -222,6 +227,14 @@ pub async fn run(
                                 client.get(request.clone()).await.map(|r| r.into_inner().text).map_err(|e| e.message().to_string())
                             };
                             let _ = events.send(Event::Object(request, purpose, result)).await;
+                        });
+                    }
+                    Some(Command::Top(request)) => {
+                        let mut client = client.clone();
+                        let events = events.clone();
+                        tokio::spawn(async move {
+                            let result = client.top(request.clone()).await.map(|r| r.into_inner()).map_err(|e| e.message().to_string());
+                            let _ = events.send(Event::Top(request, result)).await;
                         });
                     }
                 },

@@ -132,11 +132,18 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                     Effect::None
                 }
                 Some(Event::Object(request, purpose, result)) => app.on_object(purpose, &request, result),
+                Some(Event::Top(request, result)) => {
+                    app.on_top(&request, result);
+                    Effect::None
+                }
                 None => anyhow::bail!("the connection task ended"),
             },
             // Ages tick on screen without any traffic.
             _ = tick.tick() => Effect::None,
         };
+        if let Some(request) = app.metrics_request(Instant::now()) {
+            commands.send(Command::Top(request)).await?;
+        }
         match effect {
             Effect::None => {}
             Effect::Quit => break,

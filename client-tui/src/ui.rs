@@ -186,13 +186,25 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, now: i64) {
         );
         return;
     };
+    let plural = list.kind.as_ref().map_or("", |k| k.plural.as_str());
+    // CPU and memory columns after the cached ones, for pods and nodes.
+    let metric_names = metric_columns(plural);
+    let first_metric = list.columns.len();
+    let mut columns = list.columns.clone();
+    columns.extend(metric_names.iter().map(|name| timoneiro_proto::v1::Column {
+        name: (*name).to_string(),
+        wide: false,
+    }));
     let texts: Vec<Vec<String>> = list
         .rows
         .iter()
-        .map(|r| r.cells.iter().map(|c| cell_text(c, now)).collect())
+        .map(|r| {
+            let mut cells: Vec<String> = r.cells.iter().map(|c| cell_text(c, now)).collect();
+            cells.extend(metric_cells(app, plural, r));
+            cells
+        })
         .collect();
-    let mut all_widths: Vec<u16> = list
-        .columns
+    let mut all_widths: Vec<u16> = columns
         .iter()
         .map(|c| c.name.chars().count() as u16)
         .collect();
@@ -203,16 +215,18 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, now: i64) {
             }
         }
     }
-    let plural = list.kind.as_ref().map_or("", |k| k.plural.as_str());
-    let shown = visible_columns(&list.columns, plural, app.wide, &all_widths, area.width);
-    let status_column = shown.iter().position(|&i| list.columns[i].name == "STATUS");
+    let shown = visible_columns(
+        &columns,
+        first_metric,
+        plural,
+        app.wide,
+        &all_widths,
+        area.width,
+    );
+    let status_column = shown.iter().position(|&i| columns[i].name == "STATUS");
     let widths: Vec<u16> = shown.iter().map(|&i| all_widths[i]).collect();
-    let header = Row::new(
-        shown
-            .iter()
-            .map(|&i| Cell::from(list.columns[i].name.clone())),
-    )
-    .style(Style::default().add_modifier(Modifier::BOLD));
+    let header = Row::new(shown.iter().map(|&i| Cell::from(columns[i].name.clone())))
+        .style(Style::default().add_modifier(Modifier::BOLD));
     let rows = texts.into_iter().map(|cells| {
         Row::new(shown.iter().enumerate().map(|(at, &i)| {
             let text = cells.get(i).cloned().unwrap_or_default();
@@ -271,6 +285,49 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, now: i64) {
 const COLUMN_SPACING: u16 = 3;
 const MARKER: u16 = 2;
 
+/// The CPU and memory columns of a kind (k9s's set).
+fn metric_columns(plural: &str) -> &'static [&'static str] {
+    match plural {
+        "pods" => &["CPU", "MEM", "%CPU/R", "%MEM/R", "%CPU/L", "%MEM/L"],
+        "nodes" => &["CPU", "MEM", "%CPU", "%MEM"],
+        _ => &[],
+    }
+}
+
+/// The metric cells of a row: `…` until the first answer, `n/a` when the
+/// cluster has no metrics (or none for this row, or no request or limit to
+/// compare with).
+fn metric_cells(app: &App, plural: &str, row: &timoneiro_proto::v1::Row) -> Vec<String> {
+    use timoneiro_proto::render::{cpu_text, memory_text, millicores, percent_of};
+    let count = metric_columns(plural).len();
+    if count == 0 {
+        return Vec::new();
+    }
+    let fill = |text: &str| vec![text.to_string(); count];
+    match &app.metrics_available {
+        None => return fill("…"),
+        Some(Err(_)) => return fill("n/a"),
+        Some(Ok(())) => {}
+    }
+    let key = (row.namespace.clone(), row.name.clone());
+    let Some(used) = app.metrics.get(&key) else {
+        return fill("n/a");
+    };
+    let share = |used: i64, of: i64| percent_of(used, of).unwrap_or_else(|| "n/a".into());
+    let cpu = millicores(used.cpu_nanos);
+    let mut cells = vec![cpu_text(used.cpu_nanos), memory_text(used.memory_bytes)];
+    if plural == "pods" {
+        cells.push(share(cpu, millicores(used.cpu_request_nanos)));
+        cells.push(share(used.memory_bytes, used.memory_request_bytes));
+        cells.push(share(cpu, millicores(used.cpu_limit_nanos)));
+        cells.push(share(used.memory_bytes, used.memory_limit_bytes));
+    } else {
+        cells.push(share(cpu, millicores(used.cpu_allocatable_nanos)));
+        cells.push(share(used.memory_bytes, used.memory_allocatable_bytes));
+    }
+    cells
+}
+
 /// Default columns a kind shows without `ctrl-w`, before AGE (k9s shows a
 /// pod's IP and NODE).
 fn promoted(plural: &str) -> &'static [&'static str] {
@@ -287,24 +344,37 @@ fn promoted(plural: &str) -> &'static [&'static str] {
 /// STATUS and NAMESPACE last; NAME always stays.
 pub fn visible_columns(
     columns: &[timoneiro_proto::v1::Column],
+    first_metric: usize,
     plural: &str,
     wide: bool,
     widths: &[u16],
     width: u16,
 ) -> Vec<usize> {
     let promoted = promoted(plural);
-    let is_promoted = |i: usize| promoted.contains(&columns[i].name.as_str());
+    let cached = first_metric.min(columns.len());
+    let metrics = cached..columns.len();
+    let is_promoted = |i: usize| i < cached && promoted.contains(&columns[i].name.as_str());
+    let age = (0..cached).find(|&i| columns[i].name == "AGE" && !columns[i].wide);
     let mut order: Vec<usize> = if wide {
-        (0..columns.len()).collect()
+        // kubectl's wide order, the metrics before AGE.
+        let mut order: Vec<usize> = (0..cached)
+            .filter(|&i| Some(i) != age && !columns[i].wide)
+            .collect();
+        order.extend(metrics.clone());
+        order.extend(age);
+        order.extend((0..cached).filter(|&i| columns[i].wide));
+        order
     } else {
-        let age = columns.iter().position(|c| c.name == "AGE" && !c.wide);
-        let mut order: Vec<usize> = (0..columns.len())
+        // k9s's: the metrics after the default columns, then the promoted
+        // wide ones, AGE last.
+        let mut order: Vec<usize> = (0..cached)
             .filter(|&i| !columns[i].wide && Some(i) != age)
             .collect();
+        order.extend(metrics.clone());
         order.extend(
             promoted
                 .iter()
-                .filter_map(|name| columns.iter().position(|c| c.name == *name)),
+                .filter_map(|name| (0..cached).find(|&i| columns[i].name == *name)),
         );
         order.extend(age);
         order
@@ -317,6 +387,8 @@ pub fn visible_columns(
         cells + u32::from(COLUMN_SPACING) * order.len().saturating_sub(1) as u32 + u32::from(MARKER)
     };
     let rank = |i: usize| match columns[i].name.as_str() {
+        _ if metrics.contains(&i) && columns[i].name.starts_with('%') => 0,
+        _ if metrics.contains(&i) => 1,
         "NAME" => u8::MAX,
         "NAMESPACE" => 4,
         "STATUS" => 3,
@@ -769,7 +841,14 @@ mod tests {
     fn pods_show_ip_and_node_before_age_and_ctrl_w_shows_every_wide_column() {
         let list = pods(ROWS, 3, SyncState::Synced, "");
         let widths = vec![12; list.columns.len()];
-        let default = visible_columns(&list.columns, "pods", false, &widths, 200);
+        let default = visible_columns(
+            &list.columns,
+            list.columns.len(),
+            "pods",
+            false,
+            &widths,
+            200,
+        );
         assert_eq!(
             names(&list, &default),
             [
@@ -783,7 +862,14 @@ mod tests {
                 "AGE"
             ]
         );
-        let wide = visible_columns(&list.columns, "pods", true, &widths, 250);
+        let wide = visible_columns(
+            &list.columns,
+            list.columns.len(),
+            "pods",
+            true,
+            &widths,
+            250,
+        );
         assert_eq!(
             names(&list, &wide),
             [
@@ -800,7 +886,14 @@ mod tests {
             ]
         );
         // Other kinds keep kubectl's default columns.
-        let other = visible_columns(&list.columns, "deployments", false, &widths, 200);
+        let other = visible_columns(
+            &list.columns,
+            list.columns.len(),
+            "deployments",
+            false,
+            &widths,
+            200,
+        );
         assert!(!names(&list, &other).contains(&"IP".to_string()));
     }
 
@@ -809,14 +902,35 @@ mod tests {
         let list = pods(ROWS, 3, SyncState::Synced, "");
         let widths = vec![10; list.columns.len()];
         // 8 columns of 10 with spacing 3 and the marker need 103.
-        let fits = visible_columns(&list.columns, "pods", false, &widths, 103);
+        let fits = visible_columns(
+            &list.columns,
+            list.columns.len(),
+            "pods",
+            false,
+            &widths,
+            103,
+        );
         assert_eq!(fits.len(), 8);
-        let narrower = visible_columns(&list.columns, "pods", false, &widths, 80);
+        let narrower = visible_columns(
+            &list.columns,
+            list.columns.len(),
+            "pods",
+            false,
+            &widths,
+            80,
+        );
         assert_eq!(
             names(&list, &narrower),
             ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
         );
-        let tiny = visible_columns(&list.columns, "pods", false, &widths, 20);
+        let tiny = visible_columns(
+            &list.columns,
+            list.columns.len(),
+            "pods",
+            false,
+            &widths,
+            20,
+        );
         assert_eq!(names(&list, &tiny), ["NAME"]);
     }
 
@@ -839,5 +953,32 @@ mod tests {
         app.list = Some(scoped);
         app.selector = "app=catalog".into();
         assert_eq!(app.count_text().as_deref(), Some("2/10,000"));
+    }
+
+    #[test]
+    fn metric_cells_follow_kubectl_tops_rounding() {
+        let mut app = connected_app();
+        let list = pods(&ROWS[..1], 1, SyncState::Synced, "");
+        let row = list.rows[0].clone();
+        app.list = Some(list);
+        assert_eq!(metric_cells(&app, "pods", &row), vec!["…"; 6]);
+        app.metrics_available = Some(Ok(()));
+        app.metrics.insert(
+            (row.namespace.clone(), row.name.clone()),
+            v1::Usage {
+                // 15.2 millicores: kubectl rounds up to 16m; 50.9 MiB: 50Mi.
+                cpu_nanos: 15_200_000,
+                memory_bytes: 53_371_699,
+                cpu_request_nanos: 100_000_000,
+                memory_request_bytes: 128 * 1024 * 1024,
+                ..v1::Usage::default()
+            },
+        );
+        assert_eq!(
+            metric_cells(&app, "pods", &row),
+            ["16m", "50Mi", "16%", "39%", "n/a", "n/a"]
+        );
+        app.metrics_available = Some(Err("no metrics-server".into()));
+        assert_eq!(metric_cells(&app, "pods", &row), vec!["n/a"; 6]);
     }
 }

@@ -86,6 +86,8 @@ pub struct Cluster {
     /// What stops the informer of each discovered kind (by qualified name),
     /// so one can be retired without stopping the cluster.
     dynamic_stops: Mutex<std::collections::HashMap<String, Arc<watch::Sender<bool>>>>,
+    /// CPU and memory use from metrics.k8s.io, read on demand.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -123,6 +125,7 @@ impl Cluster {
             .collect();
         Arc::new(Cluster {
             context,
+            metrics: crate::metrics::Metrics::new(client.clone()),
             client,
             catalog: RwLock::new(Arc::new(Catalog::builtin())),
             discovery: Mutex::new(DiscoveryState::default()),

@@ -22,6 +22,7 @@ pub mod informer;
 pub mod kubeconfig;
 pub mod lean;
 pub mod listener;
+pub mod metrics;
 pub mod project;
 pub mod proxy;
 pub mod query;

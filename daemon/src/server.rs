@@ -478,6 +478,127 @@ impl Timoneiro for Service {
         }))
     }
 
+    async fn top(
+        &self,
+        request: Request<v1::TopRequest>,
+    ) -> Result<Response<v1::TopResponse>, Status> {
+        let request = request.into_inner();
+        if request.names.len() > MAX_NAMES {
+            return Err(Status::invalid_argument(format!(
+                "{} names asked for; at most {MAX_NAMES} at once",
+                request.names.len()
+            )));
+        }
+        let cluster = self.cluster(&request.context).await?;
+        let kind = cluster
+            .resolve(&request.kind)
+            .await
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let spec = kind.spec();
+        let pods = match (spec.group.as_str(), spec.plural.as_str()) {
+            ("", "pods") => true,
+            ("", "nodes") => false,
+            _ => {
+                return Err(Status::invalid_argument(format!(
+                    "top shows pods or nodes, not {}",
+                    spec.plural
+                )));
+            }
+        };
+        let reading = match cluster.metrics.reading().await {
+            Ok(reading) => reading,
+            Err(message) => {
+                return Ok(Response::new(v1::TopResponse {
+                    available: false,
+                    message,
+                    ..v1::TopResponse::default()
+                }));
+            }
+        };
+        let names: std::collections::BTreeSet<&str> =
+            request.names.iter().map(String::as_str).collect();
+        let wanted = |name: &str| names.is_empty() || names.contains(name);
+        let mut items: Vec<v1::Usage> = if pods {
+            let namespace = match (request.all_namespaces, request.namespace.as_str()) {
+                (true, _) => None,
+                (false, "") => Some(cluster.context.namespace.clone()),
+                (false, ns) => Some(ns.to_string()),
+            };
+            reading
+                .pods
+                .iter()
+                .filter(|((ns, name), _)| {
+                    namespace.as_ref().is_none_or(|n| n == ns) && wanted(name)
+                })
+                .map(|((ns, name), used)| v1::Usage {
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    cpu_nanos: used.total.cpu_nanos,
+                    memory_bytes: used.total.memory_bytes,
+                    containers: used
+                        .containers
+                        .iter()
+                        .map(|(c, u)| v1::ContainerUsage {
+                            name: c.clone(),
+                            cpu_nanos: u.cpu_nanos,
+                            memory_bytes: u.memory_bytes,
+                        })
+                        .collect(),
+                    ..v1::Usage::default()
+                })
+                .collect()
+        } else {
+            reading
+                .nodes
+                .iter()
+                .filter(|(name, _)| wanted(name))
+                .map(|(name, used)| v1::Usage {
+                    name: name.clone(),
+                    cpu_nanos: used.cpu_nanos,
+                    memory_bytes: used.memory_bytes,
+                    ..v1::Usage::default()
+                })
+                .collect()
+        };
+        items.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        // Requests and limits of the pods asked for by name; nodes'
+        // allocatable: from the cached objects.
+        if !pods || !names.is_empty() {
+            let store = cluster.open(&kind).await;
+            let _in_use = store.begin_use();
+            crate::describe::gather::wait_loaded(&store, DESCRIBE_WAIT).await;
+            for item in &mut items {
+                let Ok(object) = cached_object(&store, &item.namespace, &item.name) else {
+                    continue;
+                };
+                if pods {
+                    let (cpu_request, memory_request, cpu_limit, memory_limit) =
+                        crate::metrics::pod_resources(&object);
+                    item.cpu_request_nanos = cpu_request;
+                    item.memory_request_bytes = memory_request;
+                    item.cpu_limit_nanos = cpu_limit;
+                    item.memory_limit_bytes = memory_limit;
+                } else {
+                    let allocatable = &object["status"]["allocatable"];
+                    let q = |name: &str| {
+                        allocatable[name]
+                            .as_str()
+                            .and_then(crate::metrics::quantity_nanos)
+                            .unwrap_or(0)
+                    };
+                    item.cpu_allocatable_nanos = q("cpu") as i64;
+                    item.memory_allocatable_bytes = (q("memory") / 1_000_000_000) as i64;
+                }
+            }
+        }
+        Ok(Response::new(v1::TopResponse {
+            available: true,
+            message: String::new(),
+            fetched_unix_ms: reading.fetched_unix_ms,
+            items,
+        }))
+    }
+
     async fn status(
         &self,
         request: Request<v1::StatusRequest>,

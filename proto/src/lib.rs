@@ -12,6 +12,8 @@ pub mod socket;
 
 /// Generated prost messages and tonic client/server for `timoneiro.v1`.
 #[allow(missing_docs, clippy::all)]
+pub mod tabwriter;
+
 pub mod v1 {
     tonic::include_proto!("timoneiro.v1");
 }

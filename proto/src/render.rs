@@ -83,6 +83,27 @@ pub fn now_unix_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// CPU as `kubectl top` prints it: millicores, rounded up (`15m`).
+pub fn cpu_text(nanos: i64) -> String {
+    format!("{}m", millicores(nanos))
+}
+
+/// Nanocores in millicores, rounded up, as Kubernetes' `MilliValue` does.
+pub fn millicores(nanos: i64) -> i64 {
+    (nanos + 999_999).div_euclid(1_000_000)
+}
+
+/// Memory as `kubectl top` prints it: whole MiB (`45Mi`).
+pub fn memory_text(bytes: i64) -> String {
+    format!("{}Mi", bytes / (1024 * 1024))
+}
+
+/// `used` as a share of `of`, truncated, as `kubectl top` prints it (`37%`);
+/// `None` when there is nothing to divide by.
+pub fn percent_of(used: i64, of: i64) -> Option<String> {
+    (of > 0).then(|| format!("{}%", (used as f64 / of as f64 * 100.0) as i64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod faults;
 pub mod gopb;
 pub mod listen;
+pub mod metrics;
 pub mod resources;
 pub mod seed;
 pub mod server;
@@ -53,6 +54,8 @@ pub struct Settings {
     pub crds: Vec<String>,
     /// Answer only the legacy discovery endpoints, as servers before 1.26.
     pub legacy_discovery: bool,
+    /// Serve no metrics.k8s.io (a cluster without metrics-server).
+    pub no_metrics: bool,
     /// Serve HTTPS with a CA made at start (the binary's default; in-process
     /// tests that speak raw HTTP turn it off).
     pub tls: bool,
@@ -86,6 +89,7 @@ impl Default for Settings {
             forbid_watch: Vec::new(),
             crds: Vec::new(),
             legacy_discovery: false,
+            no_metrics: false,
             tls: false,
             client_certificate: false,
             namespace_only: Vec::new(),
@@ -207,6 +211,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         faults: Default::default(),
         crds: Default::default(),
         aggregated_discovery: !settings.legacy_discovery,
+        metrics: !settings.no_metrics,
         requests: Default::default(),
     });
     for crd in &settings.crds {

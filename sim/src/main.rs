@@ -62,6 +62,11 @@ struct Args {
     /// as API servers before 1.26 do.
     #[arg(long)]
     legacy_discovery: bool,
+    /// Serve no metrics.k8s.io, as a cluster without metrics-server. By
+    /// default the sim serves PodMetrics and NodeMetrics whose values change
+    /// every 15 seconds.
+    #[arg(long)]
+    no_metrics: bool,
     /// Serve plain HTTP instead of HTTPS. By default the sim makes its own CA
     /// at start, serves a certificate signed by it and writes the CA into the
     /// kubeconfig, so clients take the same TLS path as with a real cluster.
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
         forbid_watch: args.forbid_watch,
         crds: args.crd,
         legacy_discovery: args.legacy_discovery,
+        no_metrics: args.no_metrics,
         tls: !args.http,
         client_certificate: args.client_certificate,
         namespace_only: args.namespace_only,

@@ -69,6 +69,8 @@ pub struct Server {
     pub crds: std::sync::Mutex<std::collections::BTreeMap<&'static str, &'static str>>,
     /// Whether `/api` and `/apis` answer aggregated discovery when asked.
     pub aggregated_discovery: bool,
+    /// Whether metrics.k8s.io is served (as metrics-server would).
+    pub metrics: bool,
     /// The last requests, for tests: what was asked, and how.
     pub requests: std::sync::Mutex<std::collections::VecDeque<Value>>,
 }
@@ -555,14 +557,27 @@ impl Server {
                 )));
             }
             "/apis" if aggregated => {
-                return Some(aggregated_response(&discovery::aggregated(
-                    false, &installed,
-                )));
+                let mut doc = discovery::aggregated(false, &installed);
+                if self.metrics
+                    && let Some(items) = doc["items"].as_array_mut()
+                {
+                    items.push(crate::metrics::aggregated_group());
+                }
+                return Some(aggregated_response(&doc));
             }
             "/api" => {
                 json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
             }
-            "/apis" => discovery::api_group_list(&installed),
+            "/apis" => {
+                let mut list = discovery::api_group_list(&installed);
+                if self.metrics
+                    && let Some(groups) = list["groups"].as_array_mut()
+                {
+                    groups.push(crate::metrics::legacy_group());
+                }
+                list
+            }
+            "/apis/metrics.k8s.io/v1beta1" if self.metrics => crate::metrics::resource_list(),
             _ => {
                 let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
                 let (group, version) = match segments.as_slice() {
@@ -706,6 +721,12 @@ impl Server {
             .to_string();
         if let Some(response) = self.discovery(&path, &accept) {
             return response;
+        }
+        if self.metrics
+            && let Some(rest) = path.strip_prefix("/apis/metrics.k8s.io/v1beta1/")
+            && let Some(list) = crate::metrics::respond(&self.store, rest, jiff::Timestamp::now())
+        {
+            return json_response(&list);
         }
         let Some(target) = parse_path(&path).filter(|t| self.installed(t.resource)) else {
             return failure(

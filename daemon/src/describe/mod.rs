@@ -2,7 +2,8 @@
 //!
 //! Each describer writes lines the way kubectl's do (`k8s.io/kubectl/pkg/
 //! describe`): text with tabs between a label and its value, indented two
-//! spaces per level, then aligned into columns by [`tabwriter`]. The objects
+//! spaces per level, then aligned into columns by
+//! [`timoneiro_proto::tabwriter`]. The objects
 //! come from the daemon's caches, never from a second request to the API
 //! server: the events of the object (matched by the involved object's uid),
 //! and for controllers the pods and replica sets they own.
@@ -14,7 +15,6 @@ pub mod gather;
 mod network;
 mod pod;
 mod simple;
-pub mod tabwriter;
 mod workloads;
 
 use std::collections::BTreeMap;
@@ -167,7 +167,7 @@ impl Writer {
     }
 
     fn finish(self) -> String {
-        tabwriter::align(&self.text)
+        timoneiro_proto::tabwriter::align(&self.text)
     }
 
     /// How long ago `time` was, as kubectl prints it (`<unknown>` for none).

@@ -207,3 +207,191 @@ async fn d_in_the_tui_shows_a_crashing_pods_events() {
     let screen = tmux.wait_for("the BackOff event", WAIT, |s| s.contains("(x26 over"));
     assert!(screen.contains("Warning"), "{screen}");
 }
+
+/// What `kubectl top pods` prints for a PodMetricsList, by kubectl's rules
+/// (`metricsutil.TopCmdPrinter`): each pod's containers summed, CPU rounded
+/// up to millicores, memory in whole MiB, sorted by name.
+fn kubectl_top_pods(list: &Value) -> Vec<(String, String, String)> {
+    let nanos = |q: &str| -> i128 {
+        let (n, unit) = q.split_at(q.find(|c: char| !c.is_ascii_digit()).unwrap_or(q.len()));
+        let n: i128 = n.parse().expect("a number");
+        match unit {
+            "n" => n,
+            "m" => n * 1_000_000,
+            "" => n * 1_000_000_000,
+            other => panic!("cpu unit {other}"),
+        }
+    };
+    let bytes = |q: &str| -> i128 {
+        let (n, unit) = q.split_at(q.find(|c: char| !c.is_ascii_digit()).unwrap_or(q.len()));
+        let n: i128 = n.parse().expect("a number");
+        match unit {
+            "Ki" => n * 1024,
+            "Mi" => n * 1024 * 1024,
+            "" => n,
+            other => panic!("memory unit {other}"),
+        }
+    };
+    let mut rows: Vec<(String, String, String)> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|pod| {
+            let containers = pod["containers"].as_array().cloned().unwrap_or_default();
+            let cpu: i128 = containers
+                .iter()
+                .map(|c| nanos(c["usage"]["cpu"].as_str().unwrap_or("0")))
+                .sum();
+            let memory: i128 = containers
+                .iter()
+                .map(|c| bytes(c["usage"]["memory"].as_str().unwrap_or("0")))
+                .sum();
+            (
+                pod["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                format!("{}m", (cpu + 999_999) / 1_000_000),
+                format!("{}Mi", memory / (1024 * 1024)),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn top_prints_what_kubectl_top_prints_and_says_when_there_are_no_metrics() {
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let namespace =
+        daemon.cli_json(&["get", "pods", "-A", "-o", "json"])["items"][0]["metadata"]["namespace"]
+            .as_str()
+            .expect("a pod")
+            .to_string();
+    let path = format!("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods");
+    // The sim's values change every 15 s: take a reading on both sides of
+    // the daemon's (its first, so not cached) and compare when they agree.
+    let (expected, output) = loop {
+        let before = sim.json("GET", &path).await;
+        let output = daemon.cli(&["top", "pods", "-n", &namespace]);
+        let after = sim.json("GET", &path).await;
+        if kubectl_top_pods(&before) == kubectl_top_pods(&after) {
+            break (kubectl_top_pods(&before), output);
+        }
+        tokio::time::sleep(Duration::from_secs(16)).await;
+    };
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split_whitespace().collect();
+    assert_eq!(header, ["NAME", "CPU(cores)", "MEMORY(bytes)"]);
+    let got: Vec<(String, String, String)> = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[0].to_string(), f[1].to_string(), f[2].to_string())
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected);
+    // kubectl's printer: every cell tab-terminated, so lines end in padding.
+    assert!(text.lines().all(|l| l.ends_with("   ")), "{text:?}");
+
+    // Nodes: NAME CPU(cores) CPU(%) MEMORY(bytes) MEMORY(%), one per node.
+    let nodes = stdout(&daemon.cli(&["top", "nodes"]));
+    let header: Vec<&str> = nodes
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        ["NAME", "CPU(cores)", "CPU(%)", "MEMORY(bytes)", "MEMORY(%)"]
+    );
+    let node_count = daemon.cli_json(&["get", "nodes", "-o", "json"])["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(nodes.lines().count(), node_count + 1, "{nodes}");
+
+    // A cluster without metrics-server: a clear error, exit 1.
+    let bare = Sim::start(&["--pods", "50", "--namespaces", "1", "--no-metrics"]);
+    let bare_daemon = Daemon::start(&bare.kubeconfig);
+    bare_daemon.wait_synced(WAIT);
+    let output = bare_daemon.cli(&["top", "pods", "-A"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("Metrics API not available")
+            && stderr(&output).contains("metrics-server"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// CPU of the pod `name` on a TUI screen (the CPU column).
+fn cpu_cell(screen: &str, name: &str) -> Option<String> {
+    let header: Vec<&str> = screen.lines().nth(1)?.split_whitespace().collect();
+    let at = header.iter().position(|h| *h == "CPU")?;
+    let row = screen.lines().find(|l| l.contains(name))?;
+    let fields: Vec<&str> = row.trim_start_matches('▶').split_whitespace().collect();
+    // NAMESPACE NAME … : header and row fields line up (no spaces in cells
+    // before CPU: READY, STATUS and RESTARTS of a healthy pod have none).
+    fields.get(at).map(|s| s.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_shows_metrics_that_change_and_n_a_without_metrics_server() {
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let pods = daemon.cli_json(&["get", "pods", "-A", "-o", "json"]);
+    let pod = pods["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            p["status"]["phase"] == "Running"
+                && p["status"]["containerStatuses"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().all(|s| s["restartCount"] == 0))
+        })
+        .expect("a running pod");
+    let (namespace, name) = (
+        pod["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        pod["metadata"]["name"].as_str().unwrap_or("").to_string(),
+    );
+    let command = format!(
+        "TIMONEIRO_SOCKET={} NO_COLOR=1 {} -n {namespace}",
+        daemon.socket.display(),
+        bin("timoneiro-tui").display(),
+    );
+    let tmux = Tmux::start(&command, 200, 20);
+    tmux.send(&["/", &format!("'{name}"), "Enter"]);
+    let screen = tmux.wait_for("the pod's CPU", WAIT, |s| {
+        s.lines()
+            .nth(1)
+            .is_some_and(|h| h.contains(" CPU ") && h.contains(" MEM ") && h.contains("%CPU/R"))
+            && cpu_cell(s, &name).is_some_and(|c| c.ends_with('m'))
+    });
+    let first = cpu_cell(&screen, &name).expect("a CPU cell");
+    // The sim's values change every 15 s and the TUI asks again every 15 s.
+    tmux.wait_for("the CPU changing", Duration::from_secs(50), |s| {
+        cpu_cell(s, &name).is_some_and(|c| c.ends_with('m') && c != first)
+    });
+    drop(tmux);
+
+    let bare = Sim::start(&["--pods", "50", "--namespaces", "1", "--no-metrics"]);
+    let bare_daemon = Daemon::start(&bare.kubeconfig);
+    bare_daemon.wait_synced(WAIT);
+    let command = format!(
+        "TIMONEIRO_SOCKET={} NO_COLOR=1 {} -A",
+        bare_daemon.socket.display(),
+        bin("timoneiro-tui").display(),
+    );
+    let tmux = Tmux::start(&command, 200, 20);
+    tmux.wait_for("n/a in the metrics columns", WAIT, |s| {
+        s.lines().nth(1).is_some_and(|h| h.contains(" CPU "))
+            && s.lines().nth(2).is_some_and(|r| r.contains("n/a"))
+    });
+}

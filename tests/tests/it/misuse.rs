@@ -103,6 +103,9 @@ impl Timoneiro for OtherRelease {
     ) -> Result<Response<v1::DescribeResponse>, Status> {
         Err(Status::unimplemented("other release"))
     }
+    async fn top(&self, _: Request<v1::TopRequest>) -> Result<Response<v1::TopResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
     async fn status(
         &self,
         _: Request<v1::StatusRequest>,

@@ -1,5 +1,7 @@
-//! Column alignment the way Go's `text/tabwriter` does it, with the settings
-//! kubectl's describers use (`minwidth 0, tabwidth 8, padding 2, ' '`).
+//! Column alignment the way Go's `text/tabwriter` does it, with kubectl's
+//! settings: its describers' (`minwidth 0, padding 2`, [`align`]) and its
+//! other printers' (`printers.GetNewTabWriter`: `minwidth 6, padding 3`,
+//! used by `kubectl top`).
 //!
 //! Text is cut into lines at `\n` and into cells at `\t`. A cell that ends in
 //! a tab belongs to a column; the last cell of a line does not. A column
@@ -8,10 +10,19 @@
 //! Blocks nest: within a block of column `c`, the lines are formatted again
 //! for column `c + 1`. Widths count characters, not bytes.
 
-const PADDING: usize = 2;
-
-/// Align `text` (cells separated by tabs) into columns.
+/// Align `text` (cells separated by tabs) into columns as kubectl's
+/// describers do.
 pub fn align(text: &str) -> String {
+    align_with(text, 0, 2)
+}
+
+/// Align as `kubectl top` (and cli-runtime's printers) do.
+pub fn align_printer(text: &str) -> String {
+    align_with(text, 6, 3)
+}
+
+/// Align `text` into columns at least `min_width` wide, `padding` apart.
+pub fn align_with(text: &str, min_width: usize, padding: usize) -> String {
     let mut lines: Vec<Vec<&str>> = text.split('\n').map(|l| l.split('\t').collect()).collect();
     // The text after the last newline is an unfinished line: Go's writer
     // keeps it unprinted until a flush, which then prints it without a
@@ -19,7 +30,8 @@ pub fn align(text: &str) -> String {
     let unfinished = lines.pop().unwrap_or_default();
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     let mut widths = Vec::new();
-    format(&mut out, &lines, &mut widths, 0, lines.len());
+    let settings = Settings { min_width, padding };
+    format(&mut out, &lines, &mut widths, 0, lines.len(), settings);
     write_cells(&mut out, &unfinished, &[]);
     out
 }
@@ -28,7 +40,20 @@ fn cell_width(cell: &str) -> usize {
     cell.chars().count()
 }
 
-fn format(out: &mut String, lines: &[Vec<&str>], widths: &mut Vec<usize>, from: usize, to: usize) {
+#[derive(Clone, Copy)]
+struct Settings {
+    min_width: usize,
+    padding: usize,
+}
+
+fn format(
+    out: &mut String,
+    lines: &[Vec<&str>],
+    widths: &mut Vec<usize>,
+    from: usize,
+    to: usize,
+    settings: Settings,
+) {
     let column = widths.len();
     let mut start = from;
     let mut this = from;
@@ -40,13 +65,13 @@ fn format(out: &mut String, lines: &[Vec<&str>], widths: &mut Vec<usize>, from: 
         // A block of this column begins here: print what came before.
         write_lines(out, &lines[start..this], widths);
         start = this;
-        let mut width = 0;
+        let mut width = settings.min_width;
         while this < to && column + 1 < lines[this].len() {
-            width = width.max(cell_width(lines[this][column]) + PADDING);
+            width = width.max(cell_width(lines[this][column]) + settings.padding);
             this += 1;
         }
         widths.push(width);
-        format(out, lines, widths, start, this);
+        format(out, lines, widths, start, this, settings);
         widths.pop();
         start = this;
         // Go's loop steps past the line that ended the block: it has no
@@ -111,6 +136,14 @@ mod tests {
         assert_eq!(
             align(text),
             "  Type    Reason  Age\n  ----    ------  ---\n  Normal  Pulled  5m\n"
+        );
+    }
+
+    #[test]
+    fn printer_columns_are_at_least_six_wide_and_three_apart() {
+        assert_eq!(
+            super::align_printer("NAME\tCPU(cores)\t\nweb\t5m\t\n"),
+            "NAME   CPU(cores)   \nweb    5m           \n"
         );
     }
 
