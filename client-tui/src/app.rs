@@ -49,6 +49,10 @@ pub enum Purpose {
     Yaml,
     /// Drill down to the pods its selector picks.
     DrillDown,
+    /// Show a pod's containers.
+    Containers,
+    /// Jump to its owner (the controller in its ownerReferences).
+    Owner,
 }
 
 /// A scrollable text view (describe or YAML) with search.
@@ -71,6 +75,13 @@ struct View {
     namespace: Scope,
     selector: String,
     filter: String,
+    sort: String,
+    descending: bool,
+    offset: u32,
+    cursor: u32,
+    selected_uid: Option<String>,
+    /// The view was entered by jumping to an owner: Esc goes back at once.
+    jumped: bool,
 }
 
 /// Which namespaces are listed.
@@ -157,6 +168,10 @@ pub struct App {
     pub metrics_available: Option<Result<(), String>>,
     /// The last metrics request: when, and for which rows.
     metrics_asked: Option<(std::time::Instant, TopRequest)>,
+    /// The last view of each kind (by plural): `:kind` comes back to it.
+    remembered: HashMap<String, View>,
+    /// This view was entered by jumping to an owner (`J`).
+    jumped: bool,
 }
 
 /// How often the metrics of the rows on screen are asked for again
@@ -219,6 +234,8 @@ impl App {
             metrics: HashMap::new(),
             metrics_available: None,
             metrics_asked: None,
+            remembered: HashMap::new(),
+            jumped: false,
         }
     }
 
@@ -457,9 +474,17 @@ impl App {
             namespace: self.namespace.clone(),
             selector: self.selector.clone(),
             filter: self.filter.clone(),
+            sort: self.sort.clone(),
+            descending: self.descending,
+            offset: self.offset,
+            cursor: self.cursor,
+            selected_uid: self.selected_uid.clone(),
+            jumped: self.jumped,
         }
     }
 
+    /// Go back to a saved view: its filter, sort, scroll and selection
+    /// (the selection follows its row if the rows moved meanwhile).
     fn restore(&mut self, view: View) {
         if view.kind != self.kind {
             self.list = None;
@@ -468,7 +493,22 @@ impl App {
         self.namespace = view.namespace;
         self.selector = view.selector;
         self.filter = view.filter;
-        self.reset_window();
+        self.sort = view.sort;
+        self.descending = view.descending;
+        self.offset = view.offset;
+        self.cursor = view.cursor;
+        self.selected_uid = view.selected_uid;
+        self.jumped = view.jumped;
+    }
+
+    /// The plural of a kind as typed, as the status stream names it.
+    fn plural_of(&self, typed: &str) -> String {
+        self.statuses
+            .iter()
+            .find(|k| {
+                k.kind == typed || k.singular == typed || k.short_names.iter().any(|s| s == typed)
+            })
+            .map_or_else(|| typed.to_string(), |k| k.kind.clone())
     }
 
     /// Back to the first row. The old rows stay on screen until the new
@@ -480,16 +520,32 @@ impl App {
     }
 
     fn switch_kind(&mut self, kind: &str) -> Effect {
-        self.back.push(self.save());
-        self.kind = kind.to_string();
-        self.filter.clear();
-        self.selector.clear();
-        self.sort.clear();
-        self.descending = false;
+        let current = self.save();
+        self.remembered
+            .insert(self.current_kind_plural(), current.clone());
+        self.back.push(current);
         self.picking_namespace = false;
         self.switching_kind = true;
         self.list = None;
-        self.reset_window();
+        // Each kind keeps its filter, sort, scroll and selection from the
+        // last visit (the namespace scope stays the current one).
+        match self.remembered.get(&self.plural_of(kind)).cloned() {
+            Some(view) => {
+                let namespace = self.namespace.clone();
+                self.restore(view);
+                self.namespace = namespace;
+                self.jumped = false;
+            }
+            None => {
+                self.filter.clear();
+                self.selector.clear();
+                self.sort.clear();
+                self.descending = false;
+                self.jumped = false;
+                self.reset_window();
+            }
+        }
+        self.kind = kind.to_string();
         self.requery()
     }
 
@@ -787,13 +843,18 @@ impl App {
                 Effect::None
             }
             Action::Describe => self.get_selected(ObjectFormat::Json, Purpose::Describe),
+            Action::JumpOwner => self.get_selected(ObjectFormat::Json, Purpose::Owner),
             Action::ToggleWide => {
                 self.wide = !self.wide;
                 Effect::None
             }
             Action::Yaml => self.get_selected(ObjectFormat::Yaml, Purpose::Yaml),
             Action::Back => {
-                if !self.filter.is_empty() || !self.selector.is_empty() && self.back.is_empty() {
+                let jumped = std::mem::take(&mut self.jumped);
+                if !jumped
+                    && (!self.filter.is_empty()
+                        || !self.selector.is_empty() && self.back.is_empty())
+                {
                     self.filter.clear();
                     self.input.clear();
                     if self.back.is_empty() {
@@ -897,6 +958,9 @@ impl App {
         if WORKLOADS.contains(&plural.as_str()) {
             return self.get_selected(ObjectFormat::Json, Purpose::DrillDown);
         }
+        if plural == "pods" {
+            return self.get_selected(ObjectFormat::Json, Purpose::Containers);
+        }
         self.get_selected(ObjectFormat::Json, Purpose::Describe)
     }
 
@@ -931,6 +995,41 @@ impl App {
                 );
                 Effect::None
             }
+            Purpose::Containers => {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                self.show_text(format!("Containers {title}"), containers(&value));
+                Effect::None
+            }
+            Purpose::Owner => {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                let owner = value["metadata"]["ownerReferences"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|r| r["controller"] == true);
+                let Some(owner) = owner else {
+                    self.message = Some((format!("{title} has no owner"), true));
+                    return Effect::None;
+                };
+                let kind = owner["kind"].as_str().unwrap_or("").to_string();
+                let name = owner["name"].as_str().unwrap_or("").to_string();
+                let current = self.save();
+                self.remembered
+                    .insert(self.current_kind_plural(), current.clone());
+                self.back.push(current);
+                self.kind = kind;
+                if !request.namespace.is_empty() {
+                    self.namespace = Scope::Named(request.namespace.clone());
+                }
+                self.filter = format!("^{name}$");
+                self.selector.clear();
+                self.sort.clear();
+                self.descending = false;
+                self.jumped = true;
+                self.list = None;
+                self.reset_window();
+                self.requery()
+            }
             Purpose::DrillDown => {
                 let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
                 let Some(selector) = match_labels(&value) else {
@@ -957,6 +1056,76 @@ impl App {
         });
         self.mode = Mode::Text;
     }
+}
+
+/// A pod's containers as a table: NAME IMAGE READY STATE RESTARTS PORTS
+/// PROBES (init containers first, marked).
+fn containers(pod: &serde_json::Value) -> Vec<String> {
+    let mut text = String::from("NAME\tIMAGE\tREADY\tSTATE\tRESTARTS\tPORTS\tPROBES\n");
+    for (section, statuses, init) in [
+        ("initContainers", "initContainerStatuses", true),
+        ("containers", "containerStatuses", false),
+    ] {
+        for c in pod["spec"][section].as_array().into_iter().flatten() {
+            let name = c["name"].as_str().unwrap_or("");
+            let status = pod["status"][statuses]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["name"] == name);
+            let state = status.map_or("-".to_string(), |s| {
+                let state = &s["state"];
+                let reason = |k: &str| state[k]["reason"].as_str().map(|r| format!("{k}:{r}"));
+                if state.get("running").is_some() {
+                    "running".to_string()
+                } else {
+                    reason("waiting")
+                        .or_else(|| reason("terminated"))
+                        .unwrap_or_else(|| "waiting".to_string())
+                }
+            });
+            let ports = c["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    let number = p["containerPort"].as_i64().unwrap_or(0);
+                    match p["name"].as_str() {
+                        Some(n) => format!("{n}:{number}"),
+                        None => number.to_string(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+            let probes = [
+                ("livenessProbe", "liveness"),
+                ("readinessProbe", "readiness"),
+                ("startupProbe", "startup"),
+            ]
+            .iter()
+            .filter(|(key, _)| c.get(*key).is_some())
+            .map(|(_, word)| *word)
+            .collect::<Vec<_>>()
+            .join(",");
+            let display = if init {
+                format!("{name} (init)")
+            } else {
+                name.to_string()
+            };
+            text.push_str(&format!(
+                "{display}\t{}\t{}\t{state}\t{}\t{}\t{}\n",
+                c["image"].as_str().unwrap_or(""),
+                status.map_or("-", |s| if s["ready"] == true { "true" } else { "false" }),
+                status.and_then(|s| s["restartCount"].as_i64()).unwrap_or(0),
+                if ports.is_empty() { "-" } else { &ports },
+                if probes.is_empty() { "-" } else { &probes },
+            ));
+        }
+    }
+    timoneiro_proto::tabwriter::align_with(&text, 0, 3)
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect()
 }
 
 /// `spec.selector.matchLabels` as a selector string.

@@ -67,6 +67,8 @@ pub enum Action {
     AllNamespaces,
     /// Show or hide every `-o wide` column.
     ToggleWide,
+    /// Go to the selected object's owner.
+    JumpOwner,
 }
 
 /// The action of a key in a mode, if any.
@@ -115,6 +117,7 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
                 (Mode::Table, KeyCode::Char(':')) => Some(Action::StartCommand),
                 (Mode::Table, KeyCode::Enter) => Some(Action::Enter),
                 (Mode::Table, KeyCode::Char('d')) => Some(Action::Describe),
+                (Mode::Table, KeyCode::Char('J')) => Some(Action::JumpOwner),
                 (Mode::Table, KeyCode::Char('y')) => Some(Action::Yaml),
                 (Mode::Table, KeyCode::Char('s')) => Some(Action::SortNext),
                 (Mode::Table, KeyCode::Char('S')) => Some(Action::SortReverse),

@@ -340,7 +340,8 @@ fn promoted(plural: &str) -> &'static [&'static str] {
 /// The columns to show, as indices in display order: kubectl's default
 /// ones (with the kind's promoted wide ones before AGE), or every column
 /// with `wide`. When they do not fit in `width`, the least important go
-/// first: wide columns, then promoted ones, then the rest from the right,
+/// first: the metric percentages and (without `wide`) the wide columns,
+/// then CPU, MEM and the promoted ones, then the rest from the right,
 /// STATUS and NAMESPACE last; NAME always stays.
 pub fn visible_columns(
     columns: &[timoneiro_proto::v1::Column],
@@ -393,7 +394,8 @@ pub fn visible_columns(
         "NAMESPACE" => 4,
         "STATUS" => 3,
         _ if is_promoted(i) => 1,
-        _ if columns[i].wide => 0,
+        // Asked for with ctrl-w: the wide columns stay before the metrics.
+        _ if columns[i].wide && !wide => 0,
         _ => 2,
     };
     while needed(&order) > u32::from(width) {
@@ -546,9 +548,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("0", "all namespaces"),
     (
         "Enter",
-        "workload → its pods; namespace → its pods; other → describe",
+        "workload → its pods; pod → its containers; namespace → its pods; other → describe",
     ),
     ("d", "describe the selected object"),
+    ("J", "jump to the owner (Esc comes back to the same place)"),
     ("^w", "all -o wide columns on / off"),
     ("y", "YAML of the selected object (/ search, n next)"),
     ("s S", "sort by the next column / reverse"),
