@@ -765,7 +765,8 @@ impl App {
             Action::Move(delta) => scroll(text, delta),
             Action::Page(pages) => scroll(text, pages * page),
             Action::Top => text.scroll = 0,
-            Action::Bottom => text.scroll = last as usize,
+            // The last page, not the last line alone at the top.
+            Action::Bottom => text.scroll = (last - (page - 1).max(0)).max(0) as usize,
             Action::StartFilter => {
                 self.mode = Mode::TextSearch;
                 self.input.clear();
@@ -1203,6 +1204,16 @@ mod tests {
         // Answers of an older query are ignored.
         app.on_list(7, answer(&["x"], 1));
         assert_eq!(app.rows().len(), 3);
+    }
+
+    #[test]
+    fn the_end_of_a_text_view_shows_its_last_page() {
+        let mut app = app();
+        app.page = 20;
+        app.show_text("t".into(), (0..100).map(|i| i.to_string()).collect());
+        app.apply(Action::Bottom);
+        // Lines 80–99 fill the page: the last line at the bottom.
+        assert_eq!(app.text.as_ref().map(|t| t.scroll), Some(80));
     }
 
     #[test]
