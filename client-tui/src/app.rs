@@ -911,6 +911,18 @@ impl App {
                 self.reset_window();
                 self.requery()
             }
+            Action::SortUsage(memory) => {
+                if !self.shows_metrics() {
+                    self.message =
+                        Some(("CPU and memory are shown for pods and nodes".into(), true));
+                    return Effect::None;
+                }
+                // Highest first, as k9s sorts them.
+                self.sort = if memory { "MEM" } else { "CPU" }.into();
+                self.descending = true;
+                self.reset_window();
+                self.requery()
+            }
             Action::SortName => {
                 self.sort = "NAME".into();
                 self.descending = false;

@@ -69,6 +69,8 @@ pub enum Action {
     ToggleWide,
     /// Go to the selected object's owner.
     JumpOwner,
+    /// Sort by CPU (false) or memory (true) use, highest first.
+    SortUsage(bool),
 }
 
 /// The action of a key in a mode, if any.
@@ -118,6 +120,8 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
                 (Mode::Table, KeyCode::Enter) => Some(Action::Enter),
                 (Mode::Table, KeyCode::Char('d')) => Some(Action::Describe),
                 (Mode::Table, KeyCode::Char('J')) => Some(Action::JumpOwner),
+                (Mode::Table, KeyCode::Char('C')) => Some(Action::SortUsage(false)),
+                (Mode::Table, KeyCode::Char('M')) => Some(Action::SortUsage(true)),
                 (Mode::Table, KeyCode::Char('y')) => Some(Action::Yaml),
                 (Mode::Table, KeyCode::Char('s')) => Some(Action::SortNext),
                 (Mode::Table, KeyCode::Char('S')) => Some(Action::SortReverse),

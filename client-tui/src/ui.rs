@@ -556,6 +556,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("y", "YAML of the selected object (/ search, n next)"),
     ("s S", "sort by the next column / reverse"),
     ("N A", "sort by name / newest first"),
+    (
+        "C M",
+        "sort by CPU / memory use, highest first (pods, nodes)",
+    ),
     ("Esc", "clear the filter, or go back"),
     ("?", "this help"),
     ("q ^c", "quit"),

@@ -47,7 +47,13 @@ pub enum SortKey {
     Name,
     /// A column after NAME, by index into the row's cells.
     Column(usize),
+    /// A figure from outside the rows (CPU or memory use, `Query::usage`);
+    /// rows without one sort as lowest.
+    Usage,
 }
+
+/// Figures by namespace and name, for `SortKey::Usage`.
+pub type UsageKeys = std::collections::HashMap<String, std::collections::HashMap<String, i64>>;
 
 /// A parsed, validated query.
 #[derive(Debug, Clone)]
@@ -68,6 +74,8 @@ pub struct Query {
     pub limit: Option<usize>,
     /// Only objects with these names (exact); empty for any.
     pub names: std::collections::BTreeSet<String>,
+    /// The figures `SortKey::Usage` sorts by.
+    pub usage: Option<Arc<UsageKeys>>,
 }
 
 impl Query {
@@ -121,6 +129,7 @@ impl Query {
             offset,
             limit,
             names: std::collections::BTreeSet::new(),
+            usage: None,
         })
     }
 }
@@ -221,6 +230,14 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
             status: view.status().clone(),
         };
     }
+    if query.sort == SortKey::Usage {
+        return QueryResult {
+            rows: by_usage(matched, query, count),
+            total,
+            matched: count,
+            status: view.status().clone(),
+        };
+    }
     let compare = |a: &Entry<'_>, b: &Entry<'_>| {
         let ordering = compare_entries(a, b, query.sort);
         if query.descending {
@@ -250,6 +267,47 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         matched: count,
         status: view.status().clone(),
     }
+}
+
+/// The window of `matched` in the order of a figure from outside the rows:
+/// each row's figure is looked up once, then the rows are ordered by it.
+fn by_usage(matched: Vec<Entry<'_>>, query: &Query, count: usize) -> Vec<Arc<Row>> {
+    let empty = UsageKeys::new();
+    let usage = query.usage.as_deref().unwrap_or(&empty);
+    let mut keyed: Vec<(i64, Entry<'_>)> = matched
+        .into_iter()
+        .map(|entry| {
+            let key = usage
+                .get(&*entry.row.namespace)
+                .and_then(|names| names.get(entry.row.name.as_str()))
+                .copied()
+                .unwrap_or(-1);
+            (key, entry)
+        })
+        .collect();
+    let compare = |a: &(i64, Entry<'_>), b: &(i64, Entry<'_>)| {
+        let ordering = a.0.cmp(&b.0);
+        let ordering = if query.descending {
+            ordering.reverse()
+        } else {
+            ordering
+        };
+        ordering.then_with(|| by_identity(a.1.row, b.1.row))
+    };
+    let end = query
+        .limit
+        .map_or(count, |limit| query.offset.saturating_add(limit).min(count));
+    if end < count && end > 0 {
+        keyed.select_nth_unstable_by(end - 1, compare);
+        keyed.truncate(end);
+    }
+    keyed.sort_unstable_by(compare);
+    keyed
+        .into_iter()
+        .skip(query.offset)
+        .take(end.saturating_sub(query.offset))
+        .map(|(_, entry)| entry.row.clone())
+        .collect()
 }
 
 /// Windows up to this many rows (offset + limit) are selected with a heap.
@@ -311,7 +369,7 @@ fn compare_rows(a: &Row, b: &Row, key: SortKey) -> Ordering {
             .created_ms
             .cmp(&a.created_ms)
             .then_with(|| by_identity(a, b)),
-        SortKey::Namespace => by_identity(a, b),
+        SortKey::Namespace | SortKey::Usage => by_identity(a, b),
         SortKey::Name => a.name.cmp(&b.name).then_with(|| by_identity(a, b)),
         SortKey::Column(index) => {
             compare_cells(a.cells.get(index), b.cells.get(index)).then_with(|| by_identity(a, b))
@@ -441,6 +499,50 @@ mod tests {
             ]
         );
         assert_eq!((result.total, result.matched), (4, 4));
+    }
+
+    #[test]
+    fn sorts_by_figures_from_outside_the_rows_with_the_unknown_last() {
+        let store = store_with(ROWS);
+        let mut q = query("", "", "", None);
+        q.sort = SortKey::Usage;
+        q.descending = true;
+        let mut usage = UsageKeys::new();
+        usage
+            .entry("shop".into())
+            .or_default()
+            .insert("web-2".into(), 500);
+        usage
+            .entry("shop".into())
+            .or_default()
+            .insert("web-1".into(), 20);
+        usage
+            .entry("kube-system".into())
+            .or_default()
+            .insert("dns-1".into(), 90);
+        q.usage = Some(Arc::new(usage));
+        assert_eq!(
+            names(&run(&store, &q)),
+            [
+                "shop/web-2",
+                "kube-system/dns-1",
+                "shop/web-1",
+                "shop/api-1"
+            ]
+        );
+        q.limit = Some(2);
+        assert_eq!(names(&run(&store, &q)), ["shop/web-2", "kube-system/dns-1"]);
+        q.descending = false;
+        q.limit = None;
+        assert_eq!(
+            names(&run(&store, &q)),
+            [
+                "shop/api-1",
+                "shop/web-1",
+                "kube-system/dns-1",
+                "shop/web-2"
+            ]
+        );
     }
 
     #[test]

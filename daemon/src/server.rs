@@ -95,17 +95,39 @@ impl Service {
             Some(request.namespace.clone())
         };
         let limit = (request.limit > 0).then_some(request.limit as usize);
+        // CPU and memory are not columns of the cache: their order comes
+        // from the latest metrics reading (pods and nodes only).
+        let usage_sort = usage_sort(spec, &request.sort_by);
         let query = Query::parse(
             spec,
             namespace.clone(),
             &request.filter,
             &request.label_selector,
-            &request.sort_by,
+            if usage_sort.is_some() {
+                ""
+            } else {
+                &request.sort_by
+            },
             request.offset as usize,
             limit,
         )
         .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let mut query = query;
+        if let Some((descending, memory)) = usage_sort {
+            let reading = cluster.metrics.reading().await.map_err(|message| {
+                Status::failed_precondition(format!(
+                    "cannot sort by {}: {message}",
+                    request.sort_by.trim_start_matches('-')
+                ))
+            })?;
+            query.sort = query::SortKey::Usage;
+            query.descending = descending;
+            query.usage = Some(Arc::new(usage_keys(
+                &reading,
+                spec.plural == "pods",
+                memory,
+            )));
+        }
         query.names = request.names.iter().cloned().collect();
         Ok(Prepared {
             with_namespace: spec.namespaced && namespace.is_none(),
@@ -734,4 +756,40 @@ fn secret_keys(store: &crate::store::Store, namespace: &str, name: &str) -> Opti
     let view = store.view();
     let row = view.find(namespace, name)?;
     row.cells.get(column).map(|c| c.text.to_string())
+}
+
+/// `Some((descending, memory))` when a pods or nodes query sorts by CPU or
+/// memory use (`CPU`, `-CPU`, `MEM`, `MEMORY`, …).
+fn usage_sort(spec: &crate::catalog::KindSpec, sort_by: &str) -> Option<(bool, bool)> {
+    if !spec.group.is_empty() || !matches!(spec.plural.as_str(), "pods" | "nodes") {
+        return None;
+    }
+    let (descending, name) = match sort_by.trim().strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, sort_by.trim()),
+    };
+    match name.to_ascii_uppercase().as_str() {
+        "CPU" => Some((descending, false)),
+        "MEM" | "MEMORY" => Some((descending, true)),
+        _ => None,
+    }
+}
+
+/// One figure per object of a metrics reading, by namespace and name.
+fn usage_keys(reading: &crate::metrics::Reading, pods: bool, memory: bool) -> query::UsageKeys {
+    let mut keys = query::UsageKeys::new();
+    let pick = |u: &crate::metrics::Use| if memory { u.memory_bytes } else { u.cpu_nanos };
+    if pods {
+        for ((namespace, name), used) in &reading.pods {
+            keys.entry(namespace.clone())
+                .or_default()
+                .insert(name.clone(), pick(&used.total));
+        }
+    } else {
+        let nodes = keys.entry(String::new()).or_default();
+        for (name, used) in &reading.nodes {
+            nodes.insert(name.clone(), pick(used));
+        }
+    }
+    keys
 }

@@ -270,15 +270,57 @@ async fn top_prints_what_kubectl_top_prints_and_says_when_there_are_no_metrics()
     let path = format!("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods");
     // The sim's values change every 15 s: take a reading on both sides of
     // the daemon's (its first, so not cached) and compare when they agree.
-    let (expected, output) = loop {
+    // A sort by CPU right after uses the daemon's same reading.
+    let (expected, output, by_cpu, raw) = loop {
         let before = sim.json("GET", &path).await;
         let output = daemon.cli(&["top", "pods", "-n", &namespace]);
+        let by_cpu = daemon.cli(&[
+            "get",
+            "pods",
+            "-n",
+            &namespace,
+            "--sort-by",
+            "-CPU",
+            "--no-headers",
+        ]);
         let after = sim.json("GET", &path).await;
         if kubectl_top_pods(&before) == kubectl_top_pods(&after) {
-            break (kubectl_top_pods(&before), output);
+            break (kubectl_top_pods(&before), output, by_cpu, before);
         }
         tokio::time::sleep(Duration::from_secs(16)).await;
     };
+    // Pods by summed CPU nanocores, highest first (pods without metrics last).
+    let mut cpu: Vec<(i128, String)> = raw["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let nanos: i128 = p["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    c["usage"]["cpu"]
+                        .as_str()
+                        .unwrap_or("0n")
+                        .trim_end_matches('n')
+                        .parse::<i128>()
+                        .unwrap_or(0)
+                })
+                .sum();
+            (
+                nanos,
+                p["metadata"]["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    cpu.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let listed: Vec<String> = stdout(&by_cpu)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    let want: Vec<String> = cpu.iter().map(|(_, name)| name.clone()).collect();
+    assert_eq!(listed[..want.len()], want[..], "get --sort-by -CPU");
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     let mut lines = text.lines();
