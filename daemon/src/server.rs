@@ -143,6 +143,33 @@ impl Service {
         })
     }
 
+    /// The cluster of `context` and its store of `kind` (started if it was
+    /// not), marked in use while the guard lives; the kind as the store
+    /// knows it (a discovered kind's store carries its columns).
+    async fn open_kind(
+        &self,
+        context: &str,
+        kind: &str,
+    ) -> Result<
+        (
+            Lease,
+            Kind,
+            Arc<crate::store::Store>,
+            crate::store::StoreUse,
+        ),
+        Status,
+    > {
+        let cluster = self.cluster(context).await?;
+        let kind = cluster
+            .resolve(kind)
+            .await
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let store = cluster.open(&kind).await;
+        let in_use = store.begin_use();
+        let kind = store.kind().clone();
+        Ok((cluster, kind, store, in_use))
+    }
+
     fn status_response(cluster: &Cluster) -> v1::StatusResponse {
         v1::StatusResponse {
             context: cluster.context.name.clone(),
@@ -431,13 +458,8 @@ impl Timoneiro for Service {
         request: Request<v1::GetRequest>,
     ) -> Result<Response<v1::GetResponse>, Status> {
         let request = request.into_inner();
-        let cluster = self.cluster(&request.context).await?;
-        let kind = cluster
-            .resolve(&request.kind)
-            .await
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let store = cluster.open(&kind).await;
-        let _in_use = store.begin_use();
+        let (_cluster, kind, store, _in_use) =
+            self.open_kind(&request.context, &request.kind).await?;
         let namespace = if kind.spec().namespaced {
             request.namespace.as_str()
         } else {
@@ -462,14 +484,8 @@ impl Timoneiro for Service {
         request: Request<v1::DescribeRequest>,
     ) -> Result<Response<v1::DescribeResponse>, Status> {
         let request = request.into_inner();
-        let cluster = self.cluster(&request.context).await?;
-        let kind = cluster
-            .resolve(&request.kind)
-            .await
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let store = cluster.open(&kind).await;
-        let _in_use = store.begin_use();
-        let kind = store.kind().clone();
+        let (cluster, kind, store, _in_use) =
+            self.open_kind(&request.context, &request.kind).await?;
         let spec = kind.spec();
         let namespace = match (spec.namespaced, request.namespace.as_str()) {
             (false, _) => String::new(),

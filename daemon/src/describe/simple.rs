@@ -134,21 +134,12 @@ pub(super) fn persistent_volume(w: &mut Writer, pv: &PersistentVolume, related: 
             meta.finalizers.clone().unwrap_or_default().join(" ")
         ),
     );
-    let class = spec
-        .storage_class_name
-        .clone()
-        .unwrap_or_else(|| beta_storage_class(meta.annotations.as_ref()).unwrap_or_default());
-    w.write(0, &format!("StorageClass:\t{class}\n"));
-    match &meta.deletion_timestamp {
-        Some(deleted) => w.write(
-            0,
-            &format!("Status:\tTerminating (lasts {})\n", w.since(Some(deleted))),
-        ),
-        None => w.write(
-            0,
-            &format!("Status:\t{}\n", status.phase.as_deref().unwrap_or("")),
-        ),
-    }
+    class_and_status(
+        w,
+        spec.storage_class_name.as_deref(),
+        meta,
+        status.phase.as_deref(),
+    );
     let claim = spec
         .claim_ref
         .as_ref()
@@ -230,6 +221,28 @@ pub(super) fn persistent_volume(w: &mut Writer, pv: &PersistentVolume, related: 
     events(w, related);
 }
 
+/// `StorageClass:` (the field, else the beta annotation) and `Status:`
+/// (the phase, or how long it has been terminating), as a volume and a claim
+/// print them.
+fn class_and_status(
+    w: &mut Writer,
+    class: Option<&str>,
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    phase: Option<&str>,
+) {
+    let class = class
+        .map(str::to_string)
+        .unwrap_or_else(|| beta_storage_class(meta.annotations.as_ref()).unwrap_or_default());
+    w.write(0, &format!("StorageClass:\t{class}\n"));
+    match &meta.deletion_timestamp {
+        Some(deleted) => w.write(
+            0,
+            &format!("Status:\tTerminating (lasts {})\n", w.since(Some(deleted))),
+        ),
+        None => w.write(0, &format!("Status:\t{}\n", phase.unwrap_or(""))),
+    }
+}
+
 fn beta_storage_class(
     annotations: Option<&std::collections::BTreeMap<String, String>>,
 ) -> Option<String> {
@@ -263,21 +276,12 @@ pub(super) fn persistent_volume_claim(
     let spec = pvc.spec.clone().unwrap_or_default();
     let status = pvc.status.clone().unwrap_or_default();
     name_and_namespace(w, meta);
-    let class = spec
-        .storage_class_name
-        .clone()
-        .unwrap_or_else(|| beta_storage_class(meta.annotations.as_ref()).unwrap_or_default());
-    w.write(0, &format!("StorageClass:\t{class}\n"));
-    match &meta.deletion_timestamp {
-        Some(deleted) => w.write(
-            0,
-            &format!("Status:\tTerminating (lasts {})\n", w.since(Some(deleted))),
-        ),
-        None => w.write(
-            0,
-            &format!("Status:\t{}\n", status.phase.as_deref().unwrap_or("")),
-        ),
-    }
+    class_and_status(
+        w,
+        spec.storage_class_name.as_deref(),
+        meta,
+        status.phase.as_deref(),
+    );
     let volume = spec.volume_name.clone().unwrap_or_default();
     w.write(0, &format!("Volume:\t{volume}\n"));
     labels(w, "Labels", meta.labels.as_ref());
