@@ -605,8 +605,26 @@ impl Timoneiro for Service {
             let store = cluster.open(&kind).await;
             let _in_use = store.begin_use();
             crate::describe::gather::wait_loaded(&store, DESCRIBE_WAIT).await;
+            // One pass over the rows for every object asked about (a lookup
+            // by name is a scan: one per name would cost a scan each).
+            let wanted: std::collections::HashSet<(&str, &str)> = items
+                .iter()
+                .map(|i| (i.namespace.as_str(), i.name.as_str()))
+                .collect();
+            let found: std::collections::HashMap<(String, String), Arc<crate::row::Row>> = {
+                let view = store.view();
+                view.rows()
+                    .filter(|r| wanted.contains(&(&*r.namespace, r.name.as_str())))
+                    .map(|r| ((r.namespace.to_string(), r.name.to_string()), r.clone()))
+                    .collect()
+            };
             for item in &mut items {
-                let Ok(object) = cached_object(&store, &item.namespace, &item.name) else {
+                let key = (item.namespace.clone(), item.name.clone());
+                let Some(object) = found
+                    .get(&key)
+                    .and_then(|row| store.codec().decompress(&row.object).ok())
+                    .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+                else {
                     continue;
                 };
                 if pods {

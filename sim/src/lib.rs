@@ -212,6 +212,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         crds: Default::default(),
         aggregated_discovery: !settings.legacy_discovery,
         metrics: !settings.no_metrics,
+        metrics_cache: Default::default(),
         requests: Default::default(),
     });
     for crd in &settings.crds {

@@ -78,17 +78,57 @@ fn container_use(uid: &str, container: &str, bucket: i64) -> (u64, u64) {
     (cpu_nanos, memory_kib)
 }
 
+/// One window's metrics of the whole cluster, as metrics-server keeps its
+/// last scrape: computed once per 15-second window.
+#[derive(Default)]
+pub struct Cache {
+    last: std::sync::Mutex<Option<(i64, Lists)>>,
+}
+
+/// A window's PodMetricsList and NodeMetricsList.
+type Lists = std::sync::Arc<(Value, Value)>;
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
 /// The answer to a metrics.k8s.io path (`rest` after the group version),
 /// or None when the path is not one metrics-server serves.
-pub fn respond(store: &Store, rest: &str, now: jiff::Timestamp) -> Option<Value> {
+pub fn respond(store: &Store, cache: &Cache, rest: &str, now: jiff::Timestamp) -> Option<Value> {
     let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
-    let (pods_in, nodes) = match segments.as_slice() {
-        ["pods"] => (Some(None), false),
-        ["namespaces", ns, "pods"] => (Some(Some(*ns)), false),
-        ["nodes"] => (None, true),
+    let namespace = match segments.as_slice() {
+        ["pods"] | ["nodes"] => None,
+        ["namespaces", ns, "pods"] => Some(*ns),
         _ => return None,
     };
     let bucket = now.as_second() / WINDOW_SECONDS;
+    let lists = {
+        let mut last = cache.last.lock().unwrap_or_else(|p| p.into_inner());
+        match last.as_ref() {
+            Some((at, lists)) if *at == bucket => lists.clone(),
+            _ => {
+                let lists = std::sync::Arc::new(compute(store, bucket, now)?);
+                *last = Some((bucket, lists.clone()));
+                lists
+            }
+        }
+    };
+    let (pods, nodes) = &*lists;
+    if segments.last() == Some(&"nodes") {
+        return Some(nodes.clone());
+    }
+    let mut list = pods.clone();
+    if let (Some(ns), Some(items)) = (namespace, list["items"].as_array_mut()) {
+        items.retain(|item| item["metadata"]["namespace"] == ns);
+    }
+    Some(list)
+}
+
+/// The PodMetricsList and NodeMetricsList of the window `bucket`.
+fn compute(store: &Store, bucket: i64, now: jiff::Timestamp) -> Option<(Value, Value)> {
+    let pods_in: Option<Option<&str>> = Some(None);
     let timestamp = jiff::Timestamp::from_second(bucket * WINDOW_SECONDS)
         .unwrap_or(now)
         .strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -97,44 +137,42 @@ pub fn respond(store: &Store, rest: &str, now: jiff::Timestamp) -> Option<Value>
     let mut pod_items = Vec::new();
     let mut per_node: HashMap<String, (u64, u64)> = HashMap::new();
     for obj in &store.snapshot(pods, None).items {
-        let pod = obj.value();
-        if pod["status"]["phase"] != "Running" {
+        // Only the fields metrics-server reports on, not the whole pod.
+        let Ok(pod) = serde_json::from_slice::<PodFields>(&obj.item) else {
+            continue;
+        };
+        if pod.status.phase.as_deref() != Some("Running") {
             continue;
         }
-        let uid = pod["metadata"]["uid"].as_str().unwrap_or("");
         let mut containers = Vec::new();
-        for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
-            let name = c["name"].as_str().unwrap_or("");
-            let (cpu, memory) = container_use(uid, name, bucket);
-            if let Some(node) = pod["spec"]["nodeName"].as_str() {
-                let entry = per_node.entry(node.to_string()).or_default();
+        for c in &pod.spec.containers {
+            let (cpu, memory) = container_use(&pod.metadata.uid, &c.name, bucket);
+            if let Some(node) = &pod.spec.node_name {
+                let entry = per_node.entry(node.clone()).or_default();
                 entry.0 += cpu;
                 entry.1 += memory;
             }
-            containers.push(json!({"name": name, "usage": {"cpu": format!("{cpu}n"), "memory": format!("{memory}Ki")}}));
+            containers.push(json!({"name": c.name, "usage": {"cpu": format!("{cpu}n"), "memory": format!("{memory}Ki")}}));
         }
-        let namespace = pod["metadata"]["namespace"].as_str().unwrap_or("");
+        let namespace = pod.metadata.namespace.as_str();
         if pods_in.is_some_and(|want| want.is_some_and(|ns| ns != namespace)) {
             continue;
         }
         let mut metadata = json!({
-            "name": pod["metadata"]["name"], "namespace": namespace,
+            "name": pod.metadata.name, "namespace": namespace,
             "creationTimestamp": format_now(now),
         });
-        if let Some(labels) = pod["metadata"].get("labels") {
+        if let Some(labels) = &pod.metadata.labels {
             metadata["labels"] = labels.clone();
         }
         pod_items.push(json!({
             "metadata": metadata, "timestamp": timestamp, "window": "15s", "containers": containers
         }));
     }
-    if let Some(_scope) = pods_in {
-        return Some(json!({
-            "kind": "PodMetricsList", "apiVersion": GROUP_VERSION,
-            "metadata": {}, "items": pod_items
-        }));
-    }
-    debug_assert!(nodes);
+    let pod_list = json!({
+        "kind": "PodMetricsList", "apiVersion": GROUP_VERSION,
+        "metadata": {}, "items": pod_items
+    });
     let node_resource = Resource::by_plural("nodes")?;
     let mut node_items = Vec::new();
     for obj in &store.snapshot(node_resource, None).items {
@@ -153,10 +191,51 @@ pub fn respond(store: &Store, rest: &str, now: jiff::Timestamp) -> Option<Value>
             "usage": {"cpu": format!("{cpu}n"), "memory": format!("{memory}Ki")}
         }));
     }
-    Some(json!({
+    let node_list = json!({
         "kind": "NodeMetricsList", "apiVersion": GROUP_VERSION,
         "metadata": {}, "items": node_items
-    }))
+    });
+    Some((pod_list, node_list))
+}
+
+/// The fields of a pod metrics-server reports on.
+#[derive(serde::Deserialize)]
+struct PodFields {
+    metadata: Meta,
+    #[serde(default)]
+    spec: Spec,
+    #[serde(default)]
+    status: Status,
+}
+
+#[derive(serde::Deserialize)]
+struct Meta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    uid: String,
+    labels: Option<Value>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Spec {
+    #[serde(default)]
+    containers: Vec<Named>,
+    node_name: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Named {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Status {
+    phase: Option<String>,
 }
 
 fn format_now(now: jiff::Timestamp) -> String {

@@ -71,6 +71,8 @@ pub struct Server {
     pub aggregated_discovery: bool,
     /// Whether metrics.k8s.io is served (as metrics-server would).
     pub metrics: bool,
+    /// The current window's metrics.
+    pub metrics_cache: crate::metrics::Cache,
     /// The last requests, for tests: what was asked, and how.
     pub requests: std::sync::Mutex<std::collections::VecDeque<Value>>,
 }
@@ -724,7 +726,12 @@ impl Server {
         }
         if self.metrics
             && let Some(rest) = path.strip_prefix("/apis/metrics.k8s.io/v1beta1/")
-            && let Some(list) = crate::metrics::respond(&self.store, rest, jiff::Timestamp::now())
+            && let Some(list) = crate::metrics::respond(
+                &self.store,
+                &self.metrics_cache,
+                rest,
+                jiff::Timestamp::now(),
+            )
         {
             return json_response(&list);
         }
