@@ -108,16 +108,26 @@ impl Metrics {
     async fn read(&self) -> Result<Reading, String> {
         let pods = self.get("/apis/metrics.k8s.io/v1beta1/pods").await?;
         let nodes = self.get("/apis/metrics.k8s.io/v1beta1/nodes").await?;
-        Ok(parse(&pods, &nodes))
+        // A whole cluster's PodMetrics is megabytes of JSON: decode it on a
+        // blocking thread, never on the runtime's workers (watches run there).
+        tokio::task::spawn_blocking(move || {
+            let pods: Value =
+                serde_json::from_str(&pods).map_err(|e| format!("metrics.k8s.io: {e}"))?;
+            let nodes: Value =
+                serde_json::from_str(&nodes).map_err(|e| format!("metrics.k8s.io: {e}"))?;
+            Ok(parse(&pods, &nodes))
+        })
+        .await
+        .map_err(|e| format!("metrics.k8s.io: {e}"))?
     }
 
-    async fn get(&self, path: &str) -> Result<Value, String> {
+    async fn get(&self, path: &str) -> Result<String, String> {
         let request = http::Request::get(path)
             .header(http::header::ACCEPT, "application/json")
             .body(Vec::new())
             .map_err(|e| e.to_string())?;
-        match self.client.request::<Value>(request).await {
-            Ok(value) => Ok(value),
+        match self.client.request_text(request).await {
+            Ok(text) => Ok(text),
             Err(kube::Error::Api(status)) if status.code == 404 => {
                 Err("metrics.k8s.io is not served (is metrics-server installed?)".to_string())
             }
