@@ -142,6 +142,13 @@ impl Cluster {
     }
 
     /// The kinds known now.
+    /// The cluster's API client, for the few reads that are not a cache's
+    /// (a describe's EndpointSlices and quotas, metrics).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The catalog of kinds, as the last discovery found it.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog
             .read()

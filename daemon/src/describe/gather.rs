@@ -19,6 +19,9 @@ use crate::selector::Selector;
 use crate::status::SyncState;
 use crate::store::Store;
 
+/// EndpointSlices, as `from_server` reads them.
+const SLICES: (&str, &str, &str) = ("discovery.k8s.io/v1", "endpointslices", "EndpointSlice");
+
 /// How long a describe waits for the events cache to load.
 pub const EVENTS_WAIT: Duration = Duration::from_secs(5);
 
@@ -64,25 +67,42 @@ pub async fn gather(cluster: &Cluster, group: &str, plural: &str, object: &Value
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            let by_service = LabelSelector {
-                match_labels: Some(
-                    [(
-                        super::network::SERVICE_NAME_LABEL.to_string(),
-                        name.to_string(),
-                    )]
-                    .into(),
-                ),
-                ..LabelSelector::default()
-            };
-            no_slices_note(cluster, &mut gathered.notes).await;
-            gathered.related.endpoint_slices =
-                objects(cluster, "endpointslices", &namespace, Some(&by_service)).await;
+            let selector = format!("{}={name}", super::network::SERVICE_NAME_LABEL);
+            gathered.related.endpoint_slices = typed_items(
+                from_server(cluster, SLICES, &namespace, &selector, &mut gathered.notes).await,
+            );
         }
         ("networking.k8s.io", "ingresses") => {
-            no_slices_note(cluster, &mut gathered.notes).await;
             gathered.related.services = objects(cluster, "services", &namespace, None).await;
-            gathered.related.endpoint_slices =
-                objects(cluster, "endpointslices", &namespace, None).await;
+            gathered.related.endpoint_slices = typed_items(
+                from_server(cluster, SLICES, &namespace, "", &mut gathered.notes).await,
+            );
+        }
+        ("", "namespaces") => {
+            // A namespace's own name is where its quotas and ranges live.
+            let name = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let quotas = from_server(
+                cluster,
+                ("v1", "resourcequotas", "ResourceQuota"),
+                &name,
+                "",
+                &mut gathered.notes,
+            )
+            .await;
+            let ranges = from_server(
+                cluster,
+                ("v1", "limitranges", "LimitRange"),
+                &name,
+                "",
+                &mut gathered.notes,
+            )
+            .await;
+            gathered.related.resource_quotas = quotas.map(|items| typed_items(Some(items)));
+            gathered.related.limit_ranges = ranges.map(|items| typed_items(Some(items)));
         }
         ("apps", "deployments") => {
             gathered.related.replica_sets =
@@ -93,11 +113,76 @@ pub async fn gather(cluster: &Cluster, group: &str, plural: &str, object: &Value
     gathered
 }
 
-/// Say so when the cluster serves no EndpointSlices (endpoints are `<none>`).
-async fn no_slices_note(cluster: &Cluster, notes: &mut Vec<String>) {
-    if cluster.resolve("endpointslices").await.is_err() {
-        notes.push("this cluster serves no EndpointSlices: endpoints show as <none>".into());
+/// Objects the caches do not keep in full (a kind watched as the server's
+/// Table keeps metadata only): read from the API server, as kubectl does
+/// for a describe. `None`, with a note, when they could not be listed.
+async fn from_server(
+    cluster: &Cluster,
+    (api_version, plural, kind): (&str, &str, &str),
+    namespace: &str,
+    label_selector: &str,
+    notes: &mut Vec<String>,
+) -> Option<Vec<Value>> {
+    let prefix = if api_version == "v1" {
+        "/api/v1".to_string()
+    } else {
+        format!("/apis/{api_version}")
+    };
+    let mut path = format!("{prefix}/namespaces/{namespace}/{plural}");
+    if !label_selector.is_empty() {
+        let encoded: String = label_selector
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                other => format!("%{other:02X}"),
+            })
+            .collect();
+        path.push_str(&format!("?labelSelector={encoded}"));
     }
+    let request = http::Request::get(&path)
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .ok()?;
+    match cluster.client().request::<Value>(request).await {
+        Ok(list) => Some(items_of(&list, api_version, kind)),
+        Err(error) => {
+            let why = match &error {
+                kube::Error::Api(status) => status.message.clone(),
+                other => other.to_string(),
+            };
+            notes.push(format!("{plural} could not be listed ({why}): left out"));
+            None
+        }
+    }
+}
+
+/// The items of a list, each given the `apiVersion` and `kind` a list's
+/// items lack and k8s-openapi wants.
+fn items_of(list: &Value, api_version: &str, kind: &str) -> Vec<Value> {
+    list["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|mut item| {
+            if let Some(map) = item.as_object_mut() {
+                map.insert("apiVersion".into(), Value::from(api_version));
+                map.insert("kind".into(), Value::from(kind));
+            }
+            item
+        })
+        .collect()
+}
+
+/// Items of a list as typed objects (those that do not decode are skipped).
+fn typed_items<T: serde::de::DeserializeOwned>(items: Option<Vec<Value>>) -> Vec<T> {
+    items
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect()
 }
 
 /// Wait until `store` has finished its first load (or failed), up to
@@ -229,4 +314,36 @@ fn decode_rows(store: &Store, namespace: Option<&str>, keep: impl Fn(&Row) -> bo
         .filter_map(|row| store.codec().decompress(&row.object).ok())
         .filter_map(|json| serde_json::from_slice(&json).ok())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+
+    use super::*;
+
+    #[test]
+    fn a_recorded_endpointslice_list_decodes_with_its_endpoints() {
+        let text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/kube-apiserver-v1.36/other-kinds/list/endpointslices.json"
+        ));
+        let mut list: Value = serde_json::from_str(text).expect("JSON");
+        // As the API server sends a list: items without apiVersion and kind.
+        for item in list["items"].as_array_mut().into_iter().flatten() {
+            if let Some(map) = item.as_object_mut() {
+                map.remove("apiVersion");
+                map.remove("kind");
+            }
+        }
+        let recorded = list["items"].as_array().map_or(0, Vec::len);
+        let slices: Vec<EndpointSlice> = typed_items(Some(items_of(&list, SLICES.0, SLICES.2)));
+        assert!(recorded > 0);
+        assert_eq!(slices.len(), recorded);
+        assert!(
+            slices
+                .iter()
+                .any(|s| s.endpoints.as_ref().is_some_and(|e| !e.is_empty()))
+        );
+    }
 }

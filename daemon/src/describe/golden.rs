@@ -118,6 +118,10 @@ fn related(
         replica_sets: sets.to_vec(),
         services: services.to_vec(),
         endpoint_slices: Vec::new(),
+        // The recorded namespace had neither (kubectl printed "No resource
+        // quota." and "No LimitRange resource.").
+        resource_quotas: (kind == "namespaces").then(Vec::new),
+        limit_ranges: (kind == "namespaces").then(Vec::new),
         secret_keys: object
             .get("data")
             .and_then(Value::as_object)

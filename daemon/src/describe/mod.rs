@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::ReplicaSet;
-use k8s_openapi::api::core::v1::{Event, Pod, Service};
+use k8s_openapi::api::core::v1::{Event, LimitRange, Pod, ResourceQuota, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use serde_json::Value;
@@ -45,6 +45,10 @@ pub struct Related {
     /// The EndpointSlices of the object's namespace (a service's and an
     /// ingress backend's endpoints).
     pub endpoint_slices: Vec<EndpointSlice>,
+    /// For a namespace: its resource quotas and limit ranges (`None` when
+    /// they could not be listed: the section is left out).
+    pub resource_quotas: Option<Vec<ResourceQuota>>,
+    pub limit_ranges: Option<Vec<LimitRange>>,
     /// For a secret: how many keys its data has (the daemon never holds
     /// the values, only the count from the server's Table).
     pub secret_keys: Option<String>,
@@ -86,7 +90,9 @@ pub fn describe(
             &typed(object, "networking.k8s.io/v1", "Ingress")?,
             related,
         ),
-        ("", "namespaces") => simple::namespace(&mut w, &typed(object, "v1", "Namespace")?),
+        ("", "namespaces") => {
+            simple::namespace(&mut w, &typed(object, "v1", "Namespace")?, related)
+        }
         ("", "persistentvolumes") => {
             simple::persistent_volume(&mut w, &typed(object, "v1", "PersistentVolume")?, related)
         }

@@ -4,7 +4,8 @@
 
 use k8s_openapi::api::autoscaling::v2::{HPAScalingRules, HorizontalPodAutoscaler, MetricStatus};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Namespace, PersistentVolume, PersistentVolumeClaim, Secret, ServiceAccount, Volume,
+    ConfigMap, LimitRange, Namespace, PersistentVolume, PersistentVolumeClaim, ResourceQuota,
+    Secret, ServiceAccount, Volume,
 };
 use serde_json::Value;
 
@@ -72,9 +73,9 @@ pub(super) fn service_account(w: &mut Writer, account: &ServiceAccount, related:
     events(w, related);
 }
 
-/// A namespace. The daemon does not cache resource quotas or limit ranges,
-/// so it says so where kubectl lists them.
-pub(super) fn namespace(w: &mut Writer, namespace: &Namespace) {
+/// A namespace, with its resource quotas and limit ranges when they could
+/// be listed (a section is left out, and a note says why, when not).
+pub(super) fn namespace(w: &mut Writer, namespace: &Namespace, related: &Related) {
     w.write(
         0,
         &format!(
@@ -111,10 +112,136 @@ pub(super) fn namespace(w: &mut Writer, namespace: &Namespace) {
             );
         }
     }
-    w.write(0, "\n");
-    w.write(0, "No resource quota.\n");
-    w.write(0, "\n");
-    w.write(0, "No LimitRange resource.\n");
+    if let Some(quotas) = &related.resource_quotas {
+        w.write(0, "\n");
+        resource_quotas(w, quotas);
+    }
+    if let Some(ranges) = &related.limit_ranges {
+        w.write(0, "\n");
+        limit_ranges(w, ranges);
+    }
+}
+
+/// kubectl's `DescribeResourceQuotas`: each quota (by name), its scopes,
+/// and used / hard per resource (sorted).
+fn resource_quotas(w: &mut Writer, quotas: &[ResourceQuota]) {
+    if quotas.is_empty() {
+        w.write(0, "No resource quota.\n");
+        return;
+    }
+    let mut quotas: Vec<&ResourceQuota> = quotas.iter().collect();
+    quotas.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    w.write(0, "Resource Quotas\n");
+    for q in quotas {
+        w.write(
+            1,
+            &format!("Name:\t{}\n", q.metadata.name.as_deref().unwrap_or("")),
+        );
+        let mut scopes = q
+            .spec
+            .as_ref()
+            .and_then(|s| s.scopes.clone())
+            .unwrap_or_default();
+        if !scopes.is_empty() {
+            scopes.sort();
+            w.write(1, &format!("Scopes:\t{}\n", scopes.join(", ")));
+            for scope in &scopes {
+                if let Some(help) = scope_help(scope) {
+                    w.write(1, &format!("* {help}\n"));
+                }
+            }
+        }
+        w.write(1, "Resource\tUsed\tHard\n");
+        w.write(1, "--------\t---\t---\n");
+        let status = q.status.clone().unwrap_or_default();
+        let used = status.used.unwrap_or_default();
+        for (resource, hard) in status.hard.unwrap_or_default() {
+            let used = used
+                .get(&resource)
+                .map_or("0", |u| u.0.as_str())
+                .to_string();
+            w.write(1, &format!("{resource}\t{used}\t{}\n", hard.0));
+        }
+    }
+}
+
+fn scope_help(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "Terminating" => {
+            "Matches all pods that have an active deadline. These pods have a limited lifespan on a node before being actively terminated by the system."
+        }
+        "NotTerminating" => {
+            "Matches all pods that do not have an active deadline. These pods usually include long running pods whose container command is not expected to terminate."
+        }
+        "BestEffort" => {
+            "Matches all pods that do not have resource requirements set. These pods have a best effort quality of service."
+        }
+        "NotBestEffort" => {
+            "Matches all pods that have at least one resource requirement set. These pods have a burstable or guaranteed quality of service."
+        }
+        _ => return None,
+    })
+}
+
+/// kubectl's `DescribeLimitRanges` (its resources in name order, where
+/// kubectl's follow Go's map order).
+fn limit_ranges(w: &mut Writer, ranges: &[LimitRange]) {
+    if ranges.is_empty() {
+        w.write(0, "No LimitRange resource.\n");
+        return;
+    }
+    w.write(
+        0,
+        "Resource Limits\n Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n",
+    );
+    w.write(
+        0,
+        " ----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n",
+    );
+    for range in ranges {
+        for item in range
+            .spec
+            .as_ref()
+            .map(|s| s.limits.clone())
+            .unwrap_or_default()
+        {
+            let lists = [
+                &item.min,
+                &item.max,
+                &item.default_request,
+                &item.default,
+                &item.max_limit_request_ratio,
+            ];
+            let resources: std::collections::BTreeSet<String> = lists
+                .iter()
+                .flat_map(|l| l.iter().flat_map(|m| m.keys().cloned()))
+                .collect();
+            for resource in resources {
+                let value = |l: &Option<
+                    std::collections::BTreeMap<
+                        String,
+                        k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+                    >,
+                >| {
+                    l.as_ref()
+                        .and_then(|m| m.get(&resource))
+                        .map_or("-".to_string(), |q| q.0.clone())
+                };
+                w.write(
+                    0,
+                    &format!(
+                        " {}\t{resource}\t{}\t{}\t{}\t{}\t{}\n",
+                        item.type_,
+                        value(&item.min),
+                        value(&item.max),
+                        value(&item.default_request),
+                        value(&item.default),
+                        value(&item.max_limit_request_ratio)
+                    ),
+                );
+            }
+        }
+    }
 }
 
 pub(super) fn persistent_volume(w: &mut Writer, pv: &PersistentVolume, related: &Related) {
