@@ -724,14 +724,25 @@ impl Server {
         if let Some(response) = self.discovery(&path, &accept) {
             return response;
         }
+        // A metrics window of a big cluster takes a while to compute: off the
+        // runtime's threads, which deliver the watches meanwhile.
         if self.metrics
             && let Some(rest) = path.strip_prefix("/apis/metrics.k8s.io/v1beta1/")
-            && let Some(list) = crate::metrics::respond(
-                &self.store,
-                &self.metrics_cache,
-                rest,
-                jiff::Timestamp::now(),
-            )
+            && let Some(list) = {
+                let server = self.clone();
+                let rest = rest.to_string();
+                tokio::task::spawn_blocking(move || {
+                    crate::metrics::respond(
+                        &server.store,
+                        &server.metrics_cache,
+                        &rest,
+                        jiff::Timestamp::now(),
+                    )
+                })
+                .await
+                .ok()
+                .flatten()
+            }
         {
             return json_response(&list);
         }
