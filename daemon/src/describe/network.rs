@@ -173,49 +173,45 @@ fn format_slices(slices: &[&EndpointSlice], ports: Option<&BTreeSet<String>>) ->
     let mut list: Vec<String> = Vec::new();
     let mut more = false;
     let mut count = 0;
+    // One endpoint, with the port of the slice it is listed for (none when
+    // the slice has no ports: a headless service's bare addresses).
+    let mut add = |endpoint: &k8s_openapi::api::discovery::v1::Endpoint, port: Option<i32>| {
+        if list.len() == MAX {
+            more = true;
+        }
+        if !endpoint
+            .conditions
+            .as_ref()
+            .and_then(|c| c.ready)
+            .unwrap_or(true)
+        {
+            return;
+        }
+        if !more {
+            let address = endpoint.addresses.first().cloned().unwrap_or_default();
+            list.push(match port {
+                None => address,
+                Some(number) if address.contains(':') => format!("[{address}]:{number}"),
+                Some(number) => format!("{address}:{number}"),
+            });
+        }
+        count += 1;
+    };
     for slice in slices {
-        let ready = |e: &k8s_openapi::api::discovery::v1::Endpoint| {
-            e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
-        };
-        let slice_ports = slice.ports.clone().unwrap_or_default();
+        let endpoints = slice.endpoints.as_deref().unwrap_or_default();
+        let slice_ports = slice.ports.as_deref().unwrap_or_default();
         if slice_ports.is_empty() {
-            for endpoint in slice.endpoints.iter().flatten() {
-                if list.len() == MAX {
-                    more = true;
-                }
-                if !ready(endpoint) {
-                    continue;
-                }
-                if !more {
-                    list.push(endpoint.addresses.first().cloned().unwrap_or_default());
-                }
-                count += 1;
-            }
+            endpoints.iter().for_each(|e| add(e, None));
             continue;
         }
-        for port in &slice_ports {
+        for port in slice_ports {
             let name = port.name.clone().unwrap_or_default();
             if ports.is_some_and(|p| !p.contains(&name)) {
                 continue;
             }
-            for endpoint in slice.endpoints.iter().flatten() {
-                if list.len() == MAX {
-                    more = true;
-                }
-                if !ready(endpoint) {
-                    continue;
-                }
-                if !more {
-                    let address = endpoint.addresses.first().cloned().unwrap_or_default();
-                    let number = port.port.unwrap_or(0);
-                    if address.contains(':') {
-                        list.push(format!("[{address}]:{number}"));
-                    } else {
-                        list.push(format!("{address}:{number}"));
-                    }
-                }
-                count += 1;
-            }
+            endpoints
+                .iter()
+                .for_each(|e| add(e, Some(port.port.unwrap_or(0))));
         }
     }
     let joined = list.join(",");

@@ -281,11 +281,16 @@ async fn an_owner_and_back_keeps_the_filter_and_the_selection() {
         s.contains("Pods (") && s.contains('/') && rows(s).iter().all(|r| r.contains("Running"))
     });
     // Move down to a pod that has an owner.
+    let mut previous = selected_name(&tmux.screen());
     let (pod, (kind, owner)) = (0..20)
         .find_map(|_| {
             tmux.send(&["j"]);
-            std::thread::sleep(Duration::from_millis(150));
-            let name = selected_name(&tmux.screen())?;
+            // Wait for the selection to move rather than for a time.
+            let screen = tmux.wait_for("the selection moving", WAIT, |s| {
+                selected_name(s).is_some() && selected_name(s) != previous
+            });
+            let name = selected_name(&screen)?;
+            previous = Some(name.clone());
             owner_of(&name).map(|o| (name, o))
         })
         .expect("a pod with an owner among the first rows");
