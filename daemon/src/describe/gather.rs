@@ -189,13 +189,18 @@ fn typed_items<T: serde::de::DeserializeOwned>(items: Option<Vec<Value>>) -> Vec
 /// `timeout`; its status then.
 pub async fn wait_loaded(store: &Store, timeout: Duration) -> crate::status::SyncStatus {
     let deadline = tokio::time::Instant::now() + timeout;
+    // Every row or status change of the store wakes this: no polling.
+    let mut changes = store.subscribe();
     loop {
         let status = store.status();
-        let loading = matches!(status.state, SyncState::Loading | SyncState::Pending);
-        if !loading || tokio::time::Instant::now() >= deadline {
+        if !matches!(status.state, SyncState::Loading | SyncState::Pending) {
             return status;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        match tokio::time::timeout_at(deadline, changes.changed()).await {
+            Ok(Ok(())) => {}
+            // Timed out, or the store is gone: its status as it is.
+            _ => return store.status(),
+        }
     }
 }
 
