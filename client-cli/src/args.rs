@@ -25,7 +25,7 @@ const EXIT_CODES: &str = "Exit codes:
   2  bad command line
   3  the daemon is not running or not reachable, or speaks another protocol
   4  timed out waiting for the kind to sync (see --timeout)
-  5  the API server refused the kind (e.g. Forbidden); the message says why";
+  5  refused: the API server (e.g. Forbidden) or a read-only context; the message says why";
 
 /// Options shared by every command.
 #[derive(Debug, ClapArgs)]
@@ -53,6 +53,26 @@ pub enum Command {
     /// metrics.k8s.io, which needs metrics-server in the cluster).
     #[command(after_help = TOP_HELP)]
     Top(Top),
+    /// Print container logs of a pod, of a workload's pods or of a label
+    /// selector's pods, as `kubectl logs` (and stern, with -f) prints them.
+    #[command(after_help = LOGS_HELP)]
+    Logs(Logs),
+    /// Delete objects, as `kubectl delete` (pods get their grace period).
+    #[command(after_help = DELETE_HELP)]
+    Delete(Delete),
+    /// Set the replicas of a deployment, statefulset or replicaset.
+    #[command(after_help = SCALE_HELP)]
+    Scale(Scale),
+    /// Roll out a workload again: `rollout restart KIND/NAME`.
+    #[command(subcommand)]
+    Rollout(Rollout),
+    /// Mark a node unschedulable: new pods are not placed on it.
+    Cordon(Node),
+    /// Mark a node schedulable again.
+    Uncordon(Node),
+    /// Create an object: `create job NAME --from=cronjob/NAME`.
+    #[command(subcommand)]
+    Create(Create),
     /// Show what the daemon has loaded: one line per kind with its state
     /// (PENDING, LOADING, SYNCED, ERROR, STALE), object count, tier and sync time.
     Status(Status),
@@ -81,6 +101,193 @@ pub enum Command {
     },
     /// Print the man page (roff): `timoneiro man > ~/.local/share/man/man1/timoneiro.1`.
     Man,
+}
+
+const LOGS_HELP: &str =
+    "The daemon reads the logs from the API server with the context's credentials.
+A workload (deploy/NAME, sts/NAME, ds/NAME, rs/NAME, job/NAME) or a -l
+selector reads every pod the cache holds for it, not one; with -f, pods that
+appear later join the stream and deleted pods leave it (no limit of 5 as in
+kubectl). With several containers, each line starts with [pod/NAME/CONTAINER]
+(coloured on a terminal); --prefix asks for it with one.
+
+Examples:
+  timoneiro logs web-7d9f-x2x                  a pod (its default container)
+  timoneiro logs deploy/web -f --tail 20       every pod of a deployment, followed
+  timoneiro logs -l app=web -f --timestamps    a selector, stern-style
+  timoneiro logs api-0 -c envoy --previous     the container before its restart
+  timoneiro logs job/migrate --all-containers --since 10m";
+
+/// `timoneiro logs`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Logs {
+    /// A pod, pod/NAME, or KIND/NAME of a deployment, replicaset,
+    /// statefulset, daemonset or job.
+    #[arg(value_name = "POD | KIND/NAME", add = ArgValueCompleter::new(crate::complete::object_names))]
+    pub target: Option<String>,
+    /// The pods this label selector matches, e.g. app=web,tier!=db.
+    #[arg(
+        short = 'l',
+        long = "selector",
+        value_name = "SELECTOR",
+        conflicts_with = "target"
+    )]
+    pub selector: Option<String>,
+    /// Namespace. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
+    pub namespace: Option<String>,
+    /// One container. Default: the pod's default container
+    /// (kubectl.kubernetes.io/default-container), else its first.
+    #[arg(short, long, value_name = "NAME", conflicts_with = "all_containers")]
+    pub container: Option<String>,
+    /// Every container of each pod, init containers first.
+    #[arg(long)]
+    pub all_containers: bool,
+    /// Keep streaming new lines (and, for a workload or selector, new pods).
+    #[arg(short, long)]
+    pub follow: bool,
+    /// The last N lines of each container; -1 for all. Default: all, or 10
+    /// with -l (as kubectl).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub tail: Option<i64>,
+    /// Only lines newer than this, e.g. 30s, 5m, 2h.
+    #[arg(long, value_name = "DURATION", value_parser = timoneiro_proto::parse_duration, conflicts_with = "since_time")]
+    pub since: Option<Duration>,
+    /// Only lines after this RFC 3339 time, e.g. 2026-12-05T10:00:00Z.
+    #[arg(long, value_name = "TIME")]
+    pub since_time: Option<String>,
+    /// The previous instance of the container (before its last restart).
+    #[arg(short, long)]
+    pub previous: bool,
+    /// Start each line with its time (RFC 3339, as the kubelet writes it).
+    #[arg(long)]
+    pub timestamps: bool,
+    /// Start each line with [pod/NAME/CONTAINER] even for one container.
+    #[arg(long)]
+    pub prefix: bool,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+const DELETE_HELP: &str = "Deleted objects leave the caches through their watches: a pod shows
+Terminating until its containers have stopped. Dependents (a deployment's
+replica sets and pods) are deleted in the background, as kubectl does.
+
+Examples:
+  timoneiro delete pod web-7d9f-x2x
+  timoneiro delete pods a b c -n shop
+  timoneiro delete deploy/web
+  timoneiro delete pod stuck-0 --grace-period 0 --force   at once, without the kubelet";
+
+/// `timoneiro delete`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Delete {
+    /// Kind (as for `get`), or KIND/NAME.
+    #[arg(add = ArgValueCompleter::new(crate::complete::kinds))]
+    pub kind: String,
+    /// The objects to delete.
+    #[arg(value_name = "NAME", add = ArgValueCompleter::new(crate::complete::object_names))]
+    pub names: Vec<String>,
+    /// Namespace. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
+    pub namespace: Option<String>,
+    /// Seconds each object gets to stop; -1 for its own default. 0 means
+    /// 1 unless --force is given (as kubectl).
+    #[arg(long, value_name = "SECONDS", default_value_t = -1, allow_negative_numbers = true)]
+    pub grace_period: i64,
+    /// Delete at once, without waiting for the kubelet to confirm the pod
+    /// stopped (grace period 0). It may keep running on its node.
+    #[arg(long)]
+    pub force: bool,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+const SCALE_HELP: &str = "Examples:
+  timoneiro scale deploy/web --replicas 3
+  timoneiro scale statefulset db --replicas 0 -n shop";
+
+/// `timoneiro scale`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Scale {
+    /// KIND/NAME, or KIND with NAME after it.
+    #[arg(add = ArgValueCompleter::new(crate::complete::kinds))]
+    pub target: String,
+    /// The object, when not given as KIND/NAME.
+    #[arg(value_name = "NAME")]
+    pub object: Option<String>,
+    /// The number of replicas wanted.
+    #[arg(long, value_name = "N")]
+    pub replicas: u32,
+    /// Namespace. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
+    pub namespace: Option<String>,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+/// `timoneiro rollout …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Rollout {
+    /// Restart a deployment, statefulset or daemonset: its pod template gets
+    /// kubectl.kubernetes.io/restartedAt, and its pods are replaced.
+    Restart(Restart),
+}
+
+/// `timoneiro rollout restart`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Restart {
+    /// KIND/NAME, or KIND with NAME after it.
+    #[arg(add = ArgValueCompleter::new(crate::complete::kinds))]
+    pub target: String,
+    /// The object, when not given as KIND/NAME.
+    #[arg(value_name = "NAME")]
+    pub object: Option<String>,
+    /// Namespace. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
+    pub namespace: Option<String>,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+/// `timoneiro cordon|uncordon`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Node {
+    /// The node.
+    #[arg(value_name = "NODE")]
+    pub node: String,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+/// `timoneiro create …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Create {
+    /// Run a cronjob now: a job made from its job template.
+    #[command(after_help = "Example:\n  timoneiro create job nightly-now --from=cronjob/nightly")]
+    Job(CreateJob),
+}
+
+/// `timoneiro create job`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct CreateJob {
+    /// The new job's name.
+    #[arg(value_name = "NAME")]
+    pub job: String,
+    /// cronjob/NAME: the cronjob whose job template to use.
+    #[arg(long, value_name = "cronjob/NAME")]
+    pub from: String,
+    /// Namespace. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
+    pub namespace: Option<String>,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
 }
 
 const DESCRIBE_HELP: &str =

@@ -4,6 +4,7 @@
 //! One module per subcommand (`get`, `describe`, `status`, `api_resources`, `version`); `connection`
 //! reaches the daemon and checks its protocol; `table` is kubectl's layout.
 
+pub mod act;
 pub mod api_resources;
 pub mod args;
 pub mod complete;
@@ -11,6 +12,7 @@ pub mod connection;
 pub mod contexts;
 pub mod describe;
 pub mod get;
+pub mod logs;
 pub mod objects;
 pub mod output;
 pub mod settings;
@@ -93,6 +95,15 @@ pub async fn run(args: args::Args) -> ExitCode {
         args::Command::Get(get) => get::run(&args.global, *get).await,
         args::Command::Describe(describe) => describe::run(&args.global, describe).await,
         args::Command::Top(top) => top::run(&args.global, top).await,
+        args::Command::Logs(logs) => logs::run(&args.global, logs).await,
+        args::Command::Delete(delete) => act::delete(&args.global, delete).await,
+        args::Command::Scale(scale) => act::scale(&args.global, scale).await,
+        args::Command::Rollout(args::Rollout::Restart(restart)) => {
+            act::restart(&args.global, restart).await
+        }
+        args::Command::Cordon(node) => act::cordon(&args.global, node, true).await,
+        args::Command::Uncordon(node) => act::cordon(&args.global, node, false).await,
+        args::Command::Create(args::Create::Job(job)) => act::create_job(&args.global, job).await,
         args::Command::Status(status) => status::run(&args.global, status).await,
         args::Command::ApiResources(resources) => api_resources::run(&args.global, resources).await,
         args::Command::Contexts(contexts) => contexts::run(&args.global, contexts).await,

@@ -93,6 +93,22 @@ impl Out {
         Self::check(result)
     }
 
+    /// Whether stdout is a terminal.
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// Write `text` in the SGR colour `sgr` (e.g. "36") on a terminal, plain
+    /// elsewhere. The text itself is shown as `write` shows it.
+    pub fn styled(&mut self, sgr: &str, text: &str) -> anyhow::Result<()> {
+        if !self.terminal {
+            return self.write(text);
+        }
+        let text = self.shown(text);
+        let result = write!(self.inner, "\x1b[{sgr}m{text}\x1b[0m");
+        Self::check(result)
+    }
+
     /// Flush what is buffered.
     pub fn flush(&mut self) -> anyhow::Result<()> {
         let result = self.inner.flush();

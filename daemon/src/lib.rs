@@ -8,6 +8,7 @@
 //! `discovery` finds), `cluster` runs one context's informers by tier,
 //! `kubeconfig` finds the credentials.
 
+pub mod actions;
 pub mod catalog;
 pub mod cluster;
 pub mod codec;
@@ -22,6 +23,7 @@ pub mod informer;
 pub mod kubeconfig;
 pub mod lean;
 pub mod listener;
+pub mod logs;
 pub mod metrics;
 pub mod project;
 pub mod proxy;
@@ -60,6 +62,8 @@ pub struct Settings {
     /// How built-in kinds travel from the API server (protobuf unless
     /// forced to JSON), and how long a connection may stay silent.
     pub wire: wire::Wire,
+    /// Contexts that refuse actions.
+    pub readonly: actions::ReadOnly,
 }
 
 /// Run the daemon until SIGINT or SIGTERM.
@@ -89,7 +93,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .await?;
 
-    let service = server::Service::new(contexts, shutdown_rx.clone());
+    let service = server::Service::new(contexts, shutdown_rx.clone())
+        .with_readonly(settings.readonly.clone());
     let mut signals_rx = shutdown_rx.clone();
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -58,6 +58,12 @@ struct Args {
     /// sooner (`timeoutSeconds`), so a healthy cluster never trips it.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = read_timeout)]
     api_read_timeout: std::time::Duration,
+    /// Refuse every action (delete, scale, rollout restart, cordon,
+    /// trigger) on every context: a daemon that only reads. Logs are still
+    /// served. `readonly = true` under `[contexts.NAME]` in the config file
+    /// does it for one context.
+    #[arg(long)]
+    readonly: bool,
     /// Log filter (tracing syntax, e.g. "info" or "timoneirod=debug"). Logs go to stderr.
     #[arg(
         long,
@@ -182,6 +188,15 @@ fn main() -> ExitCode {
         wire: timoneirod::wire::Wire {
             encoding: args.wire.parse().unwrap_or_default(),
             read_timeout: args.api_read_timeout,
+        },
+        readonly: timoneirod::actions::ReadOnly {
+            all: args.readonly,
+            contexts: config
+                .contexts
+                .iter()
+                .filter(|(_, c)| c.readonly)
+                .map(|(name, _)| name.clone())
+                .collect(),
         },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -32,6 +32,7 @@ pub struct Service {
     contexts: Arc<Contexts>,
     started: Instant,
     shutdown: watch::Receiver<bool>,
+    readonly: Arc<crate::actions::ReadOnly>,
 }
 
 impl Service {
@@ -41,7 +42,72 @@ impl Service {
             contexts,
             started: Instant::now(),
             shutdown,
+            readonly: Arc::default(),
         }
+    }
+
+    /// The same service, refusing actions on the contexts `readonly` covers.
+    pub fn with_readonly(mut self, readonly: crate::actions::ReadOnly) -> Service {
+        self.readonly = Arc::new(readonly);
+        self
+    }
+
+    /// The cluster an action goes to, once it is known the caller may act
+    /// and the context is not read-only.
+    async fn acting<T>(
+        &self,
+        request: &Request<T>,
+        context: &str,
+        verb: &str,
+    ) -> Result<Lease, Status> {
+        owner_only(request)?;
+        let cluster = self.cluster(context).await?;
+        self.readonly.check(&cluster.context.name, verb)?;
+        Ok(cluster)
+    }
+
+    /// Resolve a kind for an action, with the namespace it acts in.
+    async fn action_kind(
+        cluster: &Cluster,
+        kind: &str,
+        namespace: &str,
+    ) -> Result<(crate::catalog::KindSpec, String), Status> {
+        let kind = cluster
+            .resolve(kind)
+            .await
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let spec = kind.spec().clone();
+        let namespace = match (spec.namespaced, namespace) {
+            (false, _) => String::new(),
+            (true, "") => cluster.context.namespace.clone(),
+            (true, ns) => ns.to_string(),
+        };
+        Ok((spec, namespace))
+    }
+
+    /// Run one action on one object: audited, answered as kubectl prints it.
+    async fn act(
+        &self,
+        cluster: &Cluster,
+        verb: &str,
+        spec: &crate::catalog::KindSpec,
+        namespace: &str,
+        name: &str,
+        action: impl std::future::Future<Output = Result<String, Status>>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        let result = action.await;
+        crate::actions::Audit {
+            context: &cluster.context.name,
+            verb,
+            kind: &spec.plural,
+            namespace,
+            name,
+        }
+        .record(&result);
+        Ok(Response::new(v1::ActionResponse {
+            results: vec![result?],
+            errors: Vec::new(),
+        }))
     }
 
     /// The cluster of a context ("" = the default), started on first use.
@@ -185,6 +251,27 @@ impl Service {
     }
 }
 
+/// Refuse a request whose caller is not the daemon's own user. The socket
+/// accepts only this user already; each action checks again, so that no
+/// other path to the service (an inherited or proxied socket) can act.
+fn owner_only<T>(request: &Request<T>) -> Result<(), Status> {
+    let own = rustix::process::getuid().as_raw();
+    let peer = request
+        .extensions()
+        .get::<tonic::transport::server::UdsConnectInfo>()
+        .and_then(|info| info.peer_cred);
+    match peer {
+        Some(cred) if timoneiro_proto::socket::peer_allowed(cred.uid(), own) => Ok(()),
+        Some(cred) => Err(Status::permission_denied(format!(
+            "uid {} may not act through this daemon (it serves uid {own})",
+            cred.uid()
+        ))),
+        None => Err(Status::permission_denied(
+            "the caller's credentials are unknown: actions are taken only over the daemon's Unix socket",
+        )),
+    }
+}
+
 fn kind_info(kind: &Kind) -> v1::KindInfo {
     let spec = kind.spec();
     v1::KindInfo {
@@ -276,6 +363,7 @@ pub fn row(kind: &Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row 
 
 type StatusStream = Pin<Box<dyn Stream<Item = Result<v1::StatusResponse, Status>> + Send>>;
 type ListStream = Pin<Box<dyn Stream<Item = Result<v1::ListResponse, Status>> + Send>>;
+type LogsStream = Pin<Box<dyn Stream<Item = Result<v1::LogsResponse, Status>> + Send>>;
 
 /// Shortest time between two answers of one WatchList stream.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(100);
@@ -368,6 +456,7 @@ impl Timoneiro for Service {
         for state in self.contexts.states().await {
             let mut info = v1::ContextInfo {
                 is_default: state.name == self.contexts.default_name(),
+                readonly: self.readonly.covers(&state.name),
                 name: state.name,
                 active: state.cluster.is_some(),
                 idle_seconds: state.idle.as_secs(),
@@ -411,6 +500,162 @@ impl Timoneiro for Service {
     }
 
     type WatchListStream = ListStream;
+    type LogsStream = LogsStream;
+
+    async fn logs(
+        &self,
+        request: Request<v1::LogsRequest>,
+    ) -> Result<Response<LogsStream>, Status> {
+        owner_only(&request)?;
+        let request = request.into_inner();
+        let cluster = self.cluster(&request.context).await?;
+        let mut shutdown = self.shutdown.clone();
+        let (tx, rx) = mpsc::channel(16);
+        tokio::spawn(async move {
+            let failed = tx.clone();
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                result = crate::logs::run(&cluster, request, tx) => {
+                    if let Err(status) = result {
+                        let _ = failed.send(Err(status)).await;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn delete(
+        &self,
+        request: Request<v1::DeleteRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        let cluster = self
+            .acting(&request, &request.get_ref().context, "delete")
+            .await?;
+        let request = request.into_inner();
+        if request.names.is_empty() {
+            return Err(Status::invalid_argument("delete: name at least one object"));
+        }
+        if request.names.len() > MAX_NAMES {
+            return Err(Status::invalid_argument(format!(
+                "delete: {} names; at most {MAX_NAMES} at once",
+                request.names.len()
+            )));
+        }
+        let (spec, namespace) =
+            Self::action_kind(&cluster, &request.kind, &request.namespace).await?;
+        let grace = crate::actions::effective_grace(request.grace_period_seconds, request.force);
+        let mut answer = v1::ActionResponse::default();
+        for name in &request.names {
+            let result = crate::actions::delete(&cluster, &spec, &namespace, name, grace).await;
+            crate::actions::Audit {
+                context: &cluster.context.name,
+                verb: "delete",
+                kind: &spec.plural,
+                namespace: &namespace,
+                name,
+            }
+            .record(&result);
+            match result {
+                Ok(line) => answer.results.push(line),
+                Err(status) => answer.errors.push(status.message().to_string()),
+            }
+        }
+        Ok(Response::new(answer))
+    }
+
+    async fn scale(
+        &self,
+        request: Request<v1::ScaleRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        let cluster = self
+            .acting(&request, &request.get_ref().context, "scale")
+            .await?;
+        let request = request.into_inner();
+        let (spec, namespace) =
+            Self::action_kind(&cluster, &request.kind, &request.namespace).await?;
+        let action =
+            crate::actions::scale(&cluster, &spec, &namespace, &request.name, request.replicas);
+        self.act(&cluster, "scale", &spec, &namespace, &request.name, action)
+            .await
+    }
+
+    async fn restart(
+        &self,
+        request: Request<v1::RestartRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        let cluster = self
+            .acting(&request, &request.get_ref().context, "restart")
+            .await?;
+        let request = request.into_inner();
+        let (spec, namespace) =
+            Self::action_kind(&cluster, &request.kind, &request.namespace).await?;
+        let action = crate::actions::restart(&cluster, &spec, &namespace, &request.name);
+        self.act(
+            &cluster,
+            "restart",
+            &spec,
+            &namespace,
+            &request.name,
+            action,
+        )
+        .await
+    }
+
+    async fn cordon(
+        &self,
+        request: Request<v1::CordonRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        let verb = if request.get_ref().unschedulable {
+            "cordon"
+        } else {
+            "uncordon"
+        };
+        let cluster = self
+            .acting(&request, &request.get_ref().context, verb)
+            .await?;
+        let request = request.into_inner();
+        let (spec, _) = Self::action_kind(&cluster, "nodes", "").await?;
+        let action = crate::actions::cordon(&cluster, &spec, &request.node, request.unschedulable);
+        self.act(&cluster, verb, &spec, "", &request.node, action)
+            .await
+    }
+
+    async fn trigger_cron_job(
+        &self,
+        request: Request<v1::TriggerCronJobRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        let cluster = self
+            .acting(&request, &request.get_ref().context, "trigger")
+            .await?;
+        let request = request.into_inner();
+        let (cronjobs, namespace) =
+            Self::action_kind(&cluster, "cronjobs", &request.namespace).await?;
+        let (jobs, _) = Self::action_kind(&cluster, "jobs", &request.namespace).await?;
+        let job_name = if request.job_name.is_empty() {
+            let now = jiff::Timestamp::now().as_second();
+            format!("{}-manual-{now}", request.cronjob)
+        } else {
+            request.job_name.clone()
+        };
+        let action = crate::actions::trigger(
+            &cluster,
+            &cronjobs,
+            &jobs,
+            &namespace,
+            &request.cronjob,
+            &job_name,
+        );
+        self.act(
+            &cluster,
+            "trigger",
+            &cronjobs,
+            &namespace,
+            &request.cronjob,
+            action,
+        )
+        .await
+    }
 
     async fn watch_list(
         &self,
@@ -747,7 +992,7 @@ impl Timoneiro for Service {
 }
 
 /// The kept object `namespace/name` of `store`, as JSON.
-fn cached_object(
+pub(crate) fn cached_object(
     store: &crate::store::Store,
     namespace: &str,
     name: &str,

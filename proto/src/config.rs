@@ -17,6 +17,9 @@
 //! [tiers]                     # when a built-in kind loads: 1 with pods, 2-3 after, 4 on first use
 //! events = 2
 //! configmaps = 4
+//!
+//! [contexts.prod]             # per kubeconfig context
+//! readonly = true             # refuse deletes, scaling, restarts… (logs and reads still work)
 //! ```
 
 use std::collections::BTreeMap;
@@ -41,6 +44,19 @@ pub struct Config {
     /// Loading tier per built-in kind (plural name → 1–4).
     #[serde(default)]
     pub tiers: BTreeMap<String, u32>,
+    /// Settings per kubeconfig context, by context name.
+    #[serde(default)]
+    pub contexts: BTreeMap<String, ContextConfig>,
+}
+
+/// `[contexts.NAME]`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConfig {
+    /// Refuse every action (delete, scale, restart, cordon, trigger) on
+    /// this context.
+    #[serde(default)]
+    pub readonly: bool,
 }
 
 /// `[daemon]`.

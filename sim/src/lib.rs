@@ -6,10 +6,12 @@
 //! changing, `server` speaks the list/watch protocol.
 
 pub mod churn;
+pub mod controller;
 pub mod discovery;
 pub mod faults;
 pub mod gopb;
 pub mod listen;
+pub mod logs;
 pub mod metrics;
 pub mod resources;
 pub mod seed;
@@ -17,6 +19,7 @@ pub mod server;
 pub mod store;
 pub mod table;
 pub mod tls;
+pub mod write;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,6 +74,10 @@ pub struct Settings {
     /// Resources served without protobuf (406 to a protobuf-only Accept), as
     /// custom resources and some aggregated APIs are.
     pub no_protobuf: Vec<String>,
+    /// Log lines a second of every running container (`pods/log`).
+    pub log_rate: f64,
+    /// How long a deleted pod's containers take to stop (at most its grace period).
+    pub pod_stop: Duration,
 }
 
 impl Default for Settings {
@@ -95,6 +102,8 @@ impl Default for Settings {
             namespace_only: Vec::new(),
             no_protobuf: Vec::new(),
             allowed_namespaces: Vec::new(),
+            log_rate: 2.0,
+            pod_stop: Duration::from_secs(1),
         }
     }
 }
@@ -214,6 +223,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         metrics: !settings.no_metrics,
         metrics_cache: Default::default(),
         requests: Default::default(),
+        log_rate: Arc::new(logs::Rate::new(settings.log_rate)),
+        pod_stop: settings.pod_stop,
     });
     for crd in &settings.crds {
         anyhow::ensure!(

@@ -67,6 +67,14 @@ struct Args {
     /// every 15 seconds.
     #[arg(long)]
     no_metrics: bool,
+    /// Log lines a second that every running container writes (pods/log).
+    /// `POST /sim/logs?rate=N` changes it while running.
+    #[arg(long, value_name = "N", default_value_t = 2.0)]
+    log_rate: f64,
+    /// Seconds a deleted pod stays Terminating before it is gone (at most
+    /// its grace period), as a process that exits on SIGTERM.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    pod_stop_seconds: f64,
     /// Serve plain HTTP instead of HTTPS. By default the sim makes its own CA
     /// at start, serves a certificate signed by it and writes the CA into the
     /// kubeconfig, so clients take the same TLS path as with a real cluster.
@@ -137,6 +145,8 @@ fn main() -> ExitCode {
         namespace_only: args.namespace_only,
         no_protobuf: args.no_protobuf,
         allowed_namespaces: args.allow_namespace,
+        log_rate: args.log_rate,
+        pod_stop: Duration::from_secs_f64(args.pod_stop_seconds.clamp(0.0, 3600.0)),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

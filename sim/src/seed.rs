@@ -326,12 +326,35 @@ impl Generator {
         }
     }
 
+    /// A healthy pod just started by a controller for `owner`: what a
+    /// ReplicaSet, StatefulSet or Job the sim reconciles creates.
+    pub fn started_pod(&mut self, namespace: &str, owner: &Owner) -> Value {
+        self.now = jiff::Timestamp::now();
+        let template_name = HEALTHY_PODS[self.rng.random_range(0..HEALTHY_PODS.len())];
+        self.pod_from(template_name, namespace, Some(owner), 0)
+    }
+
+    /// A random hash of `len` characters, as controllers name their objects.
+    pub fn name_hash(&mut self, len: usize) -> String {
+        self.hash(len)
+    }
+
     fn pod_aged(&mut self, namespace: &str, owner: Option<&Owner>, age: i64) -> Value {
         let template_name = if self.rng.random_bool(0.85) {
             HEALTHY_PODS[self.rng.random_range(0..HEALTHY_PODS.len())]
         } else {
             TROUBLED_PODS[self.rng.random_range(0..TROUBLED_PODS.len())]
         };
+        self.pod_from(template_name, namespace, owner, age)
+    }
+
+    fn pod_from(
+        &mut self,
+        template_name: &str,
+        namespace: &str,
+        owner: Option<&Owner>,
+        age: i64,
+    ) -> Value {
         let mut pod = self.template("pods", template_name);
         let name = match owner {
             Some(owner) if owner.kind == "StatefulSet" => {

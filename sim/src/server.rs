@@ -75,6 +75,10 @@ pub struct Server {
     pub metrics_cache: crate::metrics::Cache,
     /// The last requests, for tests: what was asked, and how.
     pub requests: std::sync::Mutex<std::collections::VecDeque<Value>>,
+    /// Log lines a second of every running container (`POST /sim/logs?rate=N`).
+    pub log_rate: Arc<crate::logs::Rate>,
+    /// How long a deleted pod's containers take to stop (at most its grace period).
+    pub pod_stop: Duration,
 }
 
 /// Requests the log keeps.
@@ -121,7 +125,7 @@ fn headers(
 }
 
 /// A complete body: Content-Length when small, chunked when large.
-fn body_response(status: StatusCode, body: Vec<u8>, authenticated: bool) -> Response {
+pub(crate) fn body_response(status: StatusCode, body: Vec<u8>, authenticated: bool) -> Response {
     let builder = headers(Response::builder().status(status), authenticated);
     let body = if body.len() <= CONTENT_LENGTH_LIMIT {
         Body::from(body)
@@ -138,7 +142,7 @@ fn body_response(status: StatusCode, body: Vec<u8>, authenticated: bool) -> Resp
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
-fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
 }
 
@@ -163,7 +167,7 @@ pub fn status_json(
     )
 }
 
-fn failure(
+pub(crate) fn failure(
     code: u16,
     reason: &str,
     message: &str,
@@ -195,7 +199,7 @@ fn aggregated_response(value: &Value) -> Response {
     response
 }
 
-fn json_response(value: &Value) -> Response {
+pub(crate) fn json_response(value: &Value) -> Response {
     let mut body = serde_json::to_vec(value).unwrap_or_default();
     body.push(b'\n');
     body_response(StatusCode::OK, body, true)
@@ -207,6 +211,8 @@ struct Target {
     resource: &'static Resource,
     namespace: Option<String>,
     name: Option<String>,
+    /// `log`, `scale`, `status`…
+    subresource: Option<String>,
 }
 
 fn parse_path(path: &str) -> Option<Target> {
@@ -216,12 +222,14 @@ fn parse_path(path: &str) -> Option<Target> {
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
         _ => return None,
     };
-    let (namespace, plural, name) = match rest {
-        [plural] => (None, *plural, None),
-        ["namespaces", name] if group.is_empty() => (None, "namespaces", Some(*name)),
-        ["namespaces", ns, plural] => (Some(*ns), *plural, None),
-        ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
-        [plural, name] => (None, *plural, Some(*name)),
+    let (namespace, plural, name, subresource) = match rest {
+        [plural] => (None, *plural, None, None),
+        ["namespaces", name] if group.is_empty() => (None, "namespaces", Some(*name), None),
+        ["namespaces", ns, plural] => (Some(*ns), *plural, None, None),
+        ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name), None),
+        ["namespaces", ns, plural, name, sub] => (Some(*ns), *plural, Some(*name), Some(*sub)),
+        [plural, name] => (None, *plural, Some(*name), None),
+        [plural, name, sub] => (None, *plural, Some(*name), Some(*sub)),
         _ => return None,
     };
     let resource = Resource::find(group, version, plural)?;
@@ -232,6 +240,7 @@ fn parse_path(path: &str) -> Option<Target> {
         resource,
         namespace: namespace.map(str::to_string),
         name: name.map(str::to_string),
+        subresource: subresource.map(str::to_string),
     })
 }
 
@@ -702,13 +711,7 @@ impl Server {
             return failure(401, "Unauthorized", "Unauthorized", None, None);
         }
         if request.method() != Method::GET {
-            return failure(
-                405,
-                "MethodNotAllowed",
-                "timoneiro-sim serves reads only (GET)",
-                None,
-                None,
-            );
+            return self.write(request, &path, &params).await;
         }
         if path == "/version" {
             return json_response(
@@ -795,6 +798,22 @@ impl Server {
                 );
             }
         }
+        if let (Some(name), Some(sub)) = (&target.name, &target.subresource) {
+            let namespace = target.namespace.as_deref().unwrap_or("");
+            return match (target.resource.plural, sub.as_str()) {
+                ("pods", "log") => {
+                    crate::logs::serve(&self.store, &self.log_rate, namespace, name, &params)
+                }
+                (_, "scale") => crate::write::get_scale(&self, target.resource, namespace, name),
+                _ => failure(
+                    404,
+                    "NotFound",
+                    "the server could not find the requested resource",
+                    Some("{}"),
+                    None,
+                ),
+            };
+        }
         let metadata = metadata_only(request.headers());
         let table = crate::table::wanted(request.headers());
         let protobuf = prefers_protobuf(request.headers());
@@ -871,6 +890,48 @@ impl Server {
             return self.watch(target, &params, form);
         }
         self.list(target, &params, form)
+    }
+
+    /// A write: create, replace, patch, delete, scale (`crate::write`).
+    async fn write(
+        self: &Arc<Self>,
+        request: Request,
+        path: &str,
+        params: &HashMap<String, String>,
+    ) -> Response {
+        let Some(target) = parse_path(path).filter(|t| self.installed(t.resource)) else {
+            return failure(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+                Some("{}"),
+                None,
+            );
+        };
+        if forbidden_write(&self.forbidden, target.resource.plural) {
+            let message = format!(
+                "{} is forbidden: User {} cannot {} resource {} in API group {}",
+                target.resource.plural,
+                quote(SIM_USER),
+                request.method().as_str().to_lowercase(),
+                quote(target.resource.plural),
+                quote(target.resource.group)
+            );
+            return failure(403, "Forbidden", &message, None, None);
+        }
+        let method = request.method().clone();
+        let headers = request.headers().clone();
+        let body = match axum::body::to_bytes(request.into_body(), 3 * 1024 * 1024).await {
+            Ok(body) => body,
+            Err(error) => return failure(400, "BadRequest", &format!("body: {error}"), None, None),
+        };
+        let place = crate::write::Place {
+            resource: target.resource,
+            namespace: target.namespace.as_deref(),
+            name: target.name.as_deref(),
+            subresource: target.subresource.as_deref(),
+        };
+        crate::write::handle(self, &method, place, params, &headers, &body)
     }
 
     fn control(
@@ -1008,6 +1069,19 @@ impl Server {
                     ),
                 }
             }
+            ("POST", "logs") => match params.get("rate").and_then(|r| r.parse::<f64>().ok()) {
+                Some(rate) if (0.0..=1_000_000.0).contains(&rate) => {
+                    self.log_rate.set(rate);
+                    json_response(&json!({"logRate": rate}))
+                }
+                _ => failure(
+                    400,
+                    "BadRequest",
+                    "POST /sim/logs?rate=N (lines a second of every running container, 0 to 1000000)",
+                    None,
+                    None,
+                ),
+            },
             ("POST", "token") => match params.get("value").filter(|v| !v.is_empty()) {
                 Some(value) => {
                     *self.token.write().unwrap_or_else(|p| p.into_inner()) = value.clone();
@@ -1254,6 +1328,10 @@ impl Server {
     }
 }
 
+fn forbidden_write(forbidden: &[String], plural: &str) -> bool {
+    forbidden.iter().any(|f| f == plural)
+}
+
 fn too_old(from: u64, oldest: u64) -> String {
     format!("too old resource version: {from} ({oldest})")
 }
@@ -1465,7 +1543,7 @@ fn seconds_param(params: &HashMap<String, String>, most: f64) -> Option<f64> {
 
 /// Apply a JSON merge patch (RFC 7386): objects merge key by key, `null`
 /// removes a key, anything else replaces.
-fn merge_patch(target: &mut Value, patch: &Value) {
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(changes) = patch else {
         *target = patch.clone();
         return;

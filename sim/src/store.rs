@@ -151,6 +151,9 @@ pub enum StoreError {
     /// Update or delete of a missing object.
     #[error("{0} {1:?} not found")]
     NotFound(&'static str, Key),
+    /// An update made from an older version than the stored one.
+    #[error("{0} {1:?} has been modified")]
+    Conflict(&'static str, Key),
 }
 
 #[derive(Debug, Default)]
@@ -278,6 +281,18 @@ impl Store {
         self.put(resource, value, EventType::Modified)
     }
 
+    /// Replace an object only if it is still at resourceVersion `expected`
+    /// (`None`: whatever it is at), as an update carrying a
+    /// resourceVersion is checked by the API server.
+    pub fn update_from(
+        &self,
+        resource: &'static Resource,
+        value: Value,
+        expected: Option<u64>,
+    ) -> Result<Arc<Obj>, StoreError> {
+        self.put_checked(resource, value, EventType::Modified, expected)
+    }
+
     /// Store a new object (`Added`, which must not exist) or a new version of one (`Modified`).
     fn put(
         &self,
@@ -285,12 +300,29 @@ impl Store {
         value: Value,
         kind: EventType,
     ) -> Result<Arc<Obj>, StoreError> {
+        self.put_checked(resource, value, kind, None)
+    }
+
+    fn put_checked(
+        &self,
+        resource: &'static Resource,
+        value: Value,
+        kind: EventType,
+        expected: Option<u64>,
+    ) -> Result<Arc<Obj>, StoreError> {
         let key = key_of(&value)?;
         let mut state = self.lock();
-        let exists = state
+        let current = state
             .objects
             .get(resource.plural)
-            .is_some_and(|m| m.contains_key(&key));
+            .and_then(|m| m.get(&key))
+            .map(|obj| obj.rv);
+        if let (Some(expected), Some(current)) = (expected, current)
+            && expected != current
+        {
+            return Err(StoreError::Conflict(resource.plural, key));
+        }
+        let exists = current.is_some();
         match kind {
             EventType::Added if exists => {
                 return Err(StoreError::AlreadyExists(resource.plural, key));

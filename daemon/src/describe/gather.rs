@@ -258,8 +258,6 @@ async fn objects<T: serde::de::DeserializeOwned + Send + 'static>(
     let Ok(kind) = cluster.resolve(plural).await else {
         return Vec::new();
     };
-    let store = cluster.open(&kind).await;
-    let _in_use = store.begin_use();
     let selector = match selector {
         Some(s) => match Selector::parse(&super::workloads::selector_string(Some(s))) {
             Ok(parsed) => Some(parsed),
@@ -267,6 +265,19 @@ async fn objects<T: serde::de::DeserializeOwned + Send + 'static>(
         },
         None => None,
     };
+    selected(cluster, &kind, namespace, selector).await
+}
+
+/// The cached objects of `kind` in `namespace` that `selector` matches
+/// (all of them for `None`), typed.
+pub async fn selected<T: serde::de::DeserializeOwned + Send + 'static>(
+    cluster: &Cluster,
+    kind: &crate::catalog::Kind,
+    namespace: &str,
+    selector: Option<Selector>,
+) -> Vec<T> {
+    let store = cluster.open(kind).await;
+    let _in_use = store.begin_use();
     let namespace = namespace.to_string();
     let (api_version, kind_name) = {
         let spec = kind.spec();

@@ -15,7 +15,7 @@ pub mod gather;
 mod network;
 mod pod;
 mod simple;
-mod workloads;
+pub(crate) mod workloads;
 
 use std::collections::BTreeMap;
 

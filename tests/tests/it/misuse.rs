@@ -125,6 +125,43 @@ impl Timoneiro for OtherRelease {
     ) -> Result<Response<Self::WatchStatusStream>, Status> {
         Err(Status::unimplemented("other release"))
     }
+    type LogsStream = Never<v1::LogsResponse>;
+    async fn logs(
+        &self,
+        _: Request<v1::LogsRequest>,
+    ) -> Result<Response<Self::LogsStream>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    async fn delete(
+        &self,
+        _: Request<v1::DeleteRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    async fn scale(
+        &self,
+        _: Request<v1::ScaleRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    async fn restart(
+        &self,
+        _: Request<v1::RestartRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    async fn cordon(
+        &self,
+        _: Request<v1::CordonRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    async fn trigger_cron_job(
+        &self,
+        _: Request<v1::TriggerCronJobRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

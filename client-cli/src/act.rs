@@ -1,0 +1,202 @@
+//! Actions: `delete`, `scale`, `rollout restart`, `cordon`, `uncordon` and
+//! `create job --from=cronjob/…`. The daemon makes the request with the
+//! context's credentials and answers with kubectl's line, printed here.
+
+use timoneiro_proto::v1::{
+    ActionResponse, CordonRequest, DeleteRequest, RestartRequest, ScaleRequest,
+    TriggerCronJobRequest,
+};
+
+use crate::args::{CreateJob, Delete, Global, Node, Restart, Scale};
+use crate::connection::connect;
+use crate::output::Out;
+use crate::{exit, fail, from_status};
+
+/// Print what was done; the errors on stderr, as kubectl prints a server's.
+fn report(answer: ActionResponse) -> anyhow::Result<()> {
+    let mut out = Out::new();
+    for line in &answer.results {
+        out.line(line)?;
+    }
+    out.flush()?;
+    for error in &answer.errors {
+        eprintln!("{error}");
+    }
+    if answer.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(fail(
+            exit::ERROR,
+            format!(
+                "{} of {} failed",
+                answer.errors.len(),
+                answer.errors.len() + answer.results.len()
+            ),
+        ))
+    }
+}
+
+/// KIND/NAME or KIND NAME.
+fn kind_and_name(target: &str, name: Option<&str>) -> anyhow::Result<(String, String)> {
+    match (target.split_once('/'), name) {
+        (Some((kind, name)), None) if !kind.is_empty() && !name.is_empty() => {
+            Ok((kind.to_string(), name.to_string()))
+        }
+        (None, Some(name)) => Ok((target.to_string(), name.to_string())),
+        (Some(_), Some(_)) => Err(fail(
+            exit::USAGE,
+            format!(
+                "give KIND/NAME or KIND NAME, not both ({target} {})",
+                name.unwrap_or("")
+            ),
+        )),
+        _ => Err(fail(
+            exit::USAGE,
+            format!("{target}: give KIND/NAME (e.g. deploy/web) or KIND NAME"),
+        )),
+    }
+}
+
+/// `timoneiro delete`.
+pub async fn delete(global: &Global, args: Delete) -> anyhow::Result<()> {
+    let (kind, mut names) = match args.kind.split_once('/') {
+        Some((kind, name)) => (kind.to_string(), vec![name.to_string()]),
+        None => (args.kind.clone(), Vec::new()),
+    };
+    names.extend(args.names.iter().cloned());
+    if names.is_empty() {
+        return Err(fail(
+            exit::USAGE,
+            format!(
+                "delete: name the {kind} to delete (deleting every object of a kind is kubectl's job)"
+            ),
+        ));
+    }
+    if args.force && args.grace_period <= 0 {
+        eprintln!(
+            "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely."
+        );
+    }
+    let mut connection = connect(global).await?;
+    let answer = connection
+        .client
+        .delete(DeleteRequest {
+            context: args.context.name.clone(),
+            kind,
+            namespace: args.namespace.clone().unwrap_or_default(),
+            names,
+            grace_period_seconds: args.grace_period,
+            force: args.force,
+        })
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    report(answer)
+}
+
+/// `timoneiro scale`.
+pub async fn scale(global: &Global, args: Scale) -> anyhow::Result<()> {
+    let (kind, name) = kind_and_name(&args.target, args.object.as_deref())?;
+    let mut connection = connect(global).await?;
+    let answer = connection
+        .client
+        .scale(ScaleRequest {
+            context: args.context.name.clone(),
+            kind,
+            namespace: args.namespace.clone().unwrap_or_default(),
+            name,
+            replicas: args.replicas,
+        })
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    report(answer)
+}
+
+/// `timoneiro rollout restart`.
+pub async fn restart(global: &Global, args: Restart) -> anyhow::Result<()> {
+    let (kind, name) = kind_and_name(&args.target, args.object.as_deref())?;
+    let mut connection = connect(global).await?;
+    let answer = connection
+        .client
+        .restart(RestartRequest {
+            context: args.context.name.clone(),
+            kind,
+            namespace: args.namespace.clone().unwrap_or_default(),
+            name,
+        })
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    report(answer)
+}
+
+/// `timoneiro cordon` / `uncordon`.
+pub async fn cordon(global: &Global, args: Node, unschedulable: bool) -> anyhow::Result<()> {
+    let node = args
+        .node
+        .strip_prefix("node/")
+        .or_else(|| args.node.strip_prefix("nodes/"))
+        .unwrap_or(&args.node)
+        .to_string();
+    let mut connection = connect(global).await?;
+    let answer = connection
+        .client
+        .cordon(CordonRequest {
+            context: args.context.name.clone(),
+            node,
+            unschedulable,
+        })
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    report(answer)
+}
+
+/// `timoneiro create job NAME --from=cronjob/NAME`.
+pub async fn create_job(global: &Global, args: CreateJob) -> anyhow::Result<()> {
+    let cronjob = match args.from.split_once('/') {
+        Some(("cronjob" | "cronjobs" | "cj" | "cronjob.batch", name)) if !name.is_empty() => {
+            name.to_string()
+        }
+        _ => {
+            return Err(fail(
+                exit::USAGE,
+                format!("--from={}: only cronjob/NAME is supported", args.from),
+            ));
+        }
+    };
+    let mut connection = connect(global).await?;
+    let answer = connection
+        .client
+        .trigger_cron_job(TriggerCronJobRequest {
+            context: args.context.name.clone(),
+            namespace: args.namespace.clone().unwrap_or_default(),
+            cronjob,
+            job_name: args.job.clone(),
+        })
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    report(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_kind_slash_name_or_kind_then_name() {
+        assert_eq!(
+            kind_and_name("deploy/web", None).ok(),
+            Some(("deploy".into(), "web".into()))
+        );
+        assert_eq!(
+            kind_and_name("sts", Some("db")).ok(),
+            Some(("sts".into(), "db".into()))
+        );
+        assert!(kind_and_name("deploy", None).is_err());
+        assert!(kind_and_name("deploy/web", Some("x")).is_err());
+        assert!(kind_and_name("/web", None).is_err());
+    }
+}
