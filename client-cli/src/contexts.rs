@@ -40,6 +40,7 @@ pub async fn run(global: &Global, args: Contexts) -> anyhow::Result<()> {
             "objects": c.objects,
             "memoryBytes": c.memory_bytes,
             "idleSeconds": c.idle_seconds,
+            "readonly": c.readonly,
         })).collect::<Vec<_>>()});
         out.line(&serde_json::to_string(&value)?)?;
         return out.flush();

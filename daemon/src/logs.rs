@@ -42,6 +42,8 @@ const DEFAULT_CONTAINER: &str = "kubectl.kubernetes.io/default-container";
 enum Event {
     Line(v1::LogLine),
     Notice(String),
+    /// A read that failed and ends the request (a named pod's, as kubectl).
+    Failed(Status),
     Ended(StreamKey),
 }
 
@@ -261,8 +263,14 @@ async fn read(
     params: LogParams,
     key: StreamKey,
     events: mpsc::Sender<Event>,
+    fatal: bool,
 ) {
     match api.log_stream(&pod, &params).await {
+        Err(error) if fatal => {
+            let _ = events
+                .send(Event::Failed(crate::actions::api_error(error)))
+                .await;
+        }
         Err(error) => {
             let _ = events
                 .send(Event::Notice(format!(
@@ -315,6 +323,8 @@ struct Streams {
     seen: HashSet<StreamKey>,
     /// Pod names by uid, for the notices.
     names: HashMap<String, String>,
+    /// Whether a failed read fails the request (not when following a selector).
+    fatal: bool,
 }
 
 impl Streams {
@@ -345,31 +355,42 @@ impl Streams {
             params,
             key.clone(),
             self.events.clone(),
+            self.fatal,
         ));
         self.open.insert(key, task.abort_handle());
         None
     }
 
-    /// Stop the streams of pods not in `uids`; their names.
+    /// Pods read so far that are no longer in `uids` leave: their streams
+    /// stop (if still open) and each container is named once, as stern does.
     fn leave(&mut self, uids: &HashSet<String>) -> Vec<String> {
-        let gone: Vec<StreamKey> = self
-            .open
+        let gone: Vec<String> = self
+            .names
             .keys()
-            .filter(|(uid, _, _)| !uids.contains(uid))
+            .filter(|uid| !uids.contains(*uid))
             .cloned()
             .collect();
-        gone.into_iter()
-            .filter_map(|key| {
-                let handle = self.open.remove(&key)?;
-                handle.abort();
-                let name = self
-                    .names
-                    .get(&key.0)
-                    .cloned()
-                    .unwrap_or_else(|| key.0.clone());
-                Some(format!("- {name}/{}", key.1))
-            })
-            .collect()
+        let mut notices = Vec::new();
+        for uid in gone {
+            let name = self.names.remove(&uid).unwrap_or_default();
+            let mut containers: Vec<String> = self
+                .seen
+                .iter()
+                .filter(|key| key.0 == uid)
+                .map(|key| key.1.clone())
+                .collect();
+            containers.sort();
+            containers.dedup();
+            self.open.retain(|key, handle| {
+                let keep = key.0 != uid;
+                if !keep {
+                    handle.abort();
+                }
+                keep
+            });
+            notices.extend(containers.iter().map(|c| format!("- {name}/{c}")));
+        }
+        notices
     }
 }
 
@@ -454,6 +475,7 @@ pub async fn run(
         open: HashMap::new(),
         seen: HashSet::new(),
         names: HashMap::new(),
+        fatal: !stern,
     };
     let mut notices = Vec::new();
     let pods = current_pods(cluster, &namespace, &target).await?;
@@ -520,6 +542,13 @@ pub async fn run(
                     match event {
                         Event::Line(line) => response.lines.push(line),
                         Event::Notice(notice) => response.notices.push(notice),
+                        Event::Failed(status) => {
+                            // What was read before the failure is shown first.
+                            if !response.lines.is_empty() || !response.notices.is_empty() {
+                                let _ = out.send(Ok(response)).await;
+                            }
+                            return Err(status);
+                        }
                         Event::Ended(key) => {
                             streams.open.remove(&key);
                         }

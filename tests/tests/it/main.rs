@@ -1,5 +1,6 @@
 //! Timoneiro's integration tests: one binary, a module per area.
 
+mod actions;
 mod contexts;
 mod deploy;
 mod describe;

@@ -1,0 +1,514 @@
+//! Logs and object actions end to end: CLI → daemon → sim. What a test
+//! expects comes from the API server's side (the sim's own answers and
+//! objects, read directly) and from kubectl's printed forms (cited where
+//! used), not from the daemon's code.
+
+use std::io::BufRead;
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use timoneiro_tests::harness::{Daemon, Sim, cli_command, stderr, stdout};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Wait until `probe` gives something, or panic naming `what`.
+fn eventually<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `eventually` for a probe that asks the API server.
+async fn eventually_on_server<T, F>(what: &str, mut probe: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// (namespace, name) of the first deployment with `replicas` or more,
+/// as the daemon lists it.
+fn a_deployment(daemon: &Daemon) -> (String, String) {
+    let list = daemon.cli_json(&["get", "deploy", "-A", "-o", "json"]);
+    let deploy = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["spec"]["replicas"].as_i64().unwrap_or(0) >= 2)
+        .expect("a deployment with 2+ replicas");
+    (
+        deploy["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .into(),
+        deploy["metadata"]["name"].as_str().unwrap_or("").into(),
+    )
+}
+
+/// The pods of the API server (the sim, asked directly) that a
+/// deployment's ReplicaSets made for app `app` (they carry
+/// `pod-template-hash`; standalone pods of the same app do not), not
+/// terminating: names.
+async fn server_pods(sim: &Sim, namespace: &str, app: &str) -> Vec<String> {
+    let list = sim
+        .json("GET", &format!("/api/v1/namespaces/{namespace}/pods"))
+        .await;
+    list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["metadata"]["labels"]["app"] == app)
+        .filter(|p| p["metadata"]["labels"]["pod-template-hash"].is_string())
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A running CLI whose stdout and stderr lines arrive on channels.
+struct Streaming {
+    child: Child,
+    out: mpsc::Receiver<String>,
+    err: mpsc::Receiver<String>,
+}
+
+impl Streaming {
+    fn start(daemon: &Daemon, args: &[&str]) -> Streaming {
+        let mut child = cli_command(&daemon.socket)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("timoneiro");
+        let lines = |pipe: Box<dyn std::io::Read + Send>| {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { return };
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+            rx
+        };
+        let out = lines(Box::new(child.stdout.take().expect("stdout")));
+        let err = lines(Box::new(child.stderr.take().expect("stderr")));
+        Streaming { child, out, err }
+    }
+}
+
+impl Drop for Streaming {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `seq=N` of a line the sim's containers write.
+fn seq(line: &str) -> Option<u64> {
+    line.rsplit_once("seq=")?.1.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pods_log_is_the_api_servers_with_kubectls_flags() {
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "2", "--log-rate", "4"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let (namespace, deploy) = a_deployment(&daemon);
+    let pod = server_pods(&sim, &namespace, &deploy).await.remove(0);
+    let object = sim
+        .json("GET", &format!("/api/v1/namespaces/{namespace}/pods/{pod}"))
+        .await;
+    let container = object["spec"]["containers"][0]["name"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+
+    let output = daemon.cli(&[
+        "logs", &pod, "-n", &namespace, "-c", &container, "--tail", "3",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ours: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
+    assert_eq!(ours.len(), 3, "{ours:?}");
+    // The API server's own answer, read right after: ours are three
+    // consecutive lines of it (the container writes 4 a second meanwhile).
+    let (status, _, body) = sim
+        .raw(
+            "GET",
+            &format!(
+                "/api/v1/namespaces/{namespace}/pods/{pod}/log?container={container}&tailLines=40"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let theirs: Vec<String> = String::from_utf8_lossy(&body)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let at = theirs
+        .windows(3)
+        .position(|w| w == ours.as_slice())
+        .unwrap_or_else(|| panic!("{ours:?} are not lines of the server's log {theirs:?}"));
+    assert!(at + 3 <= theirs.len());
+
+    // --timestamps: the kubelet's RFC 3339 time, a space, the line.
+    let output = daemon.cli(&[
+        "logs",
+        &pod,
+        "-n",
+        &namespace,
+        "-c",
+        &container,
+        "--tail",
+        "2",
+        "--timestamps",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for line in stdout(&output).lines() {
+        let (time, text) = line.split_once(' ').expect("time and text");
+        assert!(time.parse::<jiff::Timestamp>().is_ok(), "{line}");
+        assert!(seq(text).is_some(), "{line}");
+    }
+
+    // A container the pod does not have: the API server's message, exit 1.
+    let output = daemon.cli(&["logs", &pod, "-n", &namespace, "-c", "no-such"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("container no-such is not valid for pod {pod}")),
+        "{}",
+        stderr(&output)
+    );
+    // --previous of a container that never restarted: the kubelet's words.
+    let output = daemon.cli(&[
+        "logs",
+        &pod,
+        "-n",
+        &namespace,
+        "-c",
+        &container,
+        "--previous",
+    ]);
+    assert!(
+        stderr(&output).contains("previous terminated container"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_a_deployment_picks_up_the_pods_that_replace_its_own() {
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let (namespace, deploy) = a_deployment(&daemon);
+    let before = server_pods(&sim, &namespace, &deploy).await;
+    let target = format!("deploy/{deploy}");
+    let follow = Streaming::start(
+        &daemon,
+        &["logs", &target, "-n", &namespace, "-f", "--tail", "1"],
+    );
+    // Every pod of the deployment is followed (kubectl follows one).
+    let mut seen = std::collections::HashSet::new();
+    eventually("a line from every pod of the deployment", WAIT, || {
+        while let Ok(line) = follow.out.try_recv() {
+            let pod = line
+                .strip_prefix("[pod/")
+                .and_then(|rest| rest.split('/').next())
+                .expect("a [pod/NAME/CONTAINER] prefix")
+                .to_string();
+            seen.insert(pod);
+        }
+        before.iter().all(|p| seen.contains(p)).then_some(())
+    });
+
+    let output = daemon.cli(&["rollout", "restart", &target, "-n", &namespace]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // kubectl rollout restart prints `deployment.apps/NAME restarted`.
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("deployment.apps/{deploy} restarted")
+    );
+    // The API server now runs other pods for it; their lines reach the
+    // stream that was opened before they existed, without a restart.
+    let after = eventually_on_server("the old pods to be replaced", || async {
+        let now = server_pods(&sim, &namespace, &deploy).await;
+        (!now.is_empty() && now.iter().all(|p| !before.contains(p))).then_some(now)
+    })
+    .await;
+    let mut fresh = std::collections::HashSet::new();
+    let mut joined = Vec::new();
+    let mut left = Vec::new();
+    eventually(
+        "lines from every new pod, and notices of who joined and left",
+        WAIT,
+        || {
+            while let Ok(line) = follow.out.try_recv() {
+                if let Some(pod) = line
+                    .strip_prefix("[pod/")
+                    .and_then(|rest| rest.split('/').next())
+                {
+                    fresh.insert(pod.to_string());
+                }
+            }
+            while let Ok(notice) = follow.err.try_recv() {
+                if let Some(name) = notice.strip_prefix("+ ") {
+                    joined.push(name.to_string());
+                }
+                if let Some(name) = notice.strip_prefix("- ") {
+                    left.push(name.to_string());
+                }
+            }
+            let all_new = after.iter().all(|p| fresh.contains(p));
+            let all_left = before
+                .iter()
+                .all(|p| left.iter().any(|l| l.starts_with(&format!("{p}/"))));
+            (all_new && all_left).then_some(())
+        },
+    );
+    for pod in &after {
+        assert!(
+            joined.iter().any(|j| j.starts_with(&format!("{pod}/"))),
+            "{pod} never announced: {joined:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_reach_the_api_server_and_print_what_kubectl_prints() {
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let (namespace, deploy) = a_deployment(&daemon);
+
+    // scale: kubectl prints `deployment.apps/NAME scaled`; the API server's
+    // deployment and its pods follow, and so does the daemon's cache.
+    let output = daemon.cli(&[
+        "scale",
+        &format!("deploy/{deploy}"),
+        "--replicas",
+        "5",
+        "-n",
+        &namespace,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("deployment.apps/{deploy} scaled")
+    );
+    let object = sim
+        .json(
+            "GET",
+            &format!("/apis/apps/v1/namespaces/{namespace}/deployments/{deploy}"),
+        )
+        .await;
+    assert_eq!(object["spec"]["replicas"], 5);
+    let pods = eventually_on_server("5 pods on the API server", || async {
+        let pods = server_pods(&sim, &namespace, &deploy).await;
+        (pods.len() == 5).then_some(pods)
+    })
+    .await;
+    eventually("the daemon's cache to show the same 5 pods", WAIT, || {
+        let output = daemon.cli(&[
+            "get",
+            "pods",
+            "-n",
+            &namespace,
+            "-l",
+            &format!("app={deploy},pod-template-hash"),
+            "-o",
+            "name",
+        ]);
+        let mut names: Vec<String> = stdout(&output)
+            .lines()
+            .map(|l| l.trim_start_matches("pod/").to_string())
+            .collect();
+        names.sort();
+        let mut expected = pods.clone();
+        expected.sort();
+        (names == expected).then_some(())
+    });
+
+    // delete: `pod "NAME" deleted from NS namespace` (kubectl ≥ 1.33's
+    // DeleteOptions.PrintObj); the pod is Terminating, then gone.
+    let victim = pods[0].clone();
+    let output = daemon.cli(&["delete", "pod", &victim, "-n", &namespace]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("pod \"{victim}\" deleted from {namespace} namespace")
+    );
+    eventually("the deleted pod to leave the daemon's cache", WAIT, || {
+        let output = daemon.cli(&["get", "pod", &victim, "-n", &namespace]);
+        (!output.status.success()).then_some(())
+    });
+    // Deleting what is not there: the API server's NotFound, exit 1, and the
+    // names that were there are still deleted.
+    let output = daemon.cli(&["delete", "pods", "no-such-pod", &pods[1], "-n", &namespace]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("Error from server (NotFound): pods \"no-such-pod\" not found"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).contains(&format!("pod \"{}\" deleted", pods[1])));
+
+    // cordon / uncordon: the node's spec.unschedulable on the API server,
+    // and kubectl's `Ready,SchedulingDisabled` in the daemon's STATUS.
+    let nodes = daemon.cli_json(&["get", "nodes", "-o", "json"]);
+    let node = nodes["items"][0]["metadata"]["name"]
+        .as_str()
+        .expect("a node")
+        .to_string();
+    let output = daemon.cli(&["cordon", &node]);
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("node/{node} cordoned"),
+        "{}",
+        stderr(&output)
+    );
+    let object = sim.json("GET", &format!("/api/v1/nodes/{node}")).await;
+    assert_eq!(object["spec"]["unschedulable"], true);
+    eventually("STATUS SchedulingDisabled", WAIT, || {
+        let output = daemon.cli(&["get", "node", &node, "--no-headers"]);
+        stdout(&output).contains("SchedulingDisabled").then_some(())
+    });
+    let output = daemon.cli(&["cordon", &node]);
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("node/{node} already cordoned")
+    );
+    let output = daemon.cli(&["uncordon", &node]);
+    assert_eq!(stdout(&output).trim(), format!("node/{node} uncordoned"));
+    let object = sim.json("GET", &format!("/api/v1/nodes/{node}")).await;
+    assert!(
+        object["spec"]["unschedulable"].is_null(),
+        "{}",
+        object["spec"]
+    );
+
+    // create job --from=cronjob: kubectl's `job.batch/NAME created`; the
+    // job carries the template and points to its cronjob.
+    let cronjobs = daemon.cli_json(&["get", "cronjobs", "-A", "-o", "json"]);
+    let cronjob = &cronjobs["items"][0];
+    let (cj_namespace, cj_name) = (
+        cronjob["metadata"]["namespace"]
+            .as_str()
+            .expect("namespace"),
+        cronjob["metadata"]["name"].as_str().expect("name"),
+    );
+    let output = daemon.cli(&[
+        "create",
+        "job",
+        "run-now",
+        &format!("--from=cronjob/{cj_name}"),
+        "-n",
+        cj_namespace,
+    ]);
+    assert_eq!(
+        stdout(&output).trim(),
+        "job.batch/run-now created",
+        "{}",
+        stderr(&output)
+    );
+    let job = sim
+        .json(
+            "GET",
+            &format!("/apis/batch/v1/namespaces/{cj_namespace}/jobs/run-now"),
+        )
+        .await;
+    assert_eq!(
+        job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"],
+        "manual"
+    );
+    assert_eq!(
+        job["metadata"]["ownerReferences"][0]["uid"],
+        cronjob["metadata"]["uid"]
+    );
+    eventually("the job in the daemon's cache", WAIT, || {
+        daemon
+            .cli(&["get", "job", "run-now", "-n", cj_namespace])
+            .status
+            .success()
+            .then_some(())
+    });
+
+    // Each action is in the daemon's log with its context, verb and object.
+    let log = daemon.log_text();
+    for (verb, name) in [
+        ("scale", deploy.as_str()),
+        ("delete", victim.as_str()),
+        ("cordon", node.as_str()),
+        ("trigger", cj_name),
+    ] {
+        assert!(
+            log.lines().any(|l| l.contains("timoneirod::audit")
+                && l.contains(&format!("verb=\"{verb}\""))
+                && l.contains(&format!("name=\"{name}\""))),
+            "no audit line for {verb} {name}:\n{log}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_context_refuses_every_action_and_still_reads_logs() {
+    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
+    let daemon = Daemon::start_with(&sim.kubeconfig, &["--readonly"]);
+    daemon.wait_synced(WAIT);
+    let (namespace, deploy) = a_deployment(&daemon);
+    let target = format!("deploy/{deploy}");
+    let refused: [&[&str]; 6] = [
+        &["delete", &target, "-n", &namespace],
+        &["scale", &target, "--replicas", "1", "-n", &namespace],
+        &["rollout", "restart", &target, "-n", &namespace],
+        &["cordon", "any-node"],
+        &["uncordon", "any-node"],
+        &["create", "job", "x", "--from=cronjob/any", "-n", &namespace],
+    ];
+    for args in refused {
+        let output = daemon.cli(args);
+        assert_eq!(
+            output.status.code(),
+            Some(5),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("is read-only"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let requests = sim.json("GET", "/sim/requests").await;
+    let writes: Vec<&Value> = requests["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["method"] != "GET")
+        .collect();
+    assert!(writes.is_empty(), "a read-only daemon wrote: {writes:?}");
+    let output = daemon.cli(&["logs", &target, "-n", &namespace, "--tail", "1"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stdout(&output).is_empty());
+    // `timoneiro contexts -o json` says so.
+    let contexts = daemon.cli_json(&["contexts", "-o", "json"]);
+    assert!(
+        contexts.to_string().contains("\"readonly\":true"),
+        "{contexts}"
+    );
+}
