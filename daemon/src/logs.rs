@@ -254,17 +254,29 @@ fn message(error: kube::Error) -> String {
     }
 }
 
-/// Read one container's log line by line into `events`.
-async fn read(
+/// One container instance's log to read.
+struct Reader {
     api: Api<Pod>,
     namespace: String,
     pod: String,
     container: String,
     params: LogParams,
     key: StreamKey,
-    events: mpsc::Sender<Event>,
+    /// Whether a failed read fails the request.
     fatal: bool,
-) {
+}
+
+/// Read one container's log line by line into `events`.
+async fn read(reader: Reader, events: mpsc::Sender<Event>) {
+    let Reader {
+        api,
+        namespace,
+        pod,
+        container,
+        params,
+        key,
+        fatal,
+    } = reader;
     match api.log_stream(&pod, &params).await {
         Err(error) if fatal => {
             let _ = events
@@ -348,14 +360,16 @@ impl Streams {
         }
         self.names.insert(pod_uid(pod), pod_name(pod));
         let task = tokio::spawn(read(
-            self.api.clone(),
-            self.namespace.clone(),
-            pod_name(pod),
-            container.to_string(),
-            params,
-            key.clone(),
+            Reader {
+                api: self.api.clone(),
+                namespace: self.namespace.clone(),
+                pod: pod_name(pod),
+                container: container.to_string(),
+                params,
+                key: key.clone(),
+                fatal: self.fatal,
+            },
             self.events.clone(),
-            self.fatal,
         ));
         self.open.insert(key, task.abort_handle());
         None
