@@ -36,6 +36,12 @@ pub enum Effect {
     Query,
     /// Fetch an object.
     Get(GetRequest, Purpose),
+    /// Stream logs (generation, request), replacing any stream open.
+    Logs(u64, timoneiro_proto::v1::LogsRequest),
+    /// Close the log stream.
+    StopLogs,
+    /// Change the cluster (asked and confirmed).
+    Act(crate::act::Act),
     /// Leave.
     Quit,
 }
@@ -53,6 +59,11 @@ pub enum Purpose {
     Containers,
     /// Jump to its owner (the controller in its ownerReferences).
     Owner,
+    /// Open the log view of a pod (its containers are needed).
+    Logs {
+        /// The previous instance of its containers.
+        previous: bool,
+    },
 }
 
 /// A scrollable text view (describe or YAML) with search.
@@ -172,6 +183,18 @@ pub struct App {
     remembered: HashMap<String, View>,
     /// This view was entered by jumping to an owner (`J`).
     jumped: bool,
+    /// The log view, while open.
+    pub logs: Option<crate::logview::LogView>,
+    /// Lines the log view keeps.
+    pub log_capacity: usize,
+    /// Generation of the newest log stream asked for.
+    pub log_generation: u64,
+    /// A question waiting for y/n, and what y does.
+    pub pending: Option<(String, crate::act::Act)>,
+    /// A workload waiting for the replicas to scale it to.
+    pub scaling: Option<timoneiro_proto::v1::ScaleRequest>,
+    /// Contexts the daemon refuses actions on.
+    pub readonly_contexts: Vec<String>,
 }
 
 /// How often the metrics of the rows on screen are asked for again
@@ -236,6 +259,12 @@ impl App {
             metrics_asked: None,
             remembered: HashMap::new(),
             jumped: false,
+            logs: None,
+            log_capacity: crate::logview::DEFAULT_CAPACITY,
+            log_generation: 0,
+            pending: None,
+            scaling: None,
+            readonly_contexts: Vec::new(),
         }
     }
 
@@ -692,6 +721,10 @@ impl App {
             Mode::Command => self.apply_command(action),
             Mode::TextSearch => self.apply_text_search(action),
             Mode::Text => self.apply_text(action),
+            Mode::Logs => self.apply_logs(action),
+            Mode::LogSearch => self.apply_log_search(action),
+            Mode::Confirm => self.apply_confirm(action),
+            Mode::Prompt => self.apply_prompt(action),
             Mode::Table | Mode::Help => self.apply_table(action),
         }
     }
@@ -887,30 +920,15 @@ impl App {
                 self.requery()
             }
             Action::Enter => self.open_selected(),
-            Action::SortNext => {
-                let columns: Vec<String> = self
-                    .list
-                    .as_ref()
-                    .map(|l| l.columns.iter().map(|c| c.name.clone()).collect())
-                    .unwrap_or_default();
-                if columns.is_empty() {
-                    return Effect::None;
-                }
-                let next = match columns.iter().position(|c| *c == self.sort) {
-                    Some(i) => columns.get(i + 1).cloned().unwrap_or_default(),
-                    None if self.sort.is_empty() => columns[0].clone(),
-                    None => String::new(),
-                };
-                self.sort = next;
-                self.descending = false;
-                self.reset_window();
-                self.requery()
-            }
-            Action::SortReverse => {
-                self.descending = !self.descending;
-                self.reset_window();
-                self.requery()
-            }
+            Action::SortStatus => self.sort_by_column(&["STATUS"], false),
+            Action::SortReady => self.sort_by_column(&["RESTARTS", "READY"], true),
+            Action::Logs { .. }
+            | Action::Delete
+            | Action::Kill
+            | Action::Scale
+            | Action::Restart
+            | Action::Cordon(_)
+            | Action::Trigger => self.act(action),
             Action::SortUsage(memory) => {
                 if !self.shows_metrics() {
                     self.message =
@@ -923,20 +941,44 @@ impl App {
                 self.reset_window();
                 self.requery()
             }
-            Action::SortName => {
-                self.sort = "NAME".into();
-                self.descending = false;
-                self.reset_window();
-                self.requery()
-            }
+            Action::SortName => self.sort_by_column(&["NAME"], false),
             Action::SortAge => {
+                // Newest first; again: oldest first.
+                self.descending = self.sort.is_empty() && !self.descending;
                 self.sort.clear();
-                self.descending = false;
                 self.reset_window();
                 self.requery()
             }
             _ => Effect::None,
         }
+    }
+
+    /// Sort by the first of `columns` the kind has; the same key again
+    /// reverses the order (k9s).
+    fn sort_by_column(&mut self, columns: &[&str], descending: bool) -> Effect {
+        let names: Vec<String> = self
+            .list
+            .as_ref()
+            .map(|l| l.columns.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default();
+        let Some(column) = columns
+            .iter()
+            .find(|c| **c == "NAME" || names.iter().any(|n| n == *c))
+        else {
+            self.message = Some((
+                format!("this kind has no {} column", columns.join(" or ")),
+                true,
+            ));
+            return Effect::None;
+        };
+        if self.sort == *column {
+            self.descending = !self.descending;
+        } else {
+            self.sort = (*column).to_string();
+            self.descending = descending;
+        }
+        self.reset_window();
+        self.requery()
     }
 
     fn open_selected(&mut self) -> Effect {
@@ -1007,6 +1049,10 @@ impl App {
                     text.lines().map(str::to_string).collect(),
                 );
                 Effect::None
+            }
+            Purpose::Logs { previous } => {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                self.logs_of_pod(request, &value, previous)
             }
             Purpose::Containers => {
                 let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
@@ -1457,18 +1503,22 @@ mod tests {
     }
 
     #[test]
-    fn sorting_cycles_columns_and_reverses() {
+    fn shift_letters_sort_and_the_same_key_again_reverses() {
         let mut app = app();
         app.on_list(0, answer(&["a"], 1));
         assert_eq!(app.request().sort_by, "");
-        app.apply(Action::SortNext);
+        app.apply(Action::SortName);
         assert_eq!(app.request().sort_by, "NAME");
-        app.apply(Action::SortNext);
+        app.apply(Action::SortName);
+        assert_eq!(app.request().sort_by, "-NAME");
+        app.apply(Action::SortStatus);
         assert_eq!(app.request().sort_by, "STATUS");
-        app.apply(Action::SortReverse);
+        app.apply(Action::SortStatus);
         assert_eq!(app.request().sort_by, "-STATUS");
         app.apply(Action::SortAge);
         assert_eq!(app.request().sort_by, "");
+        app.apply(Action::SortAge);
+        assert_eq!(app.request().sort_by, "-AGE");
     }
 
     #[test]

@@ -10,12 +10,13 @@ use std::time::Duration;
 use futures::StreamExt;
 use timoneiro_proto::socket;
 use timoneiro_proto::v1::{
-    DescribeRequest, GetRequest, InfoRequest, ListRequest, ListResponse, StatusRequest,
-    StatusResponse, TopRequest, TopResponse,
+    ActionResponse, DescribeRequest, GetRequest, InfoRequest, ListRequest, ListResponse,
+    LogsRequest, LogsResponse, StatusRequest, StatusResponse, TopRequest, TopResponse,
 };
 use tokio::sync::mpsc;
 use tonic::Code;
 
+use crate::act::Act;
 use crate::app::Purpose;
 
 /// What the UI asks of the connection.
@@ -27,6 +28,12 @@ pub enum Command {
     Get(GetRequest, Purpose),
     /// Fetch CPU and memory use.
     Top(TopRequest),
+    /// Stream logs (generation, request), replacing the stream open.
+    Logs(u64, LogsRequest),
+    /// Close the log stream.
+    StopLogs,
+    /// Change the cluster.
+    Act(Act),
 }
 
 /// What the connection tells the UI.
@@ -36,6 +43,8 @@ pub enum Event {
     Connected {
         /// The daemon's default context.
         context: String,
+        /// Contexts the daemon refuses actions on.
+        readonly: Vec<String>,
     },
     /// Lost or could not reach the daemon; retrying.
     Disconnected {
@@ -54,6 +63,76 @@ pub enum Event {
     Object(GetRequest, Purpose, Result<String, String>),
     /// CPU and memory use (or why they could not be read).
     Top(TopRequest, Result<TopResponse, String>),
+    /// Log lines of stream `generation`.
+    LogBatch(u64, LogsResponse),
+    /// Stream `generation` ended (with why, if it failed).
+    LogEnd(u64, Option<String>),
+    /// The daemon's answer to an action.
+    Acted(Result<ActionResponse, String>),
+}
+
+type Client = timoneiro_proto::v1::timoneiro_client::TimoneiroClient<tonic::transport::Channel>;
+
+/// Read log stream `generation` into events until it ends.
+async fn follow_logs(
+    mut client: Client,
+    generation: u64,
+    request: LogsRequest,
+    events: mpsc::Sender<Event>,
+) {
+    let mut stream = match client.logs(request).await {
+        Ok(stream) => stream.into_inner(),
+        Err(status) => {
+            let _ = events
+                .send(Event::LogEnd(
+                    generation,
+                    Some(status.message().to_string()),
+                ))
+                .await;
+            return;
+        }
+    };
+    loop {
+        match stream.message().await {
+            Ok(Some(batch)) => {
+                if events
+                    .send(Event::LogBatch(generation, batch))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Ok(None) => {
+                let _ = events.send(Event::LogEnd(generation, None)).await;
+                return;
+            }
+            Err(status) => {
+                let _ = events
+                    .send(Event::LogEnd(
+                        generation,
+                        Some(status.message().to_string()),
+                    ))
+                    .await;
+                return;
+            }
+        }
+    }
+}
+
+/// Send an action; its answer as an event.
+async fn act(mut client: Client, act: Act, events: mpsc::Sender<Event>) {
+    let answer = match act {
+        Act::Delete(request) => client.delete(request).await,
+        Act::Scale(request) => client.scale(request).await,
+        Act::Restart(request) => client.restart(request).await,
+        Act::Cordon(request) => client.cordon(request).await,
+        Act::Trigger(request) => client.trigger_cron_job(request).await,
+    };
+    let result = answer
+        .map(tonic::Response::into_inner)
+        .map_err(|status| status.message().to_string());
+    let _ = events.send(Event::Acted(result)).await;
 }
 
 /// The daemon's `kubectl describe` text of the object `request` names,
@@ -134,10 +213,16 @@ pub async fn run(
                 .find(|c| c.is_default)
                 .map(|c| c.name.clone())
                 .unwrap_or_default();
-            Ok::<_, String>((client, statuses, name))
+            let readonly: Vec<String> = info
+                .contexts
+                .iter()
+                .filter(|c| c.readonly)
+                .map(|c| c.name.clone())
+                .collect();
+            Ok::<_, String>((client, statuses, name, readonly))
         }
         .await;
-        let (mut client, mut statuses, name) = match connected {
+        let (mut client, mut statuses, name, readonly) = match connected {
             Ok(ok) => ok,
             Err(message) => {
                 if !report_lost(&events, message, &mut attempt).await {
@@ -155,7 +240,13 @@ pub async fn run(
                             Some(Command::Get(request, purpose)) => {
                                 let _ = events.send(Event::Object(request, purpose, Err("not connected to timoneirod".into()))).await;
                             }
-                            Some(Command::Top(_)) => {}
+                            Some(Command::Top(_)) | Some(Command::StopLogs) => {}
+                            Some(Command::Logs(generation, _)) => {
+                                let _ = events.send(Event::LogEnd(generation, Some("not connected to timoneirod".into()))).await;
+                            }
+                            Some(Command::Act(_)) => {
+                                let _ = events.send(Event::Acted(Err("not connected to timoneirod: nothing was done".into()))).await;
+                            }
                         },
                     }
                 }
@@ -167,13 +258,18 @@ pub async fn run(
         delay = FIRST_RETRY;
         tracing::info!(context = %name, "connected to timoneirod");
         if events
-            .send(Event::Connected { context: name })
+            .send(Event::Connected {
+                context: name,
+                readonly,
+            })
             .await
             .is_err()
         {
             return;
         }
         let mut list = None;
+        // The log stream open, if any (it ends with the connection).
+        let mut logs: Option<tokio::task::JoinHandle<()>> = None;
         if let Some((generation, request)) = &watch {
             match client.watch_list(request.clone()).await {
                 Ok(stream) => list = Some((*generation, stream.into_inner())),
@@ -236,6 +332,20 @@ pub async fn run(
                             let result = client.top(request.clone()).await.map(|r| r.into_inner()).map_err(|e| e.message().to_string());
                             let _ = events.send(Event::Top(request, result)).await;
                         });
+                    }
+                    Some(Command::Logs(generation, request)) => {
+                        if let Some(task) = logs.take() {
+                            task.abort();
+                        }
+                        logs = Some(tokio::spawn(follow_logs(client.clone(), generation, request, events.clone())));
+                    }
+                    Some(Command::StopLogs) => {
+                        if let Some(task) = logs.take() {
+                            task.abort();
+                        }
+                    }
+                    Some(Command::Act(request)) => {
+                        tokio::spawn(act(client.clone(), request, events.clone()));
                     }
                 },
                 (generation, item) = next_list => match item {

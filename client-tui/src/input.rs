@@ -18,6 +18,14 @@ pub enum Mode {
     TextSearch,
     /// Reading the help.
     Help,
+    /// Reading logs.
+    Logs,
+    /// Typing a search in the log view.
+    LogSearch,
+    /// Answering yes or no to a question (delete this pod?).
+    Confirm,
+    /// Typing a number (replicas to scale to).
+    Prompt,
 }
 
 /// What a key asks for.
@@ -53,10 +61,6 @@ pub enum Action {
     Yaml,
     /// Show the keys.
     Help,
-    /// Sort by the next column.
-    SortNext,
-    /// Reverse the sort.
-    SortReverse,
     /// Sort by name.
     SortName,
     /// Sort by age (newest first).
@@ -71,6 +75,27 @@ pub enum Action {
     JumpOwner,
     /// Sort by CPU (false) or memory (true) use, highest first.
     SortUsage(bool),
+    /// Sort by STATUS (`S`).
+    SortStatus,
+    /// Sort by RESTARTS, or READY where a kind has no restarts (`R`).
+    SortReady,
+    /// Logs of the selected pod or workload (`l`), or of a pod's
+    /// previous container instance (`p`).
+    Logs { previous: bool },
+    /// Delete the selected object (asks first).
+    Delete,
+    /// Kill the selected pod: delete with grace period 0 (asks first).
+    Kill,
+    /// Scale the selected workload (asks for the replicas).
+    Scale,
+    /// Restart the selected workload's rollout (asks first).
+    Restart,
+    /// Cordon (true) or uncordon (false) the selected node.
+    Cordon(bool),
+    /// Run the selected cronjob now.
+    Trigger,
+    /// A key of the log view.
+    Log(crate::logview::LogKey),
 }
 
 /// The action of a key in a mode, if any.
@@ -80,7 +105,18 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
         return Some(Action::Quit);
     }
     match mode {
-        Mode::Filter | Mode::Command | Mode::TextSearch => match key.code {
+        Mode::Confirm => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => Some(Action::Enter),
+            _ => Some(Action::Back),
+        },
+        Mode::Prompt => match key.code {
+            KeyCode::Esc => Some(Action::Back),
+            KeyCode::Enter => Some(Action::Enter),
+            KeyCode::Backspace => Some(Action::Backspace),
+            KeyCode::Char(c) if c.is_ascii_digit() => Some(Action::Type(c)),
+            _ => None,
+        },
+        Mode::Filter | Mode::Command | Mode::TextSearch | Mode::LogSearch => match key.code {
             KeyCode::Esc => Some(Action::Back),
             KeyCode::Enter => Some(Action::Enter),
             KeyCode::Backspace => Some(Action::Backspace),
@@ -90,10 +126,13 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char(c) if !ctrl => Some(Action::Type(c)),
             _ => None,
         },
-        Mode::Table | Mode::Text | Mode::Help => {
+        Mode::Table | Mode::Text | Mode::Help | Mode::Logs => {
             if ctrl {
                 return match key.code {
                     KeyCode::Char('w') if mode == Mode::Table => Some(Action::ToggleWide),
+                    // k9s: ctrl-d deletes, ctrl-k kills; ctrl-f / ctrl-b page.
+                    KeyCode::Char('d') if mode == Mode::Table => Some(Action::Delete),
+                    KeyCode::Char('k') if mode == Mode::Table => Some(Action::Kill),
                     KeyCode::Char('d') | KeyCode::Char('f') => Some(Action::Page(1)),
                     KeyCode::Char('u') | KeyCode::Char('b') => Some(Action::Page(-1)),
                     _ => None,
@@ -114,6 +153,7 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
             if common.is_some() {
                 return common;
             }
+            use crate::logview::LogKey;
             match (mode, key.code) {
                 (Mode::Table, KeyCode::Char('/')) => Some(Action::StartFilter),
                 (Mode::Table, KeyCode::Char(':')) => Some(Action::StartCommand),
@@ -123,13 +163,29 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
                 (Mode::Table, KeyCode::Char('C')) => Some(Action::SortUsage(false)),
                 (Mode::Table, KeyCode::Char('M')) => Some(Action::SortUsage(true)),
                 (Mode::Table, KeyCode::Char('y')) => Some(Action::Yaml),
-                (Mode::Table, KeyCode::Char('s')) => Some(Action::SortNext),
-                (Mode::Table, KeyCode::Char('S')) => Some(Action::SortReverse),
+                (Mode::Table, KeyCode::Char('S')) => Some(Action::SortStatus),
+                (Mode::Table, KeyCode::Char('R')) => Some(Action::SortReady),
                 (Mode::Table, KeyCode::Char('N')) => Some(Action::SortName),
                 (Mode::Table, KeyCode::Char('A')) => Some(Action::SortAge),
                 (Mode::Table, KeyCode::Char('0')) => Some(Action::AllNamespaces),
-                (Mode::Text, KeyCode::Char('/')) => Some(Action::StartFilter),
-                (Mode::Text, KeyCode::Char('n')) => Some(Action::NextMatch),
+                (Mode::Table, KeyCode::Char('l')) => Some(Action::Logs { previous: false }),
+                (Mode::Table, KeyCode::Char('p')) => Some(Action::Logs { previous: true }),
+                (Mode::Table, KeyCode::Char('s')) => Some(Action::Scale),
+                (Mode::Table, KeyCode::Char('r')) => Some(Action::Restart),
+                (Mode::Table, KeyCode::Char('c')) => Some(Action::Cordon(true)),
+                (Mode::Table, KeyCode::Char('u')) => Some(Action::Cordon(false)),
+                (Mode::Table, KeyCode::Char('t')) => Some(Action::Trigger),
+                (Mode::Text | Mode::Logs, KeyCode::Char('/')) => Some(Action::StartFilter),
+                (Mode::Text | Mode::Logs, KeyCode::Char('n')) => Some(Action::NextMatch),
+                (Mode::Logs, KeyCode::Char('N')) => Some(Action::Log(LogKey::PreviousMatch)),
+                (Mode::Logs, KeyCode::Char('s') | KeyCode::Char('f')) => {
+                    Some(Action::Log(LogKey::Follow))
+                }
+                (Mode::Logs, KeyCode::Char('w')) => Some(Action::Log(LogKey::Wrap)),
+                (Mode::Logs, KeyCode::Char('t')) => Some(Action::Log(LogKey::Timestamps)),
+                (Mode::Logs, KeyCode::Char('p')) => Some(Action::Log(LogKey::Previous)),
+                (Mode::Logs, KeyCode::Char('a')) => Some(Action::Log(LogKey::AllContainers)),
+                (Mode::Logs, KeyCode::Char('c')) => Some(Action::Log(LogKey::NextContainer)),
                 _ => None,
             }
         }
@@ -167,9 +223,24 @@ mod tests {
             (ch('q'), Action::Quit),
             (key(KeyCode::Esc), Action::Back),
             (key(KeyCode::Enter), Action::Enter),
-            (ch('s'), Action::SortNext),
-            (ch('S'), Action::SortReverse),
+            (ch('S'), Action::SortStatus),
+            (ch('R'), Action::SortReady),
             (ch('N'), Action::SortName),
+            (ch('l'), Action::Logs { previous: false }),
+            (ch('p'), Action::Logs { previous: true }),
+            (ch('s'), Action::Scale),
+            (ch('r'), Action::Restart),
+            (ch('c'), Action::Cordon(true)),
+            (ch('u'), Action::Cordon(false)),
+            (ch('t'), Action::Trigger),
+            (
+                KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
+                Action::Delete,
+            ),
+            (
+                KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL),
+                Action::Kill,
+            ),
             (ch('A'), Action::SortAge),
             (ch('0'), Action::AllNamespaces),
         ];
@@ -177,6 +248,33 @@ mod tests {
             assert_eq!(action(Mode::Table, key), Some(want), "{key:?}");
         }
         assert_eq!(action(Mode::Table, ch('x')), None);
+    }
+
+    #[test]
+    fn the_log_view_has_k9s_keys_and_questions_take_y() {
+        use crate::logview::LogKey;
+        assert_eq!(
+            action(Mode::Logs, ch('s')),
+            Some(Action::Log(LogKey::Follow))
+        );
+        assert_eq!(action(Mode::Logs, ch('w')), Some(Action::Log(LogKey::Wrap)));
+        assert_eq!(
+            action(Mode::Logs, ch('t')),
+            Some(Action::Log(LogKey::Timestamps))
+        );
+        assert_eq!(action(Mode::Logs, ch('n')), Some(Action::NextMatch));
+        assert_eq!(
+            action(Mode::Logs, ch('N')),
+            Some(Action::Log(LogKey::PreviousMatch))
+        );
+        assert_eq!(action(Mode::Logs, ch('/')), Some(Action::StartFilter));
+        let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
+        assert_eq!(action(Mode::Logs, ctrl_d), Some(Action::Page(1)));
+        assert_eq!(action(Mode::Confirm, ch('y')), Some(Action::Enter));
+        assert_eq!(action(Mode::Confirm, ch('n')), Some(Action::Back));
+        assert_eq!(action(Mode::Confirm, ch('q')), Some(Action::Back));
+        assert_eq!(action(Mode::Prompt, ch('3')), Some(Action::Type('3')));
+        assert_eq!(action(Mode::Prompt, ch('x')), None);
     }
 
     #[test]
@@ -189,6 +287,10 @@ mod tests {
             Mode::Text,
             Mode::TextSearch,
             Mode::Help,
+            Mode::Logs,
+            Mode::LogSearch,
+            Mode::Confirm,
+            Mode::Prompt,
         ] {
             assert_eq!(action(mode, ctrl_c), Some(Action::Quit), "{mode:?}");
         }

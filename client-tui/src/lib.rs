@@ -6,9 +6,11 @@
 //! `run` (here) routes between them. The terminal is restored on exit and on
 //! panic (ratatui's `init`/`restore`); logs go to a file, never the screen.
 
+pub mod act;
 pub mod app;
 pub mod conn;
 pub mod input;
+pub mod logview;
 pub mod ui;
 
 use std::path::PathBuf;
@@ -22,6 +24,9 @@ use tokio::sync::mpsc;
 use crate::app::{App, Connection, Effect, Scope};
 use crate::conn::{Command, Event};
 
+/// The shortest time between two frames while log lines stream in.
+const FRAME: Duration = Duration::from_millis(40);
+
 /// What to open.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -33,6 +38,8 @@ pub struct Settings {
     pub kind: String,
     /// Namespace scope to start in.
     pub namespace: Scope,
+    /// Lines the log view keeps.
+    pub log_lines: usize,
 }
 
 /// Restores the terminal when dropped, also when unwinding.
@@ -52,6 +59,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.kind.clone(),
         settings.namespace.clone(),
     );
+    app.log_capacity = settings.log_lines.max(1);
     let (commands, command_rx) = mpsc::channel(32);
     let (event_tx, mut events) = mpsc::channel(256);
     let connection = tokio::spawn(conn::run(
@@ -75,10 +83,18 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // When the current query was asked for: the time to its first frame is
     // what a keystroke in the filter costs (logged for the benchmark).
     let mut asked: Option<(u64, Instant)> = None;
+    // Log lines may arrive thousands a second: they are drawn at most once
+    // a frame, anything else at once.
+    let mut last_draw = Instant::now() - FRAME;
+    let mut log_lines_pending = false;
     loop {
-        terminal
-            .0
-            .draw(|frame| ui::draw(frame, &app, now_unix_ms()))?;
+        if !log_lines_pending || last_draw.elapsed() >= FRAME {
+            terminal
+                .0
+                .draw(|frame| ui::draw(frame, &app, now_unix_ms()))?;
+            last_draw = Instant::now();
+            log_lines_pending = false;
+        }
         if !first_rows && !app.rows().is_empty() {
             first_rows = true;
             tracing::info!(
@@ -110,8 +126,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 None => Effect::Quit,
             },
             event = events.recv() => match event {
-                Some(Event::Connected { context }) => {
+                Some(Event::Connected { context, readonly }) => {
                     app.connection = Connection::Connected;
+                    app.readonly_contexts = readonly;
                     // The daemon's default, unless `:ctx` or --context chose one.
                     if app.context.is_empty() {
                         app.context_name = context;
@@ -136,10 +153,24 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                     app.on_top(&request, result);
                     Effect::None
                 }
+                Some(Event::LogBatch(generation, batch)) => {
+                    app.on_log_batch(generation, batch);
+                    log_lines_pending = true;
+                    Effect::None
+                }
+                Some(Event::LogEnd(generation, error)) => {
+                    app.on_log_end(generation, error);
+                    Effect::None
+                }
+                Some(Event::Acted(result)) => {
+                    app.on_acted(result);
+                    Effect::None
+                }
                 None => anyhow::bail!("the connection task ended"),
             },
             // Ages tick on screen without any traffic.
             _ = tick.tick() => Effect::None,
+            _ = tokio::time::sleep_until((last_draw + FRAME).into()), if log_lines_pending => Effect::None,
         };
         if let Some(request) = app.metrics_request(Instant::now()) {
             commands.send(Command::Top(request)).await?;
@@ -154,6 +185,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                     .await?
             }
             Effect::Get(request, purpose) => commands.send(Command::Get(request, purpose)).await?,
+            Effect::Logs(generation, request) => {
+                commands.send(Command::Logs(generation, request)).await?
+            }
+            Effect::StopLogs => commands.send(Command::StopLogs).await?,
+            Effect::Act(act) => commands.send(Command::Act(act)).await?,
         }
     }
     drop(terminal);

@@ -38,6 +38,10 @@ struct Args {
     /// TIMONEIRO_NO_AUTOSTART=1). By default it is started in the background.
     #[arg(long)]
     no_autostart: bool,
+    /// Lines the log view (l) keeps; older ones are dropped as new ones
+    /// arrive, so following a busy pod for hours stays within bounds.
+    #[arg(long, value_name = "N", default_value_t = timoneiro_tui::logview::DEFAULT_CAPACITY)]
+    log_lines: usize,
     /// Log file. Default: $XDG_STATE_HOME/timoneiro/tui.log (~/.local/state/timoneiro/tui.log).
     #[arg(long, value_name = "FILE")]
     log_file: Option<PathBuf>,
@@ -45,7 +49,8 @@ struct Args {
 
 const KEYS: &str =
     "Keys: j/k move · / filter · : kind or command (Tab completes) · d describe · y YAML ·
-Enter drill down · s/S sort · 0 all namespaces · Esc back · ? help · q quit.
+Enter drill down · l logs · ^d delete · s scale · r restart · N/A/S/R sort ·
+0 all namespaces · Esc back · ? help (the keys of the kind shown) · q quit.
 NO_COLOR=1 turns colours off.";
 
 fn log_path(explicit: Option<PathBuf>) -> PathBuf {
@@ -120,6 +125,7 @@ fn main() -> ExitCode {
         context: args.context,
         kind: args.kind,
         namespace,
+        log_lines: args.log_lines,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

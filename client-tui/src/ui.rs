@@ -52,9 +52,12 @@ pub fn draw(frame: &mut Frame, app: &App, now_unix_ms: i64) {
     ])
     .areas(frame.area());
     draw_header(frame, app, header);
-    match &app.text {
-        Some(_) => draw_text(frame, app, body),
-        None => draw_table(frame, app, body, now_unix_ms),
+    if app.logs.is_some() && matches!(app.mode, Mode::Logs | Mode::LogSearch) {
+        draw_logs(frame, app, body);
+    } else if app.text.is_some() {
+        draw_text(frame, app, body);
+    } else {
+        draw_table(frame, app, body, now_unix_ms);
     }
     draw_footer(frame, app, footer);
     if app.help {
@@ -442,8 +445,105 @@ fn draw_text(frame: &mut Frame, app: &App, area: Rect) {
     );
 }
 
+fn draw_logs(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(logs) = &app.logs else { return };
+    let height = area.height.saturating_sub(2) as usize;
+    let width = area.width.saturating_sub(2).max(1) as usize;
+    let mut first = logs.first_shown(height);
+    if logs.wrap && logs.follow {
+        // The newest lines that fit once wrapped.
+        let mut rows = 0;
+        first = logs.lines.len();
+        while first > 0 {
+            let wrapped = logs.lines[first - 1].chars().count().div_ceil(width).max(1);
+            if rows + wrapped > height {
+                break;
+            }
+            rows += wrapped;
+            first -= 1;
+        }
+    }
+    let needle = logs.search.to_lowercase();
+    let lines: Vec<Line> = logs
+        .lines
+        .iter()
+        .skip(first)
+        .take(height)
+        .map(|line| {
+            if !needle.is_empty() && line.to_lowercase().contains(&needle) {
+                Line::styled(
+                    line.clone(),
+                    style(app, Color::Yellow).add_modifier(Modifier::BOLD),
+                )
+            } else {
+                Line::raw(line.clone())
+            }
+        })
+        .collect();
+    let on = |flag: bool| if flag { "on" } else { "off" };
+    let mut title = format!(
+        " Logs {} — {} · follow {} · wrap {} · time {} · {} lines",
+        logs.title,
+        logs.reading(),
+        on(logs.follow),
+        on(logs.wrap),
+        on(logs.timestamps),
+        thousands(logs.lines.len() as u64)
+    );
+    if logs.dropped > 0 {
+        title.push_str(&format!(" ({} older dropped)", thousands(logs.dropped)));
+    }
+    if logs.ended {
+        title.push_str(" · ended");
+    }
+    title.push(' ');
+    let mut paragraph =
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title));
+    if logs.wrap {
+        paragraph = paragraph.wrap(ratatui::widgets::Wrap { trim: false });
+    }
+    frame.render_widget(paragraph, area);
+}
+
 fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     let line = match app.mode {
+        Mode::Logs => match app.logs.as_ref().and_then(|l| l.notice.as_ref()) {
+            Some((notice, error)) => Line::styled(
+                format!(" {notice}"),
+                style(app, if *error { Color::Red } else { Color::DarkGray }),
+            ),
+            None => Line::raw(
+                " s follow · w wrap · t time · c container · a all · p previous · / search n N · Esc back",
+            ),
+        },
+        Mode::LogSearch => Line::from(vec![
+            Span::styled("search: ", style(app, Color::Cyan)),
+            Span::raw(format!("{}█", app.input)),
+        ]),
+        Mode::Confirm => Line::from(vec![
+            Span::styled(
+                format!(
+                    " {} ",
+                    app.pending
+                        .as_ref()
+                        .map_or("", |(question, _)| question.as_str())
+                ),
+                style(app, Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
+            Span::raw("y yes · any other key: no"),
+        ]),
+        Mode::Prompt => Line::from(vec![
+            Span::styled(
+                format!(
+                    " Replicas for {}/{}: ",
+                    app.scaling.as_ref().map_or("", |s| s.kind.as_str()),
+                    app.scaling.as_ref().map_or("", |s| s.name.as_str())
+                ),
+                style(app, Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(format!("{}█", app.input)),
+            Span::styled("   Enter scales · Esc cancels", style(app, Color::DarkGray)),
+        ]),
         Mode::Filter => {
             let hint = match &app.message {
                 Some((message, true)) => {
@@ -535,7 +635,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
 /// Every key, as the help overlay lists it.
 pub const HELP: &[(&str, &str)] = &[
     ("j k ↓ ↑", "move"),
-    ("PgDn PgUp ^d ^u", "page"),
+    ("PgDn PgUp ^f ^b", "page (^d ^u in a text view)"),
     ("g G", "first / last row"),
     (
         "/",
@@ -554,8 +654,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("J", "jump to the owner (Esc comes back to the same place)"),
     ("^w", "all -o wide columns on / off"),
     ("y", "YAML of the selected object (/ search, n next)"),
-    ("s S", "sort by the next column / reverse"),
-    ("N A", "sort by name / newest first"),
+    (
+        "N A S R",
+        "sort by name / age / status / restarts (again: reverse)",
+    ),
     (
         "C M",
         "sort by CPU / memory use, highest first (pods, nodes)",
@@ -565,16 +667,59 @@ pub const HELP: &[(&str, &str)] = &[
     ("q ^c", "quit"),
 ];
 
+/// The log view's keys, as the help lists them.
+pub const LOG_HELP: &[(&str, &str)] = &[
+    ("j k PgDn PgUp", "scroll (stops following)"),
+    ("g G", "first line / the end (follows again)"),
+    ("s f", "follow on / off"),
+    ("w", "wrap long lines on / off"),
+    ("t", "timestamps on / off"),
+    ("c", "next container (then all)"),
+    ("a", "all containers on / off"),
+    ("p", "the previous instance on / off"),
+    ("/ n N", "search, next, previous match"),
+    ("Esc", "back to the table"),
+    ("q ^c", "quit"),
+];
+
+/// The keys valid where the user is: the log view's, or the table's with
+/// the actions of the kind shown (those that change the cluster left out on
+/// a read-only context).
+pub fn help_lines(app: &App) -> Vec<(&'static str, &'static str)> {
+    if app.logs.is_some() && matches!(app.mode, Mode::Logs | Mode::LogSearch) {
+        return LOG_HELP.to_vec();
+    }
+    let plural = app
+        .list
+        .as_ref()
+        .and_then(|l| l.kind.as_ref())
+        .map(|k| k.plural.clone())
+        .unwrap_or_else(|| app.kind.clone());
+    let readonly = app.is_readonly();
+    let mut lines = HELP.to_vec();
+    let at = lines.len().saturating_sub(3);
+    let actions: Vec<_> = crate::act::keys_for(&plural)
+        .into_iter()
+        .filter(|(keys, _)| !readonly || !crate::act::mutates(keys))
+        .collect();
+    lines.splice(at..at, actions);
+    if readonly {
+        lines.insert(at, ("", "read-only context: no deletes, scaling, restarts"));
+    }
+    lines
+}
+
 fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
+    let help = help_lines(app);
     let width = area.width.min(100);
-    let height = (HELP.len() as u16 + 2).min(area.height);
+    let height = (help.len() as u16 + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
-    let lines: Vec<Line> = HELP
+    let lines: Vec<Line> = help
         .iter()
         .map(|(keys, what)| {
             Line::from(vec![

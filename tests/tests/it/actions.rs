@@ -512,3 +512,115 @@ async fn a_read_only_context_refuses_every_action_and_still_reads_logs() {
         "{contexts}"
     );
 }
+
+/// The highest `seq=` on a screen.
+fn last_seq(screen: &str) -> Option<u64> {
+    screen.lines().filter_map(seq_in).max()
+}
+
+fn seq_in(line: &str) -> Option<u64> {
+    let at = line.find("seq=")?;
+    line[at + 4..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_follows_a_pods_log_and_asks_before_it_deletes() {
+    use timoneiro_tests::harness::{Tmux, bin};
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let (namespace, deploy) = a_deployment(&daemon);
+    let pod = server_pods(&sim, &namespace, &deploy).await.remove(0);
+    let command = format!(
+        "TIMONEIRO_SOCKET={} NO_COLOR=1 {} pods -n {namespace} --log-file {}",
+        daemon.socket.display(),
+        bin("timoneiro-tui").display(),
+        daemon.dir.path().join("tui.log").display()
+    );
+    let tmux = Tmux::start(&command, 160, 30);
+    tmux.wait_for("pod rows", WAIT, |s| s.contains("Running"));
+    tmux.send(&["/", &format!("^{pod}$"), "Enter"]);
+    tmux.wait_for("the one pod", WAIT, |s| {
+        s.contains(&pod) && s.contains("Pods (1/")
+    });
+
+    // l: the pod's log, following: new lines keep arriving.
+    tmux.send(&["l"]);
+    let screen = tmux.wait_for("log lines", WAIT, |s| {
+        s.contains(&format!("Logs pods/{pod}")) && s.contains("follow on") && last_seq(s).is_some()
+    });
+    let first = last_seq(&screen).unwrap_or(0);
+    tmux.wait_for("newer lines while following", WAIT, |s| {
+        last_seq(s).is_some_and(|n| n >= first + 3)
+    });
+    // s: follow off; the screen stays put while lines keep coming.
+    tmux.send(&["s"]);
+    let held = tmux.wait_for("follow off", WAIT, |s| s.contains("follow off"));
+    let held_seq = last_seq(&held);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(last_seq(&tmux.screen()), held_seq, "a reader's place moved");
+    // G: follow again.
+    tmux.send(&["G"]);
+    tmux.wait_for("following again", WAIT, |s| {
+        s.contains("follow on") && last_seq(s) > held_seq
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the table", WAIT, |s| s.contains("Pods (1/"));
+
+    // ctrl-d asks; anything but y keeps the pod.
+    tmux.send(&["C-d"]);
+    tmux.wait_for("the question", WAIT, |s| {
+        s.contains(&format!("Delete pods/{pod}?"))
+    });
+    tmux.send(&["n"]);
+    tmux.wait_for("cancelled", WAIT, |s| s.contains("cancelled"));
+    let path = format!("/api/v1/namespaces/{namespace}/pods/{pod}");
+    let (status, _, _) = sim.raw("GET", &path, None).await;
+    assert_eq!(status, 200, "a cancelled delete deleted");
+    // y deletes: the API server's pod terminates, and the row follows.
+    tmux.send(&["C-d"]);
+    tmux.wait_for("the question again", WAIT, |s| s.contains("Delete pods/"));
+    tmux.send(&["y"]);
+    tmux.wait_for("kubectl's line in the footer", WAIT, |s| {
+        s.contains(&format!("pod \"{pod}\" deleted from {namespace} namespace"))
+    });
+    eventually_on_server("the pod to be gone from the API server", || async {
+        let (status, _, _) = sim.raw("GET", &path, None).await;
+        (status == 404).then_some(())
+    })
+    .await;
+    tmux.wait_for("the row gone", WAIT, |s| s.contains("Pods (0/"));
+
+    // ? lists the keys of the kind shown.
+    tmux.send(&["Escape"]);
+    tmux.wait_for("no filter", WAIT, |s| !s.contains("filter:"));
+    tmux.send(&[":", "deploy", "Enter"]);
+    tmux.wait_for("deployments", WAIT, |s| s.contains("UP-TO-DATE"));
+    tmux.send(&["?"]);
+    // Whole frames only: a capture can be half drawn.
+    let help = tmux.wait_for("the deployments' keys", WAIT, |s| {
+        s.contains("keys (any key closes)") && s.contains("q ^c")
+    });
+    assert!(help.contains("scale (asks for the replicas)"), "{help}");
+    assert!(help.contains("rollout restart"), "{help}");
+    assert!(!help.contains("cordon"), "{help}");
+    // Any key closes the help (a lone Escape followed at once by ':' reads as alt-:).
+    tmux.send(&["j"]);
+    tmux.wait_for("the help closed", WAIT, |s| {
+        !s.contains("keys (any key closes)")
+    });
+    tmux.send(&[":", "nodes", "Enter"]);
+    tmux.wait_for("nodes", WAIT, |s| {
+        s.contains("Nodes (") && s.contains("Ready")
+    });
+    tmux.send(&["?"]);
+    let help = tmux.wait_for("the nodes' keys", WAIT, |s| {
+        s.contains("keys (any key closes)") && s.contains("q ^c")
+    });
+    assert!(help.contains("cordon / uncordon"), "{help}");
+    assert!(!help.contains("scale (asks"), "{help}");
+}
