@@ -62,6 +62,10 @@ echo
 echo "\$ timoneiro get wdg -A --limit 4                # a CRD found by discovery, its printer columns"
 "$bin/timoneiro" get wdg -A --limit 4
 echo
+deploy=$("$bin/timoneiro" get deploy -n analytics -o name --limit 1)
+echo "\$ timoneiro logs $deploy -n analytics --tail 2    # every pod of a workload, prefixed"
+"$bin/timoneiro" logs "$deploy" -n analytics --tail 2 || true
+echo
 echo "\$ timoneiro status"
 "$bin/timoneiro" status
 echo
