@@ -81,8 +81,8 @@ const EXAMPLES: &str = "Examples:
   timoneiro status                            (in another terminal) what has loaded
 
 Settings also come from ~/.config/timoneiro/config.toml ($TIMONEIRO_CONFIG):
-socket, [daemon] idle_evict, namespaces, preload, [tiers] KIND = 1-4; the command
-line wins. `timoneiro config` shows the effective values and where they came from.";
+socket, [daemon] idle_evict, namespaces, preload, [tiers] KIND = 1-4,
+[contexts.NAME] readonly; the command line wins. `timoneiro config` shows the effective values and where they came from.";
 
 /// `--api-read-timeout`: a duration of at least 2 s (a watch must be able
 /// to end itself, `timeoutSeconds` ≥ 1, before the silence counts).
