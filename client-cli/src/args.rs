@@ -631,6 +631,8 @@ const CONFIG_HELP: &str = "The config file (every key optional; flags and the en
   preload = [\"nodes\"]         # start these kinds with tiers 2-3, not on first use
   [tiers]                     # 1 with pods, 2-3 after them, 4 on first use
   events = 2
+  [contexts.prod]             # per kubeconfig context
+  readonly = true             # the daemon refuses deletes, scaling, restarts… (logs still work)
 
 A bad file is an error naming the file, the line and the key.";
 
