@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn every_key_parses() {
         let config = parse(
-            "socket = \"/tmp/s.sock\"\nautostart = false\n[daemon]\nidle_evict = \"5m\"\nnamespaces = [\"a\"]\npreload = [\"nodes\"]\n[tiers]\nevents = 2\n",
+            "socket = \"/tmp/s.sock\"\nautostart = false\n[daemon]\nidle_evict = \"5m\"\nnamespaces = [\"a\"]\npreload = [\"nodes\"]\n[tiers]\nevents = 2\n[contexts.prod]\nreadonly = true\n[contexts.\"kind-lab\"]\n",
             Path::new("c.toml"),
         )
         .expect("parses");
@@ -198,6 +198,8 @@ mod tests {
         assert_eq!(config.daemon.namespaces, ["a"]);
         assert_eq!(config.daemon.preload, ["nodes"]);
         assert_eq!(config.tiers.get("events"), Some(&2));
+        assert!(config.contexts["prod"].readonly);
+        assert!(!config.contexts["kind-lab"].readonly);
     }
 
     #[test]
