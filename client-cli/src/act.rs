@@ -7,7 +7,7 @@ use timoneiro_proto::v1::{
     TriggerCronJobRequest,
 };
 
-use crate::args::{CreateJob, Delete, Global, Node, Restart, Scale};
+use crate::args::{CreateJob, Delete, Edit, Global, Node, Restart, Scale};
 use crate::connection::connect;
 use crate::output::Out;
 use crate::{exit, fail, from_status};
@@ -179,6 +179,42 @@ pub async fn create_job(global: &Global, args: CreateJob) -> anyhow::Result<()> 
         .map_err(from_status)?
         .into_inner();
     report(answer)
+}
+
+/// `timoneiro edit`.
+pub async fn edit(global: &Global, args: Edit) -> anyhow::Result<()> {
+    let (kind, name) = kind_and_name(&args.target, args.object.as_deref())?;
+    let mut connection = connect(global).await?;
+    // Refused before an editor opens, not after the user's work.
+    let context = connection.info.contexts.iter().find(|c| {
+        if args.context.name.is_empty() {
+            c.is_default
+        } else {
+            c.name == args.context.name
+        }
+    });
+    if let Some(context) = context.filter(|c| c.readonly) {
+        return Err(fail(
+            exit::KIND_ERROR,
+            format!("context {:?} is read-only: edit refused", context.name),
+        ));
+    }
+    let target = timoneiro_proto::edit::Target {
+        context: args.context.name.clone(),
+        kind,
+        namespace: args.namespace.clone().unwrap_or_default(),
+        name,
+    };
+    let editor = timoneiro_proto::edit::editor_command();
+    match timoneiro_proto::edit::edit(&mut connection.client, &target, &editor).await {
+        Ok(line) => {
+            let mut out = Out::new();
+            out.line(&line)?;
+            out.flush()
+        }
+        Err(timoneiro_proto::edit::EditError::Daemon(status)) => Err(from_status(status)),
+        Err(error) => Err(fail(exit::ERROR, error.to_string())),
+    }
 }
 
 #[cfg(test)]

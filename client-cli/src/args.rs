@@ -70,6 +70,10 @@ pub enum Command {
     Cordon(Node),
     /// Mark a node schedulable again.
     Uncordon(Node),
+    /// Edit an object in $KUBE_EDITOR or $EDITOR and send it back, as
+    /// `kubectl edit` does.
+    #[command(after_help = EDIT_HELP)]
+    Edit(Edit),
     /// Create an object: `create job NAME --from=cronjob/NAME`.
     #[command(subcommand)]
     Create(Create),
@@ -165,6 +169,34 @@ pub struct Logs {
     /// Start each line with [pod/NAME/CONTAINER] even for one container.
     #[arg(long)]
     pub prefix: bool,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+const EDIT_HELP: &str =
+    "The object is read from the API server (not the cache) and opened as YAML in
+$KUBE_EDITOR, else $EDITOR, else vi. Saving without a change sends nothing. YAML
+that does not parse, or an object the API server refuses, reopens with the error
+on top; if the object changed meanwhile, it reopens on the newer version.
+Secrets are refused: their values never pass through timoneirod (use kubectl edit).
+
+Examples:
+  timoneiro edit deploy/web -n shop
+  EDITOR='code --wait' timoneiro edit configmap settings";
+
+/// `timoneiro edit`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Edit {
+    /// KIND/NAME, or KIND with NAME after it.
+    #[arg(add = ArgValueCompleter::new(crate::complete::kinds))]
+    pub target: String,
+    /// The object, when not given as KIND/NAME.
+    #[arg(value_name = "NAME")]
+    pub object: Option<String>,
+    /// Namespace. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
+    pub namespace: Option<String>,
     /// The kubeconfig context.
     #[command(flatten)]
     pub context: ContextArg,

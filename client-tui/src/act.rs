@@ -59,6 +59,9 @@ pub fn keys_for(plural: &str) -> Vec<(&'static str, &'static str)> {
     if plural == "cronjobs" {
         keys.push(("t", "trigger: run a job now (asks first)"));
     }
+    if !(plural == "secrets" || plural == "events") {
+        keys.push(("e", "edit in $KUBE_EDITOR / $EDITOR"));
+    }
     keys.push(("^d", "delete (asks first)"));
     keys
 }
@@ -128,6 +131,7 @@ impl App {
                             namespace: row.namespace.clone(),
                             name: row.name.clone(),
                             format: ObjectFormat::Json as i32,
+                            ..GetRequest::default()
                         },
                         Purpose::Logs { previous },
                     );
@@ -204,6 +208,20 @@ impl App {
                 };
                 let verb = if unschedulable { "Cordon" } else { "Uncordon" };
                 self.ask(format!("{verb} {object}?"), Act::Cordon(request))
+            }
+            Action::Edit => {
+                if plural == "secrets" {
+                    return self.refuse(
+                        "secrets are not edited here: their values never pass through timoneirod (use kubectl edit)"
+                            .into(),
+                    );
+                }
+                Effect::Edit(timoneiro_proto::edit::Target {
+                    context,
+                    kind: plural,
+                    namespace: row.namespace.clone(),
+                    name: row.name.clone(),
+                })
             }
             Action::Trigger => {
                 if plural != "cronjobs" {

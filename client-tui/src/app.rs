@@ -42,6 +42,8 @@ pub enum Effect {
     StopLogs,
     /// Change the cluster (asked and confirmed).
     Act(crate::act::Act),
+    /// Suspend the screen and edit this object in $EDITOR.
+    Edit(timoneiro_proto::edit::Target),
     /// Leave.
     Quit,
 }
@@ -615,6 +617,7 @@ impl App {
                 namespace: row.namespace.clone(),
                 name: row.name.clone(),
                 format: format as i32,
+                ..GetRequest::default()
             },
             purpose,
         )
@@ -928,7 +931,8 @@ impl App {
             | Action::Scale
             | Action::Restart
             | Action::Cordon(_)
-            | Action::Trigger => self.act(action),
+            | Action::Trigger
+            | Action::Edit => self.act(action),
             Action::SortUsage(memory) => {
                 if !self.shows_metrics() {
                     self.message =

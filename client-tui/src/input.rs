@@ -94,6 +94,8 @@ pub enum Action {
     Cordon(bool),
     /// Run the selected cronjob now.
     Trigger,
+    /// Edit the selected object in $EDITOR.
+    Edit,
     /// A key of the log view.
     Log(crate::logview::LogKey),
 }
@@ -175,6 +177,7 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
                 (Mode::Table, KeyCode::Char('c')) => Some(Action::Cordon(true)),
                 (Mode::Table, KeyCode::Char('u')) => Some(Action::Cordon(false)),
                 (Mode::Table, KeyCode::Char('t')) => Some(Action::Trigger),
+                (Mode::Table, KeyCode::Char('e')) => Some(Action::Edit),
                 (Mode::Text | Mode::Logs, KeyCode::Char('/')) => Some(Action::StartFilter),
                 (Mode::Text | Mode::Logs, KeyCode::Char('n')) => Some(Action::NextMatch),
                 (Mode::Logs, KeyCode::Char('N')) => Some(Action::Log(LogKey::PreviousMatch)),
@@ -233,6 +236,7 @@ mod tests {
             (ch('c'), Action::Cordon(true)),
             (ch('u'), Action::Cordon(false)),
             (ch('t'), Action::Trigger),
+            (ch('e'), Action::Edit),
             (
                 KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL),
                 Action::Delete,

@@ -51,6 +51,20 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Edit `target` in the user's editor through a connection of its own.
+async fn edit(
+    socket: &std::path::Path,
+    target: &timoneiro_proto::edit::Target,
+) -> Result<String, String> {
+    let mut client = timoneiro_proto::socket::connect(socket)
+        .await
+        .map_err(|e| e.to_string())?;
+    let editor = timoneiro_proto::edit::editor_command();
+    timoneiro_proto::edit::edit(&mut client, target, &editor)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Run the TUI until the user quits.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -190,6 +204,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             }
             Effect::StopLogs => commands.send(Command::StopLogs).await?,
             Effect::Act(act) => commands.send(Command::Act(act)).await?,
+            Effect::Edit(target) => {
+                // The editor gets the terminal: no one else may read its keys.
+                drop(keys);
+                ratatui::restore();
+                let result = edit(&settings.socket, &target).await;
+                // A new terminal has empty buffers: its first frame is whole.
+                terminal.0 = ratatui::init();
+                keys = EventStream::new();
+                app.message = Some(match result {
+                    Ok(line) => (line, false),
+                    Err(message) => (message, true),
+                });
+            }
         }
     }
     drop(terminal);

@@ -325,6 +325,61 @@ pub async fn trigger(
     Ok(format!("job.batch/{job_name} created"))
 }
 
+/// Secrets are never read or written whole by the daemon.
+pub fn refuse_secrets(spec: &KindSpec, verb: &str) -> Result<(), Status> {
+    if spec.group.is_empty() && spec.plural == "secrets" {
+        return Err(Status::failed_precondition(format!(
+            "secrets cannot be {verb} through timoneiro: their values never pass through the daemon; use kubectl edit secret"
+        )));
+    }
+    Ok(())
+}
+
+/// An object as the API server has it now (what an edit starts from),
+/// managedFields left out as `kubectl edit` leaves them out.
+pub async fn fetch(
+    cluster: &Cluster,
+    spec: &KindSpec,
+    namespace: &str,
+    name: &str,
+) -> Result<Value, Status> {
+    refuse_secrets(spec, "edited")?;
+    let object = api(cluster, spec, namespace)
+        .get(name)
+        .await
+        .map_err(api_error)?;
+    let mut value = serde_json::to_value(&object).map_err(|e| Status::internal(e.to_string()))?;
+    if let Some(metadata) = value["metadata"].as_object_mut() {
+        metadata.remove("managedFields");
+    }
+    Ok(value)
+}
+
+/// `kubectl edit`'s PUT of the edited object; its resourceVersion is the
+/// precondition (409 Conflict when the object changed meanwhile).
+pub async fn replace(
+    cluster: &Cluster,
+    spec: &KindSpec,
+    namespace: &str,
+    name: &str,
+    json: &str,
+) -> Result<String, Status> {
+    refuse_secrets(spec, "edited")?;
+    let object: DynamicObject = serde_json::from_str(json)
+        .map_err(|e| Status::invalid_argument(format!("the edited object is not valid: {e}")))?;
+    if object.metadata.name.as_deref().is_some_and(|n| n != name) {
+        return Err(Status::invalid_argument(format!(
+            "the edited object is named {:?}; the name cannot be changed",
+            object.metadata.name.as_deref().unwrap_or_default()
+        )));
+    }
+    api(cluster, spec, namespace)
+        .replace(name, &PostParams::default(), &object)
+        .await
+        .map_err(api_error)?;
+    Ok(format!("{}/{name} edited", kind_string(spec)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -621,6 +621,22 @@ impl Timoneiro for Service {
             .await
     }
 
+    async fn replace(
+        &self,
+        request: Request<v1::ReplaceRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        let cluster = self
+            .acting(&request, &request.get_ref().context, "edit")
+            .await?;
+        let request = request.into_inner();
+        let (spec, namespace) =
+            Self::action_kind(&cluster, &request.kind, &request.namespace).await?;
+        let action =
+            crate::actions::replace(&cluster, &spec, &namespace, &request.name, &request.json);
+        self.act(&cluster, "edit", &spec, &namespace, &request.name, action)
+            .await
+    }
+
     async fn trigger_cron_job(
         &self,
         request: Request<v1::TriggerCronJobRequest>,
@@ -703,14 +719,22 @@ impl Timoneiro for Service {
         request: Request<v1::GetRequest>,
     ) -> Result<Response<v1::GetResponse>, Status> {
         let request = request.into_inner();
-        let (_cluster, kind, store, _in_use) =
+        let (cluster, kind, store, _in_use) =
             self.open_kind(&request.context, &request.kind).await?;
         let namespace = if kind.spec().namespaced {
             request.namespace.as_str()
         } else {
             ""
         };
-        let value = cached_object(&store, namespace, &request.name)?;
+        let value = if request.from_server {
+            let namespace = match namespace {
+                "" if kind.spec().namespaced => cluster.context.namespace.clone(),
+                ns => ns.to_string(),
+            };
+            crate::actions::fetch(&cluster, kind.spec(), &namespace, &request.name).await?
+        } else {
+            cached_object(&store, namespace, &request.name)?
+        };
         let text = match v1::ObjectFormat::try_from(request.format)
             .unwrap_or(v1::ObjectFormat::Unspecified)
         {

@@ -6,6 +6,7 @@
 
 pub mod autostart;
 pub mod config;
+pub mod edit;
 pub mod jsonpath;
 pub mod render;
 pub mod socket;

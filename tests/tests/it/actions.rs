@@ -472,7 +472,8 @@ async fn a_read_only_context_refuses_every_action_and_still_reads_logs() {
     daemon.wait_synced(WAIT);
     let (namespace, deploy) = a_deployment(&daemon);
     let target = format!("deploy/{deploy}");
-    let refused: [&[&str]; 6] = [
+    let refused: [&[&str]; 7] = [
+        &["edit", &target, "-n", &namespace],
         &["delete", &target, "-n", &namespace],
         &["scale", &target, "--replicas", "1", "-n", &namespace],
         &["rollout", "restart", &target, "-n", &namespace],
@@ -535,8 +536,15 @@ async fn the_tui_follows_a_pods_log_and_asks_before_it_deletes() {
     daemon.wait_synced(WAIT);
     let (namespace, deploy) = a_deployment(&daemon);
     let pod = server_pods(&sim, &namespace, &deploy).await.remove(0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The editor reads what the person types: every key must reach it.
+    let marks = dir.path().display().to_string();
+    let typed_label = format!(
+        r#"touch {marks}/editing; read -r value; sed -i "s/^    app: \(.*\)$/    app: \1\n    edited: \"$value\"/" "$f""#
+    );
+    let script = editor(dir.path(), "label.sh", &typed_label);
     let command = format!(
-        "TIMONEIRO_SOCKET={} NO_COLOR=1 {} pods -n {namespace} --log-file {}",
+        "EDITOR={script} TIMONEIRO_SOCKET={} NO_COLOR=1 {} pods -n {namespace} --log-file {}",
         daemon.socket.display(),
         bin("timoneiro-tui").display(),
         daemon.dir.path().join("tui.log").display()
@@ -623,4 +631,171 @@ async fn the_tui_follows_a_pods_log_and_asks_before_it_deletes() {
     });
     assert!(help.contains("cordon / uncordon"), "{help}");
     assert!(!help.contains("scale (asks"), "{help}");
+
+    // e: the editor gets the terminal, the change is sent, the TUI comes back.
+    tmux.send(&["j"]);
+    tmux.wait_for("the help closed", WAIT, |s| {
+        !s.contains("keys (any key closes)")
+    });
+    tmux.send(&[":", "deploy", "Enter"]);
+    tmux.wait_for("deployments", WAIT, |s| s.contains("UP-TO-DATE"));
+    tmux.send(&["/", &format!("^{deploy}$"), "Enter"]);
+    tmux.wait_for("the one deployment", WAIT, |s| {
+        s.contains("Deployments (1/")
+    });
+    tmux.send(&["e"]);
+    eventually("the editor to run", WAIT, || {
+        dir.path().join("editing").exists().then_some(())
+    });
+    tmux.send(&["tui", "Enter"]);
+    tmux.wait_for("kubectl's line after the editor", WAIT, |s| {
+        s.contains(&format!("deployment.apps/{deploy} edited")) && s.contains("UP-TO-DATE")
+    });
+    let object = sim
+        .json(
+            "GET",
+            &format!("/apis/apps/v1/namespaces/{namespace}/deployments/{deploy}"),
+        )
+        .await;
+    assert_eq!(object["metadata"]["labels"]["edited"], "tui");
+}
+
+/// An editor script for `EDITOR`: the shell `body` runs with the file as $1.
+fn editor(dir: &std::path::Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\nset -e\nf=\"$1\"\n{body}\n")).expect("write editor");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    path.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_sends_nothing_unchanged_a_change_once_and_reopens_on_conflict() {
+    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let (namespace, deploy) = a_deployment(&daemon);
+    let target = format!("deploy/{deploy}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let edit = |editor: &str| {
+        cli_command(&daemon.socket)
+            .args(["edit", &target, "-n", &namespace])
+            .env("EDITOR", editor)
+            .env_remove("KUBE_EDITOR")
+            .stdin(Stdio::null())
+            .output()
+            .expect("timoneiro edit")
+    };
+    let puts = || async {
+        let requests = sim.json("GET", "/sim/requests").await;
+        requests["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["method"] == "PUT")
+            .count()
+    };
+    let path = format!("/apis/apps/v1/namespaces/{namespace}/deployments/{deploy}");
+
+    // Saved as it was: kubectl's words, and no request.
+    let output = edit("true");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).trim(), "Edit cancelled, no changes made.");
+    assert_eq!(puts().await, 0);
+
+    // A label added under metadata.labels (4 spaces: metadata > labels > app).
+    let add_label = r#"sed -i 's/^    app: \(.*\)$/    app: \1\n    edited: "yes"/' "$f""#;
+    let output = edit(&editor(dir.path(), "label.sh", add_label));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("deployment.apps/{deploy} edited")
+    );
+    let object = sim.json("GET", &path).await;
+    assert_eq!(
+        object["metadata"]["labels"]["edited"], "yes",
+        "{}",
+        object["metadata"]
+    );
+    assert_eq!(puts().await, 1);
+
+    // Invalid YAML reopens with the error on top; an emptied file cancels.
+    let marks = dir.path().display().to_string();
+    let body = format!(
+        "if [ ! -e {marks}/broke ]; then touch {marks}/broke; echo 'spec: [' >> \"$f\"; exit 0; fi\ncp \"$f\" {marks}/reopened.yaml\n: > \"$f\""
+    );
+    let output = edit(&editor(dir.path(), "broken.sh", &body));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        "Edit cancelled, saved file was empty."
+    );
+    let reopened = std::fs::read_to_string(dir.path().join("reopened.yaml")).expect("reopened");
+    assert!(
+        reopened.contains("# error: the edited file is not valid YAML"),
+        "{reopened}"
+    );
+    assert_eq!(puts().await, 1, "nothing sent for invalid YAML");
+
+    // Conflict: the object changes while the editor is open; the file
+    // reopens on the newer object with the API server's Conflict on top.
+    let body = format!(
+        "if [ ! -e {marks}/opened ]; then touch {marks}/opened; while [ ! -e {marks}/go ]; do sleep 0.05; done; {add}; exit 0; fi\ncp \"$f\" {marks}/second.yaml\nsed -i 's/^    app: \\(.*\\)$/    app: \\1\\n    second: \"yes\"/' \"$f\"",
+        add = r#"sed -i 's/^    app: \(.*\)$/    app: \1\n    first: "yes"/' "$f""#
+    );
+    let conflicted = editor(dir.path(), "conflict.sh", &body);
+    let child = cli_command(&daemon.socket)
+        .args(["edit", &target, "-n", &namespace])
+        .env("EDITOR", &conflicted)
+        .env_remove("KUBE_EDITOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("timoneiro edit");
+    eventually("the editor to open", WAIT, || {
+        dir.path().join("opened").exists().then_some(())
+    });
+    let output = daemon.cli(&["scale", &target, "--replicas", "4", "-n", &namespace]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    std::fs::write(dir.path().join("go"), "").expect("go");
+    let output = child.wait_with_output().expect("edit ends");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let second = std::fs::read_to_string(dir.path().join("second.yaml")).expect("reopened");
+    assert!(
+        second.contains(
+            "# Error from server (Conflict): Operation cannot be fulfilled on deployments.apps"
+        ),
+        "{second}"
+    );
+    assert!(second.contains("replicas: 4"), "the newer object: {second}");
+    assert!(
+        !second.contains("first:"),
+        "the reopened file is the server's: {second}"
+    );
+    let object = sim.json("GET", &path).await;
+    assert_eq!(object["metadata"]["labels"]["second"], "yes");
+    assert!(object["metadata"]["labels"]["first"].is_null());
+    assert_eq!(object["spec"]["replicas"], 4);
+
+    // Secrets never: their values do not pass through the daemon.
+    let secrets = daemon.cli_json(&["get", "secrets", "-A", "-o", "json"]);
+    let secret = &secrets["items"][0]["metadata"];
+    let output = cli_command(&daemon.socket)
+        .args([
+            "edit",
+            "secret",
+            secret["name"].as_str().expect("name"),
+            "-n",
+            secret["namespace"].as_str().expect("namespace"),
+        ])
+        .env("EDITOR", "true")
+        .output()
+        .expect("edit secret");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("use kubectl edit"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -162,6 +162,12 @@ impl Timoneiro for OtherRelease {
     ) -> Result<Response<v1::ActionResponse>, Status> {
         Err(Status::unimplemented("other release"))
     }
+    async fn replace(
+        &self,
+        _: Request<v1::ReplaceRequest>,
+    ) -> Result<Response<v1::ActionResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
