@@ -80,44 +80,28 @@ async fn follow_logs(
     request: LogsRequest,
     events: mpsc::Sender<Event>,
 ) {
-    let mut stream = match client.logs(request).await {
-        Ok(stream) => stream.into_inner(),
-        Err(status) => {
-            let _ = events
-                .send(Event::LogEnd(
-                    generation,
-                    Some(status.message().to_string()),
-                ))
-                .await;
-            return;
-        }
-    };
-    loop {
-        match stream.message().await {
-            Ok(Some(batch)) => {
-                if events
-                    .send(Event::LogBatch(generation, batch))
-                    .await
-                    .is_err()
-                {
-                    return;
+    let ended = match client.logs(request).await {
+        Ok(stream) => {
+            let mut stream = stream.into_inner();
+            loop {
+                match stream.message().await {
+                    Ok(Some(batch)) => {
+                        if events
+                            .send(Event::LogBatch(generation, batch))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Ok(None) => break None,
+                    Err(status) => break Some(status.message().to_string()),
                 }
             }
-            Ok(None) => {
-                let _ = events.send(Event::LogEnd(generation, None)).await;
-                return;
-            }
-            Err(status) => {
-                let _ = events
-                    .send(Event::LogEnd(
-                        generation,
-                        Some(status.message().to_string()),
-                    ))
-                    .await;
-                return;
-            }
         }
-    }
+        Err(status) => Some(status.message().to_string()),
+    };
+    let _ = events.send(Event::LogEnd(generation, ended)).await;
 }
 
 /// Send an action; its answer as an event.

@@ -413,26 +413,35 @@ pub fn visible_columns(
     order
 }
 
-fn draw_text(frame: &mut Frame, app: &App, area: Rect) {
-    let Some(text) = &app.text else { return };
-    let height = area.height.saturating_sub(2) as usize;
-    let needle = text.search.to_lowercase();
-    let lines: Vec<Line> = text
-        .lines
-        .iter()
-        .skip(text.scroll)
-        .take(height)
+/// Lines of a text or log view, those containing `search` (any case) in bold yellow.
+fn highlighted<'a>(
+    app: &App,
+    lines: impl Iterator<Item = &'a String>,
+    search: &str,
+) -> Vec<Line<'a>> {
+    let needle = search.to_lowercase();
+    lines
         .map(|line| {
             if !needle.is_empty() && line.to_lowercase().contains(&needle) {
                 Line::styled(
-                    line.clone(),
+                    line.as_str(),
                     style(app, Color::Yellow).add_modifier(Modifier::BOLD),
                 )
             } else {
-                Line::raw(line.clone())
+                Line::raw(line.as_str())
             }
         })
-        .collect();
+        .collect()
+}
+
+fn draw_text(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(text) = &app.text else { return };
+    let height = area.height.saturating_sub(2) as usize;
+    let lines = highlighted(
+        app,
+        text.lines.iter().skip(text.scroll).take(height),
+        &text.search,
+    );
     let title = format!(
         " {} — line {}/{} ",
         text.title,
@@ -463,23 +472,11 @@ fn draw_logs(frame: &mut Frame, app: &App, area: Rect) {
             first -= 1;
         }
     }
-    let needle = logs.search.to_lowercase();
-    let lines: Vec<Line> = logs
-        .lines
-        .iter()
-        .skip(first)
-        .take(height)
-        .map(|line| {
-            if !needle.is_empty() && line.to_lowercase().contains(&needle) {
-                Line::styled(
-                    line.clone(),
-                    style(app, Color::Yellow).add_modifier(Modifier::BOLD),
-                )
-            } else {
-                Line::raw(line.clone())
-            }
-        })
-        .collect();
+    let lines = highlighted(
+        app,
+        logs.lines.iter().skip(first).take(height),
+        &logs.search,
+    );
     let on = |flag: bool| if flag { "on" } else { "off" };
     let mut title = format!(
         " Logs {} — {} · follow {} · wrap {} · time {} · {} lines",

@@ -43,13 +43,18 @@ pub fn qualified(resource: &Resource, name: &str) -> String {
     }
 }
 
-fn not_found(resource: &Resource, name: &str) -> Response {
-    let details = format!(
+/// A Status's `details` for an object: name, group, kind (the plural).
+fn details(resource: &Resource, name: &str) -> String {
+    format!(
         "{{\"name\":{},\"group\":{},\"kind\":{}}}",
         quote(name),
         quote(resource.group),
         quote(resource.plural)
-    );
+    )
+}
+
+fn not_found(resource: &Resource, name: &str) -> Response {
+    let details = details(resource, name);
     failure(
         404,
         "NotFound",
@@ -60,12 +65,7 @@ fn not_found(resource: &Resource, name: &str) -> Response {
 }
 
 fn conflict(resource: &Resource, name: &str) -> Response {
-    let details = format!(
-        "{{\"name\":{},\"group\":{},\"kind\":{}}}",
-        quote(name),
-        quote(resource.group),
-        quote(resource.plural)
-    );
+    let details = details(resource, name);
     failure(
         409,
         "Conflict",
@@ -102,12 +102,7 @@ fn store_error(resource: &Resource, error: StoreError) -> Response {
         StoreError::NotFound(_, (_, name)) => not_found(resource, &name),
         StoreError::Conflict(_, (_, name)) => conflict(resource, &name),
         StoreError::AlreadyExists(_, (_, name)) => {
-            let details = format!(
-                "{{\"name\":{},\"group\":{},\"kind\":{}}}",
-                quote(&name),
-                quote(resource.group),
-                quote(resource.plural)
-            );
+            let details = details(resource, &name);
             failure(
                 409,
                 "AlreadyExists",
