@@ -7,7 +7,7 @@ use timoneiro_proto::v1::{
     TriggerCronJobRequest,
 };
 
-use crate::args::{CreateJob, Delete, Edit, Global, Node, Restart, Scale};
+use crate::args::{CreateJob, Delete, Drain, Edit, Global, Node, Restart, Scale};
 use crate::connection::connect;
 use crate::output::Out;
 use crate::{exit, fail, from_status};
@@ -151,6 +151,35 @@ pub async fn cordon(global: &Global, args: Node, unschedulable: bool) -> anyhow:
         .map_err(from_status)?
         .into_inner();
     report(answer)
+}
+
+/// `timoneiro drain`: kubectl's lines as the daemon sends them.
+pub async fn drain(global: &Global, args: Drain) -> anyhow::Result<()> {
+    let node = args
+        .node
+        .strip_prefix("node/")
+        .unwrap_or(&args.node)
+        .to_string();
+    let mut connection = connect(global).await?;
+    let mut stream = connection
+        .client
+        .drain(timoneiro_proto::v1::DrainRequest {
+            context: args.context.name.clone(),
+            node,
+            ignore_daemonsets: args.ignore_daemonsets,
+            delete_emptydir_data: args.delete_emptydir_data,
+            force: args.force,
+            timeout_seconds: args.timeout.map_or(0, |t| t.as_secs().max(1)),
+        })
+        .await
+        .map_err(from_status)?
+        .into_inner();
+    let mut out = Out::new();
+    while let Some(progress) = stream.message().await.map_err(from_status)? {
+        out.line(&progress.line)?;
+        out.flush()?;
+    }
+    Ok(())
 }
 
 /// `timoneiro create job NAME --from=cronjob/NAME`.

@@ -70,6 +70,9 @@ pub enum Command {
     Cordon(Node),
     /// Mark a node schedulable again.
     Uncordon(Node),
+    /// Cordon a node and evict its pods (PodDisruptionBudgets honoured).
+    #[command(after_help = DRAIN_HELP)]
+    Drain(Drain),
     /// Edit an object in $KUBE_EDITOR or $EDITOR and send it back, as
     /// `kubectl edit` does.
     #[command(after_help = EDIT_HELP)]
@@ -169,6 +172,41 @@ pub struct Logs {
     /// Start each line with [pod/NAME/CONTAINER] even for one container.
     #[arg(long)]
     pub prefix: bool,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+const DRAIN_HELP: &str =
+    "As kubectl drain: the node is cordoned first (and stays cordoned if the drain
+fails); its pods are evicted all at once through the eviction API, which
+refuses (429) what a PodDisruptionBudget protects: such an eviction is retried
+every 5 s until --timeout, then named with its budget. Pods of a DaemonSet, pods
+no controller manages and pods with emptyDir volumes stop the drain unless
+--ignore-daemonsets, --force or --delete-emptydir-data allows them.
+
+Examples:
+  timoneiro drain worker-3 --ignore-daemonsets --delete-emptydir-data
+  timoneiro drain worker-3 --ignore-daemonsets --timeout 5m";
+
+/// `timoneiro drain`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Drain {
+    /// The node.
+    #[arg(value_name = "NODE")]
+    pub node: String,
+    /// Leave DaemonSet-managed pods (their controller would put them back).
+    #[arg(long)]
+    pub ignore_daemonsets: bool,
+    /// Evict pods with emptyDir volumes too (their data is lost).
+    #[arg(long)]
+    pub delete_emptydir_data: bool,
+    /// Evict pods no controller manages too (they are not recreated).
+    #[arg(long)]
+    pub force: bool,
+    /// Give up after this long, e.g. 90s, 5m. Default: no limit.
+    #[arg(long, value_name = "DURATION", value_parser = timoneiro_proto::parse_duration)]
+    pub timeout: Option<Duration>,
     /// The kubeconfig context.
     #[command(flatten)]
     pub context: ContextArg,

@@ -103,6 +103,7 @@ pub async fn run(args: args::Args) -> ExitCode {
         }
         args::Command::Cordon(node) => act::cordon(&args.global, node, true).await,
         args::Command::Uncordon(node) => act::cordon(&args.global, node, false).await,
+        args::Command::Drain(drain) => act::drain(&args.global, drain).await,
         args::Command::Create(args::Create::Job(job)) => act::create_job(&args.global, job).await,
         args::Command::Edit(edit) => act::edit(&args.global, edit).await,
         args::Command::Status(status) => status::run(&args.global, status).await,

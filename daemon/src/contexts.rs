@@ -206,6 +206,11 @@ impl Contexts {
         // Count the silence from each request, not from when a pooled
         // connection went idle.
         config.reset_reader_on_write = true;
+        // kube retries 429, 503 and 504 by itself by default (up to 15
+        // times, backing off to minutes), silently: a drain could not say
+        // which budget blocks it, and an informer could not show that the
+        // server is refusing it. Every caller here handles those itself.
+        config.default_retry = false;
         let unusable = |message: String| KubeconfigError::Unusable {
             context: name.to_string(),
             files: String::new(),

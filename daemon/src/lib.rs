@@ -16,6 +16,7 @@ pub mod contexts;
 pub mod describe;
 pub mod direct;
 pub mod discovery;
+pub mod drain;
 pub mod errors;
 pub mod filter;
 pub mod fuzz;

@@ -160,7 +160,10 @@ async fn current_pods(cluster: &Cluster, namespace: &str, pods: &Pods) -> Result
         Pods::Selected { selector, .. } => {
             let selector =
                 Selector::parse(selector).map_err(|e| Status::invalid_argument(e.to_string()))?;
-            Ok(crate::describe::gather::selected(cluster, &kind, namespace, Some(selector)).await)
+            Ok(
+                crate::describe::gather::selected(cluster, &kind, Some(namespace), Some(selector))
+                    .await,
+            )
         }
     }
 }

@@ -364,6 +364,7 @@ pub fn row(kind: &Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row 
 type StatusStream = Pin<Box<dyn Stream<Item = Result<v1::StatusResponse, Status>> + Send>>;
 type ListStream = Pin<Box<dyn Stream<Item = Result<v1::ListResponse, Status>> + Send>>;
 type LogsStream = Pin<Box<dyn Stream<Item = Result<v1::LogsResponse, Status>> + Send>>;
+type DrainStream = Pin<Box<dyn Stream<Item = Result<v1::DrainProgress, Status>> + Send>>;
 
 /// Shortest time between two answers of one WatchList stream.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(100);
@@ -501,6 +502,46 @@ impl Timoneiro for Service {
 
     type WatchListStream = ListStream;
     type LogsStream = LogsStream;
+    type DrainStream = DrainStream;
+
+    async fn drain(
+        &self,
+        request: Request<v1::DrainRequest>,
+    ) -> Result<Response<DrainStream>, Status> {
+        let cluster = self
+            .acting(&request, &request.get_ref().context, "drain")
+            .await?;
+        let request = request.into_inner();
+        let (nodes, _) = Self::action_kind(&cluster, "nodes", "").await?;
+        let options = crate::drain::Options {
+            ignore_daemonsets: request.ignore_daemonsets,
+            delete_emptydir_data: request.delete_emptydir_data,
+            force: request.force,
+            timeout: (request.timeout_seconds > 0)
+                .then(|| Duration::from_secs(request.timeout_seconds)),
+        };
+        let (tx, rx) = mpsc::channel(64);
+        let mut shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                result = crate::drain::run(&cluster, &nodes, &request.node, options, &tx) => {
+                    crate::actions::Audit {
+                        context: &cluster.context.name,
+                        verb: "drain",
+                        kind: "nodes",
+                        namespace: "",
+                        name: &request.node,
+                    }
+                    .record(&result);
+                    if let Err(status) = result {
+                        let _ = tx.send(Err(status)).await;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
 
     async fn logs(
         &self,

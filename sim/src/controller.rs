@@ -90,6 +90,7 @@ fn make_pod(
     name: Option<String>,
 ) -> Value {
     let mut pod = lock_generator(server).started_pod(namespace, owner);
+    schedule(server, &mut pod);
     if let Some(name) = name {
         pod["metadata"]["name"] = Value::String(name);
     }
@@ -122,6 +123,34 @@ fn make_pod(
         }
     }
     pod
+}
+
+/// The scheduler's one rule the sim keeps: no new pod on a cordoned node.
+fn schedule(server: &Server, pod: &mut Value) {
+    let Some(nodes) = resource("nodes") else {
+        return;
+    };
+    let (_, items) = server.store.list(nodes, None);
+    let cordoned = |name: &str| {
+        items.iter().any(|n| {
+            n.key.1 == name && {
+                let node = n.value();
+                node["spec"]["unschedulable"] == true
+            }
+        })
+    };
+    let current = text(&pod["spec"]["nodeName"]).to_string();
+    if current.is_empty() || !cordoned(&current) {
+        return;
+    }
+    let open: Vec<&str> = items
+        .iter()
+        .map(|n| n.key.1.as_str())
+        .filter(|name| !cordoned(name))
+        .collect();
+    if let Some(node) = open.get(lock_generator(server).pick(open.len())) {
+        pod["spec"]["nodeName"] = Value::String((*node).to_string());
+    }
 }
 
 fn owner_of(kind: &'static str, object: &Value, labels: &Value) -> Owner {
@@ -533,4 +562,118 @@ pub fn collect_dependents(server: &Arc<Server>, owner: &Value) {
             }
         }
     }
+}
+
+/// A PodDisruptionBudget the eviction subresource honours. The sim does not
+/// serve PodDisruptionBudgets as an API (nothing of theirs was recorded to
+/// be faithful to); tests install them with `POST /sim/pdbs`.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    pub namespace: String,
+    pub name: String,
+    /// matchLabels.
+    pub selector: std::collections::BTreeMap<String, String>,
+    pub min_available: Option<i64>,
+    pub max_unavailable: Option<i64>,
+}
+
+impl Budget {
+    fn selects(&self, pod: &Value) -> bool {
+        text(&pod["metadata"]["namespace"]) == self.namespace
+            && self
+                .selector
+                .iter()
+                .all(|(k, v)| pod["metadata"]["labels"][k].as_str() == Some(v.as_str()))
+    }
+}
+
+/// Running and Ready, and not on its way out: what a budget counts.
+fn healthy(pod: &Value) -> bool {
+    !terminating(pod)
+        && pod["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+}
+
+/// `POST …/pods/{name}/eviction`: refused with the API server's 429 when a
+/// budget would be broken (pkg/registry/core/pod/storage/eviction.go: "The
+/// disruption budget %s needs %d healthy pods and has %d currently"), else
+/// the pod is deleted with its grace period (201).
+pub fn evict(server: &Arc<Server>, namespace: &str, name: &str) -> axum::response::Response {
+    use crate::server::{failure, json_response};
+    let Some(pods) = resource("pods") else {
+        return failure(500, "InternalError", "no pods resource", None, None);
+    };
+    let key = (namespace.to_string(), name.to_string());
+    let Some(obj) = server.store.get(pods, &key) else {
+        let details = format!(
+            "{{\"name\":{},\"kind\":\"pods\"}}",
+            crate::server::quote(name)
+        );
+        return failure(
+            404,
+            "NotFound",
+            &format!("pods {} not found", crate::server::quote(name)),
+            Some(&details),
+            None,
+        );
+    };
+    let pod = obj.value();
+    if healthy(&pod) {
+        let budgets: Vec<Budget> = server
+            .budgets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|b| b.selects(&pod))
+            .cloned()
+            .collect();
+        if !budgets.is_empty() {
+            let (_, items) = server.store.list(pods, Some(namespace));
+            let all: Vec<Value> = items.iter().map(|o| o.value()).collect();
+            for budget in budgets {
+                let matching: Vec<&Value> = all
+                    .iter()
+                    .filter(|p| budget.selects(p) && !terminating(p))
+                    .collect();
+                let current = matching.iter().filter(|p| healthy(p)).count() as i64;
+                let desired = match (budget.min_available, budget.max_unavailable) {
+                    (Some(min), _) => min,
+                    (None, Some(max)) => (matching.len() as i64 - max).max(0),
+                    (None, None) => 0,
+                };
+                if current - 1 < desired {
+                    let cause = format!(
+                        "The disruption budget {} needs {desired} healthy pods and has {current} currently",
+                        budget.name
+                    );
+                    let details = format!(
+                        "{{\"causes\":[{{\"reason\":\"DisruptionBudget\",\"message\":{}}}]}}",
+                        crate::server::quote(&cause)
+                    );
+                    return failure(
+                        429,
+                        "TooManyRequests",
+                        "Cannot evict pod as it would violate the pod's disruption budget.",
+                        Some(&details),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+    let grace = pod["spec"]["terminationGracePeriodSeconds"]
+        .as_i64()
+        .unwrap_or(30);
+    if let Err(error) = terminate(server, &pod, grace) {
+        return failure(500, "InternalError", &error.to_string(), None, None);
+    }
+    pod_deleted(server, &pod);
+    let mut response = json_response(&json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201
+    }));
+    *response.status_mut() = axum::http::StatusCode::CREATED;
+    response
 }

@@ -225,6 +225,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         requests: Default::default(),
         log_rate: Arc::new(logs::Rate::new(settings.log_rate)),
         pod_stop: settings.pod_stop,
+        budgets: Default::default(),
     });
     for crd in &settings.crds {
         anyhow::ensure!(

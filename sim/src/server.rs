@@ -79,6 +79,8 @@ pub struct Server {
     pub log_rate: Arc<crate::logs::Rate>,
     /// How long a deleted pod's containers take to stop (at most its grace period).
     pub pod_stop: Duration,
+    /// PodDisruptionBudgets evictions honour (`POST /sim/pdbs`).
+    pub budgets: std::sync::Mutex<Vec<crate::controller::Budget>>,
 }
 
 /// Requests the log keeps.
@@ -1068,6 +1070,37 @@ impl Server {
                         None,
                     ),
                 }
+            }
+            ("POST", "pdbs") => {
+                let param = |key: &str| params.get(key).cloned().unwrap_or_default();
+                let number = |key: &str| params.get(key).and_then(|v| v.parse::<i64>().ok());
+                let selector: std::collections::BTreeMap<String, String> = param("selector")
+                    .split(',')
+                    .filter_map(|pair| pair.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                if param("namespace").is_empty() || param("name").is_empty() || selector.is_empty()
+                {
+                    return failure(
+                        400,
+                        "BadRequest",
+                        "POST /sim/pdbs?namespace=NS&name=N&selector=k=v[,k=v]&minAvailable=N|maxUnavailable=N (maxUnavailable=-1 removes it)",
+                        None,
+                        None,
+                    );
+                }
+                let mut budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
+                budgets.retain(|b| !(b.namespace == param("namespace") && b.name == param("name")));
+                if number("maxUnavailable") != Some(-1) {
+                    budgets.push(crate::controller::Budget {
+                        namespace: param("namespace"),
+                        name: param("name"),
+                        selector,
+                        min_available: number("minAvailable"),
+                        max_unavailable: number("maxUnavailable"),
+                    });
+                }
+                json_response(&json!({"budgets": budgets.len()}))
             }
             ("POST", "logs") => match params.get("rate").and_then(|r| r.parse::<f64>().ok()) {
                 Some(rate) if (0.0..=1_000_000.0).contains(&rate) => {

@@ -146,6 +146,9 @@ pub fn handle(
     let namespace = place.namespace.unwrap_or("");
     match (method.as_str(), place.name, place.subresource) {
         ("POST", None, None) => create(server, place.resource, namespace, body),
+        ("POST", Some(name), Some("eviction")) if place.resource.plural == "pods" => {
+            crate::controller::evict(server, namespace, name)
+        }
         ("PUT", Some(name), None) => replace(server, place.resource, namespace, name, body),
         ("PATCH", Some(name), sub @ (None | Some("scale"))) => {
             let content_type = headers

@@ -265,20 +265,20 @@ async fn objects<T: serde::de::DeserializeOwned + Send + 'static>(
         },
         None => None,
     };
-    selected(cluster, &kind, namespace, selector).await
+    selected(cluster, &kind, Some(namespace), selector).await
 }
 
-/// The cached objects of `kind` in `namespace` that `selector` matches
-/// (all of them for `None`), typed.
+/// The cached objects of `kind` in `namespace` (every namespace for
+/// `None`) that `selector` matches (all of them for `None`), typed.
 pub async fn selected<T: serde::de::DeserializeOwned + Send + 'static>(
     cluster: &Cluster,
     kind: &crate::catalog::Kind,
-    namespace: &str,
+    namespace: Option<&str>,
     selector: Option<Selector>,
 ) -> Vec<T> {
     let store = cluster.open(kind).await;
     let _in_use = store.begin_use();
-    let namespace = namespace.to_string();
+    let namespace = namespace.map(str::to_string);
     let (api_version, kind_name) = {
         let spec = kind.spec();
         let version = if spec.group.is_empty() {
@@ -299,7 +299,7 @@ pub async fn selected<T: serde::de::DeserializeOwned + Send + 'static>(
                 })
             })
         };
-        decode_rows(&store, Some(&namespace), matches)
+        decode_rows(&store, namespace.as_deref(), matches)
             .into_iter()
             .filter_map(|mut v| {
                 if let Some(map) = v.as_object_mut() {

@@ -472,7 +472,8 @@ async fn a_read_only_context_refuses_every_action_and_still_reads_logs() {
     daemon.wait_synced(WAIT);
     let (namespace, deploy) = a_deployment(&daemon);
     let target = format!("deploy/{deploy}");
-    let refused: [&[&str]; 7] = [
+    let refused: [&[&str]; 8] = [
+        &["drain", "any-node"],
         &["edit", &target, "-n", &namespace],
         &["delete", &target, "-n", &namespace],
         &["scale", &target, "--replicas", "1", "-n", &namespace],
@@ -798,4 +799,132 @@ async fn edit_sends_nothing_unchanged_a_change_once_and_reopens_on_conflict() {
         "{}",
         stderr(&output)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_evicts_a_nodes_pods_and_names_the_budget_that_blocks_it() {
+    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    // A healthy pod of a ReplicaSet, as the API server has it.
+    let all = sim.json("GET", "/api/v1/pods").await;
+    let pods: Vec<&Value> = all["items"].as_array().into_iter().flatten().collect();
+    let ready = |p: &Value| {
+        p["metadata"]["deletionTimestamp"].is_null()
+            && p["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    };
+    let pod = pods
+        .iter()
+        .find(|p| p["metadata"]["labels"]["pod-template-hash"].is_string() && ready(p))
+        .expect("a ready pod of a ReplicaSet");
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let (namespace, name, node) = (
+        text(&pod["metadata"]["namespace"]),
+        text(&pod["metadata"]["name"]),
+        text(&pod["spec"]["nodeName"]),
+    );
+    let (app, hash) = (
+        text(&pod["metadata"]["labels"]["app"]),
+        text(&pod["metadata"]["labels"]["pod-template-hash"]),
+    );
+    let healthy = pods
+        .iter()
+        .filter(|p| {
+            p["metadata"]["namespace"] == namespace.as_str()
+                && p["metadata"]["labels"]["app"] == app.as_str()
+                && p["metadata"]["labels"]["pod-template-hash"] == hash.as_str()
+                && ready(p)
+        })
+        .count();
+    // A budget that allows no disruption of them.
+    let budget = format!(
+        "/sim/pdbs?namespace={namespace}&name={app}-budget&selector=app%3D{app},pod-template-hash%3D{hash}"
+    );
+    sim.json("POST", &format!("{budget}&minAvailable={healthy}"))
+        .await;
+
+    let drain = [
+        "drain",
+        node.as_str(),
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--force",
+    ];
+    let mut blocked: Vec<&str> = drain.to_vec();
+    blocked.extend(["--timeout", "3s"]);
+    let output = daemon.cli(&blocked);
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).starts_with(&format!("node/{node} cordoned\n")),
+        "{}",
+        stdout(&output)
+    );
+    assert!(stdout(&output).contains(&format!("evicting pod {namespace}/{name}")));
+    // kubectl's retry line, and the budget named (the API server's 429 cause).
+    assert!(
+        stdout(&output).contains(&format!(
+            "error when evicting pods/\"{name}\" -n \"{namespace}\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget."
+        )),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains(&format!(
+            "The disruption budget {app}-budget needs {healthy} healthy pods and has {healthy} currently"
+        )),
+        "{}",
+        stderr(&output)
+    );
+    let (status, _, _) = sim
+        .raw(
+            "GET",
+            &format!("/api/v1/namespaces/{namespace}/pods/{name}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "the protected pod is still there");
+    let object = sim.json("GET", &format!("/api/v1/nodes/{node}")).await;
+    assert_eq!(
+        object["spec"]["unschedulable"], true,
+        "a failed drain leaves the node cordoned"
+    );
+
+    // Without the budget the drain completes: nothing runs on the node, and
+    // the replacements went elsewhere (it is cordoned).
+    sim.json("POST", &format!("{budget}&maxUnavailable=-1"))
+        .await;
+    let mut finishing: Vec<&str> = drain.to_vec();
+    finishing.extend(["--timeout", "60s"]);
+    let output = daemon.cli(&finishing);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(stdout(&output).contains(&format!("node/{node} already cordoned")));
+    assert!(
+        stdout(&output).ends_with(&format!("node/{node} drained\n")),
+        "{}",
+        stdout(&output)
+    );
+    let all = sim.json("GET", "/api/v1/pods").await;
+    let left: Vec<String> = all["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["spec"]["nodeName"] == node.as_str())
+        .map(|p| text(&p["metadata"]["name"]))
+        .collect();
+    assert!(left.is_empty(), "still on {node}: {left:?}");
 }

@@ -162,6 +162,13 @@ impl Timoneiro for OtherRelease {
     ) -> Result<Response<v1::ActionResponse>, Status> {
         Err(Status::unimplemented("other release"))
     }
+    type DrainStream = Never<v1::DrainProgress>;
+    async fn drain(
+        &self,
+        _: Request<v1::DrainRequest>,
+    ) -> Result<Response<Self::DrainStream>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
     async fn replace(
         &self,
         _: Request<v1::ReplaceRequest>,
