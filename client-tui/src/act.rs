@@ -342,7 +342,12 @@ impl App {
         let restart = match action {
             Action::Back => {
                 self.logs = None;
-                self.mode = Mode::Table;
+                // Back to the containers view when the logs came from there.
+                self.mode = if self.text.is_some() {
+                    Mode::Text
+                } else {
+                    Mode::Table
+                };
                 return Effect::StopLogs;
             }
             Action::Help => {
@@ -504,6 +509,29 @@ mod tests {
         let mut pods = app_on("pods", &["p"]);
         pods.apply(Action::Cordon(true));
         assert_eq!(pods.mode, Mode::Table);
+    }
+
+    #[test]
+    fn the_containers_view_opens_the_pods_logs_and_esc_comes_back_to_it() {
+        let mut app = app_on("pods", &["web-1"]);
+        let get = match app.apply(Action::Enter) {
+            Effect::Get(request, Purpose::Containers) => request,
+            other => panic!("{other:?}"),
+        };
+        let pod = r#"{"metadata":{"name":"web-1"},"spec":{"containers":[{"name":"app"},{"name":"envoy"}]}}"#;
+        app.on_object(Purpose::Containers, &get, Ok(pod.into()));
+        assert_eq!(app.mode, Mode::Text);
+        let get = match app.apply(Action::Logs { previous: false }) {
+            Effect::Get(request, Purpose::Logs { previous: false }) => request,
+            other => panic!("{other:?}"),
+        };
+        match app.on_object(Purpose::Logs { previous: false }, &get, Ok(pod.into())) {
+            Effect::Logs(_, request) => assert_eq!(request.target, "web-1"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(app.logs.as_ref().map(|l| l.containers.len()), Some(2));
+        assert_eq!(app.apply(Action::Back), Effect::StopLogs);
+        assert_eq!(app.mode, Mode::Text, "back to the containers");
     }
 
     #[test]

@@ -197,6 +197,8 @@ pub struct App {
     pub scaling: Option<timoneiro_proto::v1::ScaleRequest>,
     /// Contexts the daemon refuses actions on.
     pub readonly_contexts: Vec<String>,
+    /// The pod whose containers the text view shows.
+    pub containers_of: Option<GetRequest>,
 }
 
 /// How often the metrics of the rows on screen are asked for again
@@ -267,6 +269,7 @@ impl App {
             pending: None,
             scaling: None,
             readonly_contexts: Vec::new(),
+            containers_of: None,
         }
     }
 
@@ -796,6 +799,7 @@ impl App {
         match action {
             Action::Back => {
                 self.text = None;
+                self.containers_of = None;
                 self.mode = Mode::Table;
             }
             Action::Move(delta) => scroll(text, delta),
@@ -809,6 +813,11 @@ impl App {
             }
             Action::NextMatch => Self::next_match(text),
             Action::Help => self.help = true,
+            Action::Logs { previous } => {
+                if let Some(pod) = self.containers_of.clone() {
+                    return Effect::Get(pod, Purpose::Logs { previous });
+                }
+            }
             _ => {}
         }
         Effect::None
@@ -1061,6 +1070,8 @@ impl App {
             Purpose::Containers => {
                 let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
                 self.show_text(format!("Containers {title}"), containers(&value));
+                // `l` and `p` here read this pod's logs.
+                self.containers_of = Some(request.clone());
                 Effect::None
             }
             Purpose::Owner => {
@@ -1111,6 +1122,7 @@ impl App {
     }
 
     fn show_text(&mut self, title: String, lines: Vec<String>) {
+        self.containers_of = None;
         self.text = Some(TextView {
             title,
             lines,

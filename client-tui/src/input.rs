@@ -178,6 +178,9 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
                 (Mode::Table, KeyCode::Char('u')) => Some(Action::Cordon(false)),
                 (Mode::Table, KeyCode::Char('t')) => Some(Action::Trigger),
                 (Mode::Table, KeyCode::Char('e')) => Some(Action::Edit),
+                // The containers view: that pod's logs.
+                (Mode::Text, KeyCode::Char('l')) => Some(Action::Logs { previous: false }),
+                (Mode::Text, KeyCode::Char('p')) => Some(Action::Logs { previous: true }),
                 (Mode::Text | Mode::Logs, KeyCode::Char('/')) => Some(Action::StartFilter),
                 (Mode::Text | Mode::Logs, KeyCode::Char('n')) => Some(Action::NextMatch),
                 (Mode::Logs, KeyCode::Char('N')) => Some(Action::Log(LogKey::PreviousMatch)),
@@ -325,6 +328,11 @@ mod tests {
         assert_eq!(action(Mode::Text, ch('j')), Some(Action::Move(1)));
         assert_eq!(action(Mode::Text, ch('/')), Some(Action::StartFilter));
         assert_eq!(action(Mode::Text, ch('n')), Some(Action::NextMatch));
+        assert_eq!(
+            action(Mode::Text, ch('l')),
+            Some(Action::Logs { previous: false }),
+            "the containers view reads its pod's logs"
+        );
         assert_eq!(
             action(Mode::Text, ch('d')),
             None,

@@ -583,6 +583,9 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled("search: ", style(app, Color::Cyan)),
             Span::raw(format!("{}█", app.input)),
         ]),
+        Mode::Text if app.containers_of.is_some() => Line::raw(
+            " l logs · p previous logs · j/k scroll · / search · n next · Esc back · ? help",
+        ),
         Mode::Text => Line::raw(" j/k scroll · / search · n next · Esc back · ? help"),
         Mode::Table | Mode::Help => {
             if let Some((message, error)) = &app.message {

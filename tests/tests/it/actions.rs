@@ -557,6 +557,22 @@ async fn the_tui_follows_a_pods_log_and_asks_before_it_deletes() {
         s.contains(&pod) && s.contains("Pods (1/")
     });
 
+    // Enter shows the containers; l there reads the pod's logs, Esc comes back.
+    tmux.send(&["Enter"]);
+    tmux.wait_for("the containers view", WAIT, |s| {
+        s.contains(&format!("Containers pods/{pod}")) && s.contains("l logs")
+    });
+    tmux.send(&["l"]);
+    tmux.wait_for("its logs", WAIT, |s| {
+        s.contains(&format!("Logs pods/{pod}")) && last_seq(s).is_some()
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the containers again", WAIT, |s| {
+        s.contains(&format!("Containers pods/{pod}"))
+    });
+    tmux.send(&["Escape"]);
+    tmux.wait_for("the table", WAIT, |s| s.contains("Pods (1/"));
+
     // l: the pod's log, following: new lines keep arriving.
     tmux.send(&["l"]);
     let screen = tmux.wait_for("log lines", WAIT, |s| {
