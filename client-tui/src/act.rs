@@ -21,8 +21,12 @@ pub enum Act {
     Scale(ScaleRequest),
     Restart(RestartRequest),
     Cordon(CordonRequest),
+    Drain(timoneiro_proto::v1::DrainRequest),
     Trigger(TriggerCronJobRequest),
 }
+
+/// How long a drain from the TUI may take before it gives up.
+pub const DRAIN_TIMEOUT_SECONDS: u64 = 300;
 
 /// Kinds whose pods `l` reads.
 pub const LOGGED_WORKLOADS: &[&str] = &[
@@ -55,6 +59,7 @@ pub fn keys_for(plural: &str) -> Vec<(&'static str, &'static str)> {
     }
     if plural == "nodes" {
         keys.push(("c u", "cordon / uncordon (asks first)"));
+        keys.push(("r", "drain: cordon and evict its pods (asks first)"));
     }
     if plural == "cronjobs" {
         keys.push(("t", "trigger: run a job now (asks first)"));
@@ -185,6 +190,24 @@ impl App {
                 self.mode = Mode::Prompt;
                 Effect::None
             }
+            Action::Restart if plural == "nodes" => {
+                // k9s: r drains a node.
+                let request = timoneiro_proto::v1::DrainRequest {
+                    context,
+                    node: row.name.clone(),
+                    ignore_daemonsets: true,
+                    delete_emptydir_data: true,
+                    force: false,
+                    timeout_seconds: DRAIN_TIMEOUT_SECONDS,
+                };
+                self.ask(
+                    format!(
+                        "Drain {object} (cordon, evict its pods but DaemonSets', emptyDir data lost; gives up after {}m)?",
+                        DRAIN_TIMEOUT_SECONDS / 60
+                    ),
+                    Act::Drain(request),
+                )
+            }
             Action::Restart => {
                 if !RESTARTABLE.contains(&plural.as_str()) {
                     return self.refuse(format!("r restarts {}", RESTARTABLE.join(", ")));
@@ -282,6 +305,11 @@ impl App {
             _ => {}
         }
         Effect::None
+    }
+
+    /// A line of a long action's progress (a drain's).
+    pub fn on_progress(&mut self, line: String) {
+        self.message = Some((line, false));
     }
 
     /// The daemon's answer to an action.
@@ -532,6 +560,25 @@ mod tests {
         assert_eq!(app.logs.as_ref().map(|l| l.containers.len()), Some(2));
         assert_eq!(app.apply(Action::Back), Effect::StopLogs);
         assert_eq!(app.mode, Mode::Text, "back to the containers");
+    }
+
+    #[test]
+    fn r_drains_a_node_after_asking() {
+        let mut app = app_on("nodes", &["n1"]);
+        app.apply(Action::Restart);
+        assert!(
+            app.pending
+                .as_ref()
+                .is_some_and(|p| p.0.starts_with("Drain nodes/n1"))
+        );
+        match app.apply(Action::Enter) {
+            Effect::Act(Act::Drain(request)) => {
+                assert_eq!(request.node, "n1");
+                assert!(request.ignore_daemonsets && !request.force);
+                assert_eq!(request.timeout_seconds, DRAIN_TIMEOUT_SECONDS);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -67,6 +67,8 @@ pub enum Event {
     LogBatch(u64, LogsResponse),
     /// Stream `generation` ended (with why, if it failed).
     LogEnd(u64, Option<String>),
+    /// A line of a long action's progress (a drain's).
+    Progress(String),
     /// The daemon's answer to an action.
     Acted(Result<ActionResponse, String>),
 }
@@ -104,6 +106,32 @@ async fn follow_logs(
     let _ = events.send(Event::LogEnd(generation, ended)).await;
 }
 
+/// A drain: each line as progress, the last one as the answer.
+async fn drain(
+    mut client: Client,
+    request: timoneiro_proto::v1::DrainRequest,
+    events: &mpsc::Sender<Event>,
+) -> Result<ActionResponse, String> {
+    let mut stream = client
+        .drain(request)
+        .await
+        .map_err(|status| status.message().to_string())?
+        .into_inner();
+    let mut last = String::new();
+    while let Some(progress) = stream
+        .message()
+        .await
+        .map_err(|status| status.message().to_string())?
+    {
+        let _ = events.send(Event::Progress(progress.line.clone())).await;
+        last = progress.line;
+    }
+    Ok(ActionResponse {
+        results: vec![last],
+        errors: Vec::new(),
+    })
+}
+
 /// Send an action; its answer as an event.
 async fn act(mut client: Client, act: Act, events: mpsc::Sender<Event>) {
     let answer = match act {
@@ -111,6 +139,12 @@ async fn act(mut client: Client, act: Act, events: mpsc::Sender<Event>) {
         Act::Scale(request) => client.scale(request).await,
         Act::Restart(request) => client.restart(request).await,
         Act::Cordon(request) => client.cordon(request).await,
+        Act::Drain(request) => {
+            let _ = events
+                .send(Event::Acted(drain(client, request, &events).await))
+                .await;
+            return;
+        }
         Act::Trigger(request) => client.trigger_cron_job(request).await,
     };
     let result = answer

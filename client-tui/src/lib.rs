@@ -176,6 +176,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                     app.on_log_end(generation, error);
                     Effect::None
                 }
+                Some(Event::Progress(line)) => {
+                    app.on_progress(line);
+                    Effect::None
+                }
                 Some(Event::Acted(result)) => {
                     app.on_acted(result);
                     Effect::None
