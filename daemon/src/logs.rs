@@ -501,10 +501,15 @@ pub async fn run(
             (Pods::Selected { what, .. }, true) => {
                 notices.push(format!("no pods yet for {what}: waiting for them"));
             }
-            (Pods::Selected { what, .. }, false) => {
-                return Err(Status::not_found(format!(
-                    "no pods found for {what} in namespace {namespace:?}"
-                )));
+            (Pods::Selected { .. }, false) => {
+                // kubectl's words (and no error) for a selector matching nothing.
+                let _ = out
+                    .send(Ok(v1::LogsResponse {
+                        lines: Vec::new(),
+                        notices: vec![format!("No resources found in {namespace} namespace.")],
+                    }))
+                    .await;
+                return Ok(());
             }
             _ => {}
         }

@@ -194,6 +194,13 @@ async fn a_pods_log_is_the_api_servers_with_kubectls_flags() {
         "{}",
         stderr(&output)
     );
+    // A selector that matches nothing: kubectl's words on stderr, no error.
+    let output = daemon.cli(&["logs", "-l", "app=no-such-app", "-n", &namespace]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output).trim(),
+        format!("No resources found in {namespace} namespace.")
+    );
     // --previous of a container that never restarted: the kubelet's words.
     let output = daemon.cli(&[
         "logs",
