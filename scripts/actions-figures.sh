@@ -16,26 +16,10 @@ cd "$(dirname "$0")/.."
 PODS=${PODS:-2000}
 COUNT=${COUNT:-20}
 bin=${BIN:-target/release}
-work=$(mktemp -d "${TMPDIR:-/tmp}/timoneiro-actions.XXXXXX")
-chmod 700 "$work"
-pids=()
-tmux_socket="$work/tmux"
-cleanup() {
-  tmux -S "$tmux_socket" kill-server 2>/dev/null || true
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-"$bin/timoneiro-sim" --pods "$PODS" --namespaces 4 \
-  --kubeconfig-out "$work/kubeconfig" >"$work/sim.out" 2>"$work/sim.log" &
-pids+=($!)
-until grep -q listening "$work/sim.out" 2>/dev/null; do sleep 0.1; done
-export TIMONEIRO_SOCKET="$work/run/timoneirod.sock"
-"$bin/timoneirod" --kubeconfig "$work/kubeconfig" 2>"$work/daemon.log" &
-pids+=($!)
-until grep -q "timoneirod listening" "$work/daemon.log" 2>/dev/null; do sleep 0.1; done
+source scripts/lib.sh
+work_dir actions
+start_sim --pods "$PODS" --namespaces 4
+start_daemon
 "$bin/timoneiro" get pods --timeout 120s >/dev/null
 namespace=$("$bin/timoneiro" get pods -o json --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["metadata"]["namespace"])')
 

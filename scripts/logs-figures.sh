@@ -15,27 +15,10 @@ cd "$(dirname "$0")/.."
 RATE=${RATE:-2000}
 MEASURE=${SECONDS_MEASURED:-30}
 bin=${BIN:-target/release}
-work=$(mktemp -d "${TMPDIR:-/tmp}/timoneiro-logs.XXXXXX")
-chmod 700 "$work"
-pids=()
-tmux_socket="$work/tmux"
-cleanup() {
-  tmux -S "$tmux_socket" kill-server 2>/dev/null || true
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-"$bin/timoneiro-sim" --pods 200 --namespaces 2 --log-rate "$RATE" \
-  --kubeconfig-out "$work/kubeconfig" >"$work/sim.out" 2>"$work/sim.log" &
-pids+=($!)
-until grep -q listening "$work/sim.out" 2>/dev/null; do sleep 0.1; done
-export TIMONEIRO_SOCKET="$work/run/timoneirod.sock"
-"$bin/timoneirod" --kubeconfig "$work/kubeconfig" 2>"$work/daemon.log" &
-daemon=$!
-pids+=($daemon)
-until grep -q "timoneirod listening" "$work/daemon.log" 2>/dev/null; do sleep 0.1; done
+source scripts/lib.sh
+work_dir logs
+start_sim --pods 200 --namespaces 2 --log-rate "$RATE"
+start_daemon
 "$bin/timoneiro" get pods --timeout 120s >/dev/null
 
 # A running pod with one container.

@@ -12,25 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PODS=${PODS:-10000}
 bin=target/release
-work=$(mktemp -d "${TMPDIR:-/tmp}/timoneiro-metrics.XXXXXX")
-chmod 700 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-"$bin/timoneiro-sim" --pods "$PODS" --namespaces 20 --kubeconfig-out "$work/kubeconfig" \
-  >"$work/sim.out" 2>"$work/sim.log" &
-pids+=($!)
-until grep -q listening "$work/sim.out" 2>/dev/null; do sleep 0.1; done
-export TIMONEIRO_SOCKET="$work/run/timoneirod.sock"
-"$bin/timoneirod" --kubeconfig "$work/kubeconfig" 2>"$work/daemon.log" &
-daemon=$!
-pids+=($daemon)
-until grep -q "timoneirod listening" "$work/daemon.log" 2>/dev/null; do sleep 0.1; done
+source scripts/lib.sh
+work_dir metrics
+start_sim --pods "$PODS" --namespaces 20
+start_daemon
 "$bin/timoneiro" get pods -A --timeout 120s >/dev/null
 sleep 20   # tiers 2 and 3 settle
 ticks=$(getconf CLK_TCK)

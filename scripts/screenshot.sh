@@ -13,28 +13,13 @@ COLUMNS=${COLUMNS:-170}
 ROWS=${ROWS:-36}
 cargo build --workspace --quiet
 bin=target/debug
-work=$(mktemp -d "${TMPDIR:-/tmp}/timoneiro-shot.XXXXXX")
-chmod 700 "$work"
-pids=()
-cleanup() {
-  tmux -S "$work/tmux.sock" kill-server 2>/dev/null || true
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-"$bin/timoneiro-sim" --pods 3000 --namespaces 6 --kubeconfig-out "$work/kubeconfig" \
-  >"$work/sim.out" 2>"$work/sim.log" &
-pids+=($!)
-until grep -q listening "$work/sim.out" 2>/dev/null; do sleep 0.1; done
-export TIMONEIRO_SOCKET="$work/run/timoneirod.sock"
-"$bin/timoneirod" --kubeconfig "$work/kubeconfig" 2>"$work/daemon.log" &
-pids+=($!)
-until grep -q "timoneirod listening" "$work/daemon.log" 2>/dev/null; do sleep 0.1; done
+source scripts/lib.sh
+work_dir shot
+start_sim --pods 3000 --namespaces 6
+start_daemon
 "$bin/timoneiro" get pods -A --timeout 60s >/dev/null
 
-tmux_() { tmux -S "$work/tmux.sock" "$@"; }
+tmux_() { tmux -S "$tmux_socket" "$@"; }
 tmux_ new-session -d -s shot -x "$COLUMNS" -y "$ROWS" \
   "env TERM=xterm-256color TIMONEIRO_SOCKET=$TIMONEIRO_SOCKET $bin/timoneiro-tui -A"
 capture() {

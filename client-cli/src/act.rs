@@ -36,6 +36,14 @@ fn report(answer: ActionResponse) -> anyhow::Result<()> {
     }
 }
 
+/// A node as NODE, node/NODE or nodes/NODE.
+fn node_name(text: &str) -> String {
+    text.strip_prefix("node/")
+        .or_else(|| text.strip_prefix("nodes/"))
+        .unwrap_or(text)
+        .to_string()
+}
+
 /// KIND/NAME or KIND NAME.
 fn kind_and_name(target: &str, name: Option<&str>) -> anyhow::Result<(String, String)> {
     match (target.split_once('/'), name) {
@@ -96,14 +104,14 @@ pub async fn delete(global: &Global, args: Delete) -> anyhow::Result<()> {
 
 /// `timoneiro scale`.
 pub async fn scale(global: &Global, args: Scale) -> anyhow::Result<()> {
-    let (kind, name) = kind_and_name(&args.target, args.object.as_deref())?;
+    let (kind, name) = kind_and_name(&args.object.target, args.object.object.as_deref())?;
     let mut connection = connect(global).await?;
     let answer = connection
         .client
         .scale(ScaleRequest {
-            context: args.context.name.clone(),
+            context: args.object.context.name.clone(),
             kind,
-            namespace: args.namespace.clone().unwrap_or_default(),
+            namespace: args.object.namespace.clone().unwrap_or_default(),
             name,
             replicas: args.replicas,
         })
@@ -115,14 +123,14 @@ pub async fn scale(global: &Global, args: Scale) -> anyhow::Result<()> {
 
 /// `timoneiro rollout restart`.
 pub async fn restart(global: &Global, args: Restart) -> anyhow::Result<()> {
-    let (kind, name) = kind_and_name(&args.target, args.object.as_deref())?;
+    let (kind, name) = kind_and_name(&args.object.target, args.object.object.as_deref())?;
     let mut connection = connect(global).await?;
     let answer = connection
         .client
         .restart(RestartRequest {
-            context: args.context.name.clone(),
+            context: args.object.context.name.clone(),
             kind,
-            namespace: args.namespace.clone().unwrap_or_default(),
+            namespace: args.object.namespace.clone().unwrap_or_default(),
             name,
         })
         .await
@@ -133,12 +141,7 @@ pub async fn restart(global: &Global, args: Restart) -> anyhow::Result<()> {
 
 /// `timoneiro cordon` / `uncordon`.
 pub async fn cordon(global: &Global, args: Node, unschedulable: bool) -> anyhow::Result<()> {
-    let node = args
-        .node
-        .strip_prefix("node/")
-        .or_else(|| args.node.strip_prefix("nodes/"))
-        .unwrap_or(&args.node)
-        .to_string();
+    let node = node_name(&args.node);
     let mut connection = connect(global).await?;
     let answer = connection
         .client
@@ -155,11 +158,7 @@ pub async fn cordon(global: &Global, args: Node, unschedulable: bool) -> anyhow:
 
 /// `timoneiro drain`: kubectl's lines as the daemon sends them.
 pub async fn drain(global: &Global, args: Drain) -> anyhow::Result<()> {
-    let node = args
-        .node
-        .strip_prefix("node/")
-        .unwrap_or(&args.node)
-        .to_string();
+    let node = node_name(&args.node);
     let mut connection = connect(global).await?;
     let mut stream = connection
         .client
@@ -212,6 +211,7 @@ pub async fn create_job(global: &Global, args: CreateJob) -> anyhow::Result<()> 
 
 /// `timoneiro edit`.
 pub async fn edit(global: &Global, args: Edit) -> anyhow::Result<()> {
+    let args = args.object;
     let (kind, name) = kind_and_name(&args.target, args.object.as_deref())?;
     let mut connection = connect(global).await?;
     // Refused before an editor opens, not after the user's work.

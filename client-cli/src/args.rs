@@ -226,6 +226,15 @@ Examples:
 /// `timoneiro edit`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct Edit {
+    /// The object.
+    #[command(flatten)]
+    pub object: ObjectArg,
+}
+
+/// One object, as KIND/NAME or KIND NAME, in a namespace of a context:
+/// what scale, rollout restart and edit act on.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct ObjectArg {
     /// KIND/NAME, or KIND with NAME after it.
     #[arg(add = ArgValueCompleter::new(crate::complete::kinds))]
     pub target: String,
@@ -282,21 +291,12 @@ const SCALE_HELP: &str = "Examples:
 /// `timoneiro scale`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct Scale {
-    /// KIND/NAME, or KIND with NAME after it.
-    #[arg(add = ArgValueCompleter::new(crate::complete::kinds))]
-    pub target: String,
-    /// The object, when not given as KIND/NAME.
-    #[arg(value_name = "NAME")]
-    pub object: Option<String>,
+    /// The object.
+    #[command(flatten)]
+    pub object: ObjectArg,
     /// The number of replicas wanted.
     #[arg(long, value_name = "N")]
     pub replicas: u32,
-    /// Namespace. Default: the context's namespace.
-    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
-    pub namespace: Option<String>,
-    /// The kubeconfig context.
-    #[command(flatten)]
-    pub context: ContextArg,
 }
 
 /// `timoneiro rollout …`.
@@ -310,18 +310,9 @@ pub enum Rollout {
 /// `timoneiro rollout restart`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct Restart {
-    /// KIND/NAME, or KIND with NAME after it.
-    #[arg(add = ArgValueCompleter::new(crate::complete::kinds))]
-    pub target: String,
-    /// The object, when not given as KIND/NAME.
-    #[arg(value_name = "NAME")]
-    pub object: Option<String>,
-    /// Namespace. Default: the context's namespace.
-    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
-    pub namespace: Option<String>,
-    /// The kubeconfig context.
+    /// The object.
     #[command(flatten)]
-    pub context: ContextArg,
+    pub object: ObjectArg,
 }
 
 /// `timoneiro cordon|uncordon`.

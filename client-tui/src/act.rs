@@ -10,7 +10,7 @@ use timoneiro_proto::v1::{
     RestartRequest, ScaleRequest, TriggerCronJobRequest,
 };
 
-use crate::app::{App, Effect, Purpose};
+use crate::app::{App, Effect, Purpose, WORKLOADS};
 use crate::input::{Action, Mode};
 use crate::logview::LogView;
 
@@ -28,14 +28,6 @@ pub enum Act {
 /// How long a drain from the TUI may take before it gives up.
 pub const DRAIN_TIMEOUT_SECONDS: u64 = 300;
 
-/// Kinds whose pods `l` reads.
-pub const LOGGED_WORKLOADS: &[&str] = &[
-    "deployments",
-    "replicasets",
-    "statefulsets",
-    "daemonsets",
-    "jobs",
-];
 /// Kinds `s` scales.
 pub const SCALABLE: &[&str] = &["deployments", "statefulsets", "replicasets"];
 /// Kinds `r` restarts.
@@ -48,7 +40,7 @@ pub fn keys_for(plural: &str) -> Vec<(&'static str, &'static str)> {
         keys.push(("l p", "logs / logs of the previous container instance"));
         keys.push(("^k", "kill (delete at once, grace period 0; asks first)"));
     }
-    if LOGGED_WORKLOADS.contains(&plural) {
+    if WORKLOADS.contains(&plural) {
         keys.push(("l", "logs of every pod, pods joining as they start"));
     }
     if SCALABLE.contains(&plural) {
@@ -92,14 +84,6 @@ impl App {
         self.readonly_contexts.iter().any(|c| c == context)
     }
 
-    fn current_plural(&self) -> String {
-        self.list
-            .as_ref()
-            .and_then(|l| l.kind.as_ref())
-            .map(|k| k.plural.clone())
-            .unwrap_or_else(|| self.kind.clone())
-    }
-
     fn refuse(&mut self, message: String) -> Effect {
         self.message = Some((message, true));
         Effect::None
@@ -114,7 +98,7 @@ impl App {
 
     /// A table action on the selected row.
     pub(crate) fn act(&mut self, action: Action) -> Effect {
-        let plural = self.current_plural();
+        let plural = self.current_kind_plural();
         let Some(row) = self.selected().cloned() else {
             return self.refuse("nothing selected".into());
         };
@@ -141,10 +125,10 @@ impl App {
                         Purpose::Logs { previous },
                     );
                 }
-                if !LOGGED_WORKLOADS.contains(&plural.as_str()) || previous {
+                if !WORKLOADS.contains(&plural.as_str()) || previous {
                     return self.refuse(format!(
                         "l shows the logs of pods and of {}",
-                        LOGGED_WORKLOADS.join(", ")
+                        WORKLOADS.join(", ")
                     ));
                 }
                 let base = LogsRequest {

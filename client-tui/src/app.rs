@@ -109,7 +109,7 @@ pub enum Scope {
 }
 
 /// Kinds whose Enter shows their pods.
-const WORKLOADS: &[&str] = &[
+pub(crate) const WORKLOADS: &[&str] = &[
     "deployments",
     "replicasets",
     "statefulsets",
@@ -600,7 +600,8 @@ impl App {
         Effect::None
     }
 
-    fn current_kind_plural(&self) -> String {
+    /// The plural of the kind shown (the daemon's answer, else as typed).
+    pub(crate) fn current_kind_plural(&self) -> String {
         self.list
             .as_ref()
             .and_then(|l| l.kind.as_ref())

@@ -689,12 +689,7 @@ pub fn help_lines(app: &App) -> Vec<(&'static str, &'static str)> {
     if app.logs.is_some() && matches!(app.mode, Mode::Logs | Mode::LogSearch) {
         return LOG_HELP.to_vec();
     }
-    let plural = app
-        .list
-        .as_ref()
-        .and_then(|l| l.kind.as_ref())
-        .map(|k| k.plural.clone())
-        .unwrap_or_else(|| app.kind.clone());
+    let plural = app.current_kind_plural();
     let readonly = app.is_readonly();
     let mut lines = HELP.to_vec();
     let at = lines.len().saturating_sub(3);

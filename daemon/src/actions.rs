@@ -174,12 +174,14 @@ pub async fn delete(
     ))
 }
 
-fn scalable(spec: &KindSpec, verb: &str, kinds: &[&str]) -> Result<(), Status> {
+/// Refuse a kind outside the apps `kinds` an action (`verb`, `done` its
+/// past participle) applies to.
+fn apps_kind(spec: &KindSpec, verb: &str, done: &str, kinds: &[&str]) -> Result<(), Status> {
     if spec.group == "apps" && kinds.contains(&spec.plural.as_str()) {
         Ok(())
     } else {
         Err(Status::invalid_argument(format!(
-            "{verb}: {} cannot be {verb}d; only {} can",
+            "{verb}: {} cannot be {done}; only {} can",
             spec.plural,
             kinds.join(", ")
         )))
@@ -194,9 +196,10 @@ pub async fn scale(
     name: &str,
     replicas: u32,
 ) -> Result<String, Status> {
-    scalable(
+    apps_kind(
         spec,
         "scale",
+        "scaled",
         &["deployments", "statefulsets", "replicasets"],
     )?;
     let patch = json!({"spec": {"replicas": replicas}});
@@ -215,14 +218,12 @@ pub async fn restart(
     namespace: &str,
     name: &str,
 ) -> Result<String, Status> {
-    if !(spec.group == "apps"
-        && ["deployments", "statefulsets", "daemonsets"].contains(&spec.plural.as_str()))
-    {
-        return Err(Status::invalid_argument(format!(
-            "rollout restart: {} cannot be restarted; only deployments, statefulsets and daemonsets can",
-            spec.plural
-        )));
-    }
+    apps_kind(
+        spec,
+        "rollout restart",
+        "restarted",
+        &["deployments", "statefulsets", "daemonsets"],
+    )?;
     let now = jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();

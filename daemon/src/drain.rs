@@ -20,11 +20,10 @@ use tonic::Status;
 
 use crate::catalog::KindSpec;
 use crate::cluster::Cluster;
+use crate::store::Store;
 
 /// How long kubectl waits before evicting again after a 429.
 pub const RETRY: Duration = Duration::from_secs(5);
-/// How often a pod is looked for while waiting for it to be gone.
-const GONE_POLL: Duration = Duration::from_millis(500);
 /// The annotation of a static pod's mirror.
 const MIRROR: &str = "kubernetes.io/config.mirror";
 
@@ -186,24 +185,45 @@ async fn post_eviction(
     Ok((code, bytes))
 }
 
-/// Whether the pod `uid` is still there.
-async fn present(
-    cluster: &Cluster,
+/// Wait until the pods cache no longer holds `uid` at `namespace/name`:
+/// the watch brings the deletion, nothing polls the API server. False when
+/// the deadline came first.
+async fn gone(
+    store: &Store,
     namespace: &str,
     name: &str,
     uid: &str,
-) -> Result<bool, String> {
-    let pods: kube::Api<Pod> = kube::Api::namespaced(cluster.client().clone(), namespace);
-    match pods.get_opt(name).await {
-        Ok(Some(pod)) => Ok(pod.metadata.uid.as_deref() == Some(uid)),
-        Ok(None) => Ok(false),
-        Err(error) => Err(error.to_string()),
+    deadline: Option<Instant>,
+) -> bool {
+    let mut changes = store.subscribe();
+    loop {
+        let present = store
+            .view()
+            .find(namespace, name)
+            .is_some_and(|row| &*row.uid == uid);
+        if !present {
+            return true;
+        }
+        let changed = match deadline {
+            Some(deadline) => {
+                tokio::time::timeout_at(deadline, changes.changed())
+                    .await
+                    .unwrap_or(Ok(()))
+                    .is_ok()
+                    && Instant::now() < deadline
+            }
+            None => changes.changed().await.is_ok(),
+        };
+        if !changed {
+            return false;
+        }
     }
 }
 
 /// Evict one pod and wait until it is gone.
 async fn evict(
     cluster: &Cluster,
+    store: &Store,
     place: &str,
     uid: &str,
     deadline: Option<Instant>,
@@ -247,13 +267,10 @@ async fn evict(
             }
         }
     }
-    while present(cluster, namespace, name, uid).await? {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(format!(
-                "error when waiting for pod \"{name}\" in namespace \"{namespace}\" to terminate: global timeout reached: {timeout}"
-            ));
-        }
-        tokio::time::sleep(GONE_POLL).await;
+    if !gone(store, namespace, name, uid, deadline).await {
+        return Err(format!(
+            "error when waiting for pod \"{name}\" in namespace \"{namespace}\" to terminate: global timeout reached: {timeout}"
+        ));
     }
     say(out, format!("pod/{name} evicted")).await;
     Ok(())
@@ -311,7 +328,8 @@ pub async fn run(
         .map(|place| {
             let uid = uid_of(place);
             let timeout = timeout.clone();
-            async move { evict(cluster, place, &uid, deadline, &timeout, out).await }
+            let store = &store;
+            async move { evict(cluster, store, place, &uid, deadline, &timeout, out).await }
         })
         .collect();
     let mut errors = Vec::new();

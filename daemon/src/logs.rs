@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tonic::Status;
 
+use crate::catalog::Kind;
 use crate::cluster::Cluster;
 use crate::selector::Selector;
 use crate::status::SyncState;
@@ -56,7 +57,7 @@ enum Pods {
     /// One pod by name.
     Named(String),
     /// Whatever the selector matches, now and (following) later.
-    Selected { selector: String, what: String },
+    Selected { selector: Selector, what: String },
 }
 
 /// Which containers of a pod.
@@ -87,10 +88,10 @@ async fn resolve_pods(
                 "logs: give a pod, KIND/NAME or -l SELECTOR, not both a name and a selector",
             ));
         }
-        Selector::parse(&request.label_selector)
+        let selector = Selector::parse(&request.label_selector)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         return Ok(Pods::Selected {
-            selector: request.label_selector.clone(),
+            selector,
             what: format!("pods matching {}", request.label_selector),
         });
     }
@@ -131,6 +132,9 @@ async fn resolve_pods(
             spec.singular
         )));
     }
+    let selector = Selector::parse(&selector).map_err(|e| {
+        Status::failed_precondition(format!("{}/{name}'s selector: {e}", spec.singular))
+    })?;
     Ok(Pods::Selected {
         selector,
         what: format!("{}/{name}", spec.singular),
@@ -138,14 +142,15 @@ async fn resolve_pods(
 }
 
 /// The pods of `pods` in the cache now.
-async fn current_pods(cluster: &Cluster, namespace: &str, pods: &Pods) -> Result<Vec<Pod>, Status> {
-    let kind = cluster
-        .resolve("pods")
-        .await
-        .map_err(|e| Status::internal(e.to_string()))?;
+async fn current_pods(
+    cluster: &Cluster,
+    kind: &Kind,
+    namespace: &str,
+    pods: &Pods,
+) -> Result<Vec<Pod>, Status> {
     match pods {
         Pods::Named(name) => {
-            let store = cluster.open(&kind).await;
+            let store = cluster.open(kind).await;
             let _in_use = store.begin_use();
             let object = crate::server::cached_object(&store, namespace, name)?;
             let mut object = object;
@@ -157,14 +162,13 @@ async fn current_pods(cluster: &Cluster, namespace: &str, pods: &Pods) -> Result
                 .map_err(|e| Status::internal(format!("the cached pod does not decode: {e}")))?;
             Ok(vec![pod])
         }
-        Pods::Selected { selector, .. } => {
-            let selector =
-                Selector::parse(selector).map_err(|e| Status::invalid_argument(e.to_string()))?;
-            Ok(
-                crate::describe::gather::selected(cluster, &kind, Some(namespace), Some(selector))
-                    .await,
-            )
-        }
+        Pods::Selected { selector, .. } => Ok(crate::describe::gather::selected(
+            cluster,
+            kind,
+            Some(namespace),
+            Some(selector.clone()),
+        )
+        .await),
     }
 }
 
@@ -495,7 +499,7 @@ pub async fn run(
         fatal: !stern,
     };
     let mut notices = Vec::new();
-    let pods = current_pods(cluster, &namespace, &target).await?;
+    let pods = current_pods(cluster, &pods_kind, &namespace, &target).await?;
     if pods.is_empty() {
         match (&target, stern) {
             (Pods::Selected { what, .. }, true) => {
@@ -596,7 +600,7 @@ pub async fn run(
             }
             _ = rescan.tick(), if stern && dirty => {
                 dirty = false;
-                let pods = current_pods(cluster, &namespace, &target).await?;
+                let pods = current_pods(cluster, &pods_kind, &namespace, &target).await?;
                 let uids: HashSet<String> = pods.iter().map(pod_uid).collect();
                 let mut notices = streams.leave(&uids);
                 for pod in &pods {

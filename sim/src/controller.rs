@@ -426,13 +426,19 @@ fn reconcile_stateful_set(server: &Arc<Server>, sts: &Value, restart: bool) {
                 let grace = old["spec"]["terminationGracePeriodSeconds"]
                     .as_i64()
                     .unwrap_or(30);
+                // Subscribed before the delete, so its change is not missed.
+                let mut changes = server.store.subscribe();
                 let _ = terminate(&server, &old, grace);
                 while server
                     .store
                     .get(pods_resource, &key)
                     .is_some_and(|p| p.uid == text(&old["metadata"]["uid"]))
                 {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    if let Err(tokio::sync::broadcast::error::RecvError::Closed) =
+                        changes.recv().await
+                    {
+                        return;
+                    }
                 }
                 if server.store.get(pods_resource, &key).is_none() {
                     let pod = make_pod(&server, &namespace, &owner, &template, Some(key.1.clone()));

@@ -66,24 +66,16 @@ struct Instance {
     end: Option<Timestamp>,
 }
 
-/// Why a log cannot be read (status 400 unless said otherwise).
-struct Refusal {
-    code: u16,
-    reason: &'static str,
-    message: String,
-}
+/// Why a log cannot be read: a 400 BadRequest with this message.
+struct Refusal(String);
 
 impl Refusal {
     fn bad(message: String) -> Refusal {
-        Refusal {
-            code: 400,
-            reason: "BadRequest",
-            message,
-        }
+        Refusal(message)
     }
 
-    fn response(self, details: Option<&str>) -> Response {
-        failure(self.code, self.reason, &self.message, details, None)
+    fn response(self) -> Response {
+        failure(400, "BadRequest", &self.0, None, None)
     }
 }
 
@@ -294,15 +286,15 @@ pub fn serve(
     let pod = obj.value();
     let ask = match ask(params, now) {
         Ok(ask) => ask,
-        Err(refusal) => return refusal.response(None),
+        Err(refusal) => return refusal.response(),
     };
     let container = match container_of(&pod, name, ask.container.as_deref()) {
         Ok(container) => container,
-        Err(refusal) => return refusal.response(None),
+        Err(refusal) => return refusal.response(),
     };
     let instance = match instance_of(&pod, name, &container, ask.previous) {
         Ok(instance) => instance,
-        Err(refusal) => return refusal.response(None),
+        Err(refusal) => return refusal.response(),
     };
     let per_second = rate.get();
     let written = lines_by(&instance, now, per_second);
@@ -444,13 +436,11 @@ mod tests {
         let pod = pod();
         // staging/src/k8s.io/kubectl and pkg/registry/core/pod: "choose one of".
         assert_eq!(
-            container_of(&pod, "api", None).err().map(|r| r.message),
+            container_of(&pod, "api", None).err().map(|r| r.0),
             Some("a container name must be specified for pod api, choose one of: [app envoy] or one of the init containers: [setup]".into())
         );
         assert_eq!(
-            container_of(&pod, "api", Some("nope"))
-                .err()
-                .map(|r| r.message),
+            container_of(&pod, "api", Some("nope")).err().map(|r| r.0),
             Some("container nope is not valid for pod api".into())
         );
         assert_eq!(
@@ -458,15 +448,11 @@ mod tests {
             Some("setup".into())
         );
         assert_eq!(
-            instance_of(&pod, "api", "envoy", false)
-                .err()
-                .map(|r| r.message),
+            instance_of(&pod, "api", "envoy", false).err().map(|r| r.0),
             Some("container \"envoy\" in pod \"api\" is waiting to start: ImagePullBackOff".into())
         );
         assert_eq!(
-            instance_of(&pod, "api", "envoy", true)
-                .err()
-                .map(|r| r.message),
+            instance_of(&pod, "api", "envoy", true).err().map(|r| r.0),
             Some("previous terminated container \"envoy\" in pod \"api\" not found".into())
         );
         let previous = instance_of(&pod, "api", "app", true)

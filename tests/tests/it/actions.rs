@@ -25,6 +25,15 @@ fn eventually<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Optio
     }
 }
 
+/// A sim started with `args`, and a daemon on it with every kind of tiers
+/// 1–3 synced.
+fn synced(args: &[&str]) -> (Sim, Daemon) {
+    let sim = Sim::start(args);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    (sim, daemon)
+}
+
 /// `eventually` for a probe that asks the API server.
 async fn eventually_on_server<T, F>(what: &str, mut probe: impl FnMut() -> F) -> T
 where
@@ -126,9 +135,7 @@ fn seq(line: &str) -> Option<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pods_log_is_the_api_servers_with_kubectls_flags() {
-    let sim = Sim::start(&["--pods", "300", "--namespaces", "2", "--log-rate", "4"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (sim, daemon) = synced(&["--pods", "300", "--namespaces", "2", "--log-rate", "4"]);
     let (namespace, deploy) = a_deployment(&daemon);
     let pod = server_pods(&sim, &namespace, &deploy).await.remove(0);
     let object = sim
@@ -220,9 +227,7 @@ async fn a_pods_log_is_the_api_servers_with_kubectls_flags() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn following_a_deployment_picks_up_the_pods_that_replace_its_own() {
-    let sim = Sim::start(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (sim, daemon) = synced(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
     let (namespace, deploy) = a_deployment(&daemon);
     let before = server_pods(&sim, &namespace, &deploy).await;
     let target = format!("deploy/{deploy}");
@@ -298,9 +303,7 @@ async fn following_a_deployment_picks_up_the_pods_that_replace_its_own() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actions_reach_the_api_server_and_print_what_kubectl_prints() {
-    let sim = Sim::start(&["--pods", "300", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (sim, daemon) = synced(&["--pods", "300", "--namespaces", "2"]);
     let (namespace, deploy) = a_deployment(&daemon);
 
     // scale: kubectl prints `deployment.apps/NAME scaled`; the API server's
@@ -527,6 +530,19 @@ fn last_seq(screen: &str) -> Option<u64> {
     screen.lines().filter_map(seq_in).max()
 }
 
+/// The lines the log view keeps, from its title (`… · 1,234 lines`).
+fn kept_lines(screen: &str) -> Option<u64> {
+    let title = screen.lines().find(|l| l.contains(" Logs pods/"))?;
+    let before = title.split(" lines").next()?;
+    let number: String = before
+        .rsplit(' ')
+        .next()?
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    number.parse().ok()
+}
+
 fn seq_in(line: &str) -> Option<u64> {
     let at = line.find("seq=")?;
     line[at + 4..]
@@ -539,9 +555,7 @@ fn seq_in(line: &str) -> Option<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tui_follows_a_pods_log_and_asks_before_it_deletes() {
     use timoneiro_tests::harness::{Tmux, bin};
-    let sim = Sim::start(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (sim, daemon) = synced(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
     let (namespace, deploy) = a_deployment(&daemon);
     let pod = server_pods(&sim, &namespace, &deploy).await.remove(0);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -591,10 +605,16 @@ async fn the_tui_follows_a_pods_log_and_asks_before_it_deletes() {
     });
     // s: follow off; the screen stays put while lines keep coming.
     tmux.send(&["s"]);
-    let held = tmux.wait_for("follow off", WAIT, |s| s.contains("follow off"));
-    let held_seq = last_seq(&held);
-    std::thread::sleep(Duration::from_millis(1500));
-    assert_eq!(last_seq(&tmux.screen()), held_seq, "a reader's place moved");
+    let held = tmux.wait_for("follow off", WAIT, |s| {
+        s.contains("follow off") && kept_lines(s).is_some()
+    });
+    let (held_seq, held_lines) = (last_seq(&held), kept_lines(&held));
+    // Once the view has taken in more lines (its title counts them), the
+    // lines shown are still the same.
+    let later = tmux.wait_for("more lines taken in", WAIT, |s| {
+        kept_lines(s) > held_lines.map(|n| n + 3)
+    });
+    assert_eq!(last_seq(&later), held_seq, "a reader's place moved");
     // G: follow again.
     tmux.send(&["G"]);
     tmux.wait_for("following again", WAIT, |s| {
@@ -695,9 +715,7 @@ fn editor(dir: &std::path::Path, name: &str, body: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_sends_nothing_unchanged_a_change_once_and_reopens_on_conflict() {
-    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (sim, daemon) = synced(&["--pods", "200", "--namespaces", "2"]);
     let (namespace, deploy) = a_deployment(&daemon);
     let target = format!("deploy/{deploy}");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -826,9 +844,7 @@ async fn edit_sends_nothing_unchanged_a_change_once_and_reopens_on_conflict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drain_evicts_a_nodes_pods_and_names_the_budget_that_blocks_it() {
-    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (sim, daemon) = synced(&["--pods", "200", "--namespaces", "2"]);
     // A healthy pod of a ReplicaSet, as the API server has it.
     let all = sim.json("GET", "/api/v1/pods").await;
     let pods: Vec<&Value> = all["items"].as_array().into_iter().flatten().collect();
