@@ -57,6 +57,13 @@ pub enum Command {
     /// selector's pods, as `kubectl logs` (and stern, with -f) prints them.
     #[command(after_help = LOGS_HELP)]
     Logs(Logs),
+    /// Run a command in a container, as `kubectl exec` (exits with its code).
+    #[command(after_help = EXEC_HELP)]
+    Exec(Exec),
+    /// Forward local ports to a pod, service or workload, as
+    /// `kubectl port-forward` (127.0.0.1 only).
+    #[command(name = "port-forward", after_help = PORT_FORWARD_HELP)]
+    PortForward(PortForward),
     /// Delete objects, as `kubectl delete` (pods get their grace period).
     #[command(after_help = DELETE_HELP)]
     Delete(Delete),
@@ -175,6 +182,88 @@ pub struct Logs {
     /// The kubeconfig context.
     #[command(flatten)]
     pub context: ContextArg,
+}
+
+const EXEC_HELP: &str =
+    "The daemon opens the API server's exec WebSocket with the context's credentials
+(v5.channel.k8s.io, else v4). Without -c the pod's default container runs the
+command (kubectl.kubernetes.io/default-container, else the first). -t gives a
+terminal when -i is given too and stdin is a terminal: it is raw for the session
+(ctrl-c goes to the command) and follows window resizes. The exit code is the
+command's: `timoneiro exec web -- sh -c 'exit 3'` exits 3, saying \"command
+terminated with exit code 3\" on stderr, as kubectl does. Refused on a read-only
+context.
+
+Examples:
+  timoneiro exec web-7d9f-x2x -- env
+  timoneiro exec -it web-7d9f-x2x -- sh
+  timoneiro exec -it deploy/web -c envoy -- bash
+  echo hello | timoneiro exec -i web-7d9f-x2x -- cat";
+
+/// `timoneiro exec`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Exec {
+    /// The pod (POD or pod/NAME), or KIND/NAME of a service, deployment,
+    /// replicaset, statefulset or daemonset: one of its running pods.
+    #[arg(value_name = "POD", add = ArgValueCompleter::new(crate::complete::object_names))]
+    pub pod: String,
+    /// Namespace. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
+    pub namespace: Option<String>,
+    /// The container. Default: the pod's default container.
+    #[arg(short, long, value_name = "NAME")]
+    pub container: Option<String>,
+    /// Pass stdin to the command.
+    #[arg(short = 'i', long)]
+    pub stdin: bool,
+    /// Allocate a terminal (with -i, when stdin is a terminal).
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Say nothing of our own (no "Defaulted container" line).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// The command and its arguments, after --.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+const PORT_FORWARD_HELP: &str =
+    "Listens on 127.0.0.1 only; each connection is tunnelled through the daemon and the
+API server's portforward WebSocket to the pod. A service or workload resolves
+once, from the cache, to one of its running pods (ready ones first), and a
+service port to its target port; a named port to the container port of that
+name. Runs until interrupted (ctrl-c).
+
+Examples:
+  timoneiro port-forward web-7d9f-x2x 8080          local 8080 -> pod 8080
+  timoneiro port-forward svc/web 8080:80            local 8080 -> the service's port 80
+  timoneiro port-forward deploy/web :8080           a free local port -> 8080
+  timoneiro port-forward db-0 15432:postgres        a named container port";
+
+/// `timoneiro port-forward`.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct PortForward {
+    /// POD, pod/NAME, svc/NAME, or KIND/NAME of a deployment, replicaset,
+    /// statefulset or daemonset.
+    #[arg(value_name = "TARGET", add = ArgValueCompleter::new(crate::complete::object_names))]
+    pub target: String,
+    /// Ports: LOCAL:REMOTE, REMOTE (the same locally) or :REMOTE (a free
+    /// local port). REMOTE may be a port name.
+    #[arg(value_name = "[LOCAL:]REMOTE", required = true, value_parser = parse_port_pair)]
+    pub ports: Vec<(u16, String)>,
+    /// Namespace. Default: the context's namespace.
+    #[arg(short, long, value_name = "NS", add = ArgValueCompleter::new(crate::complete::namespaces))]
+    pub namespace: Option<String>,
+    /// The kubeconfig context.
+    #[command(flatten)]
+    pub context: ContextArg,
+}
+
+fn parse_port_pair(text: &str) -> Result<(u16, String), String> {
+    timoneiro_client::forward::parse_pair(text)
 }
 
 const DRAIN_HELP: &str =

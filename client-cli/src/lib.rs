@@ -17,6 +17,7 @@ pub mod objects;
 pub mod output;
 pub mod settings;
 pub mod status;
+pub mod stream;
 pub mod table;
 pub mod top;
 pub mod version;
@@ -96,6 +97,8 @@ pub async fn run(args: args::Args) -> ExitCode {
         args::Command::Describe(describe) => describe::run(&args.global, describe).await,
         args::Command::Top(top) => top::run(&args.global, top).await,
         args::Command::Logs(logs) => logs::run(&args.global, logs).await,
+        args::Command::Exec(exec) => stream::exec(&args.global, exec).await,
+        args::Command::PortForward(forward) => stream::port_forward(&args.global, forward).await,
         args::Command::Delete(delete) => act::delete(&args.global, delete).await,
         args::Command::Scale(scale) => act::scale(&args.global, scale).await,
         args::Command::Rollout(args::Rollout::Restart(restart)) => {
@@ -122,10 +125,12 @@ pub async fn run(args: args::Args) -> ExitCode {
             if error.downcast_ref::<output::BrokenPipe>().is_some() {
                 return ExitCode::from(exit::OK);
             }
-            let code = error
-                .downcast_ref::<Failure>()
-                .map_or(exit::ERROR, |f| f.code);
-            eprintln!("error: {error:#}");
+            let failure = error.downcast_ref::<Failure>();
+            let code = failure.map_or(exit::ERROR, |f| f.code);
+            // A failure without words has said what it had to (exec's exit).
+            if failure.is_none_or(|f| !f.message.is_empty()) {
+                eprintln!("error: {error:#}");
+            }
             ExitCode::from(code)
         }
     }

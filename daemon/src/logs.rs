@@ -32,7 +32,7 @@ const BATCH_LINES: usize = 1000;
 /// The most container streams one request keeps open.
 pub const MAX_STREAMS: usize = 1000;
 /// How long to wait for the pods cache to load before answering.
-const LOAD_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const LOAD_WAIT: Duration = Duration::from_secs(10);
 /// How often a followed selector's pods are looked at again, at most.
 const RESCAN_EVERY: Duration = Duration::from_millis(250);
 /// The annotation naming a pod's default container (kubectl's).
@@ -53,7 +53,7 @@ type StreamKey = (String, String, i32);
 
 /// The pods a request reads.
 #[derive(Debug, Clone)]
-enum Pods {
+pub(crate) enum Pods {
     /// One pod by name.
     Named(String),
     /// Whatever the selector matches, now and (following) later.
@@ -142,7 +142,7 @@ async fn resolve_pods(
 }
 
 /// The pods of `pods` in the cache now.
-async fn current_pods(
+pub(crate) async fn current_pods(
     cluster: &Cluster,
     kind: &Kind,
     namespace: &str,
@@ -225,6 +225,13 @@ fn choose(pod: &Pod, containers: &Containers, named: bool) -> (Vec<String>, Opti
     }
 }
 
+/// The container kubectl picks when none is named, and what kubectl says
+/// about the choice when the pod has others.
+pub(crate) fn default_container(pod: &Pod) -> (Option<String>, Option<String>) {
+    let (chosen, note) = choose(pod, &Containers::Default, true);
+    (chosen.into_iter().next(), note)
+}
+
 /// The restart count of a container, and whether it has started (so its
 /// log can be read).
 fn instance(pod: &Pod, container: &str) -> (i32, bool) {
@@ -254,7 +261,7 @@ fn pod_uid(pod: &Pod) -> String {
 }
 
 /// The API server's words for a failed log read.
-fn message(error: kube::Error) -> String {
+pub(crate) fn message(error: kube::Error) -> String {
     match error {
         kube::Error::Api(status) => status.message,
         other => other.to_string(),

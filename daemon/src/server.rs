@@ -365,6 +365,8 @@ type StatusStream = Pin<Box<dyn Stream<Item = Result<v1::StatusResponse, Status>
 type ListStream = Pin<Box<dyn Stream<Item = Result<v1::ListResponse, Status>> + Send>>;
 type LogsStream = Pin<Box<dyn Stream<Item = Result<v1::LogsResponse, Status>> + Send>>;
 type DrainStream = Pin<Box<dyn Stream<Item = Result<v1::DrainProgress, Status>> + Send>>;
+type ExecStream = Pin<Box<dyn Stream<Item = Result<v1::ExecOutput, Status>> + Send>>;
+type ForwardStream = Pin<Box<dyn Stream<Item = Result<v1::ForwardOutput, Status>> + Send>>;
 
 /// Shortest time between two answers of one WatchList stream.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(100);
@@ -503,6 +505,103 @@ impl Timoneiro for Service {
     type WatchListStream = ListStream;
     type LogsStream = LogsStream;
     type DrainStream = DrainStream;
+    type ExecStream = ExecStream;
+    type PortForwardStream = ForwardStream;
+
+    async fn exec(
+        &self,
+        request: Request<tonic::Streaming<v1::ExecInput>>,
+    ) -> Result<Response<ExecStream>, Status> {
+        owner_only(&request)?;
+        let mut inputs = request.into_inner();
+        let start = match inputs.message().await? {
+            Some(v1::ExecInput {
+                input: Some(v1::exec_input::Input::Start(start)),
+            }) => start,
+            _ => {
+                return Err(Status::invalid_argument(
+                    "exec: the stream's first message must be ExecStart",
+                ));
+            }
+        };
+        let cluster = self.cluster(&start.context).await?;
+        self.readonly.check(&cluster.context.name, "exec")?;
+        let (tx, rx) = mpsc::channel(64);
+        let mut shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            let failed = tx.clone();
+            let (namespace, pod) = (start.namespace.clone(), start.pod.clone());
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                result = crate::exec::run(&cluster, start, inputs, tx) => {
+                    crate::actions::Audit {
+                        context: &cluster.context.name,
+                        verb: "exec",
+                        kind: "pods",
+                        namespace: &namespace,
+                        name: &pod,
+                    }
+                    .record(&result);
+                    if let Err(status) = result {
+                        let _ = failed.send(Err(status)).await;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn resolve_forward(
+        &self,
+        request: Request<v1::ResolveForwardRequest>,
+    ) -> Result<Response<v1::ResolveForwardResponse>, Status> {
+        owner_only(&request)?;
+        let request = request.into_inner();
+        let cluster = self.cluster(&request.context).await?;
+        let result = crate::forward::resolve(&cluster, request.clone()).await;
+        crate::actions::Audit {
+            context: &cluster.context.name,
+            verb: "port-forward",
+            kind: "pods",
+            namespace: result.as_ref().map_or(&request.namespace, |r| &r.namespace),
+            name: result.as_ref().map_or(&request.target, |r| &r.pod),
+        }
+        .record(&result);
+        Ok(Response::new(result?))
+    }
+
+    async fn port_forward(
+        &self,
+        request: Request<tonic::Streaming<v1::ForwardInput>>,
+    ) -> Result<Response<ForwardStream>, Status> {
+        owner_only(&request)?;
+        let mut inputs = request.into_inner();
+        let start = match inputs.message().await? {
+            Some(v1::ForwardInput {
+                input: Some(v1::forward_input::Input::Start(start)),
+            }) => start,
+            _ => {
+                return Err(Status::invalid_argument(
+                    "port-forward: the stream's first message must be ForwardStart",
+                ));
+            }
+        };
+        let cluster = self.cluster(&start.context).await?;
+        let (tx, rx) = mpsc::channel(64);
+        let mut shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            let failed = tx.clone();
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                result = crate::forward::tunnel(&cluster, start, inputs, tx) => {
+                    if let Err(status) = result {
+                        let _ = failed.send(Err(status)).await;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
 
     async fn drain(
         &self,

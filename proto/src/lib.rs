@@ -21,7 +21,7 @@ pub mod v1 {
 
 /// Protocol version spoken by this build. Bump it on any incompatible change
 /// to `timoneiro.v1`; clients refuse a daemon with another version.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The kinds every daemon serves built in, by plural name, in tier order
 /// (clients complete these when no daemon answers; the daemon's catalog

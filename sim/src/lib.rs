@@ -16,10 +16,13 @@ pub mod metrics;
 pub mod resources;
 pub mod seed;
 pub mod server;
+pub mod shell;
 pub mod store;
+pub mod streaming;
 pub mod table;
 pub mod tls;
 pub mod write;
+pub mod wsstream;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -67,14 +67,14 @@ struct Instance {
 }
 
 /// Why a log cannot be read: a 400 BadRequest with this message.
-struct Refusal(String);
+pub(crate) struct Refusal(String);
 
 impl Refusal {
-    fn bad(message: String) -> Refusal {
+    pub(crate) fn bad(message: String) -> Refusal {
         Refusal(message)
     }
 
-    fn response(self) -> Response {
+    pub(crate) fn response(self) -> Response {
         failure(400, "BadRequest", &self.0, None, None)
     }
 }
@@ -121,7 +121,11 @@ fn timestamp(value: &Value) -> Option<Timestamp> {
 }
 
 /// The container to read, checked as the API server checks it.
-fn container_of(pod: &Value, name: &str, asked: Option<&str>) -> Result<String, Refusal> {
+pub(crate) fn container_of(
+    pod: &Value,
+    name: &str,
+    asked: Option<&str>,
+) -> Result<String, Refusal> {
     let names = |key: &str| -> Vec<String> {
         pod["spec"][key]
             .as_array()

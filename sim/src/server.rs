@@ -803,6 +803,10 @@ impl Server {
         if let (Some(name), Some(sub)) = (&target.name, &target.subresource) {
             let namespace = target.namespace.as_deref().unwrap_or("");
             return match (target.resource.plural, sub.as_str()) {
+                ("pods", "exec") => crate::streaming::exec(&self.store, request, namespace, name),
+                ("pods", "portforward") => {
+                    crate::streaming::portforward(&self.store, request, namespace, name)
+                }
                 ("pods", "log") => {
                     crate::logs::serve(&self.store, &self.log_rate, namespace, name, &params)
                 }
