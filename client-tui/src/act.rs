@@ -1,6 +1,7 @@
 //! Acting on the selected row: logs (`l`, `p`), delete (`ctrl-d`), kill
-//! (`ctrl-k`), scale (`s`), rollout restart (`r`), cordon and uncordon
-//! (`c`, `u`) and trigger (`t`), with k9s's keys. Whatever changes the
+//! (`ctrl-k`), scale (`s`; a shell on pods, see `forwards.rs`), rollout
+//! restart (`r`), cordon and uncordon (`c`, `u`) and trigger (`t`), with
+//! k9s's keys. Whatever changes the
 //! cluster asks first (or, for scale, asks for the replicas); on a
 //! read-only context those keys only say why they do nothing. The result
 //! reaches the table through the cache's watch like any other change.
@@ -38,6 +39,8 @@ pub fn keys_for(plural: &str) -> Vec<(&'static str, &'static str)> {
     let mut keys = Vec::new();
     if plural == "pods" {
         keys.push(("l p", "logs / logs of the previous container instance"));
+        keys.push(("s", "shell (bash, else sh) in the default container"));
+        keys.push(("F", "port-forward (asks [LOCAL:]REMOTE; :pf lists them)"));
         keys.push(("^k", "kill (delete at once, grace period 0; asks first)"));
     }
     if WORKLOADS.contains(&plural) {
@@ -65,7 +68,7 @@ pub fn keys_for(plural: &str) -> Vec<(&'static str, &'static str)> {
 
 /// Whether a key of `keys_for` changes the cluster (hidden when read-only).
 pub fn mutates(keys: &str) -> bool {
-    !keys.starts_with('l')
+    !(keys.starts_with('l') || keys == "F")
 }
 
 impl App {
@@ -103,6 +106,10 @@ impl App {
             return self.refuse("nothing selected".into());
         };
         let object = format!("{plural}/{}", row.name);
+        // k9s: s is a shell on pods, scale on workloads.
+        if action == Action::Scale && plural == "pods" {
+            return self.shell(row.namespace.clone(), row.name.clone(), String::new());
+        }
         if !matches!(action, Action::Logs { .. }) && self.is_readonly() {
             return self.refuse(format!(
                 "context {} is read-only: no deletes, scaling, restarts or cordons",
@@ -265,13 +272,31 @@ impl App {
     /// Typing the replicas to scale to.
     pub(crate) fn apply_prompt(&mut self, action: Action) -> Effect {
         match action {
-            Action::Type(c) if self.input.len() < 6 => self.input.push(c),
+            // A port pair (`8080:http`) or a number of replicas.
+            Action::Type(c)
+                if self.forwarding.is_some()
+                    && self.input.len() < 24
+                    && (c.is_ascii_alphanumeric() || c == ':' || c == '-') =>
+            {
+                self.input.push(c)
+            }
+            Action::Type(c)
+                if self.forwarding.is_none() && c.is_ascii_digit() && self.input.len() < 6 =>
+            {
+                self.input.push(c)
+            }
             Action::Backspace => {
                 self.input.pop();
             }
+            Action::Enter if self.forwarding.is_some() => return self.confirm_forward(),
             Action::Back => {
-                self.mode = Mode::Table;
+                self.mode = if self.text.is_some() {
+                    Mode::Text
+                } else {
+                    Mode::Table
+                };
                 self.scaling = None;
+                self.forwarding = None;
                 self.input.clear();
             }
             Action::Enter => {

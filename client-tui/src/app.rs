@@ -44,6 +44,12 @@ pub enum Effect {
     Act(crate::act::Act),
     /// Suspend the screen and edit this object in $EDITOR.
     Edit(timoneiro_proto::edit::Target),
+    /// Suspend the screen and run this in a container on the terminal.
+    Exec(timoneiro_proto::v1::ExecStart),
+    /// Start forwarding a pod's port.
+    Forward(crate::forwards::Request),
+    /// Stop the forward listening on this local port.
+    StopForward(u16),
     /// Leave.
     Quit,
 }
@@ -61,6 +67,8 @@ pub enum Purpose {
     Containers,
     /// Jump to its owner (the controller in its ownerReferences).
     Owner,
+    /// Ask which of a pod's ports to forward (its ports are needed).
+    Forward,
     /// Open the log view of a pod (its containers are needed).
     Logs {
         /// The previous instance of its containers.
@@ -79,6 +87,8 @@ pub struct TextView {
     pub scroll: usize,
     /// The search term, if any.
     pub search: String,
+    /// The selected line (the containers view's container, `:pf`'s forward).
+    pub highlight: Option<usize>,
 }
 
 /// A kind, namespace and selector to come back to with Esc.
@@ -199,6 +209,14 @@ pub struct App {
     pub readonly_contexts: Vec<String>,
     /// The pod whose containers the text view shows.
     pub containers_of: Option<GetRequest>,
+    /// Its containers, in the order the view lists them.
+    pub containers: Vec<crate::forwards::ContainerPorts>,
+    /// The pod `shift-f` asks a port for.
+    pub forwarding: Option<crate::forwards::Draft>,
+    /// The port-forwards running.
+    pub forwards: Vec<crate::forwards::Row>,
+    /// The text view is `:pf`'s list.
+    pub forwards_view: bool,
 }
 
 /// How often the metrics of the rows on screen are asked for again
@@ -270,6 +288,10 @@ impl App {
             scaling: None,
             readonly_contexts: Vec::new(),
             containers_of: None,
+            containers: Vec::new(),
+            forwarding: None,
+            forwards: Vec::new(),
+            forwards_view: false,
         }
     }
 
@@ -629,7 +651,7 @@ impl App {
 
     /// Names `:` completes: kinds (plural, singular, short) and commands.
     pub fn completions(&self) -> Vec<String> {
-        let mut names: Vec<String> = vec!["ns".into(), "ctx".into(), "quit".into()];
+        let mut names: Vec<String> = vec!["ns".into(), "ctx".into(), "pf".into(), "quit".into()];
         for kind in &self.statuses {
             names.push(kind.kind.clone());
             names.push(kind.singular.clone());
@@ -710,6 +732,7 @@ impl App {
                 ));
                 Effect::None
             }
+            ("pf" | "portforward" | "portforwards", _) => self.show_forwards(),
             (kind, _) => self.switch_kind(kind),
         }
     }
@@ -797,12 +820,23 @@ impl App {
         let scroll = |text: &mut TextView, delta: i64| {
             text.scroll = (text.scroll as i64 + delta).clamp(0, last) as usize
         };
+        let selectable = self.containers_of.is_some() || self.forwards_view;
         match action {
             Action::Back => {
                 self.text = None;
                 self.containers_of = None;
+                self.forwards_view = false;
                 self.mode = Mode::Table;
             }
+            // A list (containers, forwards): the selection moves.
+            Action::Move(delta) if selectable => {
+                let rows = text.lines.len().saturating_sub(1);
+                if let Some(line) = text.highlight.as_mut() {
+                    *line = (*line as i64 + delta).clamp(1, rows.max(1) as i64) as usize;
+                }
+            }
+            Action::Delete if self.forwards_view => return self.stop_selected_forward(),
+            Action::Delete => scroll(text, page),
             Action::Move(delta) => scroll(text, delta),
             Action::Page(pages) => scroll(text, pages * page),
             Action::Top => text.scroll = 0,
@@ -818,6 +852,24 @@ impl App {
                 if let Some(pod) = self.containers_of.clone() {
                     return Effect::Get(pod, Purpose::Logs { previous });
                 }
+            }
+            // The containers view: a shell in, or a port of, that container.
+            Action::Scale | Action::Forward => {
+                let (Some(pod), Some(container)) = (
+                    self.containers_of.clone(),
+                    self.selected_container().cloned(),
+                ) else {
+                    return Effect::None;
+                };
+                if action == Action::Scale {
+                    return self.shell(pod.namespace, pod.name, container.name);
+                }
+                let draft = crate::forwards::Draft {
+                    context: pod.context,
+                    namespace: pod.namespace,
+                    pod: pod.name,
+                };
+                return self.ask_forward(draft, container.ports.first().copied());
             }
             _ => {}
         }
@@ -943,6 +995,7 @@ impl App {
             | Action::Cordon(_)
             | Action::Trigger
             | Action::Edit => self.act(action),
+            Action::Forward => self.forward_selected(),
             Action::SortUsage(memory) => {
                 if !self.shows_metrics() {
                     self.message =
@@ -1071,9 +1124,25 @@ impl App {
             Purpose::Containers => {
                 let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
                 self.show_text(format!("Containers {title}"), containers(&value));
-                // `l` and `p` here read this pod's logs.
+                // `l`, `p`, `s` and `shift-f` here act on the selected container.
                 self.containers_of = Some(request.clone());
+                self.containers = crate::forwards::containers_of(&value);
+                if let Some(text) = self.text.as_mut() {
+                    text.highlight = (!self.containers.is_empty()).then_some(1);
+                }
                 Effect::None
+            }
+            Purpose::Forward => {
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                let port = crate::forwards::containers_of(&value)
+                    .iter()
+                    .find_map(|c| c.ports.first().copied());
+                let draft = crate::forwards::Draft {
+                    context: request.context.clone(),
+                    namespace: request.namespace.clone(),
+                    pod: request.name.clone(),
+                };
+                self.ask_forward(draft, port)
             }
             Purpose::Owner => {
                 let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
@@ -1122,13 +1191,16 @@ impl App {
         }
     }
 
-    fn show_text(&mut self, title: String, lines: Vec<String>) {
+    pub(crate) fn show_text(&mut self, title: String, lines: Vec<String>) {
         self.containers_of = None;
+        self.containers.clear();
+        self.forwards_view = false;
         self.text = Some(TextView {
             title,
             lines,
             scroll: 0,
             search: String::new(),
+            highlight: None,
         });
         self.mode = Mode::Text;
     }
@@ -1515,8 +1587,46 @@ mod tests {
         assert_eq!(app.text.as_ref().map(|t| t.scroll), Some(6));
         app.apply(Action::Top);
         assert_eq!(app.text.as_ref().map(|t| t.scroll), Some(0));
+        // ctrl-d (Delete) pages a text view: nothing to delete there.
+        app.set_page(3);
+        assert_eq!(app.apply(Action::Delete), Effect::None);
+        assert_eq!(app.text.as_ref().map(|t| t.scroll), Some(3));
         app.apply(Action::Back);
         assert_eq!((app.mode, app.text.is_none()), (Mode::Table, true));
+    }
+
+    #[test]
+    fn the_containers_view_acts_on_the_selected_container() {
+        let mut app = app();
+        app.on_list(0, answer(&["a"], 1));
+        let request = GetRequest {
+            kind: "pods".into(),
+            namespace: "shop".into(),
+            name: "a".into(),
+            ..GetRequest::default()
+        };
+        let pod = r#"{"metadata":{"name":"a","namespace":"shop"},"spec":{"containers":[
+            {"name":"app","image":"nginx","ports":[{"containerPort":8080}]},
+            {"name":"envoy","image":"envoy","ports":[{"containerPort":9901}]}]}}"#;
+        app.on_object(Purpose::Containers, &request, Ok(pod.into()));
+        assert_eq!(app.text.as_ref().and_then(|t| t.highlight), Some(1));
+        app.apply(Action::Move(1));
+        app.apply(Action::Move(1));
+        // The selection stops at the last container.
+        assert_eq!(app.text.as_ref().and_then(|t| t.highlight), Some(2));
+        let Effect::Exec(start) = app.apply(Action::Scale) else {
+            panic!("s opens a shell");
+        };
+        assert_eq!(
+            (start.pod.as_str(), start.container.as_str()),
+            ("a", "envoy")
+        );
+        assert!(start.tty && start.stdin);
+        assert_eq!(app.apply(Action::Forward), Effect::None);
+        assert_eq!((app.mode, app.input.as_str()), (Mode::Prompt, "9901:9901"));
+        // Esc goes back to the containers view.
+        app.apply(Action::Back);
+        assert_eq!(app.mode, Mode::Text);
     }
 
     #[test]

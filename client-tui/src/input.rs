@@ -96,6 +96,8 @@ pub enum Action {
     Trigger,
     /// Edit the selected object in $EDITOR.
     Edit,
+    /// Forward a port of the selected pod (`shift-f`).
+    Forward,
     /// A key of the log view.
     Log(crate::logview::LogKey),
 }
@@ -115,7 +117,7 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Esc => Some(Action::Back),
             KeyCode::Enter => Some(Action::Enter),
             KeyCode::Backspace => Some(Action::Backspace),
-            KeyCode::Char(c) if c.is_ascii_digit() => Some(Action::Type(c)),
+            KeyCode::Char(c) if !ctrl => Some(Action::Type(c)),
             _ => None,
         },
         Mode::Filter | Mode::Command | Mode::TextSearch | Mode::LogSearch => match key.code {
@@ -133,7 +135,10 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
                 return match key.code {
                     KeyCode::Char('w') if mode == Mode::Table => Some(Action::ToggleWide),
                     // k9s: ctrl-d deletes, ctrl-k kills; ctrl-f / ctrl-b page.
-                    KeyCode::Char('d') if mode == Mode::Table => Some(Action::Delete),
+                    // In a text view it pages, but stops a forward in `:pf`.
+                    KeyCode::Char('d') if matches!(mode, Mode::Table | Mode::Text) => {
+                        Some(Action::Delete)
+                    }
                     KeyCode::Char('k') if mode == Mode::Table => Some(Action::Kill),
                     KeyCode::Char('d') | KeyCode::Char('f') => Some(Action::Page(1)),
                     KeyCode::Char('u') | KeyCode::Char('b') => Some(Action::Page(-1)),
@@ -178,7 +183,9 @@ pub fn action(mode: Mode, key: KeyEvent) -> Option<Action> {
                 (Mode::Table, KeyCode::Char('u')) => Some(Action::Cordon(false)),
                 (Mode::Table, KeyCode::Char('t')) => Some(Action::Trigger),
                 (Mode::Table, KeyCode::Char('e')) => Some(Action::Edit),
-                // The containers view: that pod's logs.
+                (Mode::Table | Mode::Text, KeyCode::Char('F')) => Some(Action::Forward),
+                // The containers view: that container's logs, shell.
+                (Mode::Text, KeyCode::Char('s')) => Some(Action::Scale),
                 (Mode::Text, KeyCode::Char('l')) => Some(Action::Logs { previous: false }),
                 (Mode::Text, KeyCode::Char('p')) => Some(Action::Logs { previous: true }),
                 (Mode::Text | Mode::Logs, KeyCode::Char('/')) => Some(Action::StartFilter),
@@ -281,7 +288,9 @@ mod tests {
         assert_eq!(action(Mode::Confirm, ch('n')), Some(Action::Back));
         assert_eq!(action(Mode::Confirm, ch('q')), Some(Action::Back));
         assert_eq!(action(Mode::Prompt, ch('3')), Some(Action::Type('3')));
-        assert_eq!(action(Mode::Prompt, ch('x')), None);
+        // Prompts take any character; the app keeps what fits (digits for
+        // replicas, a port pair for a forward).
+        assert_eq!(action(Mode::Prompt, ch(':')), Some(Action::Type(':')));
     }
 
     #[test]
@@ -338,7 +347,10 @@ mod tests {
             None,
             "no describe inside a text view"
         );
+        // ctrl-d: the app pages a text view, and stops a forward in `:pf`.
         let ctrl_d = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL);
-        assert_eq!(action(Mode::Text, ctrl_d), Some(Action::Page(1)));
+        assert_eq!(action(Mode::Text, ctrl_d), Some(Action::Delete));
+        assert_eq!(action(Mode::Text, ch('s')), Some(Action::Scale));
+        assert_eq!(action(Mode::Text, ch('F')), Some(Action::Forward));
     }
 }

@@ -9,6 +9,7 @@
 pub mod act;
 pub mod app;
 pub mod conn;
+pub mod forwards;
 pub mod input;
 pub mod logview;
 pub mod ui;
@@ -65,6 +66,73 @@ async fn edit(
         .map_err(|e| e.to_string())
 }
 
+/// A shell (or any command) in a container on this terminal, through a
+/// connection of its own; the terminal is the command's until it exits.
+async fn shell(
+    socket: &std::path::Path,
+    start: timoneiro_proto::v1::ExecStart,
+) -> Result<timoneiro_client::exec::Exit, String> {
+    let mut client = timoneiro_proto::socket::connect(socket)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "timoneiro: shell in pods/{} ({}); exit or ctrl-d comes back",
+        start.pod, start.namespace
+    );
+    timoneiro_client::exec::run(&mut client, start, |started| {
+        if !started.notice.is_empty() {
+            println!("{}", started.notice);
+        }
+    })
+    .await
+    .map_err(|status| status.message().to_string())
+}
+
+/// Start forwarding a pod's port: resolve a named port, then listen.
+async fn forward(
+    socket: &std::path::Path,
+    request: forwards::Request,
+    events: mpsc::UnboundedSender<timoneiro_client::forward::Event>,
+) -> Result<(timoneiro_client::forward::Forward, forwards::Row), String> {
+    let mut client = timoneiro_proto::socket::connect(socket)
+        .await
+        .map_err(|e| e.to_string())?;
+    let resolved = client
+        .resolve_forward(timoneiro_proto::v1::ResolveForwardRequest {
+            context: request.context.clone(),
+            namespace: request.namespace.clone(),
+            target: request.pod.clone(),
+            ports: vec![request.remote.clone()],
+        })
+        .await
+        .map_err(|status| status.message().to_string())?
+        .into_inner();
+    let remote = resolved
+        .pod_ports
+        .first()
+        .and_then(|p| u16::try_from(*p).ok())
+        .ok_or("the daemon named no port")?;
+    let target = timoneiro_client::forward::Target {
+        context: request.context,
+        namespace: resolved.namespace,
+        pod: resolved.pod,
+        port: remote,
+    };
+    let listening = timoneiro_client::forward::listen(client, request.local, target, events)
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", request.local))?;
+    let row = forwards::Row {
+        namespace: listening.target.namespace.clone(),
+        pod: listening.target.pod.clone(),
+        local: listening.local.port(),
+        remote,
+        connections: 0,
+        error: None,
+        started_ms: now_unix_ms(),
+    };
+    Ok((listening, row))
+}
+
 /// Run the TUI until the user quits.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -101,6 +169,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // a frame, anything else at once.
     let mut last_draw = Instant::now() - FRAME;
     let mut log_lines_pending = false;
+    // Port-forwards listen as long as the TUI runs (`:pf` lists them).
+    let (forward_tx, mut forward_events) = mpsc::unbounded_channel();
+    let mut forwarding: Vec<timoneiro_client::forward::Forward> = Vec::new();
     loop {
         if !log_lines_pending || last_draw.elapsed() >= FRAME {
             terminal
@@ -186,8 +257,15 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 }
                 None => anyhow::bail!("the connection task ended"),
             },
+            Some(event) = forward_events.recv() => {
+                app.on_forward_event(event);
+                Effect::None
+            }
             // Ages tick on screen without any traffic.
-            _ = tick.tick() => Effect::None,
+            _ = tick.tick() => {
+                app.refresh_forwards();
+                Effect::None
+            }
             _ = tokio::time::sleep_until((last_draw + FRAME).into()), if log_lines_pending => Effect::None,
         };
         if let Some(request) = app.metrics_request(Instant::now()) {
@@ -208,6 +286,33 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             }
             Effect::StopLogs => commands.send(Command::StopLogs).await?,
             Effect::Act(act) => commands.send(Command::Act(act)).await?,
+            Effect::Exec(start) => {
+                // The command gets the terminal, as the editor does.
+                drop(keys);
+                ratatui::restore();
+                let pod = start.pod.clone();
+                let result = shell(&settings.socket, start).await;
+                terminal.0 = ratatui::init();
+                keys = EventStream::new();
+                app.message = Some(match result {
+                    Ok(exit) if exit.code == 0 => (format!("shell in pods/{pod} ended"), false),
+                    Ok(exit) => (
+                        format!("shell in pods/{pod} ended: exit code {}", exit.code),
+                        true,
+                    ),
+                    Err(message) => (message, true),
+                });
+            }
+            Effect::Forward(request) => {
+                match forward(&settings.socket, request, forward_tx.clone()).await {
+                    Ok((listening, row)) => {
+                        forwarding.push(listening);
+                        app.on_forward_started(Ok(row));
+                    }
+                    Err(message) => app.on_forward_started(Err(message)),
+                }
+            }
+            Effect::StopForward(local) => forwarding.retain(|f| f.local.port() != local),
             Effect::Edit(target) => {
                 // The editor gets the terminal: no one else may read its keys.
                 drop(keys);

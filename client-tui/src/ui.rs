@@ -437,11 +437,20 @@ fn highlighted<'a>(
 fn draw_text(frame: &mut Frame, app: &App, area: Rect) {
     let Some(text) = &app.text else { return };
     let height = area.height.saturating_sub(2) as usize;
-    let lines = highlighted(
+    let mut lines = highlighted(
         app,
         text.lines.iter().skip(text.scroll).take(height),
         &text.search,
     );
+    if let Some(line) = text
+        .highlight
+        .and_then(|h| h.checked_sub(text.scroll))
+        .and_then(|h| lines.get_mut(h))
+    {
+        *line = line
+            .clone()
+            .style(Style::default().add_modifier(Modifier::REVERSED));
+    }
     let title = format!(
         " {} — line {}/{} ",
         text.title,
@@ -529,6 +538,23 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
             ),
             Span::raw("y yes · any other key: no"),
         ]),
+        Mode::Prompt if app.forwarding.is_some() => Line::from(vec![
+            Span::styled(
+                format!(
+                    " Forward pods/{} [LOCAL:]REMOTE: ",
+                    app.forwarding.as_ref().map_or("", |f| f.pod.as_str())
+                ),
+                style(app, Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(format!("{}█", app.input)),
+            Span::styled(
+                match &app.message {
+                    Some((message, true)) => format!("   {message}"),
+                    _ => "   Enter forwards (127.0.0.1) · Esc cancels".to_string(),
+                },
+                style(app, Color::DarkGray),
+            ),
+        ]),
         Mode::Prompt => Line::from(vec![
             Span::styled(
                 format!(
@@ -560,7 +586,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
         Mode::Command => {
             let candidates = app.candidates();
             let hint = if candidates.is_empty() || app.input.is_empty() {
-                "   kind (pods, deploy, svc…) · ns [NAME] · ctx [NAME] · q · Tab completes"
+                "   kind (pods, deploy, svc…) · ns [NAME] · ctx [NAME] · pf · q · Tab completes"
                     .to_string()
             } else {
                 format!(
@@ -584,8 +610,15 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
             Span::raw(format!("{}█", app.input)),
         ]),
         Mode::Text if app.containers_of.is_some() => Line::raw(
-            " l logs · p previous logs · j/k scroll · / search · n next · Esc back · ? help",
+            " j/k select · l logs · p previous logs · s shell · F port-forward · Esc back · ? help",
         ),
+        Mode::Text if app.forwards_view => match &app.message {
+            Some((message, error)) => Line::styled(
+                format!(" {message}"),
+                style(app, if *error { Color::Red } else { Color::Green }),
+            ),
+            None => Line::raw(" j/k select · ctrl-d stop the forward · Esc back"),
+        },
         Mode::Text => Line::raw(" j/k scroll · / search · n next · Esc back · ? help"),
         Mode::Table | Mode::Help => {
             if let Some((message, error)) = &app.message {
@@ -643,12 +676,12 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     (
         ":",
-        "command: a kind (pods, deploy, svc, …, Tab completes), ns [NAME], ctx [NAME], q",
+        "command: a kind (pods, deploy, …; Tab completes), ns [NAME], ctx [NAME], pf, q",
     ),
     ("0", "all namespaces"),
     (
         "Enter",
-        "workload → its pods; pod → its containers; namespace → its pods; other → describe",
+        "workload → its pods; pod → its containers; namespace → its pods; else describe",
     ),
     ("d", "describe the selected object"),
     ("J", "jump to the owner (Esc comes back to the same place)"),
@@ -706,32 +739,44 @@ pub fn help_lines(app: &App) -> Vec<(&'static str, &'static str)> {
 
 fn draw_help(frame: &mut Frame, app: &App, area: Rect) {
     let help = help_lines(app);
-    let width = area.width.min(100);
-    let height = (help.len() as u16 + 2).min(area.height);
+    // Too many keys for one column on this screen: two, side by side.
+    let columns: u16 = if help.len() as u16 + 2 > area.height && area.width >= 120 {
+        2
+    } else {
+        1
+    };
+    let width = area.width.min(100 * columns);
+    let per_column = help.len().div_ceil(usize::from(columns));
+    let height = (per_column as u16 + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
     };
-    let lines: Vec<Line> = help
-        .iter()
-        .map(|(keys, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {keys:<18}"), style(app, Color::Cyan)),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" keys (any key closes) ");
+    let inner = block.inner(popup);
     frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" keys (any key closes) "),
-        ),
-        popup,
-    );
+    frame.render_widget(block, popup);
+    let areas = Layout::horizontal(vec![
+        Constraint::Ratio(1, u32::from(columns));
+        usize::from(columns)
+    ])
+    .split(inner);
+    for (chunk, area) in help.chunks(per_column.max(1)).zip(areas.iter()) {
+        let lines: Vec<Line> = chunk
+            .iter()
+            .map(|(keys, what)| {
+                Line::from(vec![
+                    Span::styled(format!(" {keys:<18}"), style(app, Color::Cyan)),
+                    Span::raw(*what),
+                ])
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), *area);
+    }
 }
 
 #[cfg(test)]
@@ -969,6 +1014,12 @@ mod tests {
         app.on_list(0, pods(ROWS, 3, SyncState::Synced, ""));
         app.apply(Action::Help);
         snapshot("help", &screen(&app, 100, 22));
+        // A wide terminal too short for one column shows every key, in two.
+        let wide = screen(&app, 200, 22);
+        for (_, what) in help_lines(&app) {
+            assert!(wide.contains(what), "{what:?} is not on screen:\n{wide}");
+        }
+        snapshot("help-wide", &wide);
     }
 
     #[test]
