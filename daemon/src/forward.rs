@@ -333,8 +333,7 @@ pub async fn tunnel(
     let (mut sending, mut watching) = (true, true);
     loop {
         tokio::select! {
-            () = &mut from_pod => break,
-            () = &mut to_pod, if sending => sending = false,
+            biased;
             message = &mut error, if watching => match message {
                 Some(message) => {
                     send(Output::Error(message)).await;
@@ -343,6 +342,17 @@ pub async fn tunnel(
                 // The forwarder ended without an error: drain the data.
                 None => watching = false,
             },
+            () = &mut from_pod => {
+                // kube hands the port's error over before it closes the
+                // stream: an error that ended it is there by now.
+                if watching
+                    && let Some(Some(message)) = futures::FutureExt::now_or_never(&mut error)
+                {
+                    send(Output::Error(message)).await;
+                }
+                break;
+            }
+            () = &mut to_pod, if sending => sending = false,
         }
     }
     forwarder.abort();

@@ -214,11 +214,8 @@ impl Io {
                     }
                     0x04 if line.is_empty() => return Read::End,
                     0x04 => {}
-                    0x7f | 0x08 => {
-                        if line.pop().is_some() {
-                            self.out("\x08 \x08").await;
-                        }
-                    }
+                    0x7f | 0x08 if line.pop().is_some() => self.out("\x08 \x08").await,
+                    0x7f | 0x08 => {}
                     0x15 => {
                         let erase = "\x08 \x08".repeat(line.chars().count());
                         line.clear();

@@ -482,8 +482,9 @@ async fn a_read_only_context_refuses_every_action_and_still_reads_logs() {
     daemon.wait_synced(WAIT);
     let (namespace, deploy) = a_deployment(&daemon);
     let target = format!("deploy/{deploy}");
-    let refused: [&[&str]; 8] = [
+    let refused: [&[&str]; 9] = [
         &["drain", "any-node"],
+        &["exec", &target, "-n", &namespace, "--", "ls"],
         &["edit", &target, "-n", &namespace],
         &["delete", &target, "-n", &namespace],
         &["scale", &target, "--replicas", "1", "-n", &namespace],

@@ -13,5 +13,6 @@ mod misuse;
 mod output;
 mod protobuf;
 mod proxy;
+mod streams;
 mod tui;
 mod wire;

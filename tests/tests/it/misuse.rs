@@ -162,6 +162,26 @@ impl Timoneiro for OtherRelease {
     ) -> Result<Response<v1::ActionResponse>, Status> {
         Err(Status::unimplemented("other release"))
     }
+    type ExecStream = Never<v1::ExecOutput>;
+    async fn exec(
+        &self,
+        _: Request<tonic::Streaming<v1::ExecInput>>,
+    ) -> Result<Response<Self::ExecStream>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    async fn resolve_forward(
+        &self,
+        _: Request<v1::ResolveForwardRequest>,
+    ) -> Result<Response<v1::ResolveForwardResponse>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
+    type PortForwardStream = Never<v1::ForwardOutput>;
+    async fn port_forward(
+        &self,
+        _: Request<tonic::Streaming<v1::ForwardInput>>,
+    ) -> Result<Response<Self::PortForwardStream>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
     type DrainStream = Never<v1::DrainProgress>;
     async fn drain(
         &self,
