@@ -66,6 +66,9 @@ deploy=$("$bin/timoneiro" get deploy -n analytics -o name --limit 1)
 echo "\$ timoneiro logs $deploy -n analytics --tail 2    # every pod of a workload, prefixed"
 "$bin/timoneiro" logs "$deploy" -n analytics --tail 2 || true
 echo
+echo "\$ timoneiro exec $deploy -n analytics -- sh -c 'hostname; exit 3'; echo \"exit \$?\""
+"$bin/timoneiro" exec "$deploy" -n analytics -- sh -c 'hostname; exit 3' && echo "exit 0" || echo "exit $?"
+echo
 echo "\$ timoneiro status"
 "$bin/timoneiro" status
 echo

@@ -25,7 +25,8 @@ const EXIT_CODES: &str = "Exit codes:
   2  bad command line
   3  the daemon is not running or not reachable, or speaks another protocol
   4  timed out waiting for the kind to sync (see --timeout)
-  5  refused: the API server (e.g. Forbidden) or a read-only context; the message says why";
+  5  refused: the API server (e.g. Forbidden) or a read-only context; the message says why
+`exec` exits with the command's own code, as kubectl does.";
 
 /// Options shared by every command.
 #[derive(Debug, ClapArgs)]
