@@ -294,13 +294,8 @@ pub async fn run(
         crate::actions::cordon(cluster, nodes, node, true).await?,
     )
     .await;
-    let kind = cluster
-        .resolve("pods")
-        .await
-        .map_err(|e| Status::internal(e.to_string()))?;
-    let store = cluster.open(&kind).await;
-    let _in_use = store.begin_use();
-    crate::describe::gather::wait_loaded(&store, Duration::from_secs(10)).await;
+    let (kind, store, _in_use, _) =
+        crate::logs::loaded_pods(cluster, Duration::from_secs(10)).await?;
     let pods: Vec<Pod> = crate::describe::gather::selected(cluster, &kind, None, None)
         .await
         .into_iter()

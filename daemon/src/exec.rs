@@ -23,13 +23,7 @@ type Out = mpsc::Sender<Result<v1::ExecOutput, Status>>;
 
 /// The pod `name` in the cache (waiting a few seconds for the pods cache).
 pub async fn cached_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<Pod, Status> {
-    let kind = cluster
-        .resolve("pods")
-        .await
-        .map_err(|e| Status::internal(e.to_string()))?;
-    let store = cluster.open(&kind).await;
-    let _in_use = store.begin_use();
-    crate::describe::gather::wait_loaded(&store, crate::logs::LOAD_WAIT).await;
+    let (kind, _, _in_use, _) = crate::logs::loaded_pods(cluster, crate::logs::LOAD_WAIT).await?;
     let pods = current_pods(cluster, &kind, namespace, &Pods::Named(name.to_string())).await?;
     pods.into_iter()
         .next()

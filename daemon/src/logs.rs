@@ -225,6 +225,30 @@ fn choose(pod: &Pod, containers: &Containers, named: bool) -> (Vec<String>, Opti
     }
 }
 
+/// The pods cache, kept in use while the guard lives, once loaded (or
+/// after `wait`): its kind, store, guard and sync status.
+pub(crate) async fn loaded_pods(
+    cluster: &Cluster,
+    wait: Duration,
+) -> Result<
+    (
+        Kind,
+        std::sync::Arc<crate::store::Store>,
+        crate::store::StoreUse,
+        crate::status::SyncStatus,
+    ),
+    Status,
+> {
+    let kind = cluster
+        .resolve("pods")
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?;
+    let store = cluster.open(&kind).await;
+    let in_use = store.begin_use();
+    let loaded = crate::describe::gather::wait_loaded(&store, wait).await;
+    Ok((kind, store, in_use, loaded))
+}
+
 /// The container kubectl picks when none is named, and what kubectl says
 /// about the choice when the pod has others.
 pub(crate) fn default_container(pod: &Pod) -> (Option<String>, Option<String>) {
@@ -477,13 +501,7 @@ pub async fn run(
     } else {
         Containers::Default
     };
-    let pods_kind = cluster
-        .resolve("pods")
-        .await
-        .map_err(|e| Status::internal(e.to_string()))?;
-    let pods_store = cluster.open(&pods_kind).await;
-    let _in_use = pods_store.begin_use();
-    let loaded = crate::describe::gather::wait_loaded(&pods_store, LOAD_WAIT).await;
+    let (pods_kind, pods_store, _in_use, loaded) = loaded_pods(cluster, LOAD_WAIT).await?;
     if matches!(loaded.state, SyncState::Error) {
         return Err(Status::unavailable(format!(
             "the pods cache is not available: {}",

@@ -480,9 +480,16 @@ impl Iterator for Answer {
         if let Some(header) = self.header.take() {
             return Some(header);
         }
-        if let Some(body) = self.body.take() {
-            self.left = 0;
-            return Some(body);
+        // A frame at most CHUNK long, as the kubelet copies a stream (a
+        // client's WebSocket refuses frames over 16 MiB).
+        if let Some(body) = self.body.as_mut() {
+            if body.is_empty() {
+                self.body = None;
+                self.left = 0;
+                return None;
+            }
+            let rest = body.split_off(body.len().min(CHUNK));
+            return Some(std::mem::replace(body, rest));
         }
         if self.left == 0 {
             return None;
@@ -539,6 +546,13 @@ mod tests {
         server.take(b"c");
         let echoed: Vec<u8> = server.answer().unwrap().flatten().collect();
         assert!(echoed.ends_with(b"\r\n\r\nabc"));
+        // A big body goes back in frames of at most CHUNK bytes.
+        let big = vec![b'y'; 3 * CHUNK + 5];
+        server.take(format!("POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", big.len()).as_bytes());
+        server.take(&big);
+        let pieces: Vec<Vec<u8>> = server.answer().unwrap().collect();
+        assert_eq!(pieces[1..].concat(), big);
+        assert!(pieces.iter().all(|p| p.len() <= CHUNK));
         server.take(b"GET /bytes/100000 HTTP/1.1\r\n\r\n");
         let pieces: Vec<Vec<u8>> = server.answer().unwrap().collect();
         assert_eq!(pieces.iter().skip(1).map(Vec::len).sum::<usize>(), 100_000);

@@ -162,7 +162,6 @@ fn forward(daemon: &Daemon, namespace: &str, pod: &str, port: u64) -> (Child, u1
     let mut child = cli_command(&daemon.socket)
         .args(["port-forward", "-n", namespace, pod, &format!(":{port}")])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .expect("port-forward");
     let mut line = String::new();
@@ -199,7 +198,11 @@ fn exchange(socket: &mut TcpStream, request: &[u8], body: Option<&[u8]>) -> usiz
     let mut buffer = vec![0; 1 << 20];
     while left > 0 {
         let n = reader.read(&mut buffer[..left.min(1 << 20)]).expect("body");
-        assert!(n > 0, "the answer was cut");
+        assert!(
+            n > 0,
+            "the answer was cut after {} of {length} bytes",
+            length - left
+        );
         left -= n;
     }
     length

@@ -346,7 +346,8 @@ async fn port_forward_tunnels_local_connections_to_the_pods_port() {
     let body = http_body(&mut reader);
     assert_eq!(body.len(), 3_000_000);
     assert!(body.iter().all(|b| *b == b'x'));
-    let upload: Vec<u8> = (0..500_000u32).map(|i| (i % 251) as u8).collect();
+    // Over 16 MiB: more than one WebSocket frame may carry (tungstenite refuses it).
+    let upload: Vec<u8> = (0..17_000_000u32).map(|i| (i % 251) as u8).collect();
     writer
         .write_all(
             format!(
