@@ -62,6 +62,8 @@ pub struct Settings {
     pub legacy_discovery: bool,
     /// Serve no metrics.k8s.io (a cluster without metrics-server).
     pub no_metrics: bool,
+    /// Speak only v4.channel.k8s.io on pods/exec (servers before 1.30).
+    pub exec_v4_only: bool,
     /// Serve HTTPS with a CA made at start (the binary's default; in-process
     /// tests that speak raw HTTP turn it off).
     pub tls: bool,
@@ -100,6 +102,7 @@ impl Default for Settings {
             crds: Vec::new(),
             legacy_discovery: false,
             no_metrics: false,
+            exec_v4_only: false,
             tls: false,
             client_certificate: false,
             namespace_only: Vec::new(),
@@ -224,6 +227,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         crds: Default::default(),
         aggregated_discovery: !settings.legacy_discovery,
         metrics: !settings.no_metrics,
+        exec_v4_only: settings.exec_v4_only,
         metrics_cache: Default::default(),
         requests: Default::default(),
         log_rate: Arc::new(logs::Rate::new(settings.log_rate)),

@@ -67,6 +67,10 @@ struct Args {
     /// every 15 seconds.
     #[arg(long)]
     no_metrics: bool,
+    /// Speak only v4.channel.k8s.io on pods/exec, as API servers before
+    /// 1.30 do (no CLOSE signal: a client's stdin ends the whole session).
+    #[arg(long)]
+    exec_v4_only: bool,
     /// Log lines a second that every running container writes (pods/log).
     /// `POST /sim/logs?rate=N` changes it while running.
     #[arg(long, value_name = "N", default_value_t = 2.0)]
@@ -140,6 +144,7 @@ fn main() -> ExitCode {
         crds: args.crd,
         legacy_discovery: args.legacy_discovery,
         no_metrics: args.no_metrics,
+        exec_v4_only: args.exec_v4_only,
         tls: !args.http,
         client_certificate: args.client_certificate,
         namespace_only: args.namespace_only,

@@ -71,6 +71,8 @@ pub struct Server {
     pub aggregated_discovery: bool,
     /// Whether metrics.k8s.io is served (as metrics-server would).
     pub metrics: bool,
+    /// pods/exec speaks v4 only.
+    pub exec_v4_only: bool,
     /// The current window's metrics.
     pub metrics_cache: crate::metrics::Cache,
     /// The last requests, for tests: what was asked, and how.
@@ -803,7 +805,14 @@ impl Server {
         if let (Some(name), Some(sub)) = (&target.name, &target.subresource) {
             let namespace = target.namespace.as_deref().unwrap_or("");
             return match (target.resource.plural, sub.as_str()) {
-                ("pods", "exec") => crate::streaming::exec(&self.store, request, namespace, name),
+                ("pods", "exec") => {
+                    let protocols: &[&'static str] = if self.exec_v4_only {
+                        &[crate::wsstream::V4]
+                    } else {
+                        &[crate::wsstream::V5, crate::wsstream::V4]
+                    };
+                    crate::streaming::exec(&self.store, request, namespace, name, protocols)
+                }
                 ("pods", "portforward") => {
                     crate::streaming::portforward(&self.store, request, namespace, name)
                 }

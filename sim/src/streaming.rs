@@ -68,7 +68,13 @@ struct Streams {
 }
 
 /// `GET .../pods/NAME/exec?command=...&stdin=&stdout=&stderr=&tty=&container=`.
-pub fn exec(store: &Arc<Store>, request: Request, namespace: &str, name: &str) -> Response {
+pub fn exec(
+    store: &Arc<Store>,
+    request: Request,
+    namespace: &str,
+    name: &str,
+    protocols: &[&'static str],
+) -> Response {
     let query = request.uri().query().unwrap_or("").to_string();
     let command = wsstream::query_values(&query, "command");
     if command.is_empty() {
@@ -106,7 +112,7 @@ pub fn exec(store: &Arc<Store>, request: Request, namespace: &str, name: &str) -
         Ok(container) => container,
         Err(refusal) => return refusal.response(),
     };
-    wsstream::upgrade(request, &[V5, V4], move |socket, protocol| {
+    wsstream::upgrade(request, protocols, move |socket, protocol| {
         session(socket, protocol, container, command, streams)
     })
 }
@@ -411,6 +417,10 @@ struct HttpServer {
     pod: String,
     port: u16,
     buffer: Vec<u8>,
+    /// How much of `buffer` is known to hold no end of headers.
+    scanned: usize,
+    /// The request's head once whole: where it ends, its body's length.
+    head: Option<(usize, usize)>,
 }
 
 impl HttpServer {
@@ -419,6 +429,8 @@ impl HttpServer {
             pod: pod.to_string(),
             port,
             buffer: Vec::new(),
+            scanned: 0,
+            head: None,
         }
     }
 
@@ -428,19 +440,37 @@ impl HttpServer {
 
     /// The next whole request's answer, as frames' worth of bytes.
     fn answer(&mut self) -> Option<Answer> {
-        let end = self.buffer.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-        let head = String::from_utf8_lossy(&self.buffer[..end]).into_owned();
-        let length: usize = head
-            .lines()
-            .filter_map(|l| l.split_once(':'))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.trim().parse().ok())
-            .unwrap_or(0);
+        // Each byte is looked at once while a body streams in, not on
+        // every frame.
+        let (end, length) = match self.head {
+            Some(head) => head,
+            None => {
+                let from = self.scanned.saturating_sub(3);
+                let Some(at) = self.buffer[from..]
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                else {
+                    self.scanned = self.buffer.len();
+                    return None;
+                };
+                let end = from + at + 4;
+                let length = String::from_utf8_lossy(&self.buffer[..end])
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.trim().parse().ok())
+                    .unwrap_or(0);
+                self.head = Some((end, length));
+                (end, length)
+            }
+        };
         if self.buffer.len() < end + length {
             return None;
         }
+        let head = String::from_utf8_lossy(&self.buffer[..end]).into_owned();
         let body: Vec<u8> = self.buffer[end..end + length].to_vec();
         self.buffer.drain(..end + length);
+        (self.head, self.scanned) = (None, 0);
         let mut words = head.split_whitespace();
         let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
         let (size, body) = match path.strip_prefix("/bytes/").map(str::parse::<u64>) {
@@ -460,6 +490,7 @@ impl HttpServer {
         Some(Answer {
             header: Some(header.into_bytes()),
             body,
+            sent: 0,
             left: size,
         })
     }
@@ -470,6 +501,8 @@ impl HttpServer {
 struct Answer {
     header: Option<Vec<u8>>,
     body: Option<Vec<u8>>,
+    /// How much of `body` has gone.
+    sent: usize,
     left: u64,
 }
 
@@ -482,14 +515,14 @@ impl Iterator for Answer {
         }
         // A frame at most CHUNK long, as the kubelet copies a stream (a
         // client's WebSocket refuses frames over 16 MiB).
-        if let Some(body) = self.body.as_mut() {
-            if body.is_empty() {
-                self.body = None;
+        if let Some(body) = &self.body {
+            let piece = &body[self.sent..body.len().min(self.sent + CHUNK)];
+            if piece.is_empty() {
                 self.left = 0;
                 return None;
             }
-            let rest = body.split_off(body.len().min(CHUNK));
-            return Some(std::mem::replace(body, rest));
+            self.sent += piece.len();
+            return Some(piece.to_vec());
         }
         if self.left == 0 {
             return None;

@@ -553,3 +553,28 @@ async fn the_tui_opens_a_shell_and_forwards_a_port_and_comes_back() {
         "still listening"
     );
 }
+
+/// An API server before 1.30 speaks v4.channel.k8s.io only: kube's client
+/// falls back to it, and the exit code still comes back (v4's error channel
+/// carries the same Status).
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_falls_back_to_v4_on_an_older_api_server() {
+    let sim = Sim::start(&["--pods", "200", "--namespaces", "2", "--exec-v4-only"]);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(WAIT);
+    let pods = server_pods(&sim).await;
+    let pod = running_pod(&pods, "one container", |p| containers(p).len() == 1);
+    let (namespace, pod) = name(pod);
+    let output = daemon.cli(&[
+        "exec",
+        "-n",
+        &namespace,
+        &pod,
+        "--",
+        "sh",
+        "-c",
+        "echo out; exit 4",
+    ]);
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "out\n");
+}
