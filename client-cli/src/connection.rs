@@ -2,7 +2,7 @@
 
 use timoneiro_proto::autostart;
 use timoneiro_proto::socket;
-use timoneiro_proto::v1::{InfoRequest, InfoResponse, timoneiro_client::TimoneiroClient};
+use timoneiro_proto::v1::{InfoResponse, timoneiro_client::TimoneiroClient};
 use tonic::transport::Channel;
 
 use crate::args::Global;
@@ -31,42 +31,11 @@ pub async fn connect(global: &Global) -> anyhow::Result<Connection> {
             .await?
             .map_err(|e| fail(exit::DAEMON, e.to_string()))?;
     }
-    let mut client = socket::connect(&path)
+    let (client, info) = timoneiro_client::connect::connect(&path, "timoneiro")
         .await
-        .map_err(|e| fail(exit::DAEMON, e.to_string()))?;
-    let info = match client.info(InfoRequest {}).await {
-        Ok(info) => info.into_inner(),
-        // Connected, then dropped before any answer: the daemon refuses this
-        // client (it serves only its own user) or is not a timoneirod.
-        Err(status)
-            if matches!(
-                status.code(),
-                tonic::Code::Unknown | tonic::Code::Unavailable | tonic::Code::Cancelled
-            ) =>
-        {
-            return Err(fail(
-                exit::DAEMON,
-                format!(
-                    "{} closed the connection without answering ({}): timoneirod serves only the user who runs it (is this another user's daemon?); start your own, or point --socket at it",
-                    path.display(),
-                    status.message()
-                ),
-            ));
-        }
-        Err(status) => return Err(from_status(status)),
-    };
-    if info.protocol_version != timoneiro_proto::PROTOCOL_VERSION {
-        return Err(fail(
-            exit::DAEMON,
-            format!(
-                "timoneirod {} at {} speaks protocol {}, this timoneiro {} speaks {}; restart the daemon from the same release",
-                info.daemon_version,
-                path.display(),
-                info.protocol_version,
-                timoneiro_proto::VERSION,
-                timoneiro_proto::PROTOCOL_VERSION
-            ),
-        ));
-    }
+        .map_err(|error| match error {
+            timoneiro_client::connect::ConnectError::Info(status) => from_status(status),
+            other => fail(exit::DAEMON, other.to_string()),
+        })?;
     Ok(Connection { client, info })
 }

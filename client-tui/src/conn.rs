@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::StreamExt;
-use timoneiro_proto::socket;
 use timoneiro_proto::v1::{
-    ActionResponse, DescribeRequest, GetRequest, InfoRequest, ListRequest, ListResponse,
-    LogsRequest, LogsResponse, StatusRequest, StatusResponse, TopRequest, TopResponse,
+    ActionResponse, DescribeRequest, GetRequest, ListRequest, ListResponse, LogsRequest,
+    LogsResponse, StatusRequest, StatusResponse, TopRequest, TopResponse,
 };
 use tokio::sync::mpsc;
 use tonic::Code;
@@ -204,20 +203,9 @@ pub async fn run(
         }
         // Connect, then check the protocol.
         let connected = async {
-            let mut client = socket::connect(&path).await.map_err(|e| e.to_string())?;
-            let info = client
-                .info(InfoRequest {})
+            let (mut client, info) = timoneiro_client::connect::connect(&path, "timoneiro-tui")
                 .await
-                .map_err(|e| e.message().to_string())?
-                .into_inner();
-            if info.protocol_version != timoneiro_proto::PROTOCOL_VERSION {
-                return Err(format!(
-                    "timoneirod {} speaks protocol {}, this timoneiro-tui speaks {}",
-                    info.daemon_version,
-                    info.protocol_version,
-                    timoneiro_proto::PROTOCOL_VERSION
-                ));
-            }
+                .map_err(|e| e.to_string())?;
             let statuses = client
                 .watch_status(StatusRequest {
                     context: context.clone(),

@@ -57,7 +57,7 @@ async fn edit(
     socket: &std::path::Path,
     target: &timoneiro_proto::edit::Target,
 ) -> Result<String, String> {
-    let mut client = timoneiro_proto::socket::connect(socket)
+    let (mut client, _) = timoneiro_client::connect::connect(socket, "timoneiro-tui")
         .await
         .map_err(|e| e.to_string())?;
     let editor = timoneiro_proto::edit::editor_command();
@@ -72,7 +72,7 @@ async fn shell(
     socket: &std::path::Path,
     start: timoneiro_proto::v1::ExecStart,
 ) -> Result<timoneiro_client::exec::Exit, String> {
-    let mut client = timoneiro_proto::socket::connect(socket)
+    let (mut client, _) = timoneiro_client::connect::connect(socket, "timoneiro-tui")
         .await
         .map_err(|e| e.to_string())?;
     println!(
@@ -94,7 +94,7 @@ async fn forward(
     request: forwards::Request,
     events: mpsc::UnboundedSender<timoneiro_client::forward::Event>,
 ) -> Result<(timoneiro_client::forward::Forward, forwards::Row), String> {
-    let mut client = timoneiro_proto::socket::connect(socket)
+    let (mut client, _) = timoneiro_client::connect::connect(socket, "timoneiro-tui")
         .await
         .map_err(|e| e.to_string())?;
     let resolved = client
