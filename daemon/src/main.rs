@@ -11,6 +11,22 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// The `--wire` choices: how built-in kinds travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum WireArg {
+    Protobuf,
+    Json,
+}
+
+impl From<WireArg> for timoneirod::wire::Encoding {
+    fn from(wire: WireArg) -> Self {
+        match wire {
+            WireArg::Protobuf => timoneirod::wire::Encoding::Protobuf,
+            WireArg::Json => timoneirod::wire::Encoding::Json,
+        }
+    }
+}
+
 /// Keeps warm list+watch caches of a Kubernetes cluster and answers
 /// `timoneiro` and `timoneiro-tui` from memory over a Unix socket.
 ///
@@ -49,8 +65,8 @@ struct Args {
     /// smaller, and a big list syncs faster) or json. Custom resources and aggregated
     /// APIs always use JSON, and a kind falls back to JSON by itself when the
     /// server refuses protobuf (`timoneiro status` says so).
-    #[arg(long, value_name = "ENCODING", default_value = "protobuf", value_parser = ["protobuf", "json"])]
-    wire: String,
+    #[arg(long, value_name = "ENCODING", value_enum, default_value_t = WireArg::Protobuf)]
+    wire: WireArg,
     /// How long a connection to the API server may send nothing at all
     /// before it is taken as dead, e.g. 5m, 90s. After a laptop sleep or a
     /// VPN or NAT drop a connection can stay open yet silent forever; past
@@ -186,7 +202,7 @@ fn main() -> ExitCode {
         idle_evict,
         tiers,
         wire: timoneirod::wire::Wire {
-            encoding: args.wire.parse().unwrap_or_default(),
+            encoding: args.wire.into(),
             read_timeout: args.api_read_timeout,
         },
         readonly: timoneirod::actions::ReadOnly {

@@ -45,17 +45,6 @@ impl fmt::Display for Encoding {
     }
 }
 
-impl std::str::FromStr for Encoding {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "protobuf" => Ok(Encoding::Protobuf),
-            "json" => Ok(Encoding::Json),
-            other => Err(format!("{other:?}: the wire is protobuf or json")),
-        }
-    }
-}
-
 /// How the daemon talks to an API server: the encoding of built-in kinds
 /// and how long a connection may stay silent before it is taken as dead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
