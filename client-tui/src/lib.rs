@@ -66,6 +66,22 @@ async fn edit(
         .map_err(|e| e.to_string())
 }
 
+/// Give the terminal to `program` (an editor, a shell) until it ends: no
+/// one else may read its keys meanwhile, so the key stream is dropped and a
+/// new one returned. A new terminal has empty buffers: its first frame is
+/// whole.
+async fn hand_over<T>(
+    terminal: &mut TerminalGuard,
+    keys: EventStream,
+    program: impl std::future::Future<Output = T>,
+) -> (T, EventStream) {
+    drop(keys);
+    ratatui::restore();
+    let result = program.await;
+    terminal.0 = ratatui::init();
+    (result, EventStream::new())
+}
+
 /// A shell (or any command) in a container on this terminal, through a
 /// connection of its own; the terminal is the command's until it exits.
 async fn shell(
@@ -287,13 +303,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             Effect::StopLogs => commands.send(Command::StopLogs).await?,
             Effect::Act(act) => commands.send(Command::Act(act)).await?,
             Effect::Exec(start) => {
-                // The command gets the terminal, as the editor does.
-                drop(keys);
-                ratatui::restore();
                 let pod = start.pod.clone();
-                let result = shell(&settings.socket, start).await;
-                terminal.0 = ratatui::init();
-                keys = EventStream::new();
+                let (result, fresh) =
+                    hand_over(&mut terminal, keys, shell(&settings.socket, start)).await;
+                keys = fresh;
                 app.message = Some(match result {
                     Ok(exit) if exit.code == 0 => (format!("shell in pods/{pod} ended"), false),
                     Ok(exit) => (
@@ -314,13 +327,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             }
             Effect::StopForward(local) => forwarding.retain(|f| f.local.port() != local),
             Effect::Edit(target) => {
-                // The editor gets the terminal: no one else may read its keys.
-                drop(keys);
-                ratatui::restore();
-                let result = edit(&settings.socket, &target).await;
-                // A new terminal has empty buffers: its first frame is whole.
-                terminal.0 = ratatui::init();
-                keys = EventStream::new();
+                let (result, fresh) =
+                    hand_over(&mut terminal, keys, edit(&settings.socket, &target)).await;
+                keys = fresh;
                 app.message = Some(match result {
                     Ok(line) => (line, false),
                     Err(message) => (message, true),

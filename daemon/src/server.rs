@@ -558,15 +558,19 @@ impl Timoneiro for Service {
         owner_only(&request)?;
         let request = request.into_inner();
         let cluster = self.cluster(&request.context).await?;
+        let forwarding = !request.ports.is_empty();
         let result = crate::forward::resolve(&cluster, request.clone()).await;
-        crate::actions::Audit {
-            context: &cluster.context.name,
-            verb: "port-forward",
-            kind: "pods",
-            namespace: result.as_ref().map_or(&request.namespace, |r| &r.namespace),
-            name: result.as_ref().map_or(&request.target, |r| &r.pod),
+        // Without ports it only picks exec's pod: the exec is what is audited.
+        if forwarding {
+            crate::actions::Audit {
+                context: &cluster.context.name,
+                verb: "port-forward",
+                kind: "pods",
+                namespace: result.as_ref().map_or(&request.namespace, |r| &r.namespace),
+                name: result.as_ref().map_or(&request.target, |r| &r.pod),
+            }
+            .record(&result);
         }
-        .record(&result);
         Ok(Response::new(result?))
     }
 

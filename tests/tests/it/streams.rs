@@ -18,8 +18,9 @@ use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin, cli_command, stderr, stdo
 
 const WAIT: Duration = Duration::from_secs(30);
 
-fn synced() -> (Sim, Daemon) {
-    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
+/// A sim of 200 pods started with `args` too, and a daemon synced on it.
+fn synced(args: &[&str]) -> (Sim, Daemon) {
+    let sim = Sim::start(&[&["--pods", "200", "--namespaces", "2"], args].concat());
     let daemon = Daemon::start(&sim.kubeconfig);
     daemon.wait_synced(WAIT);
     (sim, daemon)
@@ -65,7 +66,7 @@ fn containers(pod: &Value) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn exec_runs_in_the_container_and_exits_with_the_commands_code() {
-    let (sim, daemon) = synced();
+    let (sim, daemon) = synced(&[]);
     let pods = server_pods(&sim).await;
 
     // The container's environment is its spec's (a recorded postgres pod).
@@ -307,7 +308,7 @@ fn declares(pod: &Value, port: u64) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn port_forward_tunnels_local_connections_to_the_pods_port() {
-    let (sim, daemon) = synced();
+    let (sim, daemon) = synced(&[]);
     let pods = server_pods(&sim).await;
     // A pod with a named port (its spec says which number it is).
     let pod = running_pod(&pods, "a named port", |p| {
@@ -463,7 +464,7 @@ async fn port_forward_tunnels_local_connections_to_the_pods_port() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_tui_opens_a_shell_and_forwards_a_port_and_comes_back() {
-    let (sim, daemon) = synced();
+    let (sim, daemon) = synced(&[]);
     let pods = server_pods(&sim).await;
     let pod = running_pod(&pods, "a declared port in a bash image", |p| {
         containers(p).len() == 1
@@ -559,9 +560,7 @@ async fn the_tui_opens_a_shell_and_forwards_a_port_and_comes_back() {
 /// carries the same Status).
 #[tokio::test(flavor = "multi_thread")]
 async fn exec_falls_back_to_v4_on_an_older_api_server() {
-    let sim = Sim::start(&["--pods", "200", "--namespaces", "2", "--exec-v4-only"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (sim, daemon) = synced(&["--exec-v4-only"]);
     let pods = server_pods(&sim).await;
     let pod = running_pod(&pods, "one container", |p| containers(p).len() == 1);
     let (namespace, pod) = name(pod);
