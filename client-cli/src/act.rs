@@ -228,20 +228,20 @@ pub async fn edit(global: &Global, args: Edit) -> anyhow::Result<()> {
             format!("context {:?} is read-only: edit refused", context.name),
         ));
     }
-    let target = timoneiro_proto::edit::Target {
+    let target = timoneiro_client::edit::Target {
         context: args.context.name.clone(),
         kind,
         namespace: args.namespace.clone().unwrap_or_default(),
         name,
     };
-    let editor = timoneiro_proto::edit::editor_command();
-    match timoneiro_proto::edit::edit(&mut connection.client, &target, &editor).await {
+    let editor = timoneiro_client::edit::editor_command();
+    match timoneiro_client::edit::edit(&mut connection.client, &target, &editor).await {
         Ok(line) => {
             let mut out = Out::new();
             out.line(&line)?;
             out.flush()
         }
-        Err(timoneiro_proto::edit::EditError::Daemon(status)) => Err(from_status(status)),
+        Err(timoneiro_client::edit::EditError::Daemon(status)) => Err(from_status(status)),
         Err(error) => Err(fail(exit::ERROR, error.to_string())),
     }
 }

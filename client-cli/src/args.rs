@@ -166,7 +166,7 @@ pub struct Logs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub tail: Option<i64>,
     /// Only lines newer than this, e.g. 30s, 5m, 2h.
-    #[arg(long, value_name = "DURATION", value_parser = timoneiro_proto::parse_duration, conflicts_with = "since_time")]
+    #[arg(long, value_name = "DURATION", value_parser = timoneiro_client::parse_duration, conflicts_with = "since_time")]
     pub since: Option<Duration>,
     /// Only lines after this RFC 3339 time, e.g. 2026-12-05T10:00:00Z.
     #[arg(long, value_name = "TIME")]
@@ -295,7 +295,7 @@ pub struct Drain {
     #[arg(long)]
     pub force: bool,
     /// Give up after this long, e.g. 90s, 5m. Default: no limit.
-    #[arg(long, value_name = "DURATION", value_parser = timoneiro_proto::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = timoneiro_client::parse_duration)]
     pub timeout: Option<Duration>,
     /// The kubeconfig context.
     #[command(flatten)]
@@ -824,7 +824,7 @@ pub enum StatusFormat {
     Json,
 }
 
-pub use timoneiro_proto::parse_duration;
+pub use timoneiro_client::parse_duration;
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::CommandFactory;
 use clap_complete::engine::CompletionCandidate;
-use timoneiro_proto::socket;
+use timoneiro_client::socket;
 use timoneiro_proto::v1::{ApiResourcesRequest, InfoRequest, ListRequest};
 
 use crate::args::Args;
@@ -85,7 +85,7 @@ fn ask<T>(
     ) -> Option<T>,
 ) -> Option<T> {
     let words = words();
-    let configured = timoneiro_proto::config::load(None)
+    let configured = timoneiro_client::config::load(None)
         .ok()
         .and_then(|c| c.config.socket);
     let path = socket::resolve_socket_path(
@@ -158,7 +158,7 @@ pub fn kinds(current: &OsStr) -> Vec<CompletionCandidate> {
         )
     });
     let known = known.unwrap_or_else(|| {
-        timoneiro_proto::BUILTIN_KINDS
+        timoneiro_client::BUILTIN_KINDS
             .into_iter()
             .map(|k| (k.to_string(), None))
             .collect()

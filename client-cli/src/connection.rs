@@ -1,7 +1,7 @@
 //! Reaching the daemon: resolve the socket, connect, check the protocol.
 
-use timoneiro_proto::autostart;
-use timoneiro_proto::socket;
+use timoneiro_client::autostart;
+use timoneiro_client::socket;
 use timoneiro_proto::v1::{InfoResponse, timoneiro_client::TimoneiroClient};
 use tonic::transport::Channel;
 
@@ -19,7 +19,7 @@ pub struct Connection {
 /// Connect and check that the daemon speaks our protocol.
 pub async fn connect(global: &Global) -> anyhow::Result<Connection> {
     let config =
-        timoneiro_proto::config::load(None).map_err(|e| fail(exit::USAGE, e.to_string()))?;
+        timoneiro_client::config::load(None).map_err(|e| fail(exit::USAGE, e.to_string()))?;
     let path =
         socket::resolve_socket_path(global.socket.as_deref(), config.config.socket.as_deref());
     if !global.no_autostart

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::{Value, json};
-use timoneiro_proto::render::{cell_text, now_unix_ms};
+use timoneiro_client::render::{cell_text, now_unix_ms};
 use timoneiro_proto::v1::{KindStatus, ListRequest, ListResponse, Row, StatusRequest, SyncState};
 
 use crate::args::{Get, GetFormat, Global};
@@ -453,7 +453,7 @@ mod tests {
 
     #[test]
     fn a_huge_timeout_is_a_far_deadline_not_a_panic() {
-        let huge = timoneiro_proto::parse_duration("10000000000000000000s").expect("parses");
+        let huge = timoneiro_client::parse_duration("10000000000000000000s").expect("parses");
         assert!(deadline_after(huge) > Instant::now() + Duration::from_secs(86_400));
         let short = deadline_after(Duration::from_secs(30));
         assert!(short <= Instant::now() + Duration::from_secs(30));

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use jsonpath_rust::JsonPath;
 use serde::Serialize;
 use serde_json::{Value, json};
-use timoneiro_proto::jsonpath::to_rfc9535;
+use timoneiro_client::jsonpath::to_rfc9535;
 use timoneiro_proto::v1::ListResponse;
 
 /// The objects of a response, each with apiVersion and kind (list items as

@@ -2,8 +2,8 @@
 //! (a flag, the environment, the config file, or the default).
 
 use serde_json::json;
-use timoneiro_proto::config::{self, CONFIG_ENV};
-use timoneiro_proto::{autostart, socket};
+use timoneiro_client::config::{self, CONFIG_ENV};
+use timoneiro_client::{autostart, socket};
 
 use crate::args::{Global, Settings, StatusFormat};
 use crate::output::Out;

@@ -2,7 +2,7 @@
 //! plus three spaces, the last column unpadded (Go's tabwriter as kubectl
 //! configures it).
 
-use timoneiro_proto::render::cell_text;
+use timoneiro_client::render::cell_text;
 use timoneiro_proto::v1::{Cell, Column, Row};
 
 /// A cell's text as kubectl's table printer writes it (ESC and CR

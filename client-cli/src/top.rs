@@ -3,7 +3,7 @@
 //! up, memory in MiB, a node's share of its allocatable, every cell
 //! tab-terminated and aligned by kubectl's printer tab writer.
 
-use timoneiro_proto::tabwriter::align_printer;
+use timoneiro_client::tabwriter::align_printer;
 use timoneiro_proto::v1::{TopRequest, Usage};
 
 use crate::args::{Global, Top};
@@ -11,11 +11,11 @@ use crate::connection::connect;
 use crate::output::Out;
 use crate::{exit, fail, from_status};
 
-use timoneiro_proto::render::{cpu_text as cpu, memory_text as memory, millicores};
+use timoneiro_client::render::{cpu_text as cpu, memory_text as memory, millicores};
 
 /// A share of `available` as kubectl prints it (truncated percent; 0% of nothing).
 fn percent(used: i64, available: i64) -> String {
-    timoneiro_proto::render::percent_of(used, available).unwrap_or_else(|| "0%".into())
+    timoneiro_client::render::percent_of(used, available).unwrap_or_else(|| "0%".into())
 }
 
 /// Run `top`.

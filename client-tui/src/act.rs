@@ -230,7 +230,7 @@ impl App {
                             .into(),
                     );
                 }
-                Effect::Edit(timoneiro_proto::edit::Target {
+                Effect::Edit(timoneiro_client::edit::Target {
                     context,
                     kind: plural,
                     namespace: row.namespace.clone(),

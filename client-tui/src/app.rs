@@ -43,7 +43,7 @@ pub enum Effect {
     /// Change the cluster (asked and confirmed).
     Act(crate::act::Act),
     /// Suspend the screen and edit this object in $EDITOR.
-    Edit(timoneiro_proto::edit::Target),
+    Edit(timoneiro_client::edit::Target),
     /// Suspend the screen and run this in a container on the terminal.
     Exec(timoneiro_proto::v1::ExecStart),
     /// Start forwarding a pod's port.
@@ -1270,7 +1270,7 @@ fn containers(pod: &serde_json::Value) -> Vec<String> {
             ));
         }
     }
-    timoneiro_proto::tabwriter::align_with(&text, 0, 3)
+    timoneiro_client::tabwriter::align_with(&text, 0, 3)
         .lines()
         .map(|l| l.trim_end().to_string())
         .collect()

@@ -212,10 +212,10 @@ impl App {
         if !self.forwards_view {
             return;
         }
-        let now = timoneiro_proto::render::now_unix_ms();
+        let now = timoneiro_client::render::now_unix_ms();
         let mut table = String::from("NAMESPACE\tPOD\tPORTS\tURL\tCONNECTIONS\tAGE\tLAST ERROR\n");
         for row in &self.forwards {
-            let age = timoneiro_proto::render::human_duration((now - row.started_ms).max(0));
+            let age = timoneiro_client::render::human_duration((now - row.started_ms).max(0));
             table.push_str(&format!(
                 "{}\t{}\t{}:{}\thttp://127.0.0.1:{}\t{}\t{age}\t{}\n",
                 row.namespace,
@@ -227,7 +227,7 @@ impl App {
                 row.error.as_deref().unwrap_or("-"),
             ));
         }
-        let lines: Vec<String> = timoneiro_proto::tabwriter::align_with(&table, 0, 3)
+        let lines: Vec<String> = timoneiro_client::tabwriter::align_with(&table, 0, 3)
             .lines()
             .map(|l| l.trim_end().to_string())
             .collect();
@@ -322,7 +322,7 @@ mod tests {
             remote: 8080,
             connections: 0,
             error: None,
-            started_ms: timoneiro_proto::render::now_unix_ms(),
+            started_ms: timoneiro_client::render::now_unix_ms(),
         }));
         app.on_forward_event(timoneiro_client::forward::Event::Handling { local: 18080 });
         app.show_forwards();

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use futures::StreamExt;
-use timoneiro_proto::render::now_unix_ms;
+use timoneiro_client::render::now_unix_ms;
 use tokio::sync::mpsc;
 
 use crate::app::{App, Connection, Effect, Scope};
@@ -55,13 +55,13 @@ impl Drop for TerminalGuard {
 /// Edit `target` in the user's editor through a connection of its own.
 async fn edit(
     socket: &std::path::Path,
-    target: &timoneiro_proto::edit::Target,
+    target: &timoneiro_client::edit::Target,
 ) -> Result<String, String> {
     let (mut client, _) = timoneiro_client::connect::connect(socket, "timoneiro-tui")
         .await
         .map_err(|e| e.to_string())?;
-    let editor = timoneiro_proto::edit::editor_command();
-    timoneiro_proto::edit::edit(&mut client, target, &editor)
+    let editor = timoneiro_client::edit::editor_command();
+    timoneiro_client::edit::edit(&mut client, target, &editor)
         .await
         .map_err(|e| e.to_string())
 }

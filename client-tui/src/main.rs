@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use timoneiro_proto::autostart;
+use timoneiro_client::autostart;
 use timoneiro_tui::app::Scope;
 
 /// A live terminal navigator for Kubernetes on the timoneirod cache: opens
@@ -95,14 +95,14 @@ fn main() -> ExitCode {
         (Some(ns), false) => Scope::Named(ns),
         (None, false) => Scope::Context,
     };
-    let config = match timoneiro_proto::config::load(None) {
+    let config = match timoneiro_client::config::load(None) {
         Ok(config) => config.config,
         Err(error) => {
             eprintln!("timoneiro-tui: {error}");
             return ExitCode::from(2);
         }
     };
-    let socket = timoneiro_proto::socket::resolve_socket_path(
+    let socket = timoneiro_client::socket::resolve_socket_path(
         args.socket.as_deref(),
         config.socket.as_deref(),
     );

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState};
-use timoneiro_proto::render::cell_text;
+use timoneiro_client::render::cell_text;
 use timoneiro_proto::v1::SyncState;
 
 use crate::app::{App, Connection, Scope, thousands};
@@ -301,7 +301,7 @@ fn metric_columns(plural: &str) -> &'static [&'static str] {
 /// cluster has no metrics (or none for this row, or no request or limit to
 /// compare with).
 fn metric_cells(app: &App, plural: &str, row: &timoneiro_proto::v1::Row) -> Vec<String> {
-    use timoneiro_proto::render::{cpu_text, memory_text, millicores, percent_of};
+    use timoneiro_client::render::{cpu_text, memory_text, millicores, percent_of};
     let count = metric_columns(plural).len();
     if count == 0 {
         return Vec::new();

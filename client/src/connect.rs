@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use timoneiro_proto::socket;
+use crate::socket;
 use timoneiro_proto::v1::timoneiro_client::TimoneiroClient;
 use timoneiro_proto::v1::{InfoRequest, InfoResponse};
 use tonic::transport::Channel;

@@ -948,7 +948,7 @@ mod tests {
             .iter()
             .map(|b| b.kind().spec().plural.clone())
             .collect();
-        assert_eq!(plurals, timoneiro_proto::BUILTIN_KINDS);
+        assert_eq!(plurals, timoneiro_client::BUILTIN_KINDS);
     }
 
     #[test]

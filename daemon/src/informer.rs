@@ -471,7 +471,7 @@ async fn watch_kind<K, P>(
                 format!(
                     "watch forbidden (403): {}; showing the list of {listed_at}, listed again every {}",
                     failure.message,
-                    timoneiro_proto::render::human_duration(WATCH_FORBIDDEN_RELIST.as_millis() as i64)
+                    timoneiro_client::render::human_duration(WATCH_FORBIDDEN_RELIST.as_millis() as i64)
                 ),
                 false,
             );

@@ -10,7 +10,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use futures::{Stream, StreamExt};
-use timoneiro_proto::socket::peer_allowed;
+use timoneiro_client::socket::peer_allowed;
 use tokio::net::{UnixListener, UnixStream};
 use tokio_stream::wrappers::UnixListenerStream;
 
@@ -124,9 +124,9 @@ impl Drop for BoundSocket {
 }
 
 /// Create the socket's directory (0700) or check an existing one
-/// (`timoneiro_proto::socket::private_directory`).
+/// (`timoneiro_client::socket::private_directory`).
 fn prepare_directory(dir: &Path) -> Result<(), ListenerError> {
-    timoneiro_proto::socket::private_directory(dir).map_err(|e| ListenerError::UnsafeDirectory {
+    timoneiro_client::socket::private_directory(dir).map_err(|e| ListenerError::UnsafeDirectory {
         path: e.path,
         reason: e.reason,
     })
@@ -174,7 +174,7 @@ pub fn bind(path: &Path) -> Result<BoundSocket, ListenerError> {
         .file_name()
         .map_or_else(|| "timoneirod.sock".into(), |n| n.to_string_lossy());
     let lock_path = dir.join(format!(".{name}.bind.lock"));
-    let _bind_lock = timoneiro_proto::socket::lock_exclusive(&lock_path)
+    let _bind_lock = timoneiro_client::socket::lock_exclusive(&lock_path)
         .map_err(io_error("cannot lock", &lock_path))?;
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {

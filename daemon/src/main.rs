@@ -59,7 +59,7 @@ struct Args {
     /// discovered kind (a CRD) unused this long is closed too, and opened
     /// again by its next query. Default: 30m, or `idle_evict` in the config
     /// file.
-    #[arg(long, value_name = "DURATION", value_parser = timoneiro_proto::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = timoneiro_client::parse_duration)]
     idle_evict: Option<std::time::Duration>,
     /// How built-in kinds travel from the API server: protobuf (about a third
     /// smaller, and a big list syncs faster) or json. Custom resources and aggregated
@@ -103,7 +103,7 @@ socket, [daemon] idle_evict, namespaces, preload, [tiers] KIND = 1-4,
 /// `--api-read-timeout`: a duration of at least 2 s (a watch must be able
 /// to end itself, `timeoutSeconds` ≥ 1, before the silence counts).
 fn read_timeout(text: &str) -> Result<std::time::Duration, String> {
-    let duration = timoneiro_proto::parse_duration(text)?;
+    let duration = timoneiro_client::parse_duration(text)?;
     if duration < std::time::Duration::from_secs(2) {
         return Err(format!("{text:?} is too short: at least 2s"));
     }
@@ -167,7 +167,7 @@ fn main() -> ExitCode {
         tracing::debug!(%error, "jemalloc background thread unavailable");
     }
     // The config file fills what the command line leaves unset.
-    let config = match timoneiro_proto::config::load(None) {
+    let config = match timoneiro_client::config::load(None) {
         Ok(loaded) => loaded.config,
         Err(error) => {
             eprintln!("timoneirod: {error}");
@@ -179,7 +179,7 @@ fn main() -> ExitCode {
             .daemon
             .idle_evict
             .as_deref()
-            .and_then(|d| timoneiro_proto::parse_duration(d).ok())
+            .and_then(|d| timoneiro_client::parse_duration(d).ok())
             .unwrap_or(std::time::Duration::from_secs(30 * 60))
     });
     let mut namespaces = args.namespaces;
@@ -194,7 +194,7 @@ fn main() -> ExitCode {
     let settings = timoneirod::Settings {
         kubeconfig: args.kubeconfig,
         context: args.context,
-        socket: timoneiro_proto::socket::resolve_socket_path(
+        socket: timoneiro_client::socket::resolve_socket_path(
             args.socket.as_deref(),
             config.socket.as_deref(),
         ),

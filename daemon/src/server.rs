@@ -261,7 +261,7 @@ fn owner_only<T>(request: &Request<T>) -> Result<(), Status> {
         .get::<tonic::transport::server::UdsConnectInfo>()
         .and_then(|info| info.peer_cred);
     match peer {
-        Some(cred) if timoneiro_proto::socket::peer_allowed(cred.uid(), own) => Ok(()),
+        Some(cred) if timoneiro_client::socket::peer_allowed(cred.uid(), own) => Ok(()),
         Some(cred) => Err(Status::permission_denied(format!(
             "uid {} may not act through this daemon (it serves uid {own})",
             cred.uid()

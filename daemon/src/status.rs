@@ -51,7 +51,7 @@ impl Default for SyncStatus {
             objects: 0,
             sync_millis: None,
             message: String::new(),
-            since_unix_ms: timoneiro_proto::render::now_unix_ms(),
+            since_unix_ms: timoneiro_client::render::now_unix_ms(),
             started: None,
             scope: Vec::new(),
             encoding: String::new(),
@@ -65,7 +65,7 @@ impl SyncStatus {
     /// Move to `state`, stamping the time when it changes.
     pub fn set(&mut self, state: SyncState, message: impl Into<String>) {
         if self.state != state {
-            self.since_unix_ms = timoneiro_proto::render::now_unix_ms();
+            self.since_unix_ms = timoneiro_client::render::now_unix_ms();
         }
         self.state = state;
         self.message = message.into();

@@ -604,7 +604,7 @@ pub fn cli_command(socket: &Path) -> Command {
     let mut command = Command::new(bin("timoneiro"));
     command
         .env("TIMONEIRO_SOCKET", socket)
-        .env(timoneiro_proto::autostart::NO_AUTOSTART_ENV, "1");
+        .env(timoneiro_client::autostart::NO_AUTOSTART_ENV, "1");
     command
 }
 

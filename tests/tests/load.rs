@@ -108,7 +108,7 @@ async fn a_minute_of_100_cli_clients_and_10_streams_under_churn() {
         let socket = socket.clone();
         let stop = stop.clone();
         streams.push(tokio::spawn(async move {
-            let mut client = timoneiro_proto::socket::connect(&socket)
+            let mut client = timoneiro_client::socket::connect(&socket)
                 .await
                 .expect("connect");
             let filter = if i % 2 == 0 { "" } else { "app" };
@@ -133,7 +133,7 @@ async fn a_minute_of_100_cli_clients_and_10_streams_under_churn() {
     // One reader that stalls: it reads once, then not at all for a third of
     // the run. It watches every pod (no window), so any answer sent after a
     // pod was created has it, however slowly the loaded daemon answers.
-    let mut client = timoneiro_proto::socket::connect(&socket)
+    let mut client = timoneiro_client::socket::connect(&socket)
         .await
         .expect("connect");
     let mut slow = client

@@ -3,7 +3,7 @@
 //! Each describer writes lines the way kubectl's do (`k8s.io/kubectl/pkg/
 //! describe`): text with tabs between a label and its value, indented two
 //! spaces per level, then aligned into columns by
-//! [`timoneiro_proto::tabwriter`]. The objects
+//! [`timoneiro_client::tabwriter`]. The objects
 //! come from the daemon's caches, never from a second request to the API
 //! server: the events of the object (matched by the involved object's uid),
 //! and for controllers the pods and replica sets they own.
@@ -173,7 +173,7 @@ impl Writer {
     }
 
     fn finish(self) -> String {
-        timoneiro_proto::tabwriter::align(&self.text)
+        timoneiro_client::tabwriter::align(&self.text)
     }
 
     /// How long ago `time` was, as kubectl prints it (`<unknown>` for none).
@@ -195,7 +195,7 @@ impl Writer {
         let millis = self.now.as_millisecond() - t.as_millisecond();
         // Go truncates a duration's seconds toward zero.
         let seconds = millis / 1000;
-        timoneiro_proto::render::human_duration(seconds * 1000)
+        timoneiro_client::render::human_duration(seconds * 1000)
     }
 }
 

@@ -471,7 +471,7 @@ pub(super) fn job(w: &mut Writer, job: &Job, related: &Related) {
             0,
             &format!(
                 "Duration:\t{}\n",
-                timoneiro_proto::render::human_duration(millis / 1000 * 1000)
+                timoneiro_client::render::human_duration(millis / 1000 * 1000)
             ),
         );
     }

@@ -42,7 +42,7 @@ pub fn table_row(names: &[String], row: &TableRow) -> RowParts {
 /// One printer column's cell for an object.
 pub fn printer_cell(column: &PrinterColumn, object: &Value) -> Cell {
     let results = object
-        .query(&timoneiro_proto::jsonpath::to_rfc9535(&column.json_path))
+        .query(&timoneiro_client::jsonpath::to_rfc9535(&column.json_path))
         .unwrap_or_default();
     let Some(first) = results.first() else {
         return Cell::text("");

@@ -123,7 +123,7 @@ pub fn job(j: &Job) -> RowParts {
         (None, _) => Cell::text(""),
         (Some(start), None) => Cell::age(Some(start)),
         (Some(start), Some(end)) => {
-            Cell::text(timoneiro_proto::render::human_duration(end - start))
+            Cell::text(timoneiro_client::render::human_duration(end - start))
         }
     };
     let has = |type_: &str| {

@@ -93,7 +93,7 @@ async fn pod_with_port(sim: &Sim) -> (String, String, u64) {
 
 /// Keystroke → echo on a TTY shell, in milliseconds.
 async fn echo_latencies(daemon: &Daemon, namespace: &str, pod: &str, keys: usize) -> Vec<f64> {
-    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+    let mut client = timoneiro_client::socket::connect(&daemon.socket)
         .await
         .expect("connect");
     let (tx, rx) = mpsc::channel(16);

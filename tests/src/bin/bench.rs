@@ -275,7 +275,7 @@ async fn bench_query(pods: usize, runs: usize) -> Table {
     let mut table = Table(Vec::new());
     eprintln!("starting a sim with {pods} pods and a daemon…");
     let (_sim, daemon) = synced_cluster(pods, 50, 0);
-    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+    let mut client = timoneiro_client::socket::connect(&daemon.socket)
         .await
         .expect("connect");
     if let Some(kib) = rss_kib(daemon.pid()) {
@@ -732,7 +732,7 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
                         answers += 1;
                     }
                 } else {
-                    let mut client = timoneiro_proto::socket::connect(&socket)
+                    let mut client = timoneiro_client::socket::connect(&socket)
                         .await
                         .expect("connect");
                     let mut stream = client
@@ -795,7 +795,7 @@ async fn bench_load(pods: usize, window: Duration, samples: usize) -> Table {
         limit: 50,
         ..ListRequest::default()
     };
-    let mut client = timoneiro_proto::socket::connect(&socket)
+    let mut client = timoneiro_client::socket::connect(&socket)
         .await
         .expect("connect");
     let mut stream = client

@@ -97,9 +97,9 @@ async fn clients_racing_with_no_daemon_start_exactly_one() {
     let clients: Vec<_> = (0..8)
         .map(|_| {
             timoneiro_tests::harness::cli_command(&socket)
-                .env_remove(timoneiro_proto::autostart::NO_AUTOSTART_ENV)
+                .env_remove(timoneiro_client::autostart::NO_AUTOSTART_ENV)
                 .env("KUBECONFIG", &sim.kubeconfig)
-                .env(timoneiro_proto::autostart::DAEMON_ENV, bin("timoneirod"))
+                .env(timoneiro_client::autostart::DAEMON_ENV, bin("timoneirod"))
                 .args(["get", "pods", "-A", "--no-headers"])
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
@@ -143,9 +143,9 @@ fn a_daemon_that_cannot_start_is_reported_with_its_log() {
     // In a directory the client makes private (a tempdir may be 0755).
     let socket = dir.path().join("run/timoneirod.sock");
     let output = timoneiro_tests::harness::cli_command(&socket)
-        .env_remove(timoneiro_proto::autostart::NO_AUTOSTART_ENV)
+        .env_remove(timoneiro_client::autostart::NO_AUTOSTART_ENV)
         .env("KUBECONFIG", dir.path().join("no-such-kubeconfig"))
-        .env(timoneiro_proto::autostart::DAEMON_ENV, bin("timoneirod"))
+        .env(timoneiro_client::autostart::DAEMON_ENV, bin("timoneirod"))
         .args(["get", "pods"])
         .output()
         .expect("timoneiro");
@@ -159,7 +159,7 @@ fn a_daemon_that_cannot_start_is_reported_with_its_log() {
     );
     // --no-autostart: just say it is not running.
     let output = timoneiro_tests::harness::cli_command(&socket)
-        .env_remove(timoneiro_proto::autostart::NO_AUTOSTART_ENV)
+        .env_remove(timoneiro_client::autostart::NO_AUTOSTART_ENV)
         .args(["--no-autostart", "get", "pods"])
         .output()
         .expect("timoneiro");

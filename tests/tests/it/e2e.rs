@@ -102,7 +102,7 @@ async fn cli_answers_match_the_sim_under_churn() {
         .iter()
         .map(|k| k["kind"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(kinds, timoneiro_proto::BUILTIN_KINDS);
+    assert_eq!(kinds, timoneiro_client::BUILTIN_KINDS);
 
     // Let churn run against the synced cache, then stop it: the daemon must
     // converge to exactly the sim's pods.
@@ -670,7 +670,7 @@ async fn watch_list_pushes_changes_and_get_returns_whole_objects() {
     let sim = Sim::start(&["--pods", "300", "--namespaces", "2"]);
     let daemon = Daemon::start(&sim.kubeconfig);
     daemon.wait_synced(Duration::from_secs(60));
-    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+    let mut client = timoneiro_client::socket::connect(&daemon.socket)
         .await
         .expect("connect");
     let request = ListRequest {

@@ -38,7 +38,7 @@ fn shown(parts: &RowParts) -> Shown {
 /// The daemon's rows of a kind, keyed by uid, with the cells `shown` has
 /// (the NAMESPACE and NAME columns the answer puts first are left out).
 async fn daemon_rows(daemon: &Daemon, kind: &Kind, cells: usize) -> BTreeMap<String, Shown> {
-    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+    let mut client = timoneiro_client::socket::connect(&daemon.socket)
         .await
         .expect("connect");
     let answer = client
@@ -382,7 +382,7 @@ async fn a_minute_of_bookmarks_on_every_watch_relists_nothing() {
     let daemon = Daemon::start(&sim.kubeconfig);
     let mut log = daemon.status_log();
     // Every built-in kind, tier 4 too (they start on their first query).
-    for kind in timoneiro_proto::BUILTIN_KINDS {
+    for kind in timoneiro_client::BUILTIN_KINDS {
         let output = daemon.cli(&["get", kind, "-A", "--limit", "1"]);
         assert!(output.status.success(), "{kind}: {}", stderr(&output));
     }
@@ -391,7 +391,7 @@ async fn a_minute_of_bookmarks_on_every_watch_relists_nothing() {
         "every built-in kind SYNCED",
         |kinds| {
             kinds.iter().filter(|k| k["state"] == "SYNCED").count()
-                == timoneiro_proto::BUILTIN_KINDS.len()
+                == timoneiro_client::BUILTIN_KINDS.len()
         },
     );
     let watches = synced["kinds"]
@@ -402,7 +402,7 @@ async fn a_minute_of_bookmarks_on_every_watch_relists_nothing() {
         .count() as u64;
     assert_eq!(
         watches as usize,
-        timoneiro_proto::BUILTIN_KINDS.len(),
+        timoneiro_client::BUILTIN_KINDS.len(),
         "{synced}"
     );
     let lists_at_sync = lists_logged(&sim).await.len();

@@ -19,7 +19,7 @@ async fn oversized_and_foreign_requests_are_refused_and_the_daemon_keeps_serving
     daemon.wait_synced(Duration::from_secs(60));
 
     // 2 MiB of filter: over the daemon's 1 MiB request limit.
-    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+    let mut client = timoneiro_client::socket::connect(&daemon.socket)
         .await
         .expect("connect");
     let error = client
@@ -269,7 +269,7 @@ async fn pathological_queries_are_refused_before_anything_starts() {
     let sim = Sim::start(&["--pods", "50", "--namespaces", "1"]);
     let daemon = Daemon::start(&sim.kubeconfig);
     daemon.wait_synced(Duration::from_secs(60));
-    let mut client = timoneiro_proto::socket::connect(&daemon.socket)
+    let mut client = timoneiro_client::socket::connect(&daemon.socket)
         .await
         .expect("connect");
     // Tier 4: started by its first query only.

@@ -341,7 +341,7 @@ async fn json_of_every_protobuf_kind_is_the_api_servers_json() {
     let daemon = Daemon::start(&sim.kubeconfig);
     daemon.wait_synced(Duration::from_secs(60));
     let mut compared = 0;
-    for kind in timoneiro_proto::BUILTIN_KINDS {
+    for kind in timoneiro_client::BUILTIN_KINDS {
         if kind == "secrets" {
             continue;
         }

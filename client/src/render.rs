@@ -2,7 +2,7 @@
 //! time, the way kubectl's `HumanDuration` does, so a cache never freezes an
 //! age.
 
-use crate::v1::Cell;
+use timoneiro_proto::v1::Cell;
 
 /// Render a duration the way kubectl does (`k8s.io/apimachinery`'s
 /// `HumanDuration`): `45s`, `5m10s`, `11m`, `3h`, `5h30m`, `2d4h`, `400d`, `3y20d`.

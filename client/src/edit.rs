@@ -17,8 +17,8 @@ use serde_json::Value;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::v1::timoneiro_client::TimoneiroClient;
-use crate::v1::{GetRequest, ObjectFormat, ReplaceRequest};
+use timoneiro_proto::v1::timoneiro_client::TimoneiroClient;
+use timoneiro_proto::v1::{GetRequest, ObjectFormat, ReplaceRequest};
 
 /// What `kubectl edit` writes above the object.
 pub const HEADER: &str =

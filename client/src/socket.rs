@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tonic::transport::{Channel, Endpoint};
 
-use crate::v1::timoneiro_client::TimoneiroClient;
+use timoneiro_proto::v1::timoneiro_client::TimoneiroClient;
 
 /// Environment variable that overrides the socket path.
 pub const SOCKET_ENV: &str = "TIMONEIRO_SOCKET";
