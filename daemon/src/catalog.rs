@@ -5,73 +5,55 @@
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
-/// A built-in kind: compiled projection, kubectl's columns, a loading tier.
+use crate::descriptor::Descriptor;
+use crate::project;
+
+/// A built-in kind: its [`Descriptor`] in [`project::BUILTIN`], by position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Builtin {
-    Pods,
-    Deployments,
-    Services,
-    Namespaces,
-    StatefulSets,
-    DaemonSets,
-    ReplicaSets,
-    Jobs,
-    CronJobs,
-    ConfigMaps,
-    Secrets,
-    PersistentVolumeClaims,
-    PersistentVolumes,
-    Ingresses,
-    Nodes,
-    Events,
-    ServiceAccounts,
-    HorizontalPodAutoscalers,
-}
+pub struct Builtin(u8);
+
+/// How many kinds are built in.
+pub const BUILTIN_COUNT: usize = project::BUILTIN.len();
 
 impl Builtin {
     /// Every built-in kind, in tier order.
-    pub const ALL: [Builtin; 18] = [
-        Builtin::Pods,
-        Builtin::Deployments,
-        Builtin::Services,
-        Builtin::Namespaces,
-        Builtin::StatefulSets,
-        Builtin::DaemonSets,
-        Builtin::ReplicaSets,
-        Builtin::Jobs,
-        Builtin::CronJobs,
-        Builtin::ConfigMaps,
-        Builtin::Secrets,
-        Builtin::PersistentVolumeClaims,
-        Builtin::PersistentVolumes,
-        Builtin::Ingresses,
-        Builtin::Nodes,
-        Builtin::Events,
-        Builtin::ServiceAccounts,
-        Builtin::HorizontalPodAutoscalers,
-    ];
-
-    fn spec(self) -> &'static BuiltinSpec {
-        match self {
-            Builtin::Pods => &PODS,
-            Builtin::Deployments => &DEPLOYMENTS,
-            Builtin::Services => &SERVICES,
-            Builtin::Namespaces => &NAMESPACES,
-            Builtin::StatefulSets => &STATEFULSETS,
-            Builtin::DaemonSets => &DAEMONSETS,
-            Builtin::ReplicaSets => &REPLICASETS,
-            Builtin::Jobs => &JOBS,
-            Builtin::CronJobs => &CRONJOBS,
-            Builtin::ConfigMaps => &CONFIGMAPS,
-            Builtin::Secrets => &SECRETS,
-            Builtin::PersistentVolumeClaims => &PERSISTENTVOLUMECLAIMS,
-            Builtin::PersistentVolumes => &PERSISTENTVOLUMES,
-            Builtin::Ingresses => &INGRESSES,
-            Builtin::Nodes => &NODES,
-            Builtin::Events => &EVENTS,
-            Builtin::ServiceAccounts => &SERVICEACCOUNTS,
-            Builtin::HorizontalPodAutoscalers => &HORIZONTALPODAUTOSCALERS,
+    pub const ALL: [Builtin; BUILTIN_COUNT] = {
+        let mut all = [Builtin(0); BUILTIN_COUNT];
+        let mut i = 0;
+        while i < BUILTIN_COUNT {
+            all[i] = Builtin(i as u8);
+            i += 1;
         }
+        all
+    };
+    /// Pods: tier 1, the kind clients wait for.
+    pub const PODS: Builtin = Builtin::named("pods");
+    /// Secrets: watched as the server's Table, metadata only.
+    pub const SECRETS: Builtin = Builtin::named("secrets");
+    /// Events: a bounded store.
+    pub const EVENTS: Builtin = Builtin::named("events");
+
+    /// The built-in kind with this plural name (at compile time: a name
+    /// that is not built in does not compile).
+    pub const fn named(plural: &str) -> Builtin {
+        let mut i = 0;
+        while i < BUILTIN_COUNT {
+            if same(project::BUILTIN[i].plural.as_bytes(), plural.as_bytes()) {
+                return Builtin(i as u8);
+            }
+            i += 1;
+        }
+        panic!("not a built-in kind")
+    }
+
+    /// This kind's descriptor.
+    pub fn descriptor(self) -> &'static Descriptor {
+        project::BUILTIN[usize::from(self.0)]
+    }
+
+    /// Its position in [`Builtin::ALL`] (and in a cluster's stores).
+    pub fn index(self) -> usize {
+        usize::from(self.0)
     }
 
     /// The kind handle of this built-in kind.
@@ -80,18 +62,18 @@ impl Builtin {
             Builtin::ALL
                 .into_iter()
                 .map(|builtin| {
-                    let s = builtin.spec();
+                    let d = builtin.descriptor();
                     Kind(Arc::new(KindSpec {
-                        plural: s.plural.into(),
-                        singular: s.singular.into(),
-                        kind: s.kind.into(),
-                        group: s.group.into(),
-                        version: s.version.into(),
-                        namespaced: s.namespaced,
-                        short_names: s.short_names.iter().map(|n| n.to_string()).collect(),
-                        tier: s.tier,
-                        name_first: s.name_first,
-                        columns: s
+                        plural: d.plural.into(),
+                        singular: d.singular.into(),
+                        kind: d.kind.into(),
+                        group: d.group.into(),
+                        version: d.version.into(),
+                        namespaced: d.namespaced,
+                        short_names: d.short_names.iter().map(|n| n.to_string()).collect(),
+                        tier: d.tier,
+                        name_first: d.name_first,
+                        columns: d
                             .columns
                             .iter()
                             .map(|c| ColumnSpec {
@@ -104,38 +86,32 @@ impl Builtin {
                 })
                 .collect()
         });
-        KINDS[self as usize].clone()
+        KINDS[self.index()].clone()
     }
 }
 
-/// Static facts about a built-in kind.
-#[derive(Debug)]
-struct BuiltinSpec {
-    plural: &'static str,
-    singular: &'static str,
-    kind: &'static str,
-    group: &'static str,
-    version: &'static str,
-    namespaced: bool,
-    short_names: &'static [&'static str],
-    tier: u32,
-    /// kubectl prints NAME first (every kind but events, whose NAME is a wide column).
-    name_first: bool,
-    columns: &'static [StaticColumn],
+/// Byte-wise equality, usable in a `const fn`.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
-#[derive(Debug)]
-struct StaticColumn {
-    name: &'static str,
-    wide: bool,
-}
-
-const fn col(name: &'static str) -> StaticColumn {
-    StaticColumn { name, wide: false }
-}
-
-const fn wide(name: &'static str) -> StaticColumn {
-    StaticColumn { name, wide: true }
+/// A group and version as `apiVersion` writes them: "v1" or "apps/v1".
+pub fn api_version(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    }
 }
 
 /// Loading tier of kinds that start on demand (tier 4 and discovered kinds).
@@ -161,7 +137,7 @@ pub fn tier_overrides(
     let mut overrides = std::collections::BTreeMap::new();
     for (name, tier) in tiers {
         let kind = builtin(name, &format!("tiers.{name}"))?;
-        if kind == Builtin::Pods && *tier != 1 {
+        if kind == Builtin::PODS && *tier != 1 {
             return Err(format!(
                 "tiers.{name} = {tier}: pods are tier 1, the kind clients wait for"
             ));
@@ -209,11 +185,7 @@ pub struct KindSpec {
 impl KindSpec {
     /// "v1" or "apps/v1".
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.clone()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        api_version(&self.group, &self.version)
     }
 
     /// The fully qualified name: "pods", "deployments.apps", "widgets.example.com".
@@ -586,358 +558,6 @@ impl UnknownKind {
     }
 }
 
-static PODS: BuiltinSpec = BuiltinSpec {
-    plural: "pods",
-    singular: "pod",
-    kind: "Pod",
-    group: "",
-    version: "v1",
-    namespaced: true,
-    short_names: &["po"],
-    tier: 1,
-    name_first: true,
-    columns: &[
-        col("READY"),
-        col("STATUS"),
-        col("RESTARTS"),
-        col("AGE"),
-        wide("IP"),
-        wide("NODE"),
-        wide("NOMINATED NODE"),
-        wide("READINESS GATES"),
-    ],
-};
-
-static DEPLOYMENTS: BuiltinSpec = BuiltinSpec {
-    plural: "deployments",
-    singular: "deployment",
-    kind: "Deployment",
-    group: "apps",
-    version: "v1",
-    namespaced: true,
-    short_names: &["deploy"],
-    tier: 2,
-    name_first: true,
-    columns: &[
-        col("READY"),
-        col("UP-TO-DATE"),
-        col("AVAILABLE"),
-        col("AGE"),
-        wide("CONTAINERS"),
-        wide("IMAGES"),
-        wide("SELECTOR"),
-    ],
-};
-
-static SERVICES: BuiltinSpec = BuiltinSpec {
-    plural: "services",
-    singular: "service",
-    kind: "Service",
-    group: "",
-    version: "v1",
-    namespaced: true,
-    short_names: &["svc"],
-    tier: 2,
-    name_first: true,
-    columns: &[
-        col("TYPE"),
-        col("CLUSTER-IP"),
-        col("EXTERNAL-IP"),
-        col("PORT(S)"),
-        col("AGE"),
-        wide("SELECTOR"),
-    ],
-};
-
-static NAMESPACES: BuiltinSpec = BuiltinSpec {
-    plural: "namespaces",
-    singular: "namespace",
-    kind: "Namespace",
-    group: "",
-    version: "v1",
-    namespaced: false,
-    short_names: &["ns"],
-    tier: 2,
-    name_first: true,
-    columns: &[col("STATUS"), col("AGE")],
-};
-
-static STATEFULSETS: BuiltinSpec = BuiltinSpec {
-    plural: "statefulsets",
-    singular: "statefulset",
-    kind: "StatefulSet",
-    group: "apps",
-    version: "v1",
-    namespaced: true,
-    short_names: &["sts"],
-    tier: 2,
-    name_first: true,
-    columns: &[col("READY"), col("AGE"), wide("CONTAINERS"), wide("IMAGES")],
-};
-
-static DAEMONSETS: BuiltinSpec = BuiltinSpec {
-    plural: "daemonsets",
-    singular: "daemonset",
-    kind: "DaemonSet",
-    group: "apps",
-    version: "v1",
-    namespaced: true,
-    short_names: &["ds"],
-    tier: 2,
-    name_first: true,
-    columns: &[
-        col("DESIRED"),
-        col("CURRENT"),
-        col("READY"),
-        col("UP-TO-DATE"),
-        col("AVAILABLE"),
-        col("NODE SELECTOR"),
-        col("AGE"),
-        wide("CONTAINERS"),
-        wide("IMAGES"),
-        wide("SELECTOR"),
-    ],
-};
-
-static REPLICASETS: BuiltinSpec = BuiltinSpec {
-    plural: "replicasets",
-    singular: "replicaset",
-    kind: "ReplicaSet",
-    group: "apps",
-    version: "v1",
-    namespaced: true,
-    short_names: &["rs"],
-    tier: 3,
-    name_first: true,
-    columns: &[
-        col("DESIRED"),
-        col("CURRENT"),
-        col("READY"),
-        col("AGE"),
-        wide("CONTAINERS"),
-        wide("IMAGES"),
-        wide("SELECTOR"),
-    ],
-};
-
-static JOBS: BuiltinSpec = BuiltinSpec {
-    plural: "jobs",
-    singular: "job",
-    kind: "Job",
-    group: "batch",
-    version: "v1",
-    namespaced: true,
-    short_names: &[],
-    tier: 3,
-    name_first: true,
-    columns: &[
-        col("STATUS"),
-        col("COMPLETIONS"),
-        col("DURATION"),
-        col("AGE"),
-        wide("CONTAINERS"),
-        wide("IMAGES"),
-        wide("SELECTOR"),
-    ],
-};
-
-static CRONJOBS: BuiltinSpec = BuiltinSpec {
-    plural: "cronjobs",
-    singular: "cronjob",
-    kind: "CronJob",
-    group: "batch",
-    version: "v1",
-    namespaced: true,
-    short_names: &["cj"],
-    tier: 3,
-    name_first: true,
-    columns: &[
-        col("SCHEDULE"),
-        col("TIMEZONE"),
-        col("SUSPEND"),
-        col("ACTIVE"),
-        col("LAST SCHEDULE"),
-        col("AGE"),
-        wide("CONTAINERS"),
-        wide("IMAGES"),
-        wide("SELECTOR"),
-    ],
-};
-
-static CONFIGMAPS: BuiltinSpec = BuiltinSpec {
-    plural: "configmaps",
-    singular: "configmap",
-    kind: "ConfigMap",
-    group: "",
-    version: "v1",
-    namespaced: true,
-    short_names: &["cm"],
-    tier: 3,
-    name_first: true,
-    columns: &[col("DATA"), col("AGE")],
-};
-
-/// Secrets are watched as the server's Table (`crate::table`): TYPE and
-/// DATA are the server's cells, computed where the values are.
-static SECRETS: BuiltinSpec = BuiltinSpec {
-    plural: "secrets",
-    singular: "secret",
-    kind: "Secret",
-    group: "",
-    version: "v1",
-    namespaced: true,
-    short_names: &[],
-    tier: 3,
-    name_first: true,
-    columns: &[col("TYPE"), col("DATA"), col("AGE")],
-};
-
-static PERSISTENTVOLUMECLAIMS: BuiltinSpec = BuiltinSpec {
-    plural: "persistentvolumeclaims",
-    singular: "persistentvolumeclaim",
-    kind: "PersistentVolumeClaim",
-    group: "",
-    version: "v1",
-    namespaced: true,
-    short_names: &["pvc"],
-    tier: ON_DEMAND_TIER,
-    name_first: true,
-    columns: &[
-        col("STATUS"),
-        col("VOLUME"),
-        col("CAPACITY"),
-        col("ACCESS MODES"),
-        col("STORAGECLASS"),
-        col("VOLUMEATTRIBUTESCLASS"),
-        col("AGE"),
-        wide("VOLUMEMODE"),
-    ],
-};
-
-static PERSISTENTVOLUMES: BuiltinSpec = BuiltinSpec {
-    plural: "persistentvolumes",
-    singular: "persistentvolume",
-    kind: "PersistentVolume",
-    group: "",
-    version: "v1",
-    namespaced: false,
-    short_names: &["pv"],
-    tier: ON_DEMAND_TIER,
-    name_first: true,
-    columns: &[
-        col("CAPACITY"),
-        col("ACCESS MODES"),
-        col("RECLAIM POLICY"),
-        col("STATUS"),
-        col("CLAIM"),
-        col("STORAGECLASS"),
-        col("VOLUMEATTRIBUTESCLASS"),
-        col("REASON"),
-        col("AGE"),
-        wide("VOLUMEMODE"),
-    ],
-};
-
-static INGRESSES: BuiltinSpec = BuiltinSpec {
-    plural: "ingresses",
-    singular: "ingress",
-    kind: "Ingress",
-    group: "networking.k8s.io",
-    version: "v1",
-    namespaced: true,
-    short_names: &["ing"],
-    tier: ON_DEMAND_TIER,
-    name_first: true,
-    columns: &[
-        col("CLASS"),
-        col("HOSTS"),
-        col("ADDRESS"),
-        col("PORTS"),
-        col("AGE"),
-    ],
-};
-
-static NODES: BuiltinSpec = BuiltinSpec {
-    plural: "nodes",
-    singular: "node",
-    kind: "Node",
-    group: "",
-    version: "v1",
-    namespaced: false,
-    short_names: &["no"],
-    tier: ON_DEMAND_TIER,
-    name_first: true,
-    columns: &[
-        col("STATUS"),
-        col("ROLES"),
-        col("AGE"),
-        col("VERSION"),
-        wide("INTERNAL-IP"),
-        wide("EXTERNAL-IP"),
-        wide("OS-IMAGE"),
-        wide("KERNEL-VERSION"),
-        wide("CONTAINER-RUNTIME"),
-    ],
-};
-
-/// Events: the wide columns sit between the default ones, as kubectl prints them.
-static EVENTS: BuiltinSpec = BuiltinSpec {
-    plural: "events",
-    singular: "event",
-    kind: "Event",
-    group: "",
-    version: "v1",
-    namespaced: true,
-    short_names: &["ev"],
-    tier: ON_DEMAND_TIER,
-    name_first: false,
-    columns: &[
-        col("LAST SEEN"),
-        col("TYPE"),
-        col("REASON"),
-        col("OBJECT"),
-        wide("SUBOBJECT"),
-        wide("SOURCE"),
-        col("MESSAGE"),
-        wide("FIRST SEEN"),
-        wide("COUNT"),
-        wide("NAME"),
-    ],
-};
-
-static SERVICEACCOUNTS: BuiltinSpec = BuiltinSpec {
-    plural: "serviceaccounts",
-    singular: "serviceaccount",
-    kind: "ServiceAccount",
-    group: "",
-    version: "v1",
-    namespaced: true,
-    short_names: &["sa"],
-    tier: ON_DEMAND_TIER,
-    name_first: true,
-    columns: &[col("AGE")],
-};
-
-static HORIZONTALPODAUTOSCALERS: BuiltinSpec = BuiltinSpec {
-    plural: "horizontalpodautoscalers",
-    singular: "horizontalpodautoscaler",
-    kind: "HorizontalPodAutoscaler",
-    group: "autoscaling",
-    version: "v2",
-    namespaced: true,
-    short_names: &["hpa"],
-    tier: ON_DEMAND_TIER,
-    name_first: true,
-    columns: &[
-        col("REFERENCE"),
-        col("TARGETS"),
-        col("MINPODS"),
-        col("MAXPODS"),
-        col("REPLICAS"),
-        col("AGE"),
-    ],
-};
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -956,10 +576,10 @@ mod tests {
         let tiers: std::collections::BTreeMap<String, u32> =
             [("ev".to_string(), 2), ("configmaps".to_string(), 4)].into();
         let overrides = tier_overrides(&tiers, &["nodes".to_string()]).expect("valid");
-        assert_eq!(overrides.get(&Builtin::Events), Some(&2));
-        assert_eq!(overrides.get(&Builtin::ConfigMaps), Some(&4));
+        assert_eq!(overrides.get(&Builtin::named("events")), Some(&2));
+        assert_eq!(overrides.get(&Builtin::named("configmaps")), Some(&4));
         assert_eq!(
-            overrides.get(&Builtin::Nodes),
+            overrides.get(&Builtin::named("nodes")),
             Some(&3),
             "preloaded with tier 3"
         );
@@ -998,36 +618,36 @@ mod tests {
     fn resolves_kubectl_names() {
         let catalog = Catalog::builtin();
         let cases = [
-            ("po", Builtin::Pods),
-            ("pod", Builtin::Pods),
-            ("Pods", Builtin::Pods),
-            ("Pod", Builtin::Pods),
-            ("deploy", Builtin::Deployments),
-            ("deployments.apps", Builtin::Deployments),
-            ("deployment.v1.apps", Builtin::Deployments),
-            ("svc", Builtin::Services),
-            ("ns", Builtin::Namespaces),
-            ("sts", Builtin::StatefulSets),
-            ("ds", Builtin::DaemonSets),
-            ("rs", Builtin::ReplicaSets),
-            ("job", Builtin::Jobs),
-            ("jobs.batch", Builtin::Jobs),
-            ("cj", Builtin::CronJobs),
-            ("cm", Builtin::ConfigMaps),
-            ("secret", Builtin::Secrets),
-            ("pods.core", Builtin::Pods),
-            ("pvc", Builtin::PersistentVolumeClaims),
-            ("pv", Builtin::PersistentVolumes),
-            ("ing", Builtin::Ingresses),
-            ("ingresses.networking.k8s.io", Builtin::Ingresses),
-            ("no", Builtin::Nodes),
-            ("node", Builtin::Nodes),
-            ("ev", Builtin::Events),
-            ("sa", Builtin::ServiceAccounts),
-            ("hpa", Builtin::HorizontalPodAutoscalers),
+            ("po", Builtin::PODS),
+            ("pod", Builtin::PODS),
+            ("Pods", Builtin::PODS),
+            ("Pod", Builtin::PODS),
+            ("deploy", Builtin::named("deployments")),
+            ("deployments.apps", Builtin::named("deployments")),
+            ("deployment.v1.apps", Builtin::named("deployments")),
+            ("svc", Builtin::named("services")),
+            ("ns", Builtin::named("namespaces")),
+            ("sts", Builtin::named("statefulsets")),
+            ("ds", Builtin::named("daemonsets")),
+            ("rs", Builtin::named("replicasets")),
+            ("job", Builtin::named("jobs")),
+            ("jobs.batch", Builtin::named("jobs")),
+            ("cj", Builtin::named("cronjobs")),
+            ("cm", Builtin::named("configmaps")),
+            ("secret", Builtin::SECRETS),
+            ("pods.core", Builtin::PODS),
+            ("pvc", Builtin::named("persistentvolumeclaims")),
+            ("pv", Builtin::named("persistentvolumes")),
+            ("ing", Builtin::named("ingresses")),
+            ("ingresses.networking.k8s.io", Builtin::named("ingresses")),
+            ("no", Builtin::named("nodes")),
+            ("node", Builtin::named("nodes")),
+            ("ev", Builtin::named("events")),
+            ("sa", Builtin::named("serviceaccounts")),
+            ("hpa", Builtin::named("horizontalpodautoscalers")),
             (
                 "horizontalpodautoscalers.autoscaling",
-                Builtin::HorizontalPodAutoscalers,
+                Builtin::named("horizontalpodautoscalers"),
             ),
         ];
         for (name, want) in cases {
@@ -1064,11 +684,11 @@ mod tests {
         }
         assert_eq!(
             catalog.resolve("ev").ok().and_then(|k| k.builtin()),
-            Some(Builtin::Events)
+            Some(Builtin::named("events"))
         );
         assert_eq!(
             catalog.resolve("events").ok().and_then(|k| k.builtin()),
-            Some(Builtin::Events)
+            Some(Builtin::named("events"))
         );
         let other = catalog.resolve("events.events.k8s.io").expect("qualified");
         assert_eq!(other.spec().group, "events.k8s.io");

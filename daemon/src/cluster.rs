@@ -10,26 +10,19 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
-    ServiceAccount,
-};
-use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{ApiResource, DynamicObject};
 use kube::{Api, Client};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::catalog::{Builtin, Catalog, Kind, ResolveError, Source};
+use crate::descriptor::Start;
 use crate::discovery;
 use crate::informer::{self, Scope};
 use crate::lean::Lean;
 use crate::project;
 use crate::status::SyncState;
-use crate::store::{RowLimit, Store};
+use crate::store::Store;
 use crate::table::TableRow;
 use crate::wire::{Encoding, Wire};
 
@@ -115,7 +108,7 @@ impl Cluster {
         let stores = Builtin::ALL
             .into_iter()
             .map(|builtin| {
-                let limit = (builtin == Builtin::Events).then_some(RowLimit::EVENTS);
+                let limit = builtin.descriptor().row_limit;
                 let kind = match tiers.get(&builtin) {
                     Some(tier) => builtin.kind().with_tier(*tier),
                     None => builtin.kind(),
@@ -305,7 +298,7 @@ impl Cluster {
     pub async fn open(&self, kind: &Kind) -> Arc<Store> {
         if let Some(builtin) = kind.builtin() {
             self.ensure_started(builtin);
-            return self.stores()[builtin as usize].clone();
+            return self.stores()[builtin.index()].clone();
         }
         // Kinds compare by group and plural; the version decides too here.
         let current = |store: &Arc<Store>| store.kind().spec().version == kind.spec().version;
@@ -440,12 +433,7 @@ impl Cluster {
         if !namespaced {
             return Scope::cluster(api);
         }
-        let all = api.clone();
-        Scope {
-            all: api,
-            in_namespace: Some(Box::new(move |ns: &str| all.clone().constrain(ns))),
-            namespaces: self.fallback_namespaces(),
-        }
+        crate::descriptor::namespaced_scope(api, self.fallback_namespaces())
     }
 
     fn fallback_namespaces(&self) -> Arc<[String]> {
@@ -457,112 +445,26 @@ impl Cluster {
         if !lock(&self.started).insert(builtin) {
             return;
         }
-        let store = self.stores()[builtin as usize].clone();
-        let client = self.client.clone();
-        let shutdown = self.shutdown.clone();
+        let store = self.stores()[builtin.index()].clone();
         let kind = store.kind().clone();
-        let namespaces = self.fallback_namespaces();
-        let wire = self.wire;
         tracing::info!(%kind, tier = kind.spec().tier, "starting informer");
         // Objects are decoded without managedFields (`Lean`), which the
-        // daemon neither shows nor keeps.
-        // Namespaced kinds fall back to a watcher per namespace when RBAC
-        // forbids the cluster-wide list; cluster-scoped kinds have no fallback.
-        macro_rules! informer {
-            (cluster $type:ty, $project:expr) => {
-                informer::run(
-                    Scope::cluster(Api::<Lean<$type>>::all(client)),
-                    store,
-                    |object: &Lean<$type>| $project(&object.object),
-                    informer::Annotations::All,
-                    wire,
-                    shutdown,
-                )
-            };
-            ($type:ty, $project:expr) => {
-                informer!($type, $project, informer::Annotations::All)
-            };
-            ($type:ty, $project:expr, $drop:expr) => {{
-                let all = Api::<Lean<$type>>::all(client);
-                let scope = Scope {
-                    all: all.clone(),
-                    in_namespace: Some(Box::new(move |ns: &str| all.clone().constrain(ns))),
-                    namespaces,
-                };
-                informer::run(
-                    scope,
-                    store,
-                    |object: &Lean<$type>| $project(&object.object),
-                    $drop,
-                    wire,
-                    shutdown,
-                )
-            }};
-        }
-        let name = format!("informer-{kind}");
-        match builtin {
-            Builtin::Pods => self.spawn(&name, informer!(Pod, project::pod)),
-            Builtin::Deployments => self.spawn(&name, informer!(Deployment, project::deployment)),
-            Builtin::Services => self.spawn(&name, informer!(Service, project::service)),
-            Builtin::Namespaces => {
-                self.spawn(&name, informer!(cluster Namespace, project::namespace))
-            }
-            Builtin::StatefulSets => {
-                self.spawn(&name, informer!(StatefulSet, project::statefulset))
-            }
-            Builtin::DaemonSets => self.spawn(&name, informer!(DaemonSet, project::daemonset)),
-            Builtin::ReplicaSets => self.spawn(&name, informer!(ReplicaSet, project::replicaset)),
-            Builtin::Jobs => self.spawn(&name, informer!(Job, project::job)),
-            Builtin::CronJobs => self.spawn(&name, informer!(CronJob, project::cronjob)),
-            Builtin::ConfigMaps => self.spawn(&name, informer!(ConfigMap, project::configmap)),
-            // The server's Table with each row's metadata (`crate::table`):
-            // kubectl's TYPE and DATA, and not one secret value.
-            Builtin::Secrets => {
-                let all = Api::<TableRow>::all_with(client, &api_resource(kind.spec()));
-                let scope = Scope {
-                    all: all.clone(),
-                    in_namespace: Some(Box::new(move |ns: &str| all.clone().constrain(ns))),
-                    namespaces,
-                };
-                self.spawn(
-                    &name,
-                    informer::run(
-                        scope,
-                        store,
-                        project::secret,
-                        informer::SECRET_ANNOTATIONS,
-                        Wire {
-                            encoding: Encoding::Table,
-                            ..wire
-                        },
-                        shutdown,
-                    ),
-                )
-            }
-            Builtin::PersistentVolumeClaims => self.spawn(
-                &name,
-                informer!(PersistentVolumeClaim, project::persistentvolumeclaim),
-            ),
-            Builtin::PersistentVolumes => self.spawn(
-                &name,
-                informer!(cluster PersistentVolume, project::persistentvolume),
-            ),
-            Builtin::Ingresses => self.spawn(&name, informer!(Ingress, project::ingress)),
-            Builtin::Nodes => self.spawn(&name, informer!(cluster Node, project::node)),
-            Builtin::Events => self.spawn(&name, informer!(Event, project::event)),
-            Builtin::ServiceAccounts => {
-                self.spawn(&name, informer!(ServiceAccount, project::serviceaccount))
-            }
-            Builtin::HorizontalPodAutoscalers => self.spawn(
-                &name,
-                informer!(HorizontalPodAutoscaler, project::horizontalpodautoscaler),
-            ),
-        }
+        // daemon neither shows nor keeps. Namespaced kinds fall back to a
+        // watcher per namespace when RBAC forbids the cluster-wide list;
+        // cluster-scoped kinds have no fallback (`crate::descriptor`).
+        let task = builtin.descriptor().cache.start(Start {
+            client: self.client.clone(),
+            store,
+            namespaces: self.fallback_namespaces(),
+            wire: self.wire,
+            shutdown: self.shutdown.clone(),
+        });
+        self.spawn(&format!("informer-{kind}"), task);
     }
 }
 
 /// kube's description of a kind, for the dynamic API.
-fn api_resource(spec: &crate::catalog::KindSpec) -> ApiResource {
+pub(crate) fn api_resource(spec: &crate::catalog::KindSpec) -> ApiResource {
     ApiResource {
         group: spec.group.clone(),
         version: spec.version.clone(),

@@ -27,7 +27,7 @@ pub fn query(data: &[u8]) {
     let selector = lines.next().unwrap_or_default();
     let sort = lines.next().unwrap_or_default();
     let store = Store::new(
-        Builtin::Pods.kind(),
+        Builtin::PODS.kind(),
         Arc::new(tokio::sync::watch::channel(0).0),
     );
     store.start();
@@ -52,7 +52,7 @@ pub fn query(data: &[u8]) {
         });
     }
     store.finish_relist();
-    let spec = Builtin::Pods.kind();
+    let spec = Builtin::PODS.kind();
     match Query::parse(spec.spec(), None, filter, selector, sort, 0, Some(50)) {
         Ok(query) => {
             let answer = query::run(&store, &query);

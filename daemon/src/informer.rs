@@ -570,7 +570,7 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_informer_turns_its_kind_error() {
         let store = Arc::new(Store::new(
-            crate::catalog::Builtin::Pods.kind(),
+            crate::catalog::Builtin::PODS.kind(),
             Arc::new(watch::channel(0).0),
         ));
         store.start();

@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod codec;
 pub mod contexts;
 pub mod describe;
+pub mod descriptor;
 pub mod direct;
 pub mod discovery;
 pub mod drain;

@@ -434,7 +434,7 @@ mod tests {
     use tokio::sync::watch;
 
     fn store_with(rows: &[(&str, &str, i64, &str, u32)]) -> Store {
-        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::PODS.kind(), Arc::new(watch::channel(0).0));
         for (i, (ns, name, created, status, restarts)) in rows.iter().enumerate() {
             store.apply(RowParts {
                 namespace: ns.to_string(),
@@ -467,7 +467,7 @@ mod tests {
 
     fn query(sort: &str, filter: &str, selector: &str, namespace: Option<&str>) -> Query {
         Query::parse(
-            Builtin::Pods.kind().spec(),
+            Builtin::PODS.kind().spec(),
             namespace.map(str::to_string),
             filter,
             selector,
@@ -680,7 +680,7 @@ mod tests {
     #[test]
     fn unknown_sort_columns_list_the_columns() {
         let err =
-            Query::parse(Builtin::Pods.kind().spec(), None, "", "", "colour", 0, None).unwrap_err();
+            Query::parse(Builtin::PODS.kind().spec(), None, "", "", "colour", 0, None).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("NAMESPACE, NAME, READY, STATUS"), "{text}");
     }

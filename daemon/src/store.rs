@@ -594,7 +594,7 @@ mod tests {
 
     #[test]
     fn a_namespace_relist_replaces_only_that_namespace() {
-        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::PODS.kind(), Arc::new(watch::channel(0).0));
         store.set_scope(vec!["a".into(), "b".into()], Vec::new());
         store.start();
         store.begin_relist_in("a");
@@ -627,7 +627,7 @@ mod tests {
     /// it; a skipped namespace is named once the rest is synced.
     #[test]
     fn only_a_whole_relist_syncs_and_the_scope_bounds_the_rows() {
-        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::PODS.kind(), Arc::new(watch::channel(0).0));
         store.start();
         store.begin_relist();
         for (uid, ns) in [("1", "a"), ("2", "b"), ("3", "c")] {
@@ -665,7 +665,7 @@ mod tests {
     #[test]
     fn a_watch_event_never_waits_for_a_query() {
         let store = Arc::new(Store::new(
-            Builtin::Pods.kind(),
+            Builtin::PODS.kind(),
             Arc::new(watch::channel(0).0),
         ));
         store.start();
@@ -704,7 +704,7 @@ mod tests {
     #[test]
     fn a_list_page_never_waits_for_a_query() {
         let store = Arc::new(Store::new(
-            Builtin::Pods.kind(),
+            Builtin::PODS.kind(),
             Arc::new(watch::channel(0).0),
         ));
         store.start();
@@ -733,7 +733,7 @@ mod tests {
 
     #[test]
     fn relist_replaces_rows_only_when_done() {
-        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::PODS.kind(), Arc::new(watch::channel(0).0));
         assert_eq!(store.status().state, SyncState::Pending);
         store.start();
         assert_eq!(store.status().state, SyncState::Loading);
@@ -765,7 +765,7 @@ mod tests {
 
     #[test]
     fn apply_and_delete_by_uid() {
-        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::PODS.kind(), Arc::new(watch::channel(0).0));
         store.begin_relist();
         store.finish_relist();
         store.apply(parts("1", "a", "ns"));
@@ -780,7 +780,7 @@ mod tests {
 
     #[test]
     fn namespaces_are_shared_between_rows() {
-        let store = Store::new(Builtin::Pods.kind(), Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::PODS.kind(), Arc::new(watch::channel(0).0));
         store.apply(parts("1", "a", "shop"));
         store.apply(parts("2", "b", "shop"));
         let view = store.view();
@@ -790,7 +790,7 @@ mod tests {
 
     #[test]
     fn errors_before_sync_are_errors_and_refusals_stay_errors() {
-        let store = Store::new(Builtin::Secrets.kind(), Arc::new(watch::channel(0).0));
+        let store = Store::new(Builtin::SECRETS.kind(), Arc::new(watch::channel(0).0));
         store.start();
         store.fail("connection refused".into(), false);
         assert_eq!(store.status().state, SyncState::Error);
@@ -808,7 +808,7 @@ mod tests {
             recency: |row| row.created_ms,
         };
         let store = Store::with_limit(
-            Builtin::Events.kind(),
+            Builtin::EVENTS.kind(),
             Some(limit),
             Arc::new(watch::channel(0).0),
         );

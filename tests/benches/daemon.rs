@@ -22,7 +22,7 @@ use timoneirod::store::Store;
 
 /// `n` pod rows: the recorded pods' projections, renamed across 50 namespaces.
 fn pod_rows(n: usize) -> Vec<RowParts> {
-    let templates = fixtures::project_list(&Builtin::Pods.kind());
+    let templates = fixtures::project_list(&Builtin::PODS.kind());
     (0..n)
         .map(|i| {
             let template = &templates[i % templates.len()];
@@ -39,7 +39,7 @@ fn pod_rows(n: usize) -> Vec<RowParts> {
 
 fn store_of(n: usize) -> Store {
     let store = Store::new(
-        Builtin::Pods.kind(),
+        Builtin::PODS.kind(),
         Arc::new(tokio::sync::watch::channel(0).0),
     );
     store.begin_relist();
@@ -52,7 +52,7 @@ fn store_of(n: usize) -> Store {
 
 fn query(filter: &str, sort: &str, limit: Option<usize>) -> Query {
     Query::parse(
-        Builtin::Pods.kind().spec(),
+        Builtin::PODS.kind().spec(),
         None,
         filter,
         "",

@@ -3,28 +3,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Event, Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
-    ServiceAccount,
-};
-use k8s_openapi::api::networking::v1::Ingress;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::Resource;
 use kube::api::DynamicObject;
-use kube::core::ObjectList;
-use serde::de::DeserializeOwned;
 use timoneirod::catalog::{Builtin, Discovered, Kind, Source};
-use timoneirod::codec::ObjectCodec;
-use timoneirod::informer::{Annotations, SECRET_ANNOTATIONS, row_parts};
-use timoneirod::lean::Lean;
+use timoneirod::descriptor;
 use timoneirod::project;
 use timoneirod::row::RowParts;
 use timoneirod::store::Store;
-use timoneirod::table::TableRow;
-use timoneirod::wire::FromProtobuf;
 
 /// The fixture folder.
 pub fn dir() -> PathBuf {
@@ -72,72 +57,12 @@ pub enum Body<'a> {
     ProtobufObject(&'a [u8]),
 }
 
-/// Each object's projection and the object itself as the daemon keeps it
-/// for `Get` (JSON without managedFields and with only `annotations`, or the
-/// protobuf it came in, turned into JSON), through the informer's own path.
-fn decode<K: DeserializeOwned + Clone + serde::Serialize + Resource + 'static>(
-    what: &str,
-    body: Body<'_>,
-    project: impl Fn(&K) -> RowParts,
-    annotations: Annotations,
-) -> Vec<(RowParts, serde_json::Value)> {
-    let items: Vec<Lean<K>> = match body {
-        Body::Json(text) => {
-            serde_json::from_str::<ObjectList<Lean<K>>>(text)
-                .unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}"))
-                .items
-        }
-        Body::Protobuf(bytes) => {
-            timoneirod::wire::decode_list::<Lean<K>>(bytes)
-                .unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}"))
-                .1
-        }
-        Body::JsonObject(value) => vec![
-            serde_json::from_value::<Lean<K>>(value.clone())
-                .unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}")),
-        ],
-        Body::ProtobufObject(body) => {
-            let decoded = timoneiro_kpb::Envelope::parse(body).and_then(|envelope| {
-                Lean::<K>::from_protobuf(
-                    envelope.message_type()?,
-                    envelope.raw,
-                    envelope.api_version,
-                    envelope.kind,
-                )
-            });
-            vec![
-                decoded.unwrap_or_else(|e| {
-                    panic!("{what} does not decode as the daemon decodes it: {e}")
-                }),
-            ]
-        }
-    };
-    let codec = ObjectCodec::new();
-    codec.set_protobuf_json(Lean::<K>::protobuf_json);
-    items
-        .into_iter()
-        .map(|item| {
-            let parts = row_parts(
-                &|item: &Lean<K>| project(&item.object),
-                item,
-                annotations,
-                &codec,
-            );
-            let kept = codec
-                .decompress(&parts.object)
-                .unwrap_or_else(|e| panic!("{what}: a kept object: {e}"));
-            let object = serde_json::from_slice(&kept).expect("kept objects are JSON");
-            (parts, object)
-        })
-        .collect()
-}
-
 /// The file the daemon's view of a kind is recorded in: secrets are
 /// watched as the server's Table (`table/secrets.json`), the others as
 /// their list.
 pub fn list_file(kind: &Kind) -> String {
     match kind.builtin() {
-        Some(Builtin::Secrets) => "table/secrets.json".to_string(),
+        Some(Builtin::SECRETS) => "table/secrets.json".to_string(),
         _ => format!("list/{}.json", kind.spec().plural),
     }
 }
@@ -148,7 +73,7 @@ pub fn protobuf_list_files() -> Vec<String> {
     Builtin::ALL
         .into_iter()
         .map(|builtin| match builtin {
-            Builtin::Secrets => "list/secrets.metadata.json".to_string(),
+            Builtin::SECRETS => "list/secrets.metadata.json".to_string(),
             _ => format!("list/{}.json", builtin.kind().spec().plural),
         })
         .collect()
@@ -200,90 +125,42 @@ pub fn objects_body(kind: &Kind, what: &str, body: Body<'_>) -> Vec<serde_json::
         .collect()
 }
 
-/// Each object's projection and the object as `Get` answers it, through the informer's own path.
-pub fn decode_body(kind: &Kind, what: &str, text: Body<'_>) -> Vec<(RowParts, serde_json::Value)> {
-    let Some(builtin) = kind.builtin() else {
-        let Source::Dynamic(columns) = kind.spec().source.clone() else {
-            unreachable!("not built in, so dynamic")
-        };
-        return decode::<DynamicObject>(
-            what,
-            text,
-            |o| project::dynamic(&columns, o),
-            Annotations::All,
-        );
+/// Each object's projection and the object itself as the daemon keeps it
+/// for `Get` (JSON without managedFields and with only the annotations its
+/// kind keeps, or the protobuf it came in, turned into JSON), through the
+/// informer's own path (the kind's `descriptor::Cache`).
+pub fn decode_body(kind: &Kind, what: &str, body: Body<'_>) -> Vec<(RowParts, serde_json::Value)> {
+    let object_text;
+    let body = match body {
+        Body::Json(text) => descriptor::Body::Json(text.as_bytes()),
+        Body::Protobuf(bytes) => descriptor::Body::Protobuf(bytes),
+        Body::JsonObject(value) => {
+            object_text = serde_json::to_vec(value).expect("JSON");
+            descriptor::Body::JsonObject(&object_text)
+        }
+        Body::ProtobufObject(bytes) => descriptor::Body::ProtobufObject(bytes),
     };
-    match builtin {
-        Builtin::Pods => decode::<Pod>(what, text, project::pod, Annotations::All),
-        Builtin::Deployments => {
-            decode::<Deployment>(what, text, project::deployment, Annotations::All)
-        }
-        Builtin::Services => decode::<Service>(what, text, project::service, Annotations::All),
-        Builtin::Namespaces => {
-            decode::<Namespace>(what, text, project::namespace, Annotations::All)
-        }
-        Builtin::StatefulSets => {
-            decode::<StatefulSet>(what, text, project::statefulset, Annotations::All)
-        }
-        Builtin::DaemonSets => {
-            decode::<DaemonSet>(what, text, project::daemonset, Annotations::All)
-        }
-        Builtin::ReplicaSets => {
-            decode::<ReplicaSet>(what, text, project::replicaset, Annotations::All)
-        }
-        Builtin::Jobs => decode::<Job>(what, text, project::job, Annotations::All),
-        Builtin::CronJobs => decode::<CronJob>(what, text, project::cronjob, Annotations::All),
-        Builtin::ConfigMaps => {
-            decode::<ConfigMap>(what, text, project::configmap, Annotations::All)
-        }
-        Builtin::Secrets => decode_table(what, text, project::secret, SECRET_ANNOTATIONS),
-        Builtin::PersistentVolumeClaims => decode::<PersistentVolumeClaim>(
-            what,
-            text,
-            project::persistentvolumeclaim,
-            Annotations::All,
-        ),
-        Builtin::PersistentVolumes => {
-            decode::<PersistentVolume>(what, text, project::persistentvolume, Annotations::All)
-        }
-        Builtin::Ingresses => decode::<Ingress>(what, text, project::ingress, Annotations::All),
-        Builtin::Nodes => decode::<Node>(what, text, project::node, Annotations::All),
-        Builtin::Events => decode::<Event>(what, text, project::event, Annotations::All),
-        Builtin::ServiceAccounts => {
-            decode::<ServiceAccount>(what, text, project::serviceaccount, Annotations::All)
-        }
-        Builtin::HorizontalPodAutoscalers => decode::<HorizontalPodAutoscaler>(
-            what,
-            text,
-            project::horizontalpodautoscaler,
-            Annotations::All,
-        ),
-    }
-}
-
-/// Each row of a Table body (a list, or a watch event's object) projected
-/// and kept as the informer does.
-fn decode_table(
-    what: &str,
-    body: Body<'_>,
-    project: impl Fn(&TableRow) -> RowParts,
-    annotations: Annotations,
-) -> Vec<(RowParts, serde_json::Value)> {
-    let text = match body {
-        Body::Json(text) => text.as_bytes().to_vec(),
-        Body::JsonObject(value) => serde_json::to_vec(value).expect("JSON"),
-        Body::Protobuf(_) | Body::ProtobufObject(_) => {
-            panic!("{what}: Tables do not travel as protobuf")
+    let decoded = match kind.builtin() {
+        Some(builtin) => builtin
+            .descriptor()
+            .cache
+            .decode(builtin.descriptor(), body),
+        None => {
+            let Source::Dynamic(columns) = kind.spec().source.clone() else {
+                unreachable!("not built in, so dynamic")
+            };
+            descriptor::decode_typed(|o: &DynamicObject| project::dynamic(&columns, o), body)
         }
     };
-    let rows = timoneirod::table::list_rows(&text, "v1", "Secret")
-        .unwrap_or_else(|e| panic!("{what} is not a Table: {e}"));
-    let codec = ObjectCodec::new();
+    let (rows, codec) =
+        decoded.unwrap_or_else(|e| panic!("{what} does not decode as the daemon decodes it: {e}"));
     rows.into_iter()
-        .map(|row| {
-            let parts = row_parts(&project, row, annotations, &codec);
-            let kept = codec.decompress(&parts.object).expect("a kept object");
-            (parts, serde_json::from_slice(&kept).expect("JSON"))
+        .map(|parts| {
+            let kept = codec
+                .decompress(&parts.object)
+                .unwrap_or_else(|e| panic!("{what}: a kept object: {e}"));
+            let object = serde_json::from_slice(&kept).expect("kept objects are JSON");
+            (parts, object)
         })
         .collect()
 }

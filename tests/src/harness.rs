@@ -277,7 +277,7 @@ impl Sim {
         };
         // Secrets as the daemon sees them: the sim's Table of them.
         let (path, accept) = match kind.builtin() {
-            Some(timoneirod::catalog::Builtin::Secrets) => (
+            Some(timoneirod::catalog::Builtin::SECRETS) => (
                 format!("{path}?includeObject=Metadata"),
                 Some(timoneirod::table::ACCEPT),
             ),

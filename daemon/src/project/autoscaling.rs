@@ -6,6 +6,8 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::{age, parts};
+use crate::catalog::ON_DEMAND_TIER;
+use crate::descriptor::{Descriptor, Namespaced, col};
 use crate::row::{Cell, RowParts};
 
 /// REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE.
@@ -160,3 +162,25 @@ fn against_target(target: &MetricTarget, current: Option<&MetricValueStatus>) ->
         ),
     }
 }
+
+pub static HORIZONTALPODAUTOSCALERS: Descriptor = Descriptor {
+    plural: "horizontalpodautoscalers",
+    singular: "horizontalpodautoscaler",
+    kind: "HorizontalPodAutoscaler",
+    group: "autoscaling",
+    version: "v2",
+    namespaced: true,
+    short_names: &["hpa"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("REFERENCE"),
+        col("TARGETS"),
+        col("MINPODS"),
+        col("MAXPODS"),
+        col("REPLICAS"),
+        col("AGE"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<HorizontalPodAutoscaler>::new(horizontalpodautoscaler),
+};

@@ -6,6 +6,9 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::{age, format_labels, parts};
+use crate::catalog::ON_DEMAND_TIER;
+use crate::descriptor::{ClusterScoped, Descriptor, Namespaced, ServerTable, col, wide};
+use crate::informer::SECRET_ANNOTATIONS;
 use crate::row::{Cell, RowParts};
 use crate::table::TableRow;
 
@@ -140,3 +143,87 @@ pub fn secret(row: &TableRow) -> RowParts {
 pub fn serviceaccount(s: &ServiceAccount) -> RowParts {
     parts(&s.metadata, vec![age(&s.metadata)])
 }
+
+pub static SERVICES: Descriptor = Descriptor {
+    plural: "services",
+    singular: "service",
+    kind: "Service",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &["svc"],
+    tier: 2,
+    name_first: true,
+    columns: &[
+        col("TYPE"),
+        col("CLUSTER-IP"),
+        col("EXTERNAL-IP"),
+        col("PORT(S)"),
+        col("AGE"),
+        wide("SELECTOR"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<Service>::new(service),
+};
+
+pub static NAMESPACES: Descriptor = Descriptor {
+    plural: "namespaces",
+    singular: "namespace",
+    kind: "Namespace",
+    group: "",
+    version: "v1",
+    namespaced: false,
+    short_names: &["ns"],
+    tier: 2,
+    name_first: true,
+    columns: &[col("STATUS"), col("AGE")],
+    row_limit: None,
+    cache: &ClusterScoped::<Namespace>::new(namespace),
+};
+
+pub static CONFIGMAPS: Descriptor = Descriptor {
+    plural: "configmaps",
+    singular: "configmap",
+    kind: "ConfigMap",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &["cm"],
+    tier: 3,
+    name_first: true,
+    columns: &[col("DATA"), col("AGE")],
+    row_limit: None,
+    cache: &Namespaced::<ConfigMap>::new(configmap),
+};
+
+/// Secrets are watched as the server's Table (`crate::table`): TYPE and
+/// DATA are the server's cells, computed where the values are.
+pub static SECRETS: Descriptor = Descriptor {
+    plural: "secrets",
+    singular: "secret",
+    kind: "Secret",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &[],
+    tier: 3,
+    name_first: true,
+    columns: &[col("TYPE"), col("DATA"), col("AGE")],
+    row_limit: None,
+    cache: &ServerTable::new(secret, SECRET_ANNOTATIONS),
+};
+
+pub static SERVICEACCOUNTS: Descriptor = Descriptor {
+    plural: "serviceaccounts",
+    singular: "serviceaccount",
+    kind: "ServiceAccount",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &["sa"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[col("AGE")],
+    row_limit: None,
+    cache: &Namespaced::<ServiceAccount>::new(serviceaccount),
+};

@@ -3,7 +3,10 @@
 use k8s_openapi::api::core::v1::Event;
 
 use super::{millis, parts};
+use crate::catalog::ON_DEMAND_TIER;
+use crate::descriptor::{Descriptor, Namespaced, col, wide};
 use crate::row::{Cell, RowParts};
+use crate::store::RowLimit;
 
 /// LAST SEEN TYPE REASON OBJECT [SUBOBJECT SOURCE] MESSAGE [FIRST SEEN COUNT NAME].
 ///
@@ -63,3 +66,30 @@ pub fn event(e: &Event) -> RowParts {
         ],
     )
 }
+
+/// Events: the wide columns sit between the default ones, as kubectl prints them.
+pub static EVENTS: Descriptor = Descriptor {
+    plural: "events",
+    singular: "event",
+    kind: "Event",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &["ev"],
+    tier: ON_DEMAND_TIER,
+    name_first: false,
+    columns: &[
+        col("LAST SEEN"),
+        col("TYPE"),
+        col("REASON"),
+        col("OBJECT"),
+        wide("SUBOBJECT"),
+        wide("SOURCE"),
+        col("MESSAGE"),
+        wide("FIRST SEEN"),
+        wide("COUNT"),
+        wide("NAME"),
+    ],
+    row_limit: Some(RowLimit::EVENTS),
+    cache: &Namespaced::<Event>::new(event),
+};

@@ -1,6 +1,8 @@
 //! Projections: each kind's object turned into a `Row` with the cells
 //! `kubectl get` prints (learned from kubectl's printers, checked against the
-//! recorded `kubectl get` output in the fixtures). One projection per kind.
+//! recorded `kubectl get` output in the fixtures). One projection per kind,
+//! and beside it the kind's [`Descriptor`]: a built-in kind is its
+//! descriptor, its projection and its entry in [`BUILTIN`].
 
 mod autoscaling;
 mod core;
@@ -16,6 +18,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 
+use crate::descriptor::Descriptor;
 use crate::row::{Cell, RowParts};
 
 pub use self::autoscaling::horizontalpodautoscaler;
@@ -27,6 +30,28 @@ pub use self::node::node;
 pub use self::pod::pod;
 pub use self::storage::{persistentvolume, persistentvolumeclaim};
 pub use self::workloads::{cronjob, daemonset, deployment, job, replicaset, statefulset};
+
+/// Every built-in kind, in tier order (the order kinds start and are listed in).
+pub static BUILTIN: [&Descriptor; 18] = [
+    &pod::PODS,
+    &workloads::DEPLOYMENTS,
+    &core::SERVICES,
+    &core::NAMESPACES,
+    &workloads::STATEFULSETS,
+    &workloads::DAEMONSETS,
+    &workloads::REPLICASETS,
+    &workloads::JOBS,
+    &workloads::CRONJOBS,
+    &core::CONFIGMAPS,
+    &core::SECRETS,
+    &storage::PERSISTENTVOLUMECLAIMS,
+    &storage::PERSISTENTVOLUMES,
+    &network::INGRESSES,
+    &node::NODES,
+    &event::EVENTS,
+    &core::SERVICEACCOUNTS,
+    &autoscaling::HORIZONTALPODAUTOSCALERS,
+];
 
 /// Fields no projection reads, left out when objects are decoded from
 /// protobuf (`kpb::Pruning`; the cache keeps the object's bytes for `Get`,

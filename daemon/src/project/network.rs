@@ -3,6 +3,8 @@
 use k8s_openapi::api::networking::v1::Ingress;
 
 use super::{age, parts};
+use crate::catalog::ON_DEMAND_TIER;
+use crate::descriptor::{Descriptor, Namespaced, col};
 use crate::row::{Cell, RowParts};
 
 /// CLASS HOSTS ADDRESS PORTS AGE.
@@ -62,3 +64,24 @@ pub fn ingress(i: &Ingress) -> RowParts {
         ],
     )
 }
+
+pub static INGRESSES: Descriptor = Descriptor {
+    plural: "ingresses",
+    singular: "ingress",
+    kind: "Ingress",
+    group: "networking.k8s.io",
+    version: "v1",
+    namespaced: true,
+    short_names: &["ing"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("CLASS"),
+        col("HOSTS"),
+        col("ADDRESS"),
+        col("PORTS"),
+        col("AGE"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<Ingress>::new(ingress),
+};

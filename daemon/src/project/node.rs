@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::{Node, NodeAddress};
 
 use super::{age, parts};
+use crate::catalog::ON_DEMAND_TIER;
+use crate::descriptor::{ClusterScoped, Descriptor, col, wide};
 use crate::row::{Cell, RowParts};
 
 /// STATUS ROLES AGE VERSION; wide INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME.
@@ -92,6 +94,31 @@ fn address(addresses: &[NodeAddress], type_: &str) -> String {
         .map(|a| a.address.clone())
         .unwrap_or_else(|| "<none>".to_string())
 }
+
+pub static NODES: Descriptor = Descriptor {
+    plural: "nodes",
+    singular: "node",
+    kind: "Node",
+    group: "",
+    version: "v1",
+    namespaced: false,
+    short_names: &["no"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("STATUS"),
+        col("ROLES"),
+        col("AGE"),
+        col("VERSION"),
+        wide("INTERNAL-IP"),
+        wide("EXTERNAL-IP"),
+        wide("OS-IMAGE"),
+        wide("KERNEL-VERSION"),
+        wide("CONTAINER-RUNTIME"),
+    ],
+    row_limit: None,
+    cache: &ClusterScoped::<Node>::new(node),
+};
 
 #[cfg(test)]
 mod tests {

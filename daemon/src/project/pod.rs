@@ -4,6 +4,7 @@
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 
 use super::{age, millis, parts};
+use crate::descriptor::{Descriptor, Namespaced, col, wide};
 use crate::row::{Cell, RowParts};
 
 /// kubectl's reason for pods on an unreachable node.
@@ -211,3 +212,27 @@ fn last_termination(container: &ContainerStatus) -> i64 {
         .and_then(|t| t.finished_at.as_ref())
         .map_or(0, millis)
 }
+
+pub static PODS: Descriptor = Descriptor {
+    plural: "pods",
+    singular: "pod",
+    kind: "Pod",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &["po"],
+    tier: 1,
+    name_first: true,
+    columns: &[
+        col("READY"),
+        col("STATUS"),
+        col("RESTARTS"),
+        col("AGE"),
+        wide("IP"),
+        wide("NODE"),
+        wide("NOMINATED NODE"),
+        wide("READINESS GATES"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<Pod>::new(pod),
+};

@@ -7,6 +7,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::{age, parts};
+use crate::catalog::ON_DEMAND_TIER;
+use crate::descriptor::{ClusterScoped, Descriptor, Namespaced, col, wide};
 use crate::row::{Cell, RowParts};
 
 /// kubectl's access mode abbreviations, in its fixed order, duplicates once.
@@ -130,6 +132,56 @@ pub fn persistentvolume(v: &PersistentVolume) -> RowParts {
         ],
     )
 }
+
+pub static PERSISTENTVOLUMECLAIMS: Descriptor = Descriptor {
+    plural: "persistentvolumeclaims",
+    singular: "persistentvolumeclaim",
+    kind: "PersistentVolumeClaim",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    short_names: &["pvc"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("STATUS"),
+        col("VOLUME"),
+        col("CAPACITY"),
+        col("ACCESS MODES"),
+        col("STORAGECLASS"),
+        col("VOLUMEATTRIBUTESCLASS"),
+        col("AGE"),
+        wide("VOLUMEMODE"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<PersistentVolumeClaim>::new(persistentvolumeclaim),
+};
+
+pub static PERSISTENTVOLUMES: Descriptor = Descriptor {
+    plural: "persistentvolumes",
+    singular: "persistentvolume",
+    kind: "PersistentVolume",
+    group: "",
+    version: "v1",
+    namespaced: false,
+    short_names: &["pv"],
+    tier: ON_DEMAND_TIER,
+    name_first: true,
+    columns: &[
+        col("CAPACITY"),
+        col("ACCESS MODES"),
+        col("RECLAIM POLICY"),
+        col("STATUS"),
+        col("CLAIM"),
+        col("STORAGECLASS"),
+        col("VOLUMEATTRIBUTESCLASS"),
+        col("REASON"),
+        col("AGE"),
+        wide("VOLUMEMODE"),
+    ],
+    row_limit: None,
+    cache: &ClusterScoped::<PersistentVolume>::new(persistentvolume),
+};
 
 #[cfg(test)]
 mod tests {

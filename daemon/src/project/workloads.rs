@@ -6,6 +6,7 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 
 use super::{age, containers_and_images, format_label_selector, format_labels, millis, parts};
+use crate::descriptor::{Descriptor, Namespaced, col, wide};
 use crate::row::{Cell, RowParts};
 
 fn template_spec(
@@ -204,3 +205,138 @@ pub fn cronjob(c: &CronJob) -> RowParts {
         ],
     )
 }
+
+pub static DEPLOYMENTS: Descriptor = Descriptor {
+    plural: "deployments",
+    singular: "deployment",
+    kind: "Deployment",
+    group: "apps",
+    version: "v1",
+    namespaced: true,
+    short_names: &["deploy"],
+    tier: 2,
+    name_first: true,
+    columns: &[
+        col("READY"),
+        col("UP-TO-DATE"),
+        col("AVAILABLE"),
+        col("AGE"),
+        wide("CONTAINERS"),
+        wide("IMAGES"),
+        wide("SELECTOR"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<Deployment>::new(deployment),
+};
+
+pub static STATEFULSETS: Descriptor = Descriptor {
+    plural: "statefulsets",
+    singular: "statefulset",
+    kind: "StatefulSet",
+    group: "apps",
+    version: "v1",
+    namespaced: true,
+    short_names: &["sts"],
+    tier: 2,
+    name_first: true,
+    columns: &[col("READY"), col("AGE"), wide("CONTAINERS"), wide("IMAGES")],
+    row_limit: None,
+    cache: &Namespaced::<StatefulSet>::new(statefulset),
+};
+
+pub static DAEMONSETS: Descriptor = Descriptor {
+    plural: "daemonsets",
+    singular: "daemonset",
+    kind: "DaemonSet",
+    group: "apps",
+    version: "v1",
+    namespaced: true,
+    short_names: &["ds"],
+    tier: 2,
+    name_first: true,
+    columns: &[
+        col("DESIRED"),
+        col("CURRENT"),
+        col("READY"),
+        col("UP-TO-DATE"),
+        col("AVAILABLE"),
+        col("NODE SELECTOR"),
+        col("AGE"),
+        wide("CONTAINERS"),
+        wide("IMAGES"),
+        wide("SELECTOR"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<DaemonSet>::new(daemonset),
+};
+
+pub static REPLICASETS: Descriptor = Descriptor {
+    plural: "replicasets",
+    singular: "replicaset",
+    kind: "ReplicaSet",
+    group: "apps",
+    version: "v1",
+    namespaced: true,
+    short_names: &["rs"],
+    tier: 3,
+    name_first: true,
+    columns: &[
+        col("DESIRED"),
+        col("CURRENT"),
+        col("READY"),
+        col("AGE"),
+        wide("CONTAINERS"),
+        wide("IMAGES"),
+        wide("SELECTOR"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<ReplicaSet>::new(replicaset),
+};
+
+pub static JOBS: Descriptor = Descriptor {
+    plural: "jobs",
+    singular: "job",
+    kind: "Job",
+    group: "batch",
+    version: "v1",
+    namespaced: true,
+    short_names: &[],
+    tier: 3,
+    name_first: true,
+    columns: &[
+        col("STATUS"),
+        col("COMPLETIONS"),
+        col("DURATION"),
+        col("AGE"),
+        wide("CONTAINERS"),
+        wide("IMAGES"),
+        wide("SELECTOR"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<Job>::new(job),
+};
+
+pub static CRONJOBS: Descriptor = Descriptor {
+    plural: "cronjobs",
+    singular: "cronjob",
+    kind: "CronJob",
+    group: "batch",
+    version: "v1",
+    namespaced: true,
+    short_names: &["cj"],
+    tier: 3,
+    name_first: true,
+    columns: &[
+        col("SCHEDULE"),
+        col("TIMEZONE"),
+        col("SUSPEND"),
+        col("ACTIVE"),
+        col("LAST SCHEDULE"),
+        col("AGE"),
+        wide("CONTAINERS"),
+        wide("IMAGES"),
+        wide("SELECTOR"),
+    ],
+    row_limit: None,
+    cache: &Namespaced::<CronJob>::new(cronjob),
+};

@@ -385,7 +385,7 @@ fn bench_memory(pods: usize) -> Table {
     let mut text = String::from("[tiers]\n");
     for builtin in timoneirod::catalog::Builtin::ALL {
         let kind = builtin.kind();
-        if builtin != timoneirod::catalog::Builtin::Pods {
+        if builtin != timoneirod::catalog::Builtin::PODS {
             text.push_str(&format!("{} = 4\n", kind.spec().plural));
         }
     }

@@ -17,7 +17,7 @@ use timoneirod::wire;
 fn as_kept(kind: &Kind, mut object: Value) -> Value {
     if let Some(meta) = object["metadata"].as_object_mut() {
         meta.remove("managedFields");
-        if kind.builtin() == Some(Builtin::Secrets)
+        if kind.builtin() == Some(Builtin::SECRETS)
             && let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut)
         {
             annotations.retain(|key, _| SECRET_ANNOTATIONS.keeps(key));
@@ -122,7 +122,7 @@ fn every_recorded_watch_event_decodes_to_its_json_twin() {
                 "{what}: the whole object"
             );
             objects += 1;
-            if kind.builtin() == Some(Builtin::Secrets) {
+            if kind.builtin() == Some(Builtin::SECRETS) {
                 continue; // the daemon watches secrets as Tables (below)
             }
             let mut from_pb = fixtures::decode_body(&kind, &what, Body::ProtobufObject(envelope));
@@ -193,7 +193,7 @@ fn every_recorded_list_gives_the_objects_of_its_json_twin() {
                 .next()
                 .unwrap_or(""),
         );
-        if kind.builtin() == Some(Builtin::Secrets) {
+        if kind.builtin() == Some(Builtin::SECRETS) {
             continue; // the daemon watches secrets as Tables
         }
         let objects = fixtures::objects_body(&kind, &pb_file, Body::Protobuf(&body));

@@ -41,45 +41,30 @@ fn golden(kind: &Kind, wide: bool) {
     }
 }
 
-macro_rules! golden_tests {
-    ($($name:ident: $kind:expr,)*) => {
-        $(
-            mod $name {
-                use super::*;
-                #[test]
-                fn default_columns() { golden(&$kind, false) }
-                #[test]
-                fn wide_columns() { golden(&$kind, true) }
-            }
-        )*
-    };
-}
-
-golden_tests! {
-    pods: Builtin::Pods.kind(),
-    deployments: Builtin::Deployments.kind(),
-    services: Builtin::Services.kind(),
-    namespaces: Builtin::Namespaces.kind(),
-    statefulsets: Builtin::StatefulSets.kind(),
-    daemonsets: Builtin::DaemonSets.kind(),
-    replicasets: Builtin::ReplicaSets.kind(),
-    jobs: Builtin::Jobs.kind(),
-    cronjobs: Builtin::CronJobs.kind(),
-    configmaps: Builtin::ConfigMaps.kind(),
-    persistentvolumeclaims: Builtin::PersistentVolumeClaims.kind(),
-    persistentvolumes: Builtin::PersistentVolumes.kind(),
-    ingresses: Builtin::Ingresses.kind(),
-    nodes: Builtin::Nodes.kind(),
-    events: Builtin::Events.kind(),
-    serviceaccounts: Builtin::ServiceAccounts.kind(),
-    horizontalpodautoscalers: Builtin::HorizontalPodAutoscalers.kind(),
-    widgets: fixtures::widgets(),
+/// Every built-in kind (secrets have their own test below: their recorded
+/// list is a Table) and the `widgets` CRD, each with and without `-o wide`.
+/// A new built-in kind is checked here as soon as it is in
+/// `project::BUILTIN` and its `kubectl/PLURAL.txt` is recorded.
+#[test]
+fn every_kind_prints_as_kubectl() {
+    let kinds = Builtin::ALL
+        .into_iter()
+        .filter(|b| *b != Builtin::SECRETS)
+        .map(Builtin::kind)
+        .chain([fixtures::widgets()]);
+    let mut checked = 0;
+    for kind in kinds {
+        golden(&kind, false);
+        golden(&kind, true);
+        checked += 1;
+    }
+    assert_eq!(checked, Builtin::ALL.len(), "17 built-in kinds and widgets");
 }
 
 /// `--show-labels`: kubectl's LABELS column, every label `k=v` sorted by key.
 #[test]
 fn pods_show_labels() {
-    let kind = Builtin::Pods.kind();
+    let kind = Builtin::PODS.kind();
     let file = "kubectl/pods.show-labels.txt";
     let store = fixtures::store(&kind);
     let query = Query::parse(
@@ -112,7 +97,7 @@ fn secrets_print_as_kubectl_without_their_values() {
     for file in ["kubectl/secrets.txt", "kubectl/secrets.wide.txt"] {
         let expected: Vec<String> = fixtures::read(file).lines().map(str::to_string).collect();
         let actual = print(
-            &Builtin::Secrets.kind(),
+            &Builtin::SECRETS.kind(),
             file.contains("wide"),
             fixtures::captured_at(file),
         );
@@ -123,7 +108,7 @@ fn secrets_print_as_kubectl_without_their_values() {
         recorded.contains("last-applied-configuration"),
         "the fixture carries the annotation"
     );
-    for parts in fixtures::project_list(&Builtin::Secrets.kind()) {
+    for parts in fixtures::project_list(&Builtin::SECRETS.kind()) {
         let text = format!("{parts:?}");
         assert!(
             !text.contains("last-applied") && !text.contains("stringData"),

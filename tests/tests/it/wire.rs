@@ -158,7 +158,7 @@ async fn the_sim_writes_protobuf_fields_in_number_order() {
             group => format!("/apis/{group}/{}/{}", spec.version, spec.plural),
         };
         // Secrets as metadata (the daemon asks for their Table, JSON only).
-        let accept = if builtin == Builtin::Secrets {
+        let accept = if builtin == Builtin::SECRETS {
             format!(
                 "{};as=PartialObjectMetadataList;g=meta.k8s.io;v=v1",
                 kpb::MEDIA_TYPE
