@@ -48,4 +48,3 @@ pub const BUILTIN_KINDS: [&str; 18] = [
     "serviceaccounts",
     "horizontalpodautoscalers",
 ];
-

@@ -196,11 +196,11 @@ pub fn admit(_server: &Arc<Server>, resource: &Resource, mut value: Value) -> Va
             value["spec"]["selector"] =
                 json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
         }
-        crate::server::merge_patch(
+        crate::write::merge_patch(
             &mut value["spec"]["template"]["metadata"]["labels"],
             &labels,
         );
-        crate::server::merge_patch(&mut value["metadata"]["labels"], &labels);
+        crate::write::merge_patch(&mut value["metadata"]["labels"], &labels);
     }
     value
 }

@@ -200,6 +200,11 @@ impl Faults {
         self.drop_watches.send(abort).unwrap_or(0)
     }
 
+    /// How many watches are open now (each listens for `drop_watches`).
+    pub fn open_watches(&self) -> usize {
+        self.drop_watches.receiver_count()
+    }
+
     /// What an open watch listens on for `drop_watches`.
     pub fn watch_dropper(&self) -> broadcast::Receiver<bool> {
         self.drop_watches.subscribe()

@@ -283,8 +283,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         .with_context(|| format!("cannot write the kubeconfig {}", path.display()))?;
     }
     let faults = server.faults.clone();
-    let app = axum::Router::new()
-        .fallback(move |request: axum::extract::Request| server.clone().handle(request));
+    let app = server::router(server);
     let handle = tokio::spawn(listen::serve(
         listener,
         acceptor,

@@ -45,42 +45,53 @@ impl Obj {
     }
 
     /// The object's protobuf message (its kind's message, or
-    /// PartialObjectMetadata when `metadata`). None: the kind has no
-    /// protobuf schema (custom resources) or the object does not fit it.
-    pub fn protobuf(&self, resource: &Resource, metadata: bool) -> Option<Bytes> {
-        let (cell, api_version, kind, json) = if metadata {
-            (
-                &self.protobuf_meta,
-                "meta.k8s.io/v1",
-                "PartialObjectMetadata",
-                None,
-            )
+    /// PartialObjectMetadata when `metadata`), encoded once and kept.
+    pub fn protobuf(&self, resource: &Resource, metadata: bool) -> Result<Bytes, ProtobufError> {
+        let (cell, kind, json) = if metadata {
+            (&self.protobuf_meta, "PartialObjectMetadata", None)
         } else {
-            (&self.protobuf, "", resource.kind, Some(&self.item))
+            (&self.protobuf, resource.kind, Some(&self.item))
         };
         if let Some(bytes) = cell.get() {
-            return Some(bytes.clone());
+            return Ok(bytes.clone());
         }
         let api_version = if metadata {
-            api_version.to_string()
+            "meta.k8s.io/v1".to_string()
         } else {
             resource.api_version()
         };
-        let ty = crate::gopb::message_name(&api_version, kind)?;
+        let ty = crate::gopb::message_name(&api_version, kind).ok_or_else(|| {
+            ProtobufError::NoSchema {
+                api_version: api_version.clone(),
+                kind: kind.to_string(),
+            }
+        })?;
         let value: Value = match json {
-            Some(item) => serde_json::from_slice(item).ok()?,
-            None => {
-                serde_json::json!({ "metadata": serde_json::from_slice::<Value>(&self.meta).ok()? })
-            }
+            Some(item) => serde_json::from_slice(item)?,
+            None => serde_json::json!({ "metadata": serde_json::from_slice::<Value>(&self.meta)? }),
         };
-        match crate::gopb::encode(ty, &value) {
-            Ok(bytes) => Some(cell.get_or_init(|| Bytes::from(bytes)).clone()),
-            Err(error) => {
-                tracing::warn!(%error, "object does not fit its protobuf schema");
-                None
-            }
-        }
+        let bytes = crate::gopb::encode(ty, &value)?;
+        Ok(cell.get_or_init(|| Bytes::from(bytes)).clone())
     }
+}
+
+/// Why an object has no protobuf form.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtobufError {
+    /// No Go type (custom resources).
+    #[error("{kind} ({api_version}) has no protobuf schema")]
+    NoSchema {
+        /// The object's apiVersion.
+        api_version: String,
+        /// The object's kind.
+        kind: String,
+    },
+    /// The object does not fit its Go type.
+    #[error("the object does not fit its Go type: {0}")]
+    DoesNotFit(#[from] crate::gopb::Error),
+    /// The kept JSON does not parse.
+    #[error("the kept JSON does not parse: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Watch event types.

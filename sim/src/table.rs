@@ -65,7 +65,9 @@ fn row(plural: &str, obj: &Obj, include_object: bool) -> Value {
         .and_then(|t| t.parse::<jiff::Timestamp>().ok())
         .map_or("<unknown>".to_string(), |created| {
             let now = jiff::Timestamp::now();
-            timoneiro_client::render::human_duration(now.as_millisecond() - created.as_millisecond())
+            timoneiro_client::render::human_duration(
+                now.as_millisecond() - created.as_millisecond(),
+            )
         });
     let name = &object["metadata"]["name"];
     let cells = match plural {

@@ -322,7 +322,7 @@ fn patch(
     };
     let old = old.value();
     let mut new = old.clone();
-    crate::server::merge_patch(&mut new, patch);
+    merge_patch(&mut new, patch);
     // A patch naming a resourceVersion is a precondition.
     let expected = expected_version(patch);
     match update(server, resource, &old, new, expected) {
@@ -446,5 +446,26 @@ pub fn delete(
             }))
         }
         Err(error) => store_error(resource, error),
+    }
+}
+
+/// Apply a JSON merge patch (RFC 7386): objects merge key by key, `null`
+/// removes a key, anything else replaces.
+pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(fields) = target {
+        for (key, change) in changes {
+            if change.is_null() {
+                fields.remove(key);
+            } else {
+                merge_patch(fields.entry(key.clone()).or_insert(Value::Null), change);
+            }
+        }
     }
 }
