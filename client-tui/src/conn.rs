@@ -186,213 +186,374 @@ fn is_disconnect(status: &tonic::Status) -> bool {
     )
 }
 
-/// Run until the UI drops its command sender.
-pub async fn run(
-    path: PathBuf,
-    mut context: String,
-    mut commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<Event>,
-) {
-    let mut watch: Option<(u64, ListRequest)> = None;
-    let mut attempt = 0u32;
-    let mut delay = FIRST_RETRY;
-    loop {
-        // The status stream follows the context of the newest query (`:ctx`).
-        if let Some((_, request)) = &watch {
-            context = request.context.clone();
-        }
-        // Connect, then check the protocol.
-        let connected = async {
-            let (mut client, info) = timoneiro_client::connect::connect(&path, "timoneiro-tui")
-                .await
-                .map_err(|e| e.to_string())?;
-            let statuses = client
-                .watch_status(StatusRequest {
-                    context: context.clone(),
-                })
-                .await
-                .map_err(|e| e.message().to_string())?
-                .into_inner();
-            let name = info
-                .contexts
-                .iter()
-                .find(|c| c.is_default)
-                .map(|c| c.name.clone())
-                .unwrap_or_default();
-            let readonly: Vec<String> = info
-                .contexts
-                .iter()
-                .filter(|c| c.readonly)
-                .map(|c| c.name.clone())
-                .collect();
-            Ok::<_, String>((client, statuses, name, readonly))
-        }
-        .await;
-        let (mut client, mut statuses, name, readonly) = match connected {
-            Ok(ok) => ok,
-            Err(message) => {
-                if !report_lost(&events, message, &mut attempt).await {
-                    return;
-                }
-                // Keep taking commands while waiting, so the newest query is the one resumed.
-                let sleep = tokio::time::sleep(delay);
-                tokio::pin!(sleep);
-                loop {
-                    tokio::select! {
-                        _ = &mut sleep => break,
-                        command = commands.recv() => match command {
-                            None => return,
-                            Some(Command::Watch(generation, request)) => watch = Some((generation, request)),
-                            Some(Command::Get(request, purpose)) => {
-                                let _ = events.send(Event::Object(request, purpose, Err("not connected to timoneirod".into()))).await;
-                            }
-                            Some(Command::Top(_)) | Some(Command::StopLogs) => {}
-                            Some(Command::Logs(generation, _)) => {
-                                let _ = events.send(Event::LogEnd(generation, Some("not connected to timoneirod".into()))).await;
-                            }
-                            Some(Command::Act(_)) => {
-                                let _ = events.send(Event::Acted(Err("not connected to timoneirod: nothing was done".into()))).await;
-                            }
-                        },
-                    }
-                }
-                delay = (delay * 2).min(MAX_RETRY);
-                continue;
-            }
-        };
-        attempt = 0;
-        delay = FIRST_RETRY;
-        tracing::info!(context = %name, "connected to timoneirod");
-        if events
-            .send(Event::Connected {
-                context: name,
-                readonly,
-            })
-            .await
-            .is_err()
-        {
-            return;
-        }
-        let mut list = None;
-        // The log stream open, if any (it ends with the connection).
-        let mut logs: Option<tokio::task::JoinHandle<()>> = None;
-        if let Some((generation, request)) = &watch {
-            match client.watch_list(request.clone()).await {
-                Ok(stream) => list = Some((*generation, stream.into_inner())),
-                Err(status) => {
-                    let _ = events
-                        .send(Event::ListError(*generation, status.message().to_string()))
-                        .await;
-                }
-            }
-        }
-        // Serve until the daemon goes away.
-        let message = loop {
-            let next_list = async {
-                match list.as_mut() {
-                    Some((generation, stream)) => (*generation, stream.next().await),
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                command = commands.recv() => match command {
-                    None => return,
-                    Some(Command::Watch(generation, request)) => {
-                        watch = Some((generation, request.clone()));
-                        list = None;
-                        if request.context != context {
-                            context = request.context.clone();
-                            match client.watch_status(StatusRequest { context: context.clone() }).await {
-                                Ok(stream) => statuses = stream.into_inner(),
-                                Err(status) if is_disconnect(&status) => break status.message().to_string(),
-                                Err(status) => {
-                                    let _ = events.send(Event::ListError(generation, status.message().to_string())).await;
-                                    continue;
-                                }
-                            }
-                        }
-                        match client.watch_list(request).await {
-                            Ok(stream) => list = Some((generation, stream.into_inner())),
-                            Err(status) if is_disconnect(&status) => break status.message().to_string(),
-                            Err(status) => {
-                                let _ = events.send(Event::ListError(generation, status.message().to_string())).await;
-                            }
-                        }
-                    }
-                    Some(Command::Get(request, purpose)) => {
-                        let mut client = client.clone();
-                        let events = events.clone();
-                        tokio::spawn(async move {
-                            let result = if purpose == Purpose::Describe {
-                                describe(&mut client, &request).await
-                            } else {
-                                client.get(request.clone()).await.map(|r| r.into_inner().text).map_err(|e| e.message().to_string())
-                            };
-                            let _ = events.send(Event::Object(request, purpose, result)).await;
-                        });
-                    }
-                    Some(Command::Top(request)) => {
-                        let mut client = client.clone();
-                        let events = events.clone();
-                        tokio::spawn(async move {
-                            let result = client.top(request.clone()).await.map(|r| r.into_inner()).map_err(|e| e.message().to_string());
-                            let _ = events.send(Event::Top(request, result)).await;
-                        });
-                    }
-                    Some(Command::Logs(generation, request)) => {
-                        if let Some(task) = logs.take() {
-                            task.abort();
-                        }
-                        logs = Some(tokio::spawn(follow_logs(client.clone(), generation, request, events.clone())));
-                    }
-                    Some(Command::StopLogs) => {
-                        if let Some(task) = logs.take() {
-                            task.abort();
-                        }
-                    }
-                    Some(Command::Act(request)) => {
-                        tokio::spawn(act(client.clone(), request, events.clone()));
-                    }
-                },
-                (generation, item) = next_list => match item {
-                    Some(Ok(response)) => {
-                        if events.send(Event::List(generation, Box::new(response))).await.is_err() {
-                            return;
-                        }
-                    }
-                    Some(Err(status)) if !is_disconnect(&status) => {
-                        list = None;
-                        let _ = events.send(Event::ListError(generation, status.message().to_string())).await;
-                    }
-                    Some(Err(status)) => break status.message().to_string(),
-                    None => break "the daemon closed the stream".to_string(),
-                },
-                status = statuses.next() => match status {
-                    Some(Ok(status)) => {
-                        if events.send(Event::Status(status)).await.is_err() {
-                            return;
-                        }
-                    }
-                    Some(Err(status)) => break status.message().to_string(),
-                    None => break "the daemon closed the status stream".to_string(),
-                },
-            }
-        };
-        tracing::warn!(%message, "lost the daemon; reconnecting");
-        if !report_lost(&events, message, &mut attempt).await {
-            return;
+/// Where the connection is.
+enum State {
+    /// Connect now.
+    Connect,
+    /// Connecting failed: wait (taking commands), then connect.
+    Backoff,
+    /// Connected: serve the UI's commands and the daemon's streams.
+    Serve(Box<Session>),
+    /// The UI is gone.
+    Done,
+}
+
+/// One connection's client and open streams.
+struct Session {
+    client: Client,
+    statuses: tonic::Streaming<StatusResponse>,
+    /// The current query's stream (its generation), if any.
+    list: Option<(u64, tonic::Streaming<ListResponse>)>,
+    /// The log stream open, if any (it ends with the connection).
+    logs: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(task) = self.logs.take() {
+            task.abort();
         }
     }
 }
 
-/// Count one more failed attempt and tell the UI; false when the UI is gone.
-async fn report_lost(events: &mpsc::Sender<Event>, message: String, attempt: &mut u32) -> bool {
-    *attempt += 1;
-    events
-        .send(Event::Disconnected {
-            message,
-            attempt: *attempt,
-        })
-        .await
-        .is_ok()
+/// What serving one event leads to.
+enum Step {
+    /// Keep serving.
+    Serve,
+    /// The daemon went away (why).
+    Lost(String),
+    /// The UI is gone.
+    Quit,
+}
+
+/// The connection's state between sessions.
+struct Connection {
+    path: PathBuf,
+    /// The context of the status stream: the newest query's (`:ctx`).
+    context: String,
+    /// The query to resume on a new connection.
+    watch: Option<(u64, ListRequest)>,
+    attempt: u32,
+    delay: Duration,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+}
+
+/// Run until the UI drops its command sender.
+pub async fn run(
+    path: PathBuf,
+    context: String,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+) {
+    let mut connection = Connection {
+        path,
+        context,
+        watch: None,
+        attempt: 0,
+        delay: FIRST_RETRY,
+        commands,
+        events,
+    };
+    let mut state = State::Connect;
+    loop {
+        state = match state {
+            State::Connect => connection.connect().await,
+            State::Backoff => connection.backoff().await,
+            State::Serve(session) => connection.serve(*session).await,
+            State::Done => return,
+        };
+    }
+}
+
+impl Connection {
+    /// Connect, check the protocol, open the status stream and resume the
+    /// query.
+    async fn connect(&mut self) -> State {
+        if let Some((_, request)) = &self.watch {
+            self.context = request.context.clone();
+        }
+        let connected = async {
+            let (mut client, info) =
+                timoneiro_client::connect::connect(&self.path, "timoneiro-tui")
+                    .await
+                    .map_err(|e| e.to_string())?;
+            let statuses = client
+                .watch_status(StatusRequest {
+                    context: self.context.clone(),
+                })
+                .await
+                .map_err(|e| e.message().to_string())?
+                .into_inner();
+            Ok::<_, String>((client, statuses, info))
+        }
+        .await;
+        let (client, statuses, info) = match connected {
+            Ok(ok) => ok,
+            Err(message) => {
+                return match self.report_lost(message).await {
+                    true => State::Backoff,
+                    false => State::Done,
+                };
+            }
+        };
+        self.attempt = 0;
+        self.delay = FIRST_RETRY;
+        let context = info
+            .contexts
+            .iter()
+            .find(|c| c.is_default)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let readonly = info
+            .contexts
+            .iter()
+            .filter(|c| c.readonly)
+            .map(|c| c.name.clone())
+            .collect();
+        tracing::info!(%context, "connected to timoneirod");
+        let told = self
+            .events
+            .send(Event::Connected { context, readonly })
+            .await;
+        if told.is_err() {
+            return State::Done;
+        }
+        let mut session = Session {
+            client,
+            statuses,
+            list: None,
+            logs: None,
+        };
+        if let Some((generation, request)) = self.watch.clone() {
+            match session.client.watch_list(request).await {
+                Ok(stream) => session.list = Some((generation, stream.into_inner())),
+                Err(status) => {
+                    let message = status.message().to_string();
+                    let _ = self
+                        .events
+                        .send(Event::ListError(generation, message))
+                        .await;
+                }
+            }
+        }
+        State::Serve(Box::new(session))
+    }
+
+    /// Wait before the next attempt, doubling the wait each time. Commands
+    /// keep coming meanwhile: the newest query is the one resumed, the
+    /// others are answered "not connected".
+    async fn backoff(&mut self) -> State {
+        let sleep = tokio::time::sleep(self.delay);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                command = self.commands.recv() => match command {
+                    None => return State::Done,
+                    Some(command) => self.refuse(command).await,
+                },
+            }
+        }
+        self.delay = (self.delay * 2).min(MAX_RETRY);
+        State::Connect
+    }
+
+    /// A command while not connected.
+    async fn refuse(&mut self, command: Command) {
+        const NOT_CONNECTED: &str = "not connected to timoneirod";
+        let event = match command {
+            Command::Watch(generation, request) => {
+                self.watch = Some((generation, request));
+                return;
+            }
+            Command::Top(_) | Command::StopLogs => return,
+            Command::Get(request, purpose) => {
+                Event::Object(request, purpose, Err(NOT_CONNECTED.into()))
+            }
+            Command::Logs(generation, _) => Event::LogEnd(generation, Some(NOT_CONNECTED.into())),
+            Command::Act(_) => Event::Acted(Err(format!("{NOT_CONNECTED}: nothing was done"))),
+        };
+        let _ = self.events.send(event).await;
+    }
+
+    /// Serve until the daemon goes away (then connect again at once) or
+    /// the UI does.
+    async fn serve(&mut self, mut session: Session) -> State {
+        loop {
+            let next_list = async {
+                match session.list.as_mut() {
+                    Some((generation, stream)) => (*generation, stream.next().await),
+                    None => std::future::pending().await,
+                }
+            };
+            let step = tokio::select! {
+                command = self.commands.recv() => match command {
+                    None => Step::Quit,
+                    Some(command) => self.command(&mut session, command).await,
+                },
+                (generation, item) = next_list => self.list_item(&mut session, generation, item).await,
+                status = session.statuses.next() => match status {
+                    Some(Ok(status)) => self.tell(Event::Status(status)).await,
+                    Some(Err(status)) => Step::Lost(status.message().to_string()),
+                    None => Step::Lost("the daemon closed the status stream".into()),
+                },
+            };
+            match step {
+                Step::Serve => {}
+                Step::Quit => return State::Done,
+                Step::Lost(message) => {
+                    tracing::warn!(%message, "lost the daemon; reconnecting");
+                    return match self.report_lost(message).await {
+                        true => State::Connect,
+                        false => State::Done,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Pass an event to the UI; Quit when it is gone.
+    async fn tell(&self, event: Event) -> Step {
+        match self.events.send(event).await {
+            Ok(()) => Step::Serve,
+            Err(_) => Step::Quit,
+        }
+    }
+
+    /// The next answer of the query's stream.
+    async fn list_item(
+        &self,
+        session: &mut Session,
+        generation: u64,
+        item: Option<Result<ListResponse, tonic::Status>>,
+    ) -> Step {
+        match item {
+            Some(Ok(response)) => self.tell(Event::List(generation, Box::new(response))).await,
+            Some(Err(status)) if !is_disconnect(&status) => {
+                session.list = None;
+                let message = status.message().to_string();
+                let _ = self
+                    .events
+                    .send(Event::ListError(generation, message))
+                    .await;
+                Step::Serve
+            }
+            Some(Err(status)) => Step::Lost(status.message().to_string()),
+            None => Step::Lost("the daemon closed the stream".into()),
+        }
+    }
+
+    /// One command of the UI, while connected.
+    async fn command(&mut self, session: &mut Session, command: Command) -> Step {
+        match command {
+            Command::Watch(generation, request) => {
+                return self.watch(session, generation, request).await;
+            }
+            Command::Get(request, purpose) => {
+                let mut client = session.client.clone();
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let result = if purpose == Purpose::Describe {
+                        describe(&mut client, &request).await
+                    } else {
+                        client
+                            .get(request.clone())
+                            .await
+                            .map(|r| r.into_inner().text)
+                            .map_err(|e| e.message().to_string())
+                    };
+                    let _ = events.send(Event::Object(request, purpose, result)).await;
+                });
+            }
+            Command::Top(request) => {
+                let mut client = session.client.clone();
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let result = client
+                        .top(request.clone())
+                        .await
+                        .map(tonic::Response::into_inner)
+                        .map_err(|e| e.message().to_string());
+                    let _ = events.send(Event::Top(request, result)).await;
+                });
+            }
+            Command::Logs(generation, request) => {
+                if let Some(task) = session.logs.take() {
+                    task.abort();
+                }
+                let follow = follow_logs(
+                    session.client.clone(),
+                    generation,
+                    request,
+                    self.events.clone(),
+                );
+                session.logs = Some(tokio::spawn(follow));
+            }
+            Command::StopLogs => {
+                if let Some(task) = session.logs.take() {
+                    task.abort();
+                }
+            }
+            Command::Act(request) => {
+                tokio::spawn(act(session.client.clone(), request, self.events.clone()));
+            }
+        }
+        Step::Serve
+    }
+
+    /// Replace the query's stream (and the status stream, when the query
+    /// is of another context).
+    async fn watch(
+        &mut self,
+        session: &mut Session,
+        generation: u64,
+        request: ListRequest,
+    ) -> Step {
+        self.watch = Some((generation, request.clone()));
+        session.list = None;
+        if request.context != self.context {
+            self.context = request.context.clone();
+            let asked = StatusRequest {
+                context: self.context.clone(),
+            };
+            match session.client.watch_status(asked).await {
+                Ok(stream) => session.statuses = stream.into_inner(),
+                Err(status) => return self.refused(generation, status).await,
+            }
+        }
+        match session.client.watch_list(request).await {
+            Ok(stream) => {
+                session.list = Some((generation, stream.into_inner()));
+                Step::Serve
+            }
+            Err(status) => self.refused(generation, status).await,
+        }
+    }
+
+    /// A stream the daemon would not open: lost if the daemon went away,
+    /// else the query's error.
+    async fn refused(&self, generation: u64, status: tonic::Status) -> Step {
+        if is_disconnect(&status) {
+            return Step::Lost(status.message().to_string());
+        }
+        let message = status.message().to_string();
+        let _ = self
+            .events
+            .send(Event::ListError(generation, message))
+            .await;
+        Step::Serve
+    }
+
+    /// Count one more failed attempt and tell the UI; false when the UI is gone.
+    async fn report_lost(&mut self, message: String) -> bool {
+        self.attempt += 1;
+        self.events
+            .send(Event::Disconnected {
+                message,
+                attempt: self.attempt,
+            })
+            .await
+            .is_ok()
+    }
 }
