@@ -2,12 +2,12 @@
 //! as JSON (JSON kinds, and secrets' metadata without some annotations),
 //! managedFields left out either way, compressed with a zstd dictionary
 //! trained on the kind's own objects. Objects of one kind share most of
-//! their text (keys, images, labels, conditions), so a dictionary brings a
-//! pod from about 4 KiB of JSON to about 250 bytes, where LZ4 alone gets
-//! about 2.2 KiB.
+//! their text (keys, images, labels, conditions), so a dictionary makes a
+//! kept pod several times smaller than zstd alone (BENCHMARKS.md, `bench
+//! memory`).
 //!
-//! The first `TRAINING_SAMPLES` objects of a kind are kept LZ4-compressed
-//! while they are collected as samples; then a dictionary is trained on a
+//! The first `TRAINING_SAMPLES` objects of a kind are kept compressed by
+//! zstd without a dictionary while they are collected as samples; then a dictionary is trained on a
 //! thread of its own (the informer never waits for it) and every later
 //! object uses it. Each kept object starts with a tag byte naming its codec
 //! and encoding. Protobuf objects turn into JSON when asked for, through
@@ -29,12 +29,14 @@ const SAMPLE_BYTES: usize = 16 * 1024;
 const SAMPLES_BYTES: usize = 4 * 1024 * 1024;
 /// Size of a trained dictionary.
 pub const DICTIONARY_BYTES: usize = 64 * 1024;
-/// zstd level: 1, the fastest; with a dictionary it keeps objects as small
-/// as level 3 did (bench memory: 1.19 vs 1.22 KiB per pod) for less CPU.
+/// zstd level: 1, the fastest; with a dictionary it keeps objects about as
+/// small as level 3 does (BENCHMARKS.md, `bench memory`) for less CPU.
 const LEVEL: i32 = 1;
 
-const TAG_LZ4: u8 = 0;
+const TAG_ZSTD: u8 = 0;
 const TAG_ZSTD_DICTIONARY: u8 = 1;
+/// Kept as given (zstd failed).
+const TAG_STORED: u8 = 4;
 /// Added to the codec's tag when the object is protobuf.
 const TAG_PROTOBUF: u8 = 2;
 
@@ -103,9 +105,27 @@ impl ObjectCodec {
             return compressed;
         }
         self.sample(bytes);
-        let mut out = Vec::with_capacity(bytes.len() / 2 + 8);
-        out.push(TAG_LZ4 + encoding);
-        out.extend_from_slice(&lz4_flex::compress_prepend_size(bytes));
+        self.compress_plain(encoding, bytes)
+    }
+
+    /// zstd without a dictionary, for the objects a dictionary is trained on.
+    fn compress_plain(&self, encoding: u8, bytes: &[u8]) -> Vec<u8> {
+        let mut context = self.context.lock().unwrap_or_else(|p| p.into_inner());
+        let context = context.get_or_insert_with(zstd_safe::CCtx::create);
+        let mut body = Vec::with_capacity(zstd_safe::compress_bound(bytes.len()));
+        let mut out = Vec::with_capacity(body.capacity() + 1);
+        out.push(TAG_ZSTD + encoding);
+        match context.compress(&mut body, bytes, LEVEL) {
+            Ok(_) => out.extend_from_slice(&body),
+            // Cannot happen with a bound-sized buffer; keep the bytes whole
+            // rather than lose the object.
+            Err(code) => {
+                tracing::warn!(error = zstd_safe::get_error_name(code), "zstd failed");
+                out[0] = TAG_STORED + encoding;
+                out.extend_from_slice(bytes);
+            }
+        }
+        out.shrink_to_fit();
         out
     }
 
@@ -151,7 +171,7 @@ impl ObjectCodec {
                     });
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "cannot train a dictionary; objects stay LZ4-compressed")
+                    tracing::warn!(%error, "cannot train a dictionary; objects stay compressed without one")
                 }
             })
             .map_err(|error| tracing::warn!(%error, "cannot start dictionary training"))
@@ -180,22 +200,14 @@ impl ObjectCodec {
             |e: &dyn std::fmt::Display| format!("the cached object does not decompress: {e}");
         let tag = kept.first().map(|tag| tag & !TAG_PROTOBUF);
         match (tag, kept.get(1..)) {
-            (Some(TAG_LZ4), Some(body)) => {
-                lz4_flex::decompress_size_prepended(body).map_err(|e| fail(&e))
-            }
+            (Some(TAG_ZSTD), Some(body)) => zstd_frame(body, None).map_err(|e| fail(&e)),
+            (Some(TAG_STORED), Some(body)) => Ok(body.to_vec()),
             (Some(TAG_ZSTD_DICTIONARY), Some(body)) => {
                 let dictionary = self
                     .dictionary
                     .get()
                     .ok_or_else(|| fail(&"its dictionary is missing"))?;
-                let size = zstd_safe::get_frame_content_size(body)
-                    .map_err(|e| fail(&format!("{e:?}")))?
-                    .ok_or_else(|| fail(&"no content size"))?;
-                let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-                zstd_safe::DCtx::create()
-                    .decompress_using_ddict(&mut out, body, dictionary.decoder.as_ddict())
-                    .map_err(|code| fail(&zstd_safe::get_error_name(code)))?;
-                Ok(out)
+                zstd_frame(body, Some(&dictionary.decoder)).map_err(|e| fail(&e))
             }
             (Some(tag), _) if tag > TAG_ZSTD_DICTIONARY => {
                 Err(fail(&format!("unknown codec {tag}")))
@@ -203,6 +215,21 @@ impl ObjectCodec {
             _ => Err(fail(&"nothing was kept")),
         }
     }
+}
+
+/// One zstd frame, with the dictionary it was compressed with, if any.
+fn zstd_frame(body: &[u8], dictionary: Option<&DecoderDictionary<'_>>) -> Result<Vec<u8>, String> {
+    let size = zstd_safe::get_frame_content_size(body)
+        .map_err(|e| format!("{e:?}"))?
+        .ok_or("no content size")?;
+    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut context = zstd_safe::DCtx::create();
+    let written = match dictionary {
+        Some(dictionary) => context.decompress_using_ddict(&mut out, body, dictionary.as_ddict()),
+        None => context.decompress(&mut out, body),
+    };
+    written.map_err(|code| zstd_safe::get_error_name(code).to_string())?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -248,9 +275,9 @@ mod tests {
                 .is_err()
         );
         codec.set_protobuf_json(upper);
-        let lz4 = ObjectCodec::new();
-        lz4.set_protobuf_json(upper);
-        for codec in [&codec, &lz4] {
+        let untrained = ObjectCodec::new();
+        untrained.set_protobuf_json(upper);
+        for codec in [&codec, &untrained] {
             let kept = codec.compress(Kept::Protobuf(&pod(7)));
             assert_eq!(
                 codec.decompress(&kept).expect("converts"),
@@ -259,7 +286,7 @@ mod tests {
             let kept = codec.compress(Kept::Json(&pod(7)));
             assert_eq!(codec.decompress(&kept).expect("decompresses"), pod(7));
         }
-        assert_eq!(early[0].1[0], TAG_LZ4);
+        assert_eq!(early[0].1[0], TAG_ZSTD);
         assert_eq!(late[0].1[0], TAG_ZSTD_DICTIONARY);
         let size = |kept: &[(Vec<u8>, Vec<u8>)]| {
             kept.iter().map(|k| k.1.len()).sum::<usize>() / kept.len()

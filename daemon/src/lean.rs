@@ -1,9 +1,8 @@
 //! Decoding objects without `metadata.managedFields`.
 //!
 //! managedFields are the server-side-apply bookkeeping the daemon never
-//! shows or keeps, yet decoding them into typed structs is two thirds of
-//! the cost of decoding a pod (measured: 59 µs per pod with them, 20 µs
-//! without). `Lean<K>` decodes `K` through a deserializer that skips that
+//! shows or keeps, yet decoding them into typed structs is most of the
+//! cost of decoding a pod (BENCHMARKS.md, `bench wire`). `Lean<K>` decodes `K` through a deserializer that skips that
 //! one key of every `metadata` map, so they are never built.
 
 use std::borrow::Cow;

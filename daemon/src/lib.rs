@@ -22,6 +22,7 @@ pub mod errors;
 pub mod exec;
 pub mod filter;
 pub mod forward;
+#[cfg(any(test, feature = "test-util"))]
 pub mod fuzz;
 pub mod informer;
 pub mod kubeconfig;

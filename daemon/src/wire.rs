@@ -397,7 +397,8 @@ where
         .boxed()
 }
 
-/// List items decoded between two yields to the runtime (~0.2 ms of work).
+/// List items decoded between two yields to the runtime: a slice short
+/// enough that watches and queries on the same threads are not held up.
 const DECODE_SLICE: usize = 50;
 
 /// Batches of events in flight between a source and its informer.

@@ -177,130 +177,140 @@ pub fn error(message: impl Into<String>) -> Error {
     Error::new(message)
 }
 
-/// A message of type `name` with every field set, to test a decoder
-/// against the serde bridge on fields no recording has: lists and maps
-/// get one or two values, strings are sometimes empty (JSON's omission),
-/// repeated numbers are sometimes packed, and some messages have their
-/// fields in reverse order. Messages nested deeper than `depth` are left
-/// out. None if the schema has no such message.
-pub fn arbitrary(name: &str, seed: u64, depth: usize) -> Option<Vec<u8>> {
-    let id = SCHEMA.message(name)?;
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let mut out = Vec::new();
-    arbitrary_message(&SCHEMA.messages[id], &mut rng, depth, &mut out);
-    Some(out)
-}
+/// Test-only: arbitrary messages (behind the `test-util` feature).
+#[cfg(any(test, feature = "test-util"))]
+mod arbitrary {
+    use super::*;
+    use crate::schema::{Message, SCHEMA, Type};
 
-/// xorshift64: tests need variety and repeatability, not quality.
-struct Rng(u64);
+    /// A message of type `name` with every field set, to test a decoder
+    /// against the serde bridge on fields no recording has: lists and maps
+    /// get one or two values, strings are sometimes empty (JSON's omission),
+    /// repeated numbers are sometimes packed, and some messages have their
+    /// fields in reverse order. Messages nested deeper than `depth` are left
+    /// out. None if the schema has no such message.
+    pub fn arbitrary(name: &str, seed: u64, depth: usize) -> Option<Vec<u8>> {
+        let id = SCHEMA.message(name)?;
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut out = Vec::new();
+        arbitrary_message(&SCHEMA.messages[id], &mut rng, depth, &mut out);
+        Some(out)
+    }
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+    /// xorshift64: tests need variety and repeatability, not quality.
+    struct Rng(u64);
 
-fn arbitrary_message(message: &Message, rng: &mut Rng, depth: usize, out: &mut Vec<u8>) {
-    use super::wire::{write_bytes_field, write_varint, write_varint_field};
-    let mut fields: Vec<&Field> = message.fields.iter().collect();
-    if rng.below(4) == 0 {
-        fields.reverse();
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
     }
-    for field in fields {
-        let many = field.repeated || matches!(field.ty, Type::Map(..));
-        let count = if many { 1 + rng.below(2) } else { 1 };
-        let numeric = matches!(field.ty, Type::Bool | Type::Int32 | Type::Int64);
-        if field.repeated && numeric && rng.below(2) == 0 {
-            let mut packed = Vec::new();
+
+    fn arbitrary_message(message: &Message, rng: &mut Rng, depth: usize, out: &mut Vec<u8>) {
+        use crate::wire::{write_bytes_field, write_varint, write_varint_field};
+        let mut fields: Vec<&Field> = message.fields.iter().collect();
+        if rng.below(4) == 0 {
+            fields.reverse();
+        }
+        for field in fields {
+            let many = field.repeated || matches!(field.ty, Type::Map(..));
+            let count = if many { 1 + rng.below(2) } else { 1 };
+            let numeric = matches!(field.ty, Type::Bool | Type::Int32 | Type::Int64);
+            if field.repeated && numeric && rng.below(2) == 0 {
+                let mut packed = Vec::new();
+                for _ in 0..count {
+                    write_varint(&mut packed, arbitrary_varint(&field.ty, rng));
+                }
+                write_bytes_field(out, field.tag, &packed);
+                continue;
+            }
             for _ in 0..count {
-                write_varint(&mut packed, arbitrary_varint(&field.ty, rng));
-            }
-            write_bytes_field(out, field.tag, &packed);
-            continue;
-        }
-        for _ in 0..count {
-            match &field.ty {
-                Type::Map(key, value) => {
-                    let mut entry = Vec::new();
-                    arbitrary_value(1, key, rng, depth, &mut entry);
-                    arbitrary_value(2, value, rng, depth, &mut entry);
-                    write_bytes_field(out, field.tag, &entry);
-                }
-                ty => arbitrary_value(field.tag, ty, rng, depth, out),
-            }
-        }
-    }
-    // A field number the schema does not have: a newer server's field.
-    if rng.below(8) == 0 {
-        write_varint_field(out, 999, 1);
-    }
-}
-
-fn arbitrary_varint(ty: &Type, rng: &mut Rng) -> u64 {
-    match ty {
-        Type::Bool => rng.below(2),
-        // Negative int32s travel sign-extended to ten bytes.
-        Type::Int32 => i64::from(rng.below(1 << 20) as i32 - (1 << 19)) as u64,
-        _ => rng.below(1 << 40).wrapping_sub(1 << 39),
-    }
-}
-
-fn arbitrary_value(tag: u32, ty: &Type, rng: &mut Rng, depth: usize, out: &mut Vec<u8>) {
-    use super::wire::{write_bytes_field, write_varint, write_varint_field};
-    match ty {
-        Type::String => {
-            let len = [0, 1, 5, 12][rng.below(4) as usize];
-            let text: String = (0..len)
-                .map(|_| char::from(b"abcxyz-.0123/"[rng.below(13) as usize]))
-                .collect();
-            write_bytes_field(out, tag, text.as_bytes());
-        }
-        Type::Bool | Type::Int32 | Type::Int64 => {
-            write_varint_field(out, tag, arbitrary_varint(ty, rng));
-        }
-        Type::Double => {
-            write_varint(out, (u64::from(tag) << 3) | 1);
-            let value = rng.below(1000) as f64 / 8.0;
-            out.extend_from_slice(&value.to_bits().to_le_bytes());
-        }
-        Type::Bytes => {
-            let bytes: Vec<u8> = (0..rng.below(6)).map(|_| rng.next() as u8).collect();
-            write_bytes_field(out, tag, &bytes);
-        }
-        Type::Map(..) => {}
-        Type::Message(id) => {
-            let message = &SCHEMA.messages[*id];
-            let mut inner = Vec::new();
-            match message.special {
-                Special::Time | Special::MicroTime => {
-                    // Sometimes the zero time Go writes where JSON has null.
-                    if rng.below(6) != 0 {
-                        write_varint_field(&mut inner, 1, rng.below(4_000_000_000));
-                        write_varint_field(&mut inner, 2, rng.below(1_000_000_000));
+                match &field.ty {
+                    Type::Map(key, value) => {
+                        let mut entry = Vec::new();
+                        arbitrary_value(1, key, rng, depth, &mut entry);
+                        arbitrary_value(2, value, rng, depth, &mut entry);
+                        write_bytes_field(out, field.tag, &entry);
                     }
+                    ty => arbitrary_value(field.tag, ty, rng, depth, out),
                 }
-                Special::Quantity => {
-                    let value = ["1", "250m", "1Gi", "0.5", ""][rng.below(5) as usize];
-                    write_bytes_field(&mut inner, 1, value.as_bytes());
-                }
-                Special::IntOrString => {
-                    write_varint_field(&mut inner, 1, rng.below(2));
-                    write_varint_field(&mut inner, 2, arbitrary_varint(&Type::Int32, rng));
-                    write_bytes_field(&mut inner, 3, b"http");
-                }
-                Special::RawJson => {
-                    write_bytes_field(&mut inner, 1, br#"{"f:spec":{"a":[1,"x"]}}"#);
-                }
-                Special::None if depth == 0 => return,
-                Special::None => arbitrary_message(message, rng, depth - 1, &mut inner),
             }
-            write_bytes_field(out, tag, &inner);
+        }
+        // A field number the schema does not have: a newer server's field.
+        if rng.below(8) == 0 {
+            write_varint_field(out, 999, 1);
+        }
+    }
+
+    fn arbitrary_varint(ty: &Type, rng: &mut Rng) -> u64 {
+        match ty {
+            Type::Bool => rng.below(2),
+            // Negative int32s travel sign-extended to ten bytes.
+            Type::Int32 => i64::from(rng.below(1 << 20) as i32 - (1 << 19)) as u64,
+            _ => rng.below(1 << 40).wrapping_sub(1 << 39),
+        }
+    }
+
+    fn arbitrary_value(tag: u32, ty: &Type, rng: &mut Rng, depth: usize, out: &mut Vec<u8>) {
+        use crate::wire::{write_bytes_field, write_varint, write_varint_field};
+        match ty {
+            Type::String => {
+                let len = [0, 1, 5, 12][rng.below(4) as usize];
+                let text: String = (0..len)
+                    .map(|_| char::from(b"abcxyz-.0123/"[rng.below(13) as usize]))
+                    .collect();
+                write_bytes_field(out, tag, text.as_bytes());
+            }
+            Type::Bool | Type::Int32 | Type::Int64 => {
+                write_varint_field(out, tag, arbitrary_varint(ty, rng));
+            }
+            Type::Double => {
+                write_varint(out, (u64::from(tag) << 3) | 1);
+                let value = rng.below(1000) as f64 / 8.0;
+                out.extend_from_slice(&value.to_bits().to_le_bytes());
+            }
+            Type::Bytes => {
+                let bytes: Vec<u8> = (0..rng.below(6)).map(|_| rng.next() as u8).collect();
+                write_bytes_field(out, tag, &bytes);
+            }
+            Type::Map(..) => {}
+            Type::Message(id) => {
+                let message = &SCHEMA.messages[*id];
+                let mut inner = Vec::new();
+                match message.special {
+                    Special::Time | Special::MicroTime => {
+                        // Sometimes the zero time Go writes where JSON has null.
+                        if rng.below(6) != 0 {
+                            write_varint_field(&mut inner, 1, rng.below(4_000_000_000));
+                            write_varint_field(&mut inner, 2, rng.below(1_000_000_000));
+                        }
+                    }
+                    Special::Quantity => {
+                        let value = ["1", "250m", "1Gi", "0.5", ""][rng.below(5) as usize];
+                        write_bytes_field(&mut inner, 1, value.as_bytes());
+                    }
+                    Special::IntOrString => {
+                        write_varint_field(&mut inner, 1, rng.below(2));
+                        write_varint_field(&mut inner, 2, arbitrary_varint(&Type::Int32, rng));
+                        write_bytes_field(&mut inner, 3, b"http");
+                    }
+                    Special::RawJson => {
+                        write_bytes_field(&mut inner, 1, br#"{"f:spec":{"a":[1,"x"]}}"#);
+                    }
+                    Special::None if depth == 0 => return,
+                    Special::None => arbitrary_message(message, rng, depth - 1, &mut inner),
+                }
+                write_bytes_field(out, tag, &inner);
+            }
         }
     }
 }
+
+#[cfg(any(test, feature = "test-util"))]
+pub use arbitrary::arbitrary;

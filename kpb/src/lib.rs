@@ -15,6 +15,7 @@ mod canonical;
 mod de;
 pub mod direct;
 mod en;
+#[cfg(any(test, feature = "test-util"))]
 pub mod fuzz;
 pub mod go_types;
 pub mod json;

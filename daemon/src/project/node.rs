@@ -56,7 +56,7 @@ pub fn node(n: &Node) -> RowParts {
             .unwrap_or_else(|| "<unknown>".to_string())
     };
     // kubectl names the architecture beside the kernel, an unknown kernel
-    // included: `<unknown> (arm64)` (seen on a real API server, issue 17).
+    // included: `<unknown> (arm64)` (seen on a real API server).
     let kernel = match info {
         Some(info) if !info.architecture.is_empty() => {
             format!(
@@ -141,8 +141,8 @@ mod tests {
         node(n).cells[7].text.to_string()
     }
 
-    /// What kubectl 1.36 printed for such nodes on a real API server
-    /// (issue 17): the architecture is named even beside an unknown kernel.
+    /// What kubectl 1.36 printed for such nodes on a real API server: the
+    /// architecture is named even beside an unknown kernel.
     #[test]
     fn the_kernel_column_names_the_architecture_even_for_an_unknown_kernel() {
         assert_eq!(kernel_cell("", "arm64"), "<unknown> (arm64)");
