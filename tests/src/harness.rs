@@ -32,11 +32,168 @@ pub fn bin(name: &str) -> PathBuf {
         "{} is missing: run `cargo build --workspace` (cargo test --workspace builds it)",
         path.display()
     );
+    refuse_stale(name, &path);
     path
+}
+
+/// Set to run binaries older than their sources anyway (a benchmark of an
+/// older build).
+pub const ALLOW_STALE_ENV: &str = "TIMONEIRO_ALLOW_STALE";
+
+/// The workspace crates a binary is built from.
+fn sources_of(name: &str) -> &'static [&'static str] {
+    match name {
+        "timoneirod" => &["daemon", "proto", "client", "kpb"],
+        "timoneiro" => &["client-cli", "proto", "client"],
+        "timoneiro-tui" => &["client-tui", "proto", "client"],
+        "timoneiro-sim" => &["sim", "kpb", "client"],
+        _ => &[],
+    }
+}
+
+/// The newest source file under `dir` (`.rs`, `.proto`, `Cargo.toml`), and when it changed.
+fn newest_source(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
+    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let found = if path.is_dir() {
+            // Separate crates and test-only code do not go into the binary.
+            let skipped = path
+                .file_name()
+                .is_some_and(|n| n == "fuzz" || n == "tests" || n == "benches");
+            if skipped { None } else { newest_source(&path) }
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "rs" || e == "proto" || e == "tsv")
+            || path.file_name().is_some_and(|n| n == "Cargo.toml")
+        {
+            entry.metadata().ok()?.modified().ok().map(|m| (m, path))
+        } else {
+            None
+        };
+        if let Some(found) = found
+            && newest.as_ref().is_none_or(|(m, _)| found.0 > *m)
+        {
+            newest = Some(found);
+        }
+    }
+    newest
+}
+
+/// Panic when `binary` is older than a source it is built from: `cargo
+/// test -p timoneiro-tests` does not rebuild the other packages' binaries,
+/// and a test of a stale daemon proves nothing.
+fn refuse_stale(name: &str, binary: &Path) {
+    static CHECKED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    if std::env::var_os(ALLOW_STALE_ENV).is_some() {
+        return;
+    }
+    let mut checked = CHECKED.lock().unwrap_or_else(|p| p.into_inner());
+    if checked.iter().any(|c| c == name) {
+        return;
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let built = std::fs::metadata(binary).and_then(|m| m.modified());
+    for krate in sources_of(name) {
+        let dir = workspace.join(krate);
+        if let (Ok(built), Some((changed, source))) = (&built, newest_source(&dir))
+            && changed > *built
+        {
+            panic!(
+                "{} is older than {}: run `cargo build --workspace --all-targets` first \
+                 (`cargo test -p timoneiro-tests` does not rebuild other packages' binaries; \
+                 {ALLOW_STALE_ENV}=1 runs it anyway)",
+                binary.display(),
+                source.display()
+            );
+        }
+    }
+    checked.push(name.to_string());
 }
 
 /// Read lines of a child's pipe on a thread, forwarding them over a channel
 /// and appending them to a log file.
+/// What a probe of [`eventually`] answers: done with a value, or not yet
+/// (with why, for the panic message when time runs out).
+pub trait Probe<T> {
+    /// The value, or why not yet.
+    fn outcome(self) -> Result<T, String>;
+}
+
+impl<T> Probe<T> for Option<T> {
+    fn outcome(self) -> Result<T, String> {
+        self.ok_or_else(|| "not yet".to_string())
+    }
+}
+
+impl<T, E: std::fmt::Display> Probe<T> for Result<T, E> {
+    fn outcome(self) -> Result<T, String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+impl Probe<()> for bool {
+    fn outcome(self) -> Result<(), String> {
+        if self {
+            Ok(())
+        } else {
+            Err("not yet".to_string())
+        }
+    }
+}
+
+/// The pause before the next try: 10 ms, doubling up to 250 ms, so a quick
+/// condition is seen at once and a slow one is not polled in a tight loop.
+fn next_pause(pause: Duration) -> Duration {
+    (pause * 2).min(Duration::from_millis(250))
+}
+
+/// Try `probe` until it is done, pausing between tries; after `timeout`,
+/// panic naming `what` and the probe's last answer. The one waiting loop of
+/// the tests (its async twin is [`eventually_async`]).
+pub fn eventually<T, P: Probe<T>>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl FnMut() -> P,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let last = match probe().outcome() {
+            Ok(done) => return done,
+            Err(why) => why,
+        };
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}: {last}"
+        );
+        std::thread::sleep(pause);
+        pause = next_pause(pause);
+    }
+}
+
+/// [`eventually`] for a probe that awaits (asks the sim or the daemon).
+pub async fn eventually_async<T, P: Probe<T>, F: std::future::Future<Output = P>>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let last = match probe().await.outcome() {
+            Ok(done) => return done,
+            Err(why) => why,
+        };
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}: {last}"
+        );
+        tokio::time::sleep(pause).await;
+        pause = next_pause(pause);
+    }
+}
+
 fn pump(pipe: impl Read + Send + 'static, log: PathBuf) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -246,20 +403,39 @@ impl Sim {
     /// Wait until the sim answers again (after an outage or restart fault).
     pub async fn wait_reachable(&self, timeout: Duration) {
         let client = self.client().await;
-        let deadline = Instant::now() + timeout;
-        loop {
+        eventually_async("the sim to answer again", timeout, || {
             let request = http::Request::get("/sim/info")
                 .body(kube::client::Body::from(Vec::new()))
                 .expect("request");
-            if client.send(request).await.is_ok() {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the sim is not back within {timeout:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            let client = client.clone();
+            async move { client.send(request).await.map(drop) }
+        })
+        .await;
+    }
+
+    /// How many watches are open on the sim now.
+    pub async fn open_watches(&self) -> u64 {
+        self.json("GET", "/sim/info").await["openWatches"]
+            .as_u64()
+            .expect("the sim counts open watches")
+    }
+
+    /// Wait until at least `count` watches are open on the sim (the
+    /// daemon's informers are back after a fault).
+    pub async fn wait_open_watches(&self, count: u64, timeout: Duration) {
+        eventually_async(
+            &format!("{count} open watches on the sim"),
+            timeout,
+            || async {
+                let open = self.open_watches().await;
+                if open >= count {
+                    Ok(())
+                } else {
+                    Err(format!("{open} open"))
+                }
+            },
+        )
+        .await;
     }
 
     /// How many times each fault fired so far.
@@ -318,6 +494,15 @@ pub struct Daemon {
 }
 
 impl Daemon {
+    /// A gRPC client on the daemon's socket.
+    pub async fn grpc(
+        &self,
+    ) -> timoneiro_proto::v1::timoneiro_client::TimoneiroClient<tonic::transport::Channel> {
+        timoneiro_client::socket::connect(&self.socket)
+            .await
+            .expect("connect to the daemon's socket")
+    }
+
     /// Start a daemon on `kubeconfig` with a socket in a fresh temporary directory.
     pub fn start(kubeconfig: &Path) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -589,6 +774,19 @@ pub const PROXY_VARIABLES: [&str; 6] = [
     "no_proxy",
 ];
 
+/// How long a test waits for a daemon to sync a sim (generous: the
+/// suite runs two test binaries at once on two cores).
+pub const SYNC_WAIT: Duration = Duration::from_secs(120);
+
+/// A sim started with `args` and a daemon on it with every kind of tiers
+/// 1–3 synced: the start of most end-to-end tests.
+pub fn synced_cluster(args: &[&str]) -> (Sim, Daemon) {
+    let sim = Sim::start(args);
+    let daemon = Daemon::start(&sim.kubeconfig);
+    daemon.wait_synced(SYNC_WAIT);
+    (sim, daemon)
+}
+
 /// Run the CLI against a socket (never starting a daemon itself: tests
 /// start their own; the autostart test removes the variable).
 pub fn cli(socket: &Path, args: &[&str]) -> Output {
@@ -684,8 +882,10 @@ impl Tmux {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
-    /// Wait until the screen satisfies `done`; panic with the screen after `timeout`.
-    pub fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+    /// For measurements: like [`Tmux::wait_for`], but polls every
+    /// millisecond, so the time it returns at is within a capture of when
+    /// the screen changed.
+    pub fn poll_for(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + timeout;
         loop {
             let screen = self.screen();
@@ -696,9 +896,22 @@ impl Tmux {
                 Instant::now() < deadline,
                 "the screen never showed {what} within {timeout:?}:\n{screen}"
             );
-            // tmux has no change notification for a pane; poll its content.
-            std::thread::yield_now();
+            std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    /// Wait until the screen satisfies `done`; panic with the screen after `timeout`.
+    /// (tmux has no change notification for a pane: its content is polled,
+    /// with [`eventually`]'s pauses.)
+    pub fn wait_for(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+        eventually(&format!("the screen to show {what}"), timeout, || {
+            let screen = self.screen();
+            if done(&screen) {
+                Ok(screen)
+            } else {
+                Err(format!("the screen is\n{screen}"))
+            }
+        })
     }
 }
 

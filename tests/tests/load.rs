@@ -1,4 +1,4 @@
-//! Load (issue #7): 100 CLI processes querying at once plus 10 `WatchList`
+//! Load: 100 CLI processes querying at once plus 10 `WatchList`
 //! streams, under 50 changes/s of churn, for a minute. No request fails, a
 //! stream whose reader stalls is skipped forward (it gets the newest state,
 //! not a backlog) without slowing the others, and the daemon's memory stays
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use timoneiro_proto::v1::ListRequest;
-use timoneiro_tests::harness::{Daemon, Sim, stderr};
+use timoneiro_tests::harness::{stderr, synced_cluster};
 
 /// The daemon's resident memory, KiB.
 fn rss_kib(pid: u32) -> u64 {
@@ -43,9 +43,8 @@ async fn a_minute_of_100_cli_clients_and_10_streams_under_churn() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let sim = Sim::start(&["--pods", "3000", "--namespaces", "10", "--churn-rate", "50"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(120));
+    let (sim, daemon) =
+        synced_cluster(&["--pods", "3000", "--namespaces", "10", "--churn-rate", "50"]);
     let socket = daemon.socket.clone();
     let pid = daemon.pid();
     let rss_before = rss_kib(pid);

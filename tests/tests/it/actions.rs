@@ -6,48 +6,14 @@
 use std::io::BufRead;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, cli_command, stderr, stdout};
+use timoneiro_tests::harness::{
+    Daemon, Sim, cli_command, eventually, eventually_async, stderr, stdout, synced_cluster,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// Wait until `probe` gives something, or panic naming `what`.
-fn eventually<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(found) = probe() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// A sim started with `args`, and a daemon on it with every kind of tiers
-/// 1–3 synced.
-fn synced(args: &[&str]) -> (Sim, Daemon) {
-    let sim = Sim::start(args);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
-    (sim, daemon)
-}
-
-/// `eventually` for a probe that asks the API server.
-async fn eventually_on_server<T, F>(what: &str, mut probe: impl FnMut() -> F) -> T
-where
-    F: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// (namespace, name) of the first deployment with `replicas` or more,
 /// as the daemon lists it.
@@ -135,7 +101,7 @@ fn seq(line: &str) -> Option<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pods_log_is_the_api_servers_with_kubectls_flags() {
-    let (sim, daemon) = synced(&["--pods", "300", "--namespaces", "2", "--log-rate", "4"]);
+    let (sim, daemon) = synced_cluster(&["--pods", "300", "--namespaces", "2", "--log-rate", "4"]);
     let (namespace, deploy) = a_deployment(&daemon);
     let pod = server_pods(&sim, &namespace, &deploy).await.remove(0);
     let object = sim
@@ -227,7 +193,7 @@ async fn a_pods_log_is_the_api_servers_with_kubectls_flags() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn following_a_deployment_picks_up_the_pods_that_replace_its_own() {
-    let (sim, daemon) = synced(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
+    let (sim, daemon) = synced_cluster(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
     let (namespace, deploy) = a_deployment(&daemon);
     let before = server_pods(&sim, &namespace, &deploy).await;
     let target = format!("deploy/{deploy}");
@@ -258,7 +224,7 @@ async fn following_a_deployment_picks_up_the_pods_that_replace_its_own() {
     );
     // The API server now runs other pods for it; their lines reach the
     // stream that was opened before they existed, without a restart.
-    let after = eventually_on_server("the old pods to be replaced", || async {
+    let after = eventually_async("the old pods to be replaced", WAIT, || async {
         let now = server_pods(&sim, &namespace, &deploy).await;
         (!now.is_empty() && now.iter().all(|p| !before.contains(p))).then_some(now)
     })
@@ -303,7 +269,7 @@ async fn following_a_deployment_picks_up_the_pods_that_replace_its_own() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actions_reach_the_api_server_and_print_what_kubectl_prints() {
-    let (sim, daemon) = synced(&["--pods", "300", "--namespaces", "2"]);
+    let (sim, daemon) = synced_cluster(&["--pods", "300", "--namespaces", "2"]);
     let (namespace, deploy) = a_deployment(&daemon);
 
     // scale: kubectl prints `deployment.apps/NAME scaled`; the API server's
@@ -328,7 +294,7 @@ async fn actions_reach_the_api_server_and_print_what_kubectl_prints() {
         )
         .await;
     assert_eq!(object["spec"]["replicas"], 5);
-    let pods = eventually_on_server("5 pods on the API server", || async {
+    let pods = eventually_async("5 pods on the API server", WAIT, || async {
         let pods = server_pods(&sim, &namespace, &deploy).await;
         (pods.len() == 5).then_some(pods)
     })
@@ -556,7 +522,7 @@ fn seq_in(line: &str) -> Option<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tui_follows_a_pods_log_and_asks_before_it_deletes() {
     use timoneiro_tests::harness::{Tmux, bin};
-    let (sim, daemon) = synced(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
+    let (sim, daemon) = synced_cluster(&["--pods", "300", "--namespaces", "2", "--log-rate", "5"]);
     let (namespace, deploy) = a_deployment(&daemon);
     let pod = server_pods(&sim, &namespace, &deploy).await.remove(0);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -641,7 +607,7 @@ async fn the_tui_follows_a_pods_log_and_asks_before_it_deletes() {
     tmux.wait_for("kubectl's line in the footer", WAIT, |s| {
         s.contains(&format!("pod \"{pod}\" deleted from {namespace} namespace"))
     });
-    eventually_on_server("the pod to be gone from the API server", || async {
+    eventually_async("the pod to be gone from the API server", WAIT, || async {
         let (status, _, _) = sim.raw("GET", &path, None).await;
         (status == 404).then_some(())
     })
@@ -716,7 +682,7 @@ fn editor(dir: &std::path::Path, name: &str, body: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edit_sends_nothing_unchanged_a_change_once_and_reopens_on_conflict() {
-    let (sim, daemon) = synced(&["--pods", "200", "--namespaces", "2"]);
+    let (sim, daemon) = synced_cluster(&["--pods", "200", "--namespaces", "2"]);
     let (namespace, deploy) = a_deployment(&daemon);
     let target = format!("deploy/{deploy}");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -845,7 +811,7 @@ async fn edit_sends_nothing_unchanged_a_change_once_and_reopens_on_conflict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drain_evicts_a_nodes_pods_and_names_the_budget_that_blocks_it() {
-    let (sim, daemon) = synced(&["--pods", "200", "--namespaces", "2"]);
+    let (sim, daemon) = synced_cluster(&["--pods", "200", "--namespaces", "2"]);
     // A healthy pod of a ReplicaSet, as the API server has it.
     let all = sim.json("GET", "/api/v1/pods").await;
     let pods: Vec<&Value> = all["items"].as_array().into_iter().flatten().collect();

@@ -1,4 +1,4 @@
-//! Several clusters warm at once (issue #8): one daemon serves every
+//! Several clusters warm at once: one daemon serves every
 //! context of the kubeconfig, starts each on first use, drops idle ones, and
 //! follows kubeconfig changes (a new context, a rotated token) without a
 //! restart.
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use kube::config::Kubeconfig;
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, stderr, stdout};
+use timoneiro_tests::harness::{Daemon, Sim, eventually, stderr, stdout};
 
 /// One kubeconfig with a context per (name, sim, token), the first current.
 fn write_kubeconfig(path: &Path, contexts: &[(&str, &Sim, Option<&str>)]) {
@@ -51,14 +51,6 @@ fn context<'a>(all: &'a [Value], name: &str) -> &'a Value {
     all.iter()
         .find(|c| c["name"] == name)
         .unwrap_or_else(|| panic!("no context {name}: {all:?}"))
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "not {what} within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,7 +96,7 @@ async fn two_clusters_served_at_once_evicted_when_idle_and_reloaded_from_the_kub
     );
 
     // Idle: b's caches are dropped; the default stays.
-    wait_until("b evicted", Duration::from_secs(30), || {
+    eventually("b evicted", Duration::from_secs(30), || {
         context(&contexts(&daemon), "b")["cached"] == false
     });
     assert_eq!(context(&contexts(&daemon), "a")["cached"], true);
@@ -126,7 +118,7 @@ async fn two_clusters_served_at_once_evicted_when_idle_and_reloaded_from_the_kub
     );
     b.json("POST", "/sim/token?value=rotated-token").await;
     b.fault("end-watches").await;
-    wait_until(
+    eventually(
         "b refused with the old token",
         Duration::from_secs(30),
         || {
@@ -142,7 +134,7 @@ async fn two_clusters_served_at_once_evicted_when_idle_and_reloaded_from_the_kub
             ("c", &b, None),
         ],
     );
-    wait_until(
+    eventually(
         "b served with the new token",
         Duration::from_secs(30),
         || {
@@ -190,7 +182,7 @@ async fn requests_without_a_context_follow_use_context() {
 
     // kubectl config use-context b (the first context written is current).
     write_kubeconfig(&kubeconfig, &[("b", &b, None), ("a", &a, None)]);
-    wait_until("requests follow to b", Duration::from_secs(30), || {
+    eventually("requests follow to b", Duration::from_secs(30), || {
         pods(&following) == 35
     });
     let all = contexts(&following);
@@ -249,7 +241,7 @@ async fn a_rotated_ca_file_is_picked_up() {
     let tmp = dir.path().join("ca.pem.tmp");
     std::fs::write(&tmp, ca_of(&sim)).expect("write CA");
     std::fs::rename(&tmp, &ca).expect("rotate CA");
-    wait_until(
+    eventually(
         "pods synced with the rotated CA",
         Duration::from_secs(60),
         || {
@@ -362,7 +354,7 @@ contexts:
             &["get", "pods", "-A", "--no-headers", "--context", "slow"],
         )
     });
-    wait_until("the plugin runs", Duration::from_secs(30), || {
+    eventually("the plugin runs", Duration::from_secs(30), || {
         marks.join("started").exists()
     });
     let asked = Instant::now();
@@ -423,7 +415,7 @@ async fn a_client_certificate_authenticates_the_daemon() {
     sim.fault("drop-watches").await;
     let created = sim.create_pod("ns-000", &serde_json::json!({})).await;
     let name = created["name"].as_str().expect("name").to_string();
-    wait_until("the new pod is seen", Duration::from_secs(30), || {
+    eventually("the new pod is seen", Duration::from_secs(30), || {
         daemon
             .cli(&["get", "pods", "-n", "ns-000", &name])
             .status

@@ -1,11 +1,11 @@
-//! Running as a user service (issue #8): socket activation the way systemd
+//! Running as a user service: socket activation the way systemd
 //! does it, and clients that start the daemon themselves when none answers.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use timoneiro_tests::harness::{Sim, bin, stderr, stdout};
+use timoneiro_tests::harness::{Sim, bin, eventually, stderr, stdout};
 
 /// Processes whose command line mentions `needle` (to count daemons on a socket).
 fn processes_with(needle: &str, program: &str) -> Vec<u32> {
@@ -26,15 +26,11 @@ fn processes_with(needle: &str, program: &str) -> Vec<u32> {
 }
 
 fn wait_for_path(path: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(
+        &format!("{} to appear", path.display()),
+        Duration::from_secs(20),
+        || path.exists(),
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin, stderr, stdout};
+use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin, stderr, stdout, synced_cluster};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -62,9 +62,7 @@ fn crashy_pod(daemon: &Daemon) -> (String, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn describe_prints_a_crashing_pod_with_its_events_and_a_deployment_with_its_replica_set() {
-    let sim = Sim::start(&["--pods", "1500", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (_sim, daemon) = synced_cluster(&["--pods", "1500", "--namespaces", "2"]);
     let (namespace, name, uid) = crashy_pod(&daemon);
 
     let output = daemon.cli(&["describe", "pod", &name, "-n", &namespace]);
@@ -177,9 +175,7 @@ async fn describe_prints_a_crashing_pod_with_its_events_and_a_deployment_with_it
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d_in_the_tui_shows_a_crashing_pods_events() {
-    let sim = Sim::start(&["--pods", "1500", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (_sim, daemon) = synced_cluster(&["--pods", "1500", "--namespaces", "2"]);
     let (namespace, name, _) = crashy_pod(&daemon);
     let command = format!(
         "TIMONEIRO_SOCKET={} NO_COLOR=1 {} -n {namespace}",
@@ -259,9 +255,7 @@ fn kubectl_top_pods(list: &Value) -> Vec<(String, String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn top_prints_what_kubectl_top_prints_and_says_when_there_are_no_metrics() {
-    let sim = Sim::start(&["--pods", "300", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (sim, daemon) = synced_cluster(&["--pods", "300", "--namespaces", "2"]);
     let namespace =
         daemon.cli_json(&["get", "pods", "-A", "-o", "json"])["items"][0]["metadata"]["namespace"]
             .as_str()
@@ -381,9 +375,7 @@ fn cpu_cell(screen: &str, name: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_tui_shows_metrics_that_change_and_n_a_without_metrics_server() {
-    let sim = Sim::start(&["--pods", "300", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (_sim, daemon) = synced_cluster(&["--pods", "300", "--namespaces", "2"]);
     let pods = daemon.cli_json(&["get", "pods", "-A", "-o", "json"]);
     let pod = pods["items"]
         .as_array()

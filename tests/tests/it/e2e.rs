@@ -8,7 +8,9 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::ListParams;
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, starts_by_itself, stderr, stdout};
+use timoneiro_tests::harness::{
+    Daemon, Sim, eventually, eventually_async, starts_by_itself, stderr, stdout, synced_cluster,
+};
 
 /// (namespace, name, uid, READY, STATUS, restart count) of a pod.
 type PodKey = (String, String, String, String, String, String);
@@ -110,40 +112,44 @@ async fn cli_answers_match_the_sim_under_churn() {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let mut rv = before.clone();
-    let churned_until = Instant::now() + Duration::from_secs(10);
-    while rv.parse::<u64>().unwrap_or(0) < before.parse::<u64>().unwrap_or(0) + 40
-        && Instant::now() < churned_until
-    {
-        rv = sim.json("GET", "/sim/info").await["resourceVersion"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-    }
-    assert!(
-        rv.parse::<u64>().unwrap_or(0) >= before.parse::<u64>().unwrap_or(0) + 40,
-        "the sim churned ({before} → {rv})"
-    );
+    let start = before.parse::<u64>().unwrap_or(0);
+    eventually_async(
+        "the sim to churn 40 changes",
+        Duration::from_secs(10),
+        || async {
+            let rv = sim.json("GET", "/sim/info").await["resourceVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .parse::<u64>()
+                .unwrap_or(0);
+            if rv >= start + 40 {
+                Ok(())
+            } else {
+                Err(format!("{before} → {rv}"))
+            }
+        },
+    )
+    .await;
     sim.set_churn(0).await;
     let (truth, pods) = sim_pods(&sim).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let all = loop {
-        let all = daemon.cli_json(&["get", "pods", "-A", "-o", "rows"]);
-        let cached = daemon_pods(&all);
-        if cached == truth {
-            break all;
-        }
-        if Instant::now() > deadline {
+    let all = eventually(
+        "the daemon to converge to the sim's pods",
+        Duration::from_secs(30),
+        || {
+            let all = daemon.cli_json(&["get", "pods", "-A", "-o", "rows"]);
+            let cached = daemon_pods(&all);
+            if cached == truth {
+                return Ok(all);
+            }
             let missing: Vec<_> = truth.difference(&cached).take(5).collect();
             let extra: Vec<_> = cached.difference(&truth).take(5).collect();
-            panic!(
-                "the daemon did not converge to the sim's {} pods (it has {}):\nmissing {missing:?}\nextra {extra:?}\ndaemon log:\n{}",
+            Err(format!(
+                "the sim has {} pods, the daemon {}: missing {missing:?}, extra {extra:?}",
                 truth.len(),
-                cached.len(),
-                daemon.log_text()
-            );
-        }
-    };
+                cached.len()
+            ))
+        },
+    );
     assert_eq!(all["total"].as_u64(), Some(truth.len() as u64));
     assert_eq!(all["status"]["state"], "SYNCED");
 
@@ -352,9 +358,7 @@ async fn cli_answers_match_the_sim_under_churn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_clear_errors_and_exit_codes() {
-    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (_sim, daemon) = synced_cluster(&["--pods", "200", "--namespaces", "2"]);
     let cases: &[(&[&str], i32, &str)] = &[
         (&["get", "podz"], 1, "did you mean pods"),
         (&["get", "deploymnets"], 1, "did you mean deployments"),
@@ -667,12 +671,8 @@ async fn waiting_for_a_kind_that_never_syncs_times_out() {
 async fn watch_list_pushes_changes_and_get_returns_whole_objects() {
     use futures::StreamExt;
     use timoneiro_proto::v1::{GetRequest, ListRequest, ObjectFormat};
-    let sim = Sim::start(&["--pods", "300", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
-    let mut client = timoneiro_client::socket::connect(&daemon.socket)
-        .await
-        .expect("connect");
+    let (sim, daemon) = synced_cluster(&["--pods", "300", "--namespaces", "2"]);
+    let mut client = daemon.grpc().await;
     let request = ListRequest {
         kind: "pods".into(),
         all_namespaces: true,
@@ -943,9 +943,7 @@ async fn another_user_is_refused_even_when_the_socket_is_reachable() {
         );
         return;
     }
-    let sim = Sim::start(&["--pods", "10", "--namespaces", "1"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (_sim, daemon) = synced_cluster(&["--pods", "10", "--namespaces", "1"]);
     let open = |path: &std::path::Path, mode: u32| {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
     };
@@ -979,18 +977,11 @@ async fn another_user_is_refused_even_when_the_socket_is_reachable() {
         stdout(&output),
         stderr(&output)
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !daemon
-        .log_text()
-        .contains("refused a connection from another user")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "no refusal logged:\n{}",
-            daemon.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually("the refusal to be logged", Duration::from_secs(10), || {
+        daemon
+            .log_text()
+            .contains("refused a connection from another user")
+    });
     assert!(
         daemon.log_text().contains("peer_uid=65534"),
         "{}",
@@ -1099,25 +1090,27 @@ async fn daemons_racing_for_a_stale_socket_leave_exactly_one_serving() {
             })
             .collect();
         // Wait until all but one have given up (or 30 s).
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let (mut refused, mut running) = (0, 0);
-        while Instant::now() < deadline {
-            refused = 0;
-            running = 0;
-            for racer in &mut racers {
-                match racer.try_wait().expect("wait") {
-                    Some(status) => {
-                        assert!(!status.success(), "round {round}: a racer exited cleanly");
-                        refused += 1;
+        let (running, refused) = eventually(
+            "all racers but one to give up",
+            Duration::from_secs(30),
+            || {
+                let (mut refused, mut running) = (0, 0);
+                for racer in &mut racers {
+                    match racer.try_wait().expect("wait") {
+                        Some(status) => {
+                            assert!(!status.success(), "round {round}: a racer exited cleanly");
+                            refused += 1;
+                        }
+                        None => running += 1,
                     }
-                    None => running += 1,
                 }
-            }
-            if running <= 1 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+                if running <= 1 {
+                    Ok((running, refused))
+                } else {
+                    Err(format!("{running} still running"))
+                }
+            },
+        );
         assert_eq!(
             (running, refused),
             (1, 3),
@@ -1188,25 +1181,26 @@ async fn a_forbidden_namespace_is_skipped_and_namespace_caches_survive_faults() 
             .map(|p| (home.clone(), p.metadata.name.clone().unwrap_or_default()))
             .collect::<BTreeSet<_>>()
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let output = daemon.cli(&["get", "pods", "-A", "-o", "rows"]);
-        let cached: BTreeSet<(String, String)> = serde_json::from_slice::<Value>(&output.stdout)
-            .map(|json| names(&json).into_iter().collect())
-            .unwrap_or_default();
-        let status = daemon.cli_json(&["status", "-o", "json"]);
-        let synced = status["kinds"]
-            .as_array()
-            .and_then(|k| k.iter().find(|k| k["kind"] == "pods").cloned())
-            .is_some_and(|k| k["state"] == "SYNCED");
-        if synced && cached == truth().await {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "pods of {home} never converged\n{}",
-            daemon.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    eventually_async(
+        "the pods of the allowed namespace to converge",
+        Duration::from_secs(60),
+        || async {
+            let output = daemon.cli(&["get", "pods", "-A", "-o", "rows"]);
+            let cached: BTreeSet<(String, String)> =
+                serde_json::from_slice::<Value>(&output.stdout)
+                    .map(|json| names(&json).into_iter().collect())
+                    .unwrap_or_default();
+            let status = daemon.cli_json(&["status", "-o", "json"]);
+            let synced = status["kinds"]
+                .as_array()
+                .and_then(|k| k.iter().find(|k| k["kind"] == "pods").cloned())
+                .is_some_and(|k| k["state"] == "SYNCED");
+            if synced && cached == truth().await {
+                Ok(())
+            } else {
+                Err(format!("pods of {home}: {cached:?}\n{}", daemon.log_text()))
+            }
+        },
+    )
+    .await;
 }

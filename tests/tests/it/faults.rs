@@ -1,4 +1,4 @@
-//! Faults injected in the sim (issue #7): the daemon marks the affected kinds
+//! Faults injected in the sim: the daemon marks the affected kinds
 //! STALE while it keeps serving its last rows, relists, goes SYNCED again, and
 //! its rows end equal to the sim's objects: nothing missing, nothing extra,
 //! nothing stale.
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use timoneiro_proto::v1::ListRequest;
-use timoneiro_tests::harness::{Daemon, Sim, stderr, stdout};
+use timoneiro_tests::harness::{Daemon, Sim, eventually_async, stderr, stdout, synced_cluster};
 use timoneirod::catalog::{Catalog, Kind};
 use timoneirod::row::RowParts;
 
@@ -38,9 +38,7 @@ fn shown(parts: &RowParts) -> Shown {
 /// The daemon's rows of a kind, keyed by uid, with the cells `shown` has
 /// (the NAMESPACE and NAME columns the answer puts first are left out).
 async fn daemon_rows(daemon: &Daemon, kind: &Kind, cells: usize) -> BTreeMap<String, Shown> {
-    let mut client = timoneiro_client::socket::connect(&daemon.socket)
-        .await
-        .expect("connect");
+    let mut client = daemon.grpc().await;
     let answer = client
         .list(ListRequest {
             kind: kind.spec().qualified(),
@@ -121,8 +119,7 @@ fn cached_kinds(daemon: &Daemon) -> Vec<Kind> {
 pub(crate) async fn assert_converged(sim: &Sim, daemon: &Daemon, timeout: Duration) {
     let kinds = cached_kinds(daemon);
     assert!(kinds.len() >= 10, "tiers 1-3 are cached: {kinds:?}");
-    let deadline = Instant::now() + timeout;
-    loop {
+    eventually_async("the daemon to converge to the sim", timeout, || async {
         let mut problems = Vec::new();
         for kind in &kinds {
             for problem in difference(sim, daemon, kind).await {
@@ -130,18 +127,16 @@ pub(crate) async fn assert_converged(sim: &Sim, daemon: &Daemon, timeout: Durati
             }
         }
         if problems.is_empty() {
-            return;
+            return Ok(());
         }
-        if Instant::now() > deadline {
-            panic!(
-                "the daemon did not converge to the sim within {timeout:?}; {} differences, first: {:#?}\ndaemon log:\n{}",
-                problems.len(),
-                &problems[..problems.len().min(10)],
-                daemon.log_text()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        Err(format!(
+            "{} differences, first: {:#?}\ndaemon log:\n{}",
+            problems.len(),
+            &problems[..problems.len().min(10)],
+            daemon.log_text()
+        ))
+    })
+    .await;
 }
 
 /// (lists, watches) the sim received for a core resource so far.
@@ -166,9 +161,8 @@ async fn requests_for(sim: &Sim, plural: &str) -> (usize, usize) {
 /// daemon exists to avoid). The other faults below make kinds STALE.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_watch_resumes_from_its_resource_version_and_loses_nothing() {
-    let sim = Sim::start(&["--pods", "300", "--namespaces", "3", "--churn-rate", "50"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) =
+        synced_cluster(&["--pods", "300", "--namespaces", "3", "--churn-rate", "50"]);
     let (lists_before, watches_before) = requests_for(&sim, "pods").await;
     for _ in 0..3 {
         let dropped = sim.fault("drop-watches").await;
@@ -177,8 +171,10 @@ async fn a_dropped_watch_resumes_from_its_resource_version_and_loses_nothing() {
             "one open watch per cached kind: {dropped}"
         );
         // A watch that ended within a second waits a second before the
-        // next (`wire::pace_watch`): let them all be open again.
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // next (`wire::pace_watch`): wait until they are all open again.
+        let dropped = dropped["watches"].as_u64().unwrap_or(0);
+        sim.wait_open_watches(dropped, Duration::from_secs(20))
+            .await;
     }
     sim.set_churn(0).await;
     assert_converged(&sim, &daemon, Duration::from_secs(20)).await;
@@ -219,9 +215,7 @@ fn assert_relists_were_gone(daemon: &Daemon) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_serves_the_last_rows_as_stale_then_recovers() {
-    let sim = Sim::start(&["--pods", "200", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "200", "--namespaces", "2"]);
     let before = stdout(&daemon.cli(&["get", "pods", "-A", "--no-headers"]));
     let mut log = daemon.status_log();
     sim.fault("outage?seconds=4").await;
@@ -248,9 +242,8 @@ async fn an_outage_serves_the_last_rows_as_stale_then_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_api_server_under_churn_forces_a_relist_and_converges() {
-    let sim = Sim::start(&["--pods", "300", "--namespaces", "3", "--churn-rate", "50"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) =
+        synced_cluster(&["--pods", "300", "--namespaces", "3", "--churn-rate", "50"]);
     let mut log = daemon.status_log();
     sim.fault("restart?seconds=1").await;
     log.wait_kind(Duration::from_secs(20), "pods", "STALE");
@@ -318,12 +311,12 @@ async fn gone_in_every_form_makes_the_daemon_relist() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_mix_of_faults_under_churn_converges_for_every_kind() {
-    let sim = Sim::start(&["--pods", "600", "--namespaces", "4", "--churn-rate", "50"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) =
+        synced_cluster(&["--pods", "600", "--namespaces", "4", "--churn-rate", "50"]);
     // Tier 4 kinds opened on demand are cached too.
     assert!(daemon.cli(&["get", "nodes"]).status.success());
     assert!(daemon.cli(&["get", "events", "-A"]).status.success());
+    let steady = sim.open_watches().await;
     for fault in [
         "drop-watches",
         "gone?form=watch-http",
@@ -337,8 +330,9 @@ async fn any_mix_of_faults_under_churn_converges_for_every_kind() {
         "restart?seconds=1",
     ] {
         sim.fault(fault).await;
-        tokio::time::sleep(Duration::from_millis(700)).await;
         sim.wait_reachable(Duration::from_secs(10)).await;
+        // The daemon's informers are all back before the next fault.
+        sim.wait_open_watches(steady, Duration::from_secs(60)).await;
     }
     daemon.status_log().wait_all_synced(Duration::from_secs(90));
     sim.set_churn(0).await;
@@ -590,9 +584,7 @@ async fn a_forbidden_watch_keeps_the_list_and_does_not_storm() {
 /// but waits a moment first instead of asking again at once, forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watches_that_end_at_once_are_paced() {
-    let sim = Sim::start(&["--pods", "50", "--namespaces", "1"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, _daemon) = synced_cluster(&["--pods", "50", "--namespaces", "1"]);
     let (_, before) = requests_for(&sim, "pods").await;
     sim.fault("short-watches?seconds=5").await;
     sim.fault("end-watches").await;

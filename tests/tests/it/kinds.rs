@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, stderr, stdout};
+use timoneiro_tests::harness::{Daemon, Sim, eventually, stderr, stdout, synced_cluster};
 
 fn state_of(status: &Value, plural: &str) -> String {
     status["kinds"]
@@ -30,9 +30,7 @@ fn row_names(answer: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tier_4_kind_loads_on_its_first_query() {
-    let sim = Sim::start(&["--pods", "200", "--namespaces", "3"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "200", "--namespaces", "3"]);
     let status = daemon.cli_json(&["status", "-o", "json"]);
     for plural in [
         "nodes",
@@ -156,9 +154,7 @@ async fn a_tier_4_kind_loads_on_its_first_query() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crd_installed_while_the_daemon_runs_becomes_listable() {
-    let sim = Sim::start(&["--pods", "100", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "100", "--namespaces", "2"]);
 
     let output = daemon.cli(&["get", "widgets", "-A"]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
@@ -248,7 +244,7 @@ async fn a_crd_installed_while_the_daemon_runs_becomes_listable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discovery_falls_back_to_the_legacy_endpoints() {
-    let sim = Sim::start(&[
+    let (_sim, daemon) = synced_cluster(&[
         "--pods",
         "50",
         "--namespaces",
@@ -257,8 +253,6 @@ async fn discovery_falls_back_to_the_legacy_endpoints() {
         "--crd",
         "widgets",
     ]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
     let resources = daemon.cli_json(&["api-resources", "--refresh", "-o", "json"]);
     assert_eq!(resources["discovery"], "legacy", "{resources}");
     let widgets = daemon.cli_json(&["get", "wdg", "-A", "-o", "rows"]);
@@ -268,9 +262,8 @@ async fn discovery_falls_back_to_the_legacy_endpoints() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_are_only_ever_requested_as_metadata() {
-    let sim = Sim::start(&["--pods", "100", "--namespaces", "2", "--churn-rate", "20"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) =
+        synced_cluster(&["--pods", "100", "--namespaces", "2", "--churn-rate", "20"]);
     let secrets = daemon.cli_json(&["get", "secrets", "-A", "-o", "rows"]);
     assert!(secrets["total"].as_u64().unwrap_or(0) > 0);
     // kubectl's TYPE and DATA, as the API server computes them from the
@@ -338,9 +331,7 @@ async fn secrets_are_only_ever_requested_as_metadata() {
 /// computed from its objects), AGE recomputed, WIRE `table`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kind_without_a_projection_shows_the_servers_columns() {
-    let sim = Sim::start(&["--pods", "50", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "50", "--namespaces", "2"]);
     let answer = daemon.cli_json(&["get", "priorityclasses", "-o", "rows"]);
     assert_eq!(
         column_names(&answer),
@@ -402,9 +393,7 @@ fn column_names(answer: &Value) -> Vec<&str> {
 /// the old cache and serves the new one, one `widgets` in the status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crd_upgraded_to_another_version_is_followed() {
-    let sim = Sim::start(&["--pods", "10", "--namespaces", "2", "--crd", "widgets"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "10", "--namespaces", "2", "--crd", "widgets"]);
     let widgets = || {
         let output = daemon.cli(&["get", "widgets", "-A", "-o", "json"]);
         serde_json::from_slice::<Value>(&output.stdout).unwrap_or(Value::Null)
@@ -427,19 +416,18 @@ async fn a_crd_upgraded_to_another_version_is_followed() {
     );
 
     sim.json("POST", "/sim/crds?name=widgets&version=v2").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let now = versions(&widgets());
-        if now.len() == before.len() && now.iter().all(|v| v == "example.com/v2") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still {now:?}\n{}",
-            daemon.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    eventually(
+        "every widget at example.com/v2",
+        Duration::from_secs(90),
+        || {
+            let now = versions(&widgets());
+            if now.len() == before.len() && now.iter().all(|v| v == "example.com/v2") {
+                Ok(())
+            } else {
+                Err(format!("still {now:?}\n{}", daemon.log_text()))
+            }
+        },
+    );
     let status = daemon.cli_json(&["status", "-o", "json"]);
     let entries: Vec<&Value> = status["kinds"]
         .as_array()
@@ -476,15 +464,11 @@ async fn an_unused_discovered_kind_is_closed_and_reopened_on_demand() {
         listed(&daemon.cli_json(&["status", "-o", "json"])),
         "SYNCED"
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while listed(&daemon.cli_json(&["status", "-o", "json"])) != "absent" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never closed:\n{}",
-            daemon.log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    eventually(
+        "the unused widgets cache to close",
+        Duration::from_secs(30),
+        || listed(&daemon.cli_json(&["status", "-o", "json"])) == "absent",
+    );
     assert!(daemon.log_text().contains("closing an unused kind's cache"));
     assert_eq!(
         state_of(&daemon.cli_json(&["status", "-o", "json"]), "pods"),

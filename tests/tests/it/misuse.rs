@@ -1,4 +1,4 @@
-//! Clients that misuse the socket (issue #7): a request larger than the
+//! Clients that misuse the socket: a request larger than the
 //! daemon accepts, bytes that are not gRPC, and a daemon of another protocol
 //! version. Each gets a specific answer, and the daemon keeps serving others.
 
@@ -8,20 +8,16 @@ use std::time::Duration;
 use futures::Stream;
 use timoneiro_proto::v1::timoneiro_server::{Timoneiro, TimoneiroServer};
 use timoneiro_proto::v1::{self, ListRequest};
-use timoneiro_tests::harness::{Daemon, Sim, stderr};
+use timoneiro_tests::harness::{Daemon, Sim, eventually, stderr, synced_cluster};
 use tonic::{Request, Response, Status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_and_foreign_requests_are_refused_and_the_daemon_keeps_serving() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let sim = Sim::start(&["--pods", "50", "--namespaces", "1"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (_sim, daemon) = synced_cluster(&["--pods", "50", "--namespaces", "1"]);
 
     // 2 MiB of filter: over the daemon's 1 MiB request limit.
-    let mut client = timoneiro_client::socket::connect(&daemon.socket)
-        .await
-        .expect("connect");
+    let mut client = daemon.grpc().await;
     let error = client
         .list(ListRequest {
             kind: "pods".into(),
@@ -266,12 +262,8 @@ fn an_unreachable_api_server_and_bad_limits_are_named() {
 /// and a huge list of names is a lookup per row, not a scan.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pathological_queries_are_refused_before_anything_starts() {
-    let sim = Sim::start(&["--pods", "50", "--namespaces", "1"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
-    let mut client = timoneiro_client::socket::connect(&daemon.socket)
-        .await
-        .expect("connect");
+    let (_sim, daemon) = synced_cluster(&["--pods", "50", "--namespaces", "1"]);
+    let mut client = daemon.grpc().await;
     // Tier 4: started by its first query only.
     let unused = "ingresses";
     let refusals = [
@@ -394,12 +386,13 @@ async fn running_out_of_file_descriptors_pauses_accepting() {
                 .expect("connect (the backlog takes it)"),
         );
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = failed(&daemon);
-    assert!(
-        before > 0,
-        "the daemon never ran out: {}",
-        daemon.log_text()
+    let before = eventually(
+        "the daemon to run out of descriptors",
+        Duration::from_secs(20),
+        || {
+            let failed = failed(&daemon);
+            (failed > 0).then_some(failed)
+        },
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let in_two_seconds = failed(&daemon) - before;
@@ -409,9 +402,7 @@ async fn running_out_of_file_descriptors_pauses_accepting() {
         "{in_two_seconds} failed accepts logged in 2 s"
     );
     drop(held);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !daemon.cli(&["status"]).status.success() {
-        assert!(std::time::Instant::now() < deadline, "not serving again");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    eventually("the daemon to serve again", Duration::from_secs(20), || {
+        daemon.cli(&["status"]).status.success()
+    });
 }

@@ -1,11 +1,11 @@
-//! kubectl-grade output (issue #8): whole objects from the cache as kubectl
+//! kubectl-grade output: whole objects from the cache as kubectl
 //! prints them, checked against the objects the API server (the sim) serves.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, stderr, stdout};
+use timoneiro_tests::harness::{Sim, eventually, stderr, stdout, synced_cluster};
 
 /// The sim's pods as the API server returns them (without managedFields,
 /// which the cache leaves out), keyed by namespace/name.
@@ -34,9 +34,7 @@ async fn sim_objects(sim: &Sim) -> std::collections::BTreeMap<String, Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_yaml_jsonpath_and_custom_columns_print_the_cached_objects() {
     // More pods than the daemon writes on one thread (server::PARALLEL_OBJECTS).
-    let sim = Sim::start(&["--pods", "600", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "600", "--namespaces", "2"]);
     let truth = sim_objects(&sim).await;
 
     // -o json: a List whose items are the API server's objects, with kind and apiVersion.
@@ -191,9 +189,7 @@ async fn json_yaml_jsonpath_and_custom_columns_print_the_cached_objects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_watch_prints_the_table_then_each_change() {
     use std::io::BufRead;
-    let sim = Sim::start(&["--pods", "20", "--namespaces", "1"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "20", "--namespaces", "1"]);
     let mut child = timoneiro_tests::harness::cli_command(&daemon.socket)
         .args(["get", "pods", "-A", "-w"])
         .stdout(std::process::Stdio::piped())
@@ -255,9 +251,7 @@ fn complete(socket: &std::path::Path, words: &[&str]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completion_offers_kinds_namespaces_and_names_from_the_cache() {
-    let sim = Sim::start(&["--pods", "30", "--namespaces", "2", "--crd", "widgets"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "30", "--namespaces", "2", "--crd", "widgets"]);
     let kinds = complete(&daemon.socket, &["get", "po"]);
     assert!(
         kinds.contains(&"pods".to_string()) && kinds.contains(&"po".to_string()),
@@ -337,9 +331,7 @@ async fn completion_offers_kinds_namespaces_and_names_from_the_cache() {
 /// keeps. Secrets come from the server's Table: metadata and type only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_of_every_protobuf_kind_is_the_api_servers_json() {
-    let sim = Sim::start(&["--pods", "150", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "150", "--namespaces", "2"]);
     let mut compared = 0;
     for kind in timoneiro_client::BUILTIN_KINDS {
         if kind == "secrets" {
@@ -391,9 +383,7 @@ async fn json_of_every_protobuf_kind_is_the_api_servers_json() {
 /// terminal nothing that drives it may get through, in any output.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_sequences_from_the_cluster_never_reach_the_terminal() {
-    let sim = Sim::start(&["--pods", "3", "--namespaces", "1"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
+    let (sim, daemon) = synced_cluster(&["--pods", "3", "--namespaces", "1"]);
     let hostile = "\u{1b}]0;pwned\u{7}Evicted\r\u{9b}2J";
     let created = sim
         .create_pod(
@@ -402,15 +392,18 @@ async fn control_sequences_from_the_cluster_never_reach_the_terminal() {
         )
         .await;
     let name = created["name"].as_str().expect("name").to_string();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let line = loop {
-        let output = daemon.cli(&["get", "pods", "-n", "ns-000", &name, "--no-headers"]);
-        if output.status.success() {
-            break stdout(&output);
-        }
-        assert!(std::time::Instant::now() < deadline, "{}", stderr(&output));
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let line = eventually(
+        "the hostile pod in the cache",
+        Duration::from_secs(20),
+        || {
+            let output = daemon.cli(&["get", "pods", "-n", "ns-000", &name, "--no-headers"]);
+            if output.status.success() {
+                Ok(stdout(&output))
+            } else {
+                Err(stderr(&output))
+            }
+        },
+    );
     // In a pipe: what kubectl prints, ESC and CR escaped, the rest as sent.
     assert!(
         line.contains("^[]0;pwned\u{7}Evicted\\r\u{9b}2J"),

@@ -1,4 +1,4 @@
-//! The API server behind a proxy, as kubectl reaches it (issue 18.4): the
+//! The API server behind a proxy, as kubectl reaches it: the
 //! cluster's name resolves only at the proxy (`kubernetes.timoneiro.invalid`,
 //! a reserved name no DNS answers), so a daemon that syncs went through it,
 //! and the proxy's log names what it was asked for.

@@ -14,16 +14,15 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin, cli_command, stderr, stdout};
+use timoneiro_tests::harness::{
+    Daemon, Sim, Tmux, bin, cli_command, stderr, stdout, synced_cluster,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
 
 /// A sim of 200 pods started with `args` too, and a daemon synced on it.
 fn synced(args: &[&str]) -> (Sim, Daemon) {
-    let sim = Sim::start(&[&["--pods", "200", "--namespaces", "2"], args].concat());
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
-    (sim, daemon)
+    synced_cluster(&[&["--pods", "200", "--namespaces", "2"], args].concat())
 }
 
 /// Every pod the API server holds.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin, stdout};
+use timoneiro_tests::harness::{Daemon, Sim, Tmux, bin, stdout, synced_cluster};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -125,9 +125,7 @@ async fn a_person_filters_switches_kinds_drills_down_and_survives_a_daemon_resta
 /// expected counts from the CLI's own listing of the same query.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pod_rows_carry_ip_and_node_ctrl_w_widens_and_the_header_counts_shown_of_total() {
-    let sim = Sim::start(&["--pods", "1000", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (_sim, daemon) = synced_cluster(&["--pods", "1000", "--namespaces", "2"]);
     let pods = daemon.cli_json(&["get", "pods", "-A", "-o", "json"]);
     let items = pods["items"].as_array().cloned().unwrap_or_default();
     let total = items.len();
@@ -243,9 +241,7 @@ fn selected_name(screen: &str) -> Option<String> {
 /// was: its filter, its scroll and the selected pod; `:kind` and back too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_and_back_keeps_the_filter_and_the_selection() {
-    let sim = Sim::start(&["--pods", "600", "--namespaces", "2"]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(WAIT);
+    let (_sim, daemon) = synced_cluster(&["--pods", "600", "--namespaces", "2"]);
     let pods = daemon.cli_json(&["get", "pods", "-A", "-o", "json"]);
     let owner_of = |name: &str| {
         pods["items"]

@@ -1,4 +1,4 @@
-//! The wire between the daemon and the API server (issue #6): built-in kinds
+//! The wire between the daemon and the API server: built-in kinds
 //! travel as protobuf, custom resources as JSON, a kind the server refuses
 //! in protobuf falls back to JSON by itself (and says so), and
 //! `timoneirod --wire json` forces JSON. Whatever the wire, the daemon's rows
@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, stdout};
+use timoneiro_tests::harness::{Daemon, Sim, stdout, synced_cluster};
 use timoneirod::catalog::Builtin;
 
 use crate::faults::assert_converged;
@@ -41,7 +41,7 @@ fn kind<'a>(kinds: &'a [Value], plural: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_in_kinds_travel_as_protobuf_and_fall_back_to_json_when_refused() {
-    let sim = Sim::start(&[
+    let (sim, daemon) = synced_cluster(&[
         "--pods",
         "300",
         "--namespaces",
@@ -53,8 +53,6 @@ async fn built_in_kinds_travel_as_protobuf_and_fall_back_to_json_when_refused() 
         "--no-protobuf",
         "deployments",
     ]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(60));
     let status = daemon.cli_json(&["status", "-o", "json"]);
     let kinds = status["kinds"].as_array().expect("kinds");
     assert_eq!(kind(kinds, "pods")["wire"], "protobuf", "{status}");
