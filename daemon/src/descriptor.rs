@@ -5,6 +5,7 @@
 //! `crate::project`; the catalog, the informers and the tests all read it
 //! from [`crate::project::BUILTIN`].
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -137,28 +138,57 @@ pub trait Cache {
     ) -> Result<(Vec<RowParts>, ObjectCodec), DecodeError>;
 }
 
-/// A kind decoded into `K`, in namespaces (with the per-namespace fallback
-/// when RBAC forbids the cluster-wide list).
-pub struct Namespaced<K> {
+/// A kind decoded into `K` and projected into rows, listed and watched
+/// as its scope `S` says.
+pub struct Typed<K, S> {
     project: fn(&K) -> RowParts,
+    scope: PhantomData<S>,
 }
 
-impl<K> Namespaced<K> {
+impl<K, S> Typed<K, S> {
     /// Objects decoded into `K` and projected by `project`.
     pub const fn new(project: fn(&K) -> RowParts) -> Self {
-        Namespaced { project }
+        Typed {
+            project,
+            scope: PhantomData,
+        }
     }
 }
 
-/// A cluster-scoped kind decoded into `K`.
-pub struct ClusterScoped<K> {
-    project: fn(&K) -> RowParts,
+/// A namespaced kind (with the per-namespace fallback when RBAC forbids
+/// the cluster-wide list).
+pub type Namespaced<K> = Typed<K, InNamespaces>;
+
+/// A cluster-scoped kind.
+pub type ClusterScoped<K> = Typed<K, ClusterWide>;
+
+/// Where a typed kind is listed and watched.
+pub trait Scoping<K> {
+    /// The informer's scope for the cluster-wide `all`.
+    fn scope(all: Api<K>, namespaces: Arc<[String]>) -> Scope<K>;
 }
 
-impl<K> ClusterScoped<K> {
-    /// Objects decoded into `K` and projected by `project`.
-    pub const fn new(project: fn(&K) -> RowParts) -> Self {
-        ClusterScoped { project }
+/// In namespaces: cluster-wide, or namespace by namespace when forbidden.
+#[derive(Debug)]
+pub struct InNamespaces;
+
+/// Cluster-wide only.
+#[derive(Debug)]
+pub struct ClusterWide;
+
+impl<K> Scoping<K> for InNamespaces
+where
+    K: Resource + Clone + 'static,
+    K::Scope: NamespaceScope,
+{
+    fn scope(all: Api<K>, namespaces: Arc<[String]>) -> Scope<K> {
+        namespaced_scope(all, namespaces)
+    }
+}
+
+impl<K> Scoping<K> for ClusterWide {
+    fn scope(all: Api<K>, _: Arc<[String]>) -> Scope<K> {
+        Scope::cluster(all)
     }
 }
 
@@ -236,43 +266,16 @@ where
     Ok((rows, codec))
 }
 
-impl<K> Cache for Namespaced<K>
+impl<K, S> Cache for Typed<K, S>
 where
     K: Send + Sync + 'static,
-    Lean<K>: Watched + Resource<DynamicType = ()>,
-    <Lean<K> as Resource>::Scope: NamespaceScope,
-{
-    fn start(&self, start: Start) -> BoxFuture<'static, ()> {
-        let project = self.project;
-        let scope = namespaced_scope(Api::<Lean<K>>::all(start.client), start.namespaces);
-        Box::pin(informer::run(
-            scope,
-            start.store,
-            move |object: &Lean<K>| project(&object.object),
-            Annotations::All,
-            start.wire,
-            start.shutdown,
-        ))
-    }
-
-    fn decode(
-        &self,
-        _: &Descriptor,
-        body: Body<'_>,
-    ) -> Result<(Vec<RowParts>, ObjectCodec), DecodeError> {
-        decode_typed(self.project, body)
-    }
-}
-
-impl<K> Cache for ClusterScoped<K>
-where
-    K: Send + Sync + 'static,
+    S: Scoping<Lean<K>>,
     Lean<K>: Watched + Resource<DynamicType = ()>,
 {
     fn start(&self, start: Start) -> BoxFuture<'static, ()> {
         let project = self.project;
         Box::pin(informer::run(
-            Scope::cluster(Api::<Lean<K>>::all(start.client)),
+            S::scope(Api::<Lean<K>>::all(start.client), start.namespaces),
             start.store,
             move |object: &Lean<K>| project(&object.object),
             Annotations::All,

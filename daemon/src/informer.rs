@@ -252,7 +252,9 @@ fn classify_cause(error: &watcher::Error) -> Failure {
         },
         other => {
             let mut message = crate::errors::error_chain(other);
-            if message.contains("invalid peer certificate") {
+            let certificate = crate::errors::find_in_chain::<tokio_rustls::rustls::Error>(other)
+                .is_some_and(|e| matches!(e, tokio_rustls::rustls::Error::InvalidCertificate(_)));
+            if certificate {
                 message.push_str(
                     " (the API server's certificate does not verify against the context's certificate authority)",
                 );

@@ -24,7 +24,7 @@ use kube::runtime::watcher::{Error, Event};
 
 use http_body_util::BodyExt;
 
-use crate::wire::body_of;
+use crate::wire::{WireError, body_of};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -291,7 +291,7 @@ struct WatchLine {
 }
 
 fn failed(message: impl Into<String>) -> kube::Error {
-    kube::Error::Service(message.into().into())
+    WireError::Table(message.into()).into()
 }
 
 /// Page size of lists, as kube's watcher.
@@ -386,7 +386,7 @@ impl Source {
         let request = http::Request::get(format!("{}?{query}", self.path))
             .header(http::header::ACCEPT, ACCEPT)
             .body(kube::client::Body::empty())
-            .map_err(|e| failed(e.to_string()))?;
+            .map_err(WireError::from)?;
         let response = self.client.send(request).await?;
         if response.status().is_success() {
             return Ok(response);

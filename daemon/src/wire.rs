@@ -94,9 +94,7 @@ pub fn watch_body_error(error: &(dyn std::error::Error + 'static)) -> Option<Err
         if let Some(io) = err.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::TimedOut
         {
-            return Some(Error::WatchFailed(failed(
-                "the API server sent nothing (not even a BOOKMARK) for longer than the read timeout: the connection is taken as dead (sleep, VPN or NAT drop?)",
-            )));
+            return Some(Error::WatchFailed(WireError::Silent.into()));
         }
         source = err.source();
     }
@@ -148,18 +146,54 @@ pub fn refused_protobuf(error: &Error) -> Option<String> {
         Error::InitialListFailed(kube::Error::Api(status)) if status.code == 406 => {
             Some(format!("406 {}", status.message))
         }
-        Error::InitialListFailed(kube::Error::Service(e)) => {
-            let text = e.to_string();
-            text.starts_with(NOT_PROTOBUF).then_some(text)
-        }
+        Error::InitialListFailed(kube::Error::Service(e)) => match e.downcast_ref() {
+            Some(refused @ WireError::NotProtobuf { .. }) => Some(refused.to_string()),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-const NOT_PROTOBUF: &str = "the API server answered";
+/// What goes wrong on the wire. It travels inside `kube::Error::Service`,
+/// so the watcher's error types stay kube's, and is found again by
+/// downcasting ([`refused_protobuf`]).
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// A success in another encoding than the protobuf asked for.
+    #[error("the API server answered {content_type:?} where protobuf was asked for")]
+    NotProtobuf {
+        /// The Content-Type it answered.
+        content_type: String,
+    },
+    /// Nothing read for longer than the read timeout.
+    #[error(
+        "the API server sent nothing (not even a BOOKMARK) for longer than the read timeout: the connection is taken as dead (sleep, VPN or NAT drop?)"
+    )]
+    Silent,
+    /// A body that does not decode.
+    #[error(transparent)]
+    Protobuf(#[from] kpb::Error),
+    /// A watch event of a type Kubernetes does not have.
+    #[error("unknown watch event type {0:?}")]
+    UnknownEvent(String),
+    /// A Table that is not one, or a row of another type.
+    #[error("{0}")]
+    Table(String),
+    /// Reading a body failed (its causes, as one line).
+    #[error("{0}")]
+    Body(String),
+    /// The task fetching a list page ended without its page.
+    #[error("fetching a list page: {0}")]
+    Prefetch(#[from] tokio::task::JoinError),
+    /// A request that cannot be built.
+    #[error("cannot build the request: {0}")]
+    Request(#[from] http::Error),
+}
 
-fn failed(message: impl Into<String>) -> kube::Error {
-    kube::Error::Service(message.into().into())
+impl From<WireError> for kube::Error {
+    fn from(error: WireError) -> kube::Error {
+        kube::Error::Service(Box::new(error))
+    }
 }
 
 /// What the protobuf source decodes objects into.
@@ -476,7 +510,7 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         let mut next = self.prefetch(None);
         loop {
             let body = next.body().await.map_err(Error::InitialListFailed)?;
-            let invalid = |e: kpb::Error| Error::InitialListFailed(failed(e.to_string()));
+            let invalid = |e: kpb::Error| Error::InitialListFailed(WireError::from(e).into());
             let page = ListPage::parse(&body).map_err(invalid)?;
             let continue_token = page.meta.continue_.as_deref().filter(|c| !c.is_empty());
             if let Some(token) = continue_token {
@@ -543,7 +577,7 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
             frames.push(&chunk);
             while let Some(frame) = frames
                 .next_frame()
-                .map_err(|e| Error::WatchFailed(failed(e.to_string())))?
+                .map_err(|e| Error::WatchFailed(WireError::from(e).into()))?
             {
                 match self.event(&frame, &mut last).await? {
                     Ok(()) => {}
@@ -555,7 +589,7 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
     }
 
     async fn event(&self, frame: &[u8], last: &mut String) -> Result<Result<(), Gone>, Error> {
-        let bad = |e: kpb::Error| Error::WatchFailed(failed(e.to_string()));
+        let bad = |e: kpb::Error| Error::WatchFailed(WireError::from(e).into());
         let event = WatchEvent::parse(frame).map_err(bad)?;
         let envelope = Envelope::parse(event.object).map_err(bad)?;
         if event.kind == "ERROR" {
@@ -581,9 +615,9 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
                 Ok(())
             }
             other => {
-                return Err(Error::WatchFailed(failed(format!(
-                    "unknown watch event type {other:?}"
-                ))));
+                return Err(Error::WatchFailed(
+                    WireError::UnknownEvent(other.to_string()).into(),
+                ));
             }
         };
         Ok(sent)
@@ -600,7 +634,7 @@ async fn get(
     let request = http::Request::get(format!("{path}?{query}"))
         .header(http::header::ACCEPT, accept)
         .body(kube::client::Body::empty())
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(WireError::from)?;
     checked(client.send(request).await?).await
 }
 
@@ -612,7 +646,7 @@ pub(crate) async fn body_of(
         .into_body()
         .collect()
         .await
-        .map_err(|e| failed(crate::errors::error_chain(&e)))?
+        .map_err(|e| WireError::Body(crate::errors::error_chain(&e)))?
         .to_bytes())
 }
 
@@ -629,9 +663,7 @@ async fn checked(
     let code = response.status().as_u16();
     if response.status().is_success() {
         if !content_type.starts_with(kpb::MEDIA_TYPE) {
-            return Err(failed(format!(
-                "{NOT_PROTOBUF} {content_type:?} where protobuf was asked for"
-            )));
+            return Err(WireError::NotProtobuf { content_type }.into());
         }
         return Ok(response);
     }
@@ -648,9 +680,7 @@ struct Prefetch(tokio::task::JoinHandle<Result<Bytes, kube::Error>>);
 
 impl Prefetch {
     async fn body(&mut self) -> Result<Bytes, kube::Error> {
-        (&mut self.0)
-            .await
-            .map_err(|e| failed(format!("fetching a list page: {e}")))?
+        (&mut self.0).await.map_err(WireError::from)?
     }
 }
 
