@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -23,12 +24,24 @@ use super::{SIM_USER, Server};
 #[derive(Debug)]
 struct NotAcceptable(String);
 
-impl Server {
-    /// The resource a path names, if it is served now.
-    fn target(&self, path: &str) -> Option<Target> {
-        parse_path(path).filter(|t| self.installed(t.resource))
-    }
+/// The resource a path names, served now; else the API server's 404.
+pub(super) struct Addressed(Target);
 
+impl FromRequestParts<Arc<Server>> for Addressed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        server: &Arc<Server>,
+    ) -> Result<Self, Self::Rejection> {
+        parse_path(parts.uri.path())
+            .filter(|t| server.installed(t.resource))
+            .map(Addressed)
+            .ok_or_else(not_found)
+    }
+}
+
+impl Server {
     /// 403 when RBAC (as the sim plays it) forbids reading the target.
     fn read_forbidden(&self, target: &Target, watch: bool) -> Option<Response> {
         let plural = target.resource.plural;
@@ -156,12 +169,10 @@ impl Server {
 /// GET of anything under `/api/VERSION/` or `/apis/GROUP/VERSION/`.
 pub(super) async fn read(
     State(server): State<Arc<Server>>,
+    Addressed(target): Addressed,
     Params(params): Params,
     request: Request,
 ) -> Response {
-    let Some(target) = server.target(request.uri().path()) else {
-        return not_found();
-    };
     let watch = params.get("watch").is_some_and(|w| w == "true" || w == "1");
     if let Some(forbidden) = server.read_forbidden(&target, watch) {
         return forbidden;
@@ -204,12 +215,10 @@ pub(super) async fn read(
 /// A write: create, replace, patch, delete, scale (`crate::write`).
 pub(super) async fn write(
     State(server): State<Arc<Server>>,
+    Addressed(target): Addressed,
     Params(params): Params,
     request: Request,
 ) -> Response {
-    let Some(target) = server.target(request.uri().path()) else {
-        return not_found();
-    };
     if server.forbidden.iter().any(|f| f == target.resource.plural) {
         let message = format!(
             "{} is forbidden: User {} cannot {} resource {} in API group {}",
