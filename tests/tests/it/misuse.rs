@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::Stream;
 use timoneiro_proto::v1::timoneiro_server::{Timoneiro, TimoneiroServer};
 use timoneiro_proto::v1::{self, ListRequest};
-use timoneiro_tests::harness::{Daemon, Sim, eventually, stderr, synced_cluster};
+use timoneiro_tests::harness::{Daemon, Sim, eventually, stderr, synced_cluster, kubeconfig_for};
 use tonic::{Request, Response, Status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,17 +231,11 @@ async fn a_daemon_of_another_protocol_version_is_named_and_refused() {
 
 #[test]
 fn an_unreachable_api_server_and_bad_limits_are_named() {
-    let dir = tempfile::tempdir().expect("tempdir");
     // Bind then drop: a port nothing listens on.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port");
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        timoneiro_sim::kubeconfig(addr, "token", "default", None, None),
-    )
-    .expect("write");
+    let (_dir, kubeconfig) = kubeconfig_for(addr);
     let daemon = Daemon::start(&kubeconfig);
     let output = daemon.cli(&["get", "pods", "--timeout", "10s"]);
     assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
