@@ -1,8 +1,7 @@
 //! The CLI as a user meets it before any daemon runs: help text (snapshots
-//! in tests/snapshots; regenerate with TIMONEIRO_UPDATE_SNAPSHOTS=1) and the
+//! in tests/snapshots; review changes with `cargo insta review`) and the
 //! error when no daemon answers.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 fn timoneiro(args: &[&str]) -> std::process::Output {
@@ -14,30 +13,21 @@ fn timoneiro(args: &[&str]) -> std::process::Output {
         .expect("run timoneiro")
 }
 
+/// Compare with `tests/snapshots/NAME.snap` (review changes with `cargo
+/// insta review`; CI never accepts them).
 fn snapshot(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("TIMONEIRO_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(
-        actual,
-        expected,
-        "{} changed; rerun with TIMONEIRO_UPDATE_SNAPSHOTS=1 if intended",
-        path.display()
-    );
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, actual);
+    });
 }
 
 #[test]
 fn help_texts() {
     for (args, name) in [
-        (&["--help"][..], "help.txt"),
-        (&["get", "--help"][..], "get-help.txt"),
-        (&["status", "--help"][..], "status-help.txt"),
-        (&["api-resources", "--help"][..], "api-resources-help.txt"),
+        (&["--help"][..], "help"),
+        (&["get", "--help"][..], "get-help"),
+        (&["status", "--help"][..], "status-help"),
+        (&["api-resources", "--help"][..], "api-resources-help"),
     ] {
         let output = timoneiro(args);
         assert!(output.status.success());

@@ -807,22 +807,15 @@ mod tests {
             .join("\n")
     }
 
+    /// Compare with `tests/snapshots/NAME.snap` (review changes with
+    /// `cargo insta review`; CI never accepts them).
     fn snapshot(name: &str, actual: &str) {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/snapshots")
-            .join(format!("{name}.txt"));
-        if std::env::var_os("TIMONEIRO_UPDATE_SNAPSHOTS").is_some() {
-            std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
-            std::fs::write(&path, actual).expect("write");
-            return;
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(
-            actual,
-            expected,
-            "{} changed (TIMONEIRO_UPDATE_SNAPSHOTS=1 to accept)\n{actual}",
-            path.display()
-        );
+        insta::with_settings!({
+            prepend_module_to_snapshot => false,
+            snapshot_path => "../tests/snapshots",
+        }, {
+            insta::assert_snapshot!(name, actual);
+        });
     }
 
     fn cell(text: &str) -> v1::Cell {

@@ -1,7 +1,6 @@
 //! The binary before any screen is drawn: help text (snapshot; regenerate
-//! with TIMONEIRO_UPDATE_SNAPSHOTS=1) and a clear refusal without a terminal.
+//! with `cargo insta review`) and a clear refusal without a terminal.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 #[test]
@@ -14,17 +13,9 @@ fn help_text() {
         .expect("run");
     assert!(output.status.success());
     let actual = String::from_utf8_lossy(&output.stdout);
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/binary-help.txt");
-    if std::env::var_os("TIMONEIRO_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual.as_bytes()).expect("write snapshot");
-        return;
-    }
-    assert_eq!(
-        actual,
-        std::fs::read_to_string(&path).unwrap_or_default(),
-        "{} changed",
-        path.display()
-    );
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("binary-help", actual);
+    });
 }
 
 #[test]

@@ -40,44 +40,34 @@ pub fn bin(name: &str) -> PathBuf {
 /// older build).
 pub const ALLOW_STALE_ENV: &str = "TIMONEIRO_ALLOW_STALE";
 
-/// The workspace crates a binary is built from.
-fn sources_of(name: &str) -> &'static [&'static str] {
-    match name {
-        "timoneirod" => &["daemon", "proto", "client", "kpb"],
-        "timoneiro" => &["client-cli", "proto", "client"],
-        "timoneiro-tui" => &["client-tui", "proto", "client"],
-        "timoneiro-sim" => &["sim", "kpb", "client"],
-        _ => &[],
-    }
-}
-
-/// The newest source file under `dir` (`.rs`, `.proto`, `Cargo.toml`), and when it changed.
-fn newest_source(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
-    let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let path = entry.path();
-        let found = if path.is_dir() {
-            // Separate crates and test-only code do not go into the binary.
-            let skipped = path
-                .file_name()
-                .is_some_and(|n| n == "fuzz" || n == "tests" || n == "benches");
-            if skipped { None } else { newest_source(&path) }
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "rs" || e == "proto" || e == "tsv")
-            || path.file_name().is_some_and(|n| n == "Cargo.toml")
-        {
-            entry.metadata().ok()?.modified().ok().map(|m| (m, path))
-        } else {
-            None
-        };
-        if let Some(found) = found
-            && newest.as_ref().is_none_or(|(m, _)| found.0 > *m)
-        {
-            newest = Some(found);
+/// The sources cargo built `binary` from: its dep-info file (`NAME.d`
+/// beside it), `binary: source source…` with spaces in paths escaped.
+fn sources_of(binary: &Path) -> Vec<PathBuf> {
+    let info = binary.with_extension("d");
+    let Ok(text) = std::fs::read_to_string(&info) else {
+        return Vec::new();
+    };
+    let Some((_, sources)) = text.split_once(": ") else {
+        return Vec::new();
+    };
+    let mut paths = Vec::new();
+    let mut current = String::new();
+    let mut chars = sources.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            c if c.is_whitespace() => {
+                if !current.is_empty() {
+                    paths.push(PathBuf::from(std::mem::take(&mut current)));
+                }
+            }
+            c => current.push(c),
         }
     }
-    newest
+    if !current.is_empty() {
+        paths.push(PathBuf::from(current));
+    }
+    paths
 }
 
 /// Panic when `binary` is older than a source it is built from: `cargo
@@ -92,20 +82,18 @@ fn refuse_stale(name: &str, binary: &Path) {
     if checked.iter().any(|c| c == name) {
         return;
     }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let built = std::fs::metadata(binary).and_then(|m| m.modified());
-    for krate in sources_of(name) {
-        let dir = workspace.join(krate);
-        if let (Ok(built), Some((changed, source))) = (&built, newest_source(&dir))
-            && changed > *built
-        {
-            panic!(
-                "{} is older than {}: run `cargo build --workspace --all-targets` first \
-                 (`cargo test -p timoneiro-tests` does not rebuild other packages' binaries; \
-                 {ALLOW_STALE_ENV}=1 runs it anyway)",
-                binary.display(),
-                source.display()
-            );
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    if let Some(built) = modified(binary) {
+        for source in sources_of(binary) {
+            if modified(&source).is_some_and(|changed| changed > built) {
+                panic!(
+                    "{} is older than {}, one of its sources: run `cargo build --workspace \
+                     --all-targets` first (`cargo test -p timoneiro-tests` does not rebuild \
+                     other packages' binaries; {ALLOW_STALE_ENV}=1 runs it anyway)",
+                    binary.display(),
+                    source.display()
+                );
+            }
         }
     }
     checked.push(name.to_string());
@@ -773,6 +761,20 @@ pub const PROXY_VARIABLES: [&str; 6] = [
     "NO_PROXY",
     "no_proxy",
 ];
+
+/// A kubeconfig (in a temporary directory, kept as long as the value)
+/// whose one context points at `addr` over HTTPS with a bearer token: an
+/// API server that is not there, or does not answer.
+pub fn kubeconfig_for(addr: std::net::SocketAddr) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        timoneiro_sim::kubeconfig(addr, "token", "default", None, None),
+    )
+    .expect("write the kubeconfig");
+    (dir, kubeconfig)
+}
 
 /// How long a test waits for a daemon to sync a sim (generous: the
 /// suite runs two test binaries at once on two cores).
