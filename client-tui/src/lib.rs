@@ -66,22 +66,6 @@ async fn edit(
         .map_err(|e| e.to_string())
 }
 
-/// Give the terminal to `program` (an editor, a shell) until it ends: no
-/// one else may read its keys meanwhile, so the key stream is dropped and a
-/// new one returned. A new terminal has empty buffers: its first frame is
-/// whole.
-async fn hand_over<T>(
-    terminal: &mut TerminalGuard,
-    keys: EventStream,
-    program: impl std::future::Future<Output = T>,
-) -> (T, EventStream) {
-    drop(keys);
-    ratatui::restore();
-    let result = program.await;
-    terminal.0 = ratatui::init();
-    (result, EventStream::new())
-}
-
 /// A shell (or any command) in a container on this terminal, through a
 /// connection of its own; the terminal is the command's until it exits.
 async fn shell(
@@ -149,6 +133,36 @@ async fn forward(
     Ok((listening, row))
 }
 
+/// What woke the event loop.
+enum Input {
+    /// The terminal: a key, a resize, its end or its error.
+    Terminal(Option<std::io::Result<TermEvent>>),
+    /// The connection to the daemon.
+    Connection(Option<Event>),
+    /// A port-forward's news.
+    Forward(timoneiro_client::forward::Event),
+    /// A second passed: ages tick on screen without any traffic.
+    Tick,
+    /// Time to draw the log lines that came meanwhile.
+    Frame,
+}
+
+/// The TUI while it runs: its state, the terminal, and what it started.
+struct Ui {
+    app: App,
+    settings: Settings,
+    commands: mpsc::Sender<Command>,
+    terminal: TerminalGuard,
+    /// The terminal's events (none while a program has the terminal).
+    keys: Option<EventStream>,
+    /// Port-forwards listen as long as the TUI runs (`:pf` lists them).
+    forward_tx: mpsc::UnboundedSender<timoneiro_client::forward::Event>,
+    forwarding: Vec<timoneiro_client::forward::Forward>,
+    /// When the current query was asked for: the time to its first frame
+    /// is what a keystroke in the filter costs (logged for the benchmark).
+    asked: Option<(u64, Instant)>,
+}
+
 /// Run the TUI until the user quits.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -166,148 +180,167 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         command_rx,
         event_tx,
     ));
-
+    let (forward_tx, mut forward_events) = mpsc::unbounded_channel();
     // ratatui::init enters raw mode and the alternate screen and installs a
     // panic hook that restores the terminal before the panic is printed.
-    let mut terminal = TerminalGuard(ratatui::init());
-    let mut keys = EventStream::new();
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let terminal = TerminalGuard(ratatui::init());
     let height = terminal.0.size().map(|s| s.height).unwrap_or(24);
     app.set_page(ui::page_for(height));
-    commands
-        .send(Command::Watch(app.generation, app.request()))
+    let mut ui = Ui {
+        app,
+        settings,
+        commands,
+        terminal,
+        keys: Some(EventStream::new()),
+        forward_tx,
+        forwarding: Vec::new(),
+        asked: None,
+    };
+    ui.send(Command::Watch(ui.app.generation, ui.app.request()))
         .await?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut first_rows = false;
-    // When the current query was asked for: the time to its first frame is
-    // what a keystroke in the filter costs (logged for the benchmark).
-    let mut asked: Option<(u64, Instant)> = None;
     // Log lines may arrive thousands a second: they are drawn at most once
     // a frame, anything else at once.
     let mut last_draw = Instant::now() - FRAME;
     let mut log_lines_pending = false;
-    // Port-forwards listen as long as the TUI runs (`:pf` lists them).
-    let (forward_tx, mut forward_events) = mpsc::unbounded_channel();
-    let mut forwarding: Vec<timoneiro_client::forward::Forward> = Vec::new();
     loop {
         if !log_lines_pending || last_draw.elapsed() >= FRAME {
-            terminal
-                .0
-                .draw(|frame| ui::draw(frame, &app, now_unix_ms()))?;
+            ui.draw()?;
             last_draw = Instant::now();
             log_lines_pending = false;
         }
-        if !first_rows && !app.rows().is_empty() {
+        if !first_rows && !ui.app.rows().is_empty() {
             first_rows = true;
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "first rows drawn"
             );
         }
-        if let Some((generation, at)) = asked
-            && app.answered == Some(generation)
+        let input = tokio::select! {
+            key = ui.next_key() => Input::Terminal(key),
+            event = events.recv() => Input::Connection(event),
+            Some(event) = forward_events.recv() => Input::Forward(event),
+            _ = tick.tick() => Input::Tick,
+            _ = tokio::time::sleep_until((last_draw + FRAME).into()), if log_lines_pending => Input::Frame,
+        };
+        let effect = match input {
+            Input::Terminal(key) => on_terminal(&mut ui.app, key)?,
+            Input::Connection(Some(event)) => {
+                log_lines_pending |= matches!(event, Event::LogBatch(..));
+                on_event(&mut ui.app, event)
+            }
+            Input::Connection(None) => anyhow::bail!("the connection task ended"),
+            Input::Forward(event) => {
+                ui.app.on_forward_event(event);
+                Effect::None
+            }
+            Input::Tick => {
+                ui.app.refresh_forwards();
+                Effect::None
+            }
+            Input::Frame => Effect::None,
+        };
+        if let Some(request) = ui.app.metrics_request(Instant::now()) {
+            ui.send(Command::Top(request)).await?;
+        }
+        if ui.carry_out(effect).await? {
+            break;
+        }
+    }
+    drop(ui);
+    connection.abort();
+    Ok(())
+}
+
+/// A terminal event: a key becomes an action on the app, a resize a new page size.
+fn on_terminal(app: &mut App, event: Option<std::io::Result<TermEvent>>) -> anyhow::Result<Effect> {
+    Ok(match event {
+        Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
+            let started = Instant::now();
+            let effect = input::action(app.input_mode(), key)
+                .map_or(Effect::None, |action| app.apply(action));
+            tracing::debug!(?key, micros = started.elapsed().as_micros() as u64, "key");
+            effect
+        }
+        Some(Ok(TermEvent::Resize(_, height))) => app.set_page(ui::page_for(height)),
+        Some(Ok(_)) => Effect::None,
+        Some(Err(error)) => return Err(error.into()),
+        None => Effect::Quit,
+    })
+}
+
+/// What the connection tells the app.
+fn on_event(app: &mut App, event: Event) -> Effect {
+    match event {
+        Event::Connected { context, readonly } => {
+            app.connection = Connection::Connected;
+            app.readonly_contexts = readonly;
+            // The daemon's default, unless `:ctx` or --context chose one.
+            if app.context.is_empty() {
+                app.context_name = context;
+            }
+        }
+        Event::Disconnected { message, attempt } => {
+            app.connection = Connection::Reconnecting { message, attempt };
+        }
+        Event::List(generation, response) => app.on_list(generation, *response),
+        Event::ListError(generation, message) => return app.on_list_error(generation, message),
+        Event::Status(status) => app.statuses = status.kinds,
+        Event::Object(request, purpose, result) => return app.on_object(purpose, &request, result),
+        Event::Top(request, result) => app.on_top(&request, result),
+        Event::LogBatch(generation, batch) => app.on_log_batch(generation, batch),
+        Event::LogEnd(generation, error) => app.on_log_end(generation, error),
+        Event::Progress(line) => app.on_progress(line),
+        Event::Acted(result) => app.on_acted(result),
+    }
+    Effect::None
+}
+
+impl Ui {
+    fn draw(&mut self) -> anyhow::Result<()> {
+        let app = &self.app;
+        self.terminal
+            .0
+            .draw(|frame| ui::draw(frame, app, now_unix_ms()))?;
+        if let Some((generation, at)) = self.asked
+            && self.app.answered == Some(generation)
         {
             tracing::debug!(
                 generation,
                 micros = at.elapsed().as_micros() as u64,
                 "query answered and drawn"
             );
-            asked = None;
+            self.asked = None;
         }
-        let effect = tokio::select! {
-            key = keys.next() => match key {
-                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
-                    let started = Instant::now();
-                    let effect = input::action(app.input_mode(), key).map_or(Effect::None, |action| app.apply(action));
-                    tracing::debug!(?key, micros = started.elapsed().as_micros() as u64, "key");
-                    effect
-                }
-                Some(Ok(TermEvent::Resize(_, height))) => app.set_page(ui::page_for(height)),
-                Some(Ok(_)) => Effect::None,
-                Some(Err(error)) => return Err(error.into()),
-                None => Effect::Quit,
-            },
-            event = events.recv() => match event {
-                Some(Event::Connected { context, readonly }) => {
-                    app.connection = Connection::Connected;
-                    app.readonly_contexts = readonly;
-                    // The daemon's default, unless `:ctx` or --context chose one.
-                    if app.context.is_empty() {
-                        app.context_name = context;
-                    }
-                    Effect::None
-                }
-                Some(Event::Disconnected { message, attempt }) => {
-                    app.connection = Connection::Reconnecting { message, attempt };
-                    Effect::None
-                }
-                Some(Event::List(generation, response)) => {
-                    app.on_list(generation, *response);
-                    Effect::None
-                }
-                Some(Event::ListError(generation, message)) => app.on_list_error(generation, message),
-                Some(Event::Status(status)) => {
-                    app.statuses = status.kinds;
-                    Effect::None
-                }
-                Some(Event::Object(request, purpose, result)) => app.on_object(purpose, &request, result),
-                Some(Event::Top(request, result)) => {
-                    app.on_top(&request, result);
-                    Effect::None
-                }
-                Some(Event::LogBatch(generation, batch)) => {
-                    app.on_log_batch(generation, batch);
-                    log_lines_pending = true;
-                    Effect::None
-                }
-                Some(Event::LogEnd(generation, error)) => {
-                    app.on_log_end(generation, error);
-                    Effect::None
-                }
-                Some(Event::Progress(line)) => {
-                    app.on_progress(line);
-                    Effect::None
-                }
-                Some(Event::Acted(result)) => {
-                    app.on_acted(result);
-                    Effect::None
-                }
-                None => anyhow::bail!("the connection task ended"),
-            },
-            Some(event) = forward_events.recv() => {
-                app.on_forward_event(event);
-                Effect::None
-            }
-            // Ages tick on screen without any traffic.
-            _ = tick.tick() => {
-                app.refresh_forwards();
-                Effect::None
-            }
-            _ = tokio::time::sleep_until((last_draw + FRAME).into()), if log_lines_pending => Effect::None,
-        };
-        if let Some(request) = app.metrics_request(Instant::now()) {
-            commands.send(Command::Top(request)).await?;
-        }
+        Ok(())
+    }
+
+    async fn send(&self, command: Command) -> anyhow::Result<()> {
+        Ok(self.commands.send(command).await?)
+    }
+
+    /// Carry out what an action or event asked for; true to quit.
+    async fn carry_out(&mut self, effect: Effect) -> anyhow::Result<bool> {
         match effect {
             Effect::None => {}
-            Effect::Quit => break,
+            Effect::Quit => return Ok(true),
             Effect::Query => {
-                asked = Some((app.generation, Instant::now()));
-                commands
-                    .send(Command::Watch(app.generation, app.request()))
-                    .await?
+                self.asked = Some((self.app.generation, Instant::now()));
+                self.send(Command::Watch(self.app.generation, self.app.request()))
+                    .await?;
             }
-            Effect::Get(request, purpose) => commands.send(Command::Get(request, purpose)).await?,
+            Effect::Get(request, purpose) => self.send(Command::Get(request, purpose)).await?,
             Effect::Logs(generation, request) => {
-                commands.send(Command::Logs(generation, request)).await?
+                self.send(Command::Logs(generation, request)).await?;
             }
-            Effect::StopLogs => commands.send(Command::StopLogs).await?,
-            Effect::Act(act) => commands.send(Command::Act(act)).await?,
+            Effect::StopLogs => self.send(Command::StopLogs).await?,
+            Effect::Act(act) => self.send(Command::Act(act)).await?,
             Effect::Exec(start) => {
                 let pod = start.pod.clone();
-                let (result, fresh) =
-                    hand_over(&mut terminal, keys, shell(&settings.socket, start)).await;
-                keys = fresh;
-                app.message = Some(match result {
+                let socket = self.settings.socket.clone();
+                let result = self.hand_over(shell(&socket, start)).await;
+                self.app.message = Some(match result {
                     Ok(exit) if exit.code == 0 => (format!("shell in pods/{pod} ended"), false),
                     Ok(exit) => (
                         format!("shell in pods/{pod} ended: exit code {}", exit.code),
@@ -317,27 +350,47 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 });
             }
             Effect::Forward(request) => {
-                match forward(&settings.socket, request, forward_tx.clone()).await {
+                let started =
+                    forward(&self.settings.socket, request, self.forward_tx.clone()).await;
+                match started {
                     Ok((listening, row)) => {
-                        forwarding.push(listening);
-                        app.on_forward_started(Ok(row));
+                        self.forwarding.push(listening);
+                        self.app.on_forward_started(Ok(row));
                     }
-                    Err(message) => app.on_forward_started(Err(message)),
+                    Err(message) => self.app.on_forward_started(Err(message)),
                 }
             }
-            Effect::StopForward(local) => forwarding.retain(|f| f.local.port() != local),
+            Effect::StopForward(local) => self.forwarding.retain(|f| f.local.port() != local),
             Effect::Edit(target) => {
-                let (result, fresh) =
-                    hand_over(&mut terminal, keys, edit(&settings.socket, &target)).await;
-                keys = fresh;
-                app.message = Some(match result {
+                let socket = self.settings.socket.clone();
+                let result = self.hand_over(edit(&socket, &target)).await;
+                self.app.message = Some(match result {
                     Ok(line) => (line, false),
                     Err(message) => (message, true),
                 });
             }
         }
+        Ok(false)
     }
-    drop(terminal);
-    connection.abort();
-    Ok(())
+
+    /// Give the terminal to `program` (an editor, a shell) until it ends:
+    /// no one else may read its keys meanwhile, so the key stream is
+    /// dropped and a new one made. A new terminal has empty buffers: its
+    /// first frame is whole.
+    async fn hand_over<T>(&mut self, program: impl std::future::Future<Output = T>) -> T {
+        self.keys = None;
+        ratatui::restore();
+        let result = program.await;
+        self.terminal.0 = ratatui::init();
+        self.keys = Some(EventStream::new());
+        result
+    }
+
+    /// The next terminal event.
+    async fn next_key(&mut self) -> Option<std::io::Result<TermEvent>> {
+        match self.keys.as_mut() {
+            Some(keys) => keys.next().await,
+            None => std::future::pending().await,
+        }
+    }
 }

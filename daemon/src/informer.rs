@@ -324,6 +324,51 @@ pub async fn run<K, P>(
     .await;
 }
 
+/// Events of one list+watch stream, each with the namespace whose watcher
+/// sent it (None: cluster-wide).
+type Tagged<K> = (Option<Arc<str>>, Result<Event<K>, watcher::Error>);
+
+/// What an informer keeps across its streams.
+struct Informer<K: Watched, P> {
+    scope: Scope<K>,
+    store: Arc<Store>,
+    project: P,
+    annotations: Annotations,
+    encoding: Encoding,
+    watch_timeout: u32,
+    backoff: Backoff,
+    /// Listing namespace by namespace (the cluster-wide list is forbidden).
+    namespaced: bool,
+    /// Namespaces of the scope where listing is forbidden: skipped.
+    skipped: Vec<String>,
+    /// Why the next list is a relist (None before the first list).
+    relist_reason: Option<String>,
+    listed_before: bool,
+}
+
+/// How one stream went, while it ran and when it ended.
+#[derive(Default)]
+struct Run {
+    /// The namespaces it lists (per-namespace mode).
+    active: Vec<String>,
+    /// Namespaces listed so far (per-namespace mode).
+    listed: HashSet<Arc<str>>,
+    /// When its list finished and its watch began.
+    watching_since: Option<Instant>,
+    /// Lists begun: the first is the one `relist_reason` is about; a later
+    /// one is the watcher relisting by itself (kube's JSON watcher does on
+    /// an in-stream 410 Gone).
+    lists: u32,
+}
+
+/// What to do once a stream failed.
+enum Next {
+    /// Open the next stream now.
+    Now,
+    /// After this long.
+    After(Duration),
+}
+
 async fn watch_kind<K, P>(
     scope: Scope<K>,
     store: Arc<Store>,
@@ -335,62 +380,25 @@ async fn watch_kind<K, P>(
     K: Watched,
     P: Fn(&K) -> RowParts + Send + 'static,
 {
-    let kind = store.kind().clone();
-    let mut encoding = wire.encoding;
-    let watch_timeout = wire.watch_timeout_seconds();
-    let mut backoff = Backoff::new();
-    let mut namespaced = false;
     store.start();
-    store.set_encoding(encoding.to_string());
+    store.set_encoding(wire.encoding.to_string());
     store.codec().set_protobuf_json(K::protobuf_json);
-    // Namespaces of the scope where listing is forbidden: skipped.
-    let mut skipped: Vec<String> = Vec::new();
-    // Why the next list is a relist (None before the first list).
-    let mut relist_reason: Option<String> = None;
-    let mut listed_before = false;
+    let mut informer = Informer {
+        scope,
+        store,
+        project,
+        annotations,
+        encoding: wire.encoding,
+        watch_timeout: wire.watch_timeout_seconds(),
+        backoff: Backoff::new(),
+        namespaced: false,
+        skipped: Vec::new(),
+        relist_reason: None,
+        listed_before: false,
+    };
     loop {
-        let config = watcher::Config::default().timeout(watch_timeout);
-        // One list+watch of the kind where `api` points, in the current encoding.
-        let source = |api: Api<K>| match encoding {
-            Encoding::Protobuf => wire::watcher(
-                api.resource_url().to_string(),
-                api.into_client(),
-                K::metadata_api(),
-                watch_timeout,
-            ),
-            Encoding::Json => watcher::watcher(api, config.clone()).boxed(),
-            Encoding::Table => crate::table::watcher(
-                api.resource_url().to_string(),
-                api.into_client(),
-                kind.spec().api_version(),
-                kind.spec().kind.clone(),
-                watch_timeout,
-            ),
-        };
-        // Each event carries the namespace whose watcher sent it (None: cluster-wide).
-        let active: Vec<String> = scope
-            .namespaces
-            .iter()
-            .filter(|ns| !skipped.contains(ns))
-            .cloned()
-            .collect();
-        let mut stream = match (&scope.in_namespace, namespaced) {
-            (Some(in_namespace), true) => futures::stream::select_all(active.iter().map(|ns| {
-                let ns: Arc<str> = Arc::from(ns.as_str());
-                source(in_namespace(&ns))
-                    .map(move |event| (Some(ns.clone()), event))
-                    .boxed()
-            }))
-            .boxed(),
-            _ => source(scope.all.clone()).map(|event| (None, event)).boxed(),
-        };
-        let mut listed: HashSet<Arc<str>> = HashSet::new();
-        // When this stream's list finished and its watch began.
-        let mut watching_since: Option<Instant> = None;
-        // The first Init of this stream is the list `relist_reason` is
-        // about; a later one is the watcher relisting by itself (kube's
-        // JSON watcher does on an in-stream 410 Gone).
-        let mut lists = 0u32;
+        let mut run = Run::default();
+        let mut stream = informer.open(&mut run);
         let failure = loop {
             let (ns, event) = tokio::select! {
                 _ = shutdown.changed() => return,
@@ -399,123 +407,213 @@ async fn watch_kind<K, P>(
                     None => break Failure::transient("watch stream ended".into()),
                 },
             };
-            let parts = |object| row_parts(&project, object, annotations, store.codec());
-            if let Ok(Event::Init) = &event {
-                lists += 1;
-                match (lists, relist_reason.take()) {
-                    (1, Some(reason)) => store.record_relist(&reason),
-                    (1, None) => {}
-                    // Per-namespace watchers each list once per stream.
-                    _ if ns.is_some() => {}
-                    _ => store.record_relist("the watch's resourceVersion expired (410 Gone)"),
-                }
-            }
-            match (event, ns) {
-                (Ok(Event::Init), None) => store.begin_relist(),
-                (Ok(Event::Init), Some(ns)) => store.begin_relist_in(&ns),
-                (Ok(Event::InitApply(object)), None) => store.relist_apply(parts(object)),
-                (Ok(Event::InitApply(object)), Some(ns)) => {
-                    store.relist_apply_in(&ns, parts(object))
-                }
-                (Ok(Event::InitDone), None) => {
-                    store.finish_relist();
-                    watching_since = Some(Instant::now());
-                    tracing::info!(%kind, objects = store.status().objects, "synced");
-                }
-                (Ok(Event::InitDone), Some(ns)) => {
-                    listed.insert(ns.clone());
-                    let all_listed = listed.len() == active.len();
-                    store.finish_relist_in(&ns, all_listed);
-                    if all_listed {
-                        watching_since = Some(Instant::now());
-                    }
-                    tracing::info!(%kind, namespace = %ns, objects = store.status().objects, "synced a namespace");
-                }
-                (Ok(Event::Apply(object)), _) => store.apply(parts(object)),
-                (Ok(Event::Delete(object)), _) => {
-                    if let Some(uid) = object.meta().uid.as_deref() {
-                        store.delete(uid);
-                    }
-                }
-                (Err(error), ns) => {
-                    if encoding == Encoding::Protobuf
-                        && let Some(reason) = wire::refused_protobuf(&error)
-                    {
-                        break Failure::refused_protobuf(reason);
-                    }
-                    break Failure {
-                        namespace: ns,
-                        ..classify(&error)
-                    };
-                }
+            if let Some(failure) = informer.apply(&mut run, ns, event) {
+                break failure;
             }
         };
-        listed_before |= lists > 0;
-        if listed_before {
-            relist_reason = Some(failure.message.clone());
+        drop(stream);
+        if let Next::After(delay) = informer.recover(&run, failure) {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+}
+
+impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
+    /// One list+watch of the kind where `api` points, in the current encoding.
+    fn source(
+        &self,
+        api: Api<K>,
+    ) -> futures::stream::BoxStream<'static, Result<Event<K>, watcher::Error>> {
+        let kind = self.store.kind().spec();
+        match self.encoding {
+            Encoding::Protobuf => wire::watcher(
+                api.resource_url().to_string(),
+                api.into_client(),
+                K::metadata_api(),
+                self.watch_timeout,
+            ),
+            Encoding::Json => {
+                let config = watcher::Config::default().timeout(self.watch_timeout);
+                watcher::watcher(api, config).boxed()
+            }
+            Encoding::Table => crate::table::watcher(
+                api.resource_url().to_string(),
+                api.into_client(),
+                kind.api_version(),
+                kind.kind.clone(),
+                self.watch_timeout,
+            ),
+        }
+    }
+
+    /// The next stream: cluster-wide, or one watcher per namespace not skipped.
+    fn open(&self, run: &mut Run) -> futures::stream::BoxStream<'static, Tagged<K>> {
+        run.active = self
+            .scope
+            .namespaces
+            .iter()
+            .filter(|ns| !self.skipped.contains(ns))
+            .cloned()
+            .collect();
+        match (&self.scope.in_namespace, self.namespaced) {
+            (Some(in_namespace), true) => {
+                futures::stream::select_all(run.active.iter().map(|ns| {
+                    let ns: Arc<str> = Arc::from(ns.as_str());
+                    self.source(in_namespace(&ns))
+                        .map(move |event| (Some(ns.clone()), event))
+                        .boxed()
+                }))
+                .boxed()
+            }
+            _ => self
+                .source(self.scope.all.clone())
+                .map(|event| (None, event))
+                .boxed(),
+        }
+    }
+
+    /// Apply one event to the store; the failure that ends the stream, if it is one.
+    fn apply(
+        &mut self,
+        run: &mut Run,
+        ns: Option<Arc<str>>,
+        event: Result<Event<K>, watcher::Error>,
+    ) -> Option<Failure> {
+        let store = &self.store;
+        let kind = store.kind();
+        let parts = |object| row_parts(&self.project, object, self.annotations, store.codec());
+        if let Ok(Event::Init) = &event {
+            run.lists += 1;
+            match (run.lists, self.relist_reason.take()) {
+                (1, Some(reason)) => store.record_relist(&reason),
+                (1, None) => {}
+                // Per-namespace watchers each list once per stream.
+                _ if ns.is_some() => {}
+                _ => store.record_relist("the watch's resourceVersion expired (410 Gone)"),
+            }
+        }
+        match (event, ns) {
+            (Ok(Event::Init), None) => store.begin_relist(),
+            (Ok(Event::Init), Some(ns)) => store.begin_relist_in(&ns),
+            (Ok(Event::InitApply(object)), None) => store.relist_apply(parts(object)),
+            (Ok(Event::InitApply(object)), Some(ns)) => store.relist_apply_in(&ns, parts(object)),
+            (Ok(Event::InitDone), None) => {
+                store.finish_relist();
+                run.watching_since = Some(Instant::now());
+                tracing::info!(%kind, objects = store.status().objects, "synced");
+            }
+            (Ok(Event::InitDone), Some(ns)) => {
+                run.listed.insert(ns.clone());
+                let all_listed = run.listed.len() == run.active.len();
+                store.finish_relist_in(&ns, all_listed);
+                if all_listed {
+                    run.watching_since = Some(Instant::now());
+                }
+                tracing::info!(%kind, namespace = %ns, objects = store.status().objects, "synced a namespace");
+            }
+            (Ok(Event::Apply(object)), _) => store.apply(parts(object)),
+            (Ok(Event::Delete(object)), _) => {
+                if let Some(uid) = object.meta().uid.as_deref() {
+                    store.delete(uid);
+                }
+            }
+            (Err(error), ns) => {
+                if self.encoding == Encoding::Protobuf
+                    && let Some(reason) = wire::refused_protobuf(&error)
+                {
+                    return Some(Failure::refused_protobuf(reason));
+                }
+                return Some(Failure {
+                    namespace: ns,
+                    ..classify(&error)
+                });
+            }
+        }
+        None
+    }
+
+    /// After a stream failed: change what the next one does (JSON instead
+    /// of protobuf, per namespace, a namespace skipped), or say so and
+    /// back off.
+    fn recover(&mut self, run: &Run, failure: Failure) -> Next {
+        let kind = self.store.kind().clone();
+        self.listed_before |= run.lists > 0;
+        if self.listed_before {
+            self.relist_reason = Some(failure.message.clone());
         }
         if let Some(reason) = &failure.protobuf_refused {
             tracing::warn!(%kind, %reason, "the API server refused protobuf; using JSON");
-            encoding = Encoding::Json;
-            store.set_encoding(format!("json (the API server refused protobuf: {reason})"));
-            continue;
+            self.encoding = Encoding::Json;
+            self.store
+                .set_encoding(format!("json (the API server refused protobuf: {reason})"));
+            return Next::Now;
         }
-        if watching_since.is_some_and(|since| since.elapsed() >= HEALTHY_AFTER) {
-            backoff.reset();
+        if run
+            .watching_since
+            .is_some_and(|since| since.elapsed() >= HEALTHY_AFTER)
+        {
+            self.backoff.reset();
         }
-        if failure.forbidden && failure.watching && watching_since.is_some() {
+        if failure.forbidden && failure.watching && run.watching_since.is_some() {
             // Listing is allowed, watching is not: keep the list, say so,
             // and list again now and then (no per-namespace fallback: the
             // list was not the problem).
             let listed_at = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
             tracing::warn!(%kind, error = %failure.message, relist_in = ?WATCH_FORBIDDEN_RELIST, "watch forbidden; serving the list and listing again periodically");
-            store.fail(
+            self.store.fail(
                 format!(
                     "watch forbidden (403): {}; showing the list of {listed_at}, listed again every {}",
                     failure.message,
-                    timoneiro_client::render::human_duration(WATCH_FORBIDDEN_RELIST.as_millis() as i64)
+                    timoneiro_client::render::human_duration(
+                        WATCH_FORBIDDEN_RELIST.as_millis() as i64
+                    )
                 ),
                 false,
             );
-            tokio::select! {
-                _ = shutdown.changed() => return,
-                _ = tokio::time::sleep(WATCH_FORBIDDEN_RELIST) => {}
-            }
-            continue;
+            return Next::After(WATCH_FORBIDDEN_RELIST);
         }
-        // One namespace of the scope (a `--namespace` the user has no
-        // RoleBinding in) is skipped and named; the others are served.
         if failure.forbidden
             && !failure.watching
-            && namespaced
+            && let Some(next) = self.narrow(run, &failure)
+        {
+            return next;
+        }
+        let delay = self.backoff.next_delay();
+        tracing::warn!(%kind, error = %failure.message, retry_in = ?delay, "informer failed; relisting after backoff");
+        self.store.fail(failure.message, failure.refused);
+        Next::After(delay)
+    }
+
+    /// A list forbidden by RBAC: skip the one namespace it was forbidden in
+    /// (a `--namespace` the user has no RoleBinding in) and serve the
+    /// others, or go from the cluster-wide list to one per namespace.
+    fn narrow(&mut self, run: &Run, failure: &Failure) -> Option<Next> {
+        let kind = self.store.kind();
+        if self.namespaced
             && let Some(ns) = &failure.namespace
         {
-            skipped.push(ns.to_string());
-            let rest: Vec<String> = active.iter().filter(|n| **n != **ns).cloned().collect();
+            self.skipped.push(ns.to_string());
+            let rest: Vec<String> = run.active.iter().filter(|n| **n != **ns).cloned().collect();
             if !rest.is_empty() {
                 tracing::warn!(%kind, namespace = %ns, error = %failure.message, "listing is forbidden in this namespace; skipping it");
-                store.set_scope(rest, skipped.clone());
-                continue;
+                self.store.set_scope(rest, self.skipped.clone());
+                return Some(Next::Now);
             }
         }
-        if failure.forbidden
-            && !failure.watching
-            && !namespaced
-            && scope.in_namespace.is_some()
-            && !scope.namespaces.is_empty()
+        if !self.namespaced
+            && self.scope.in_namespace.is_some()
+            && !self.scope.namespaces.is_empty()
         {
-            tracing::info!(%kind, namespaces = ?scope.namespaces, error = %failure.message, "cluster-wide list forbidden; caching the kind per namespace");
-            namespaced = true;
-            store.set_scope(active.clone(), skipped.clone());
-            continue;
+            tracing::info!(%kind, namespaces = ?self.scope.namespaces, error = %failure.message, "cluster-wide list forbidden; caching the kind per namespace");
+            self.namespaced = true;
+            self.store
+                .set_scope(run.active.clone(), self.skipped.clone());
+            return Some(Next::Now);
         }
-        let delay = backoff.next_delay();
-        tracing::warn!(%kind, error = %failure.message, retry_in = ?delay, "informer failed; relisting after backoff");
-        store.fail(failure.message, failure.refused);
-        tokio::select! {
-            _ = shutdown.changed() => return,
-            _ = tokio::time::sleep(delay) => {}
-        }
+        None
     }
 }
 

@@ -86,10 +86,16 @@ fn refuse_stale(name: &str, binary: &Path) {
     if let Some(built) = modified(binary) {
         for source in sources_of(binary) {
             if modified(&source).is_some_and(|changed| changed > built) {
+                let release = binary.components().any(|c| c.as_os_str() == "release");
+                let build = if release {
+                    "cargo build --release --workspace"
+                } else {
+                    "cargo build --workspace --all-targets"
+                };
                 panic!(
-                    "{} is older than {}, one of its sources: run `cargo build --workspace \
-                     --all-targets` first (`cargo test -p timoneiro-tests` does not rebuild \
-                     other packages' binaries; {ALLOW_STALE_ENV}=1 runs it anyway)",
+                    "{} is older than {}, one of its sources: run `{build}` first (`cargo \
+                     test -p timoneiro-tests` does not rebuild other packages' binaries; \
+                     {ALLOW_STALE_ENV}=1 runs it anyway)",
                     binary.display(),
                     source.display()
                 );
