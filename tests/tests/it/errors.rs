@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, starts_by_itself, stderr, stdout, synced_cluster, kubeconfig_for};
+use timoneiro_tests::harness::{
+    Daemon, Sim, kubeconfig_for, starts_by_itself, stderr, stdout, synced_cluster,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_clear_errors_and_exit_codes() {

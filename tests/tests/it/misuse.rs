@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::Stream;
 use timoneiro_proto::v1::timoneiro_server::{Timoneiro, TimoneiroServer};
 use timoneiro_proto::v1::{self, ListRequest};
-use timoneiro_tests::harness::{Daemon, Sim, eventually, stderr, synced_cluster, kubeconfig_for};
+use timoneiro_tests::harness::{Daemon, Sim, eventually, kubeconfig_for, stderr, synced_cluster};
 use tonic::{Request, Response, Status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
