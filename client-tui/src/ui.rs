@@ -174,19 +174,7 @@ fn status_color(text: &str) -> Option<Color> {
 
 fn draw_table(frame: &mut Frame, app: &App, area: Rect, now: i64) {
     let Some(list) = &app.list else {
-        let text = match &app.connection {
-            Connection::Connected => "loading…".to_string(),
-            Connection::Connecting => "connecting to timoneirod…".to_string(),
-            Connection::Reconnecting { message, .. } => {
-                format!(
-                    "timoneirod is not reachable: {message}\n\nStart it with `timoneirod` (or point --socket at a running one); this view comes back by itself."
-                )
-            }
-        };
-        frame.render_widget(
-            Paragraph::new(text).style(style(app, Color::DarkGray)),
-            area,
-        );
+        draw_no_list(frame, app, area);
         return;
     };
     let plural = list.kind.as_ref().map_or("", |k| k.plural.as_str());
@@ -264,24 +252,46 @@ fn draw_table(frame: &mut Frame, app: &App, area: Rect, now: i64) {
     }
     frame.render_stateful_widget(table, area, &mut state);
     if list.rows.is_empty() {
-        let empty = match (list.total, app.filter.is_empty() && app.selector.is_empty()) {
-            (0, _) => "No resources found".to_string(),
-            (_, false) => format!(
-                "No rows match (of {}). Esc clears the filter.",
-                thousands(list.total)
-            ),
-            _ => "No rows in this window".to_string(),
-        };
-        let message_area = Rect {
-            y: area.y + 1,
-            height: area.height.saturating_sub(1),
-            ..area
-        };
-        frame.render_widget(
-            Paragraph::new(empty).style(style(app, Color::DarkGray)),
-            message_area,
-        );
+        draw_empty(frame, app, list, area);
     }
+}
+
+/// No answer yet: loading, connecting, or why the daemon is not reachable.
+fn draw_no_list(frame: &mut Frame, app: &App, area: Rect) {
+    let text = match &app.connection {
+        Connection::Connected => "loading…".to_string(),
+        Connection::Connecting => "connecting to timoneirod…".to_string(),
+        Connection::Reconnecting { message, .. } => {
+            format!(
+                "timoneirod is not reachable: {message}\n\nStart it with `timoneirod` (or point --socket at a running one); this view comes back by itself."
+            )
+        }
+    };
+    frame.render_widget(
+        Paragraph::new(text).style(style(app, Color::DarkGray)),
+        area,
+    );
+}
+
+/// Under the header of an answer without rows: why there are none.
+fn draw_empty(frame: &mut Frame, app: &App, list: &timoneiro_proto::v1::ListResponse, area: Rect) {
+    let empty = match (list.total, app.filter.is_empty() && app.selector.is_empty()) {
+        (0, _) => "No resources found".to_string(),
+        (_, false) => format!(
+            "No rows match (of {}). Esc clears the filter.",
+            thousands(list.total)
+        ),
+        _ => "No rows in this window".to_string(),
+    };
+    let message_area = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(empty).style(style(app, Color::DarkGray)),
+        message_area,
+    );
 }
 
 /// Space between columns, and before the first one for the selection marker.
@@ -522,10 +532,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
                 " s follow · w wrap · t time · c container · a all · p previous · / search n N · Esc back",
             ),
         },
-        Mode::LogSearch => Line::from(vec![
-            Span::styled("search: ", style(app, Color::Cyan)),
-            Span::raw(format!("{}█", app.input)),
-        ]),
+        Mode::LogSearch | Mode::TextSearch => typing(app, "search: ", None),
         Mode::Confirm => Line::from(vec![
             Span::styled(
                 format!(
@@ -538,35 +545,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
             ),
             Span::raw("y yes · any other key: no"),
         ]),
-        Mode::Prompt if app.forwarding.is_some() => Line::from(vec![
-            Span::styled(
-                format!(
-                    " Forward pods/{} [LOCAL:]REMOTE: ",
-                    app.forwarding.as_ref().map_or("", |f| f.pod.as_str())
-                ),
-                style(app, Color::Yellow).add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(format!("{}█", app.input)),
-            Span::styled(
-                match &app.message {
-                    Some((message, true)) => format!("   {message}"),
-                    _ => "   Enter forwards (127.0.0.1) · Esc cancels".to_string(),
-                },
-                style(app, Color::DarkGray),
-            ),
-        ]),
-        Mode::Prompt => Line::from(vec![
-            Span::styled(
-                format!(
-                    " Replicas for {}/{}: ",
-                    app.scaling.as_ref().map_or("", |s| s.kind.as_str()),
-                    app.scaling.as_ref().map_or("", |s| s.name.as_str())
-                ),
-                style(app, Color::Yellow).add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(format!("{}█", app.input)),
-            Span::styled("   Enter scales · Esc cancels", style(app, Color::DarkGray)),
-        ]),
+        Mode::Prompt => prompt(app),
         Mode::Filter => {
             let hint = match &app.message {
                 Some((message, true)) => {
@@ -577,11 +556,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
                     style(app, Color::DarkGray),
                 ),
             };
-            Line::from(vec![
-                Span::styled("/", style(app, Color::Cyan)),
-                Span::raw(format!("{}█", app.input)),
-                hint,
-            ])
+            typing(app, "/", Some(hint))
         }
         Mode::Command => {
             let candidates = app.candidates();
@@ -589,80 +564,108 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
                 "   kind (pods, deploy, svc…) · ns [NAME] · ctx [NAME] · pf · q · Tab completes"
                     .to_string()
             } else {
-                format!(
-                    "   {}",
-                    candidates
-                        .iter()
-                        .take(8)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                )
+                let shown: Vec<String> = candidates.iter().take(8).cloned().collect();
+                format!("   {}", shown.join(" "))
             };
-            Line::from(vec![
-                Span::styled(":", style(app, Color::Cyan)),
-                Span::raw(format!("{}█", app.input)),
-                Span::styled(hint, style(app, Color::DarkGray)),
-            ])
+            typing(
+                app,
+                ":",
+                Some(Span::styled(hint, style(app, Color::DarkGray))),
+            )
         }
-        Mode::TextSearch => Line::from(vec![
-            Span::styled("search: ", style(app, Color::Cyan)),
-            Span::raw(format!("{}█", app.input)),
-        ]),
         Mode::Text if app.containers_of.is_some() => Line::raw(
             " j/k select · l logs · p previous logs · s shell · F port-forward · Esc back · ? help",
         ),
         Mode::Text if app.forwards_view => match &app.message {
-            Some((message, error)) => Line::styled(
-                format!(" {message}"),
-                style(app, if *error { Color::Red } else { Color::Green }),
-            ),
+            Some(message) => said(app, message),
             None => Line::raw(" j/k select · ctrl-d stop the forward · Esc back"),
         },
         Mode::Text => Line::raw(" j/k scroll · / search · n next · Esc back · ? help"),
-        Mode::Table | Mode::Help => {
-            if let Some((message, error)) = &app.message {
-                Line::styled(
-                    format!(" {message}"),
-                    style(app, if *error { Color::Red } else { Color::Green }),
-                )
-            } else {
-                let mut parts = Vec::new();
-                if let Some(list) = &app.list {
-                    let shown = list.rows.len() as u64;
-                    let first = if shown == 0 {
-                        0
-                    } else {
-                        u64::from(app.offset) + 1
-                    };
-                    parts.push(format!(
-                        "showing {}–{} of {}",
-                        thousands(first),
-                        thousands(u64::from(app.offset) + shown),
-                        thousands(list.matched)
-                    ));
-                    if list.matched != list.total {
-                        parts.push(format!("{} in all", thousands(list.total)));
-                    }
-                }
-                if !app.filter.is_empty() {
-                    parts.push(format!("filter: {}", app.filter));
-                }
-                let sort = if app.sort.is_empty() {
-                    "newest".to_string()
-                } else {
-                    app.sort.clone()
-                };
-                parts.push(format!(
-                    "sort: {sort}{}",
-                    if app.descending { " ↓" } else { "" }
-                ));
-                parts.push("? help".into());
-                Line::raw(format!(" {}", parts.join(" · ")))
-            }
-        }
+        Mode::Table | Mode::Help => match &app.message {
+            Some(message) => said(app, message),
+            None => table_status(app),
+        },
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// What is being typed after `prefix`, with the cursor, and a hint after it.
+fn typing<'a>(app: &App, prefix: &'a str, hint: Option<Span<'a>>) -> Line<'a> {
+    let mut spans = vec![
+        Span::styled(prefix, style(app, Color::Cyan)),
+        Span::raw(format!("{}█", app.input)),
+    ];
+    spans.extend(hint);
+    Line::from(spans)
+}
+
+/// A message of the app's: red when it is an error, green otherwise.
+fn said<'a>(app: &App, (message, error): &(String, bool)) -> Line<'a> {
+    Line::styled(
+        format!(" {message}"),
+        style(app, if *error { Color::Red } else { Color::Green }),
+    )
+}
+
+/// The prompt of a port-forward (`[LOCAL:]REMOTE`) or a scale (replicas).
+fn prompt(app: &App) -> Line<'_> {
+    let bold = style(app, Color::Yellow).add_modifier(Modifier::BOLD);
+    let (question, hint) = match (&app.forwarding, &app.scaling) {
+        (Some(forward), _) => (
+            format!(" Forward pods/{} [LOCAL:]REMOTE: ", forward.pod),
+            match &app.message {
+                Some((message, true)) => format!("   {message}"),
+                _ => "   Enter forwards (127.0.0.1) · Esc cancels".to_string(),
+            },
+        ),
+        (None, scaling) => (
+            format!(
+                " Replicas for {}/{}: ",
+                scaling.as_ref().map_or("", |s| s.kind.as_str()),
+                scaling.as_ref().map_or("", |s| s.name.as_str())
+            ),
+            "   Enter scales · Esc cancels".to_string(),
+        ),
+    };
+    Line::from(vec![
+        Span::styled(question, bold),
+        Span::raw(format!("{}█", app.input)),
+        Span::styled(hint, style(app, Color::DarkGray)),
+    ])
+}
+
+/// The table's status line: the window shown, the filter, the sort.
+fn table_status(app: &App) -> Line<'_> {
+    let mut parts = Vec::new();
+    if let Some(list) = &app.list {
+        let shown = list.rows.len() as u64;
+        let first = if shown == 0 {
+            0
+        } else {
+            u64::from(app.offset) + 1
+        };
+        parts.push(format!(
+            "showing {}–{} of {}",
+            thousands(first),
+            thousands(u64::from(app.offset) + shown),
+            thousands(list.matched)
+        ));
+        if list.matched != list.total {
+            parts.push(format!("{} in all", thousands(list.total)));
+        }
+    }
+    if !app.filter.is_empty() {
+        parts.push(format!("filter: {}", app.filter));
+    }
+    let sort = if app.sort.is_empty() {
+        "newest"
+    } else {
+        app.sort.as_str()
+    };
+    let arrow = if app.descending { " ↓" } else { "" };
+    parts.push(format!("sort: {sort}{arrow}"));
+    parts.push("? help".into());
+    Line::raw(format!(" {}", parts.join(" · ")))
 }
 
 /// Every key, as the help overlay lists it.

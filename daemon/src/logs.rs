@@ -556,15 +556,7 @@ pub async fn run(
             notices.extend(streams.start(pod, &container, restarts, params.clone()));
         }
     }
-    if !notices.is_empty()
-        && out
-            .send(Ok(v1::LogsResponse {
-                lines: Vec::new(),
-                notices: std::mem::take(&mut notices),
-            }))
-            .await
-            .is_err()
-    {
+    if !tell(&out, notices).await {
         return Ok(());
     }
     if streams.open.is_empty() && !stern {
@@ -587,34 +579,8 @@ pub async fn run(
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { return Ok(()) };
-                let mut response = v1::LogsResponse::default();
-                let mut next = Some(event);
-                while let Some(event) = next.take() {
-                    match event {
-                        Event::Line(line) => response.lines.push(line),
-                        Event::Notice(notice) => response.notices.push(notice),
-                        Event::Failed(status) => {
-                            // What was read before the failure is shown first.
-                            if !response.lines.is_empty() || !response.notices.is_empty() {
-                                let _ = out.send(Ok(response)).await;
-                            }
-                            return Err(status);
-                        }
-                        Event::Ended(key) => {
-                            streams.open.remove(&key);
-                        }
-                    }
-                    if response.lines.len() < BATCH_LINES {
-                        next = events.try_recv().ok();
-                    }
-                }
-                if (!response.lines.is_empty() || !response.notices.is_empty())
-                    && out.send(Ok(response)).await.is_err()
-                {
-                    return Ok(());
-                }
-                if streams.open.is_empty() && !stern && events.is_empty() {
-                    return Ok(());
+                if let Flow::Stop(end) = pass_on(event, &mut events, &mut streams, &out, stern).await {
+                    return end;
                 }
             }
             changed = changes.changed(), if stern => {
@@ -626,38 +592,106 @@ pub async fn run(
             _ = rescan.tick(), if stern && dirty => {
                 dirty = false;
                 let pods = current_pods(cluster, &pods_kind, &namespace, &target).await?;
-                let uids: HashSet<String> = pods.iter().map(pod_uid).collect();
-                let mut notices = streams.leave(&uids);
-                for pod in &pods {
-                    // A pod on its way out is not joined.
-                    if pod.metadata.deletion_timestamp.is_some() {
-                        continue;
-                    }
-                    let (chosen, _) = choose(pod, &containers, false);
-                    for container in chosen {
-                        let (restarts, started) = instance(pod, &container);
-                        let key = (pod_uid(pod), container.clone(), restarts);
-                        if !started || streams.seen.contains(&key) {
-                            continue;
-                        }
-                        match streams.start(pod, &container, restarts, joining.clone()) {
-                            Some(refused) => notices.push(refused),
-                            None => notices.push(format!("+ {}/{container}", pod_name(pod))),
-                        }
-                    }
-                }
-                if !notices.is_empty()
-                    && out
-                        .send(Ok(v1::LogsResponse { lines: Vec::new(), notices }))
-                        .await
-                        .is_err()
-                {
+                let notices = rejoin(&mut streams, &pods, &containers, &joining);
+                if !tell(&out, notices).await {
                     return Ok(());
                 }
             }
             _ = out.closed() => return Ok(()),
         }
     }
+}
+
+/// What the stream loop does next.
+enum Flow {
+    /// Keep streaming.
+    Go,
+    /// End the stream, with this result.
+    Stop(Result<(), Status>),
+}
+
+/// Send notices (none: nothing is sent); false when the client is gone.
+async fn tell(out: &mpsc::Sender<Result<v1::LogsResponse, Status>>, notices: Vec<String>) -> bool {
+    notices.is_empty()
+        || out
+            .send(Ok(v1::LogsResponse {
+                lines: Vec::new(),
+                notices,
+            }))
+            .await
+            .is_ok()
+}
+
+/// Pass `first` and whatever else is waiting (up to a batch) to the client
+/// as one answer.
+async fn pass_on(
+    first: Event,
+    events: &mut mpsc::Receiver<Event>,
+    streams: &mut Streams,
+    out: &mpsc::Sender<Result<v1::LogsResponse, Status>>,
+    stern: bool,
+) -> Flow {
+    let mut response = v1::LogsResponse::default();
+    let mut next = Some(first);
+    while let Some(event) = next.take() {
+        match event {
+            Event::Line(line) => response.lines.push(line),
+            Event::Notice(notice) => response.notices.push(notice),
+            Event::Failed(status) => {
+                // What was read before the failure is shown first.
+                if !response.lines.is_empty() || !response.notices.is_empty() {
+                    let _ = out.send(Ok(response)).await;
+                }
+                return Flow::Stop(Err(status));
+            }
+            Event::Ended(key) => {
+                streams.open.remove(&key);
+            }
+        }
+        if response.lines.len() < BATCH_LINES {
+            next = events.try_recv().ok();
+        }
+    }
+    if (!response.lines.is_empty() || !response.notices.is_empty())
+        && out.send(Ok(response)).await.is_err()
+    {
+        return Flow::Stop(Ok(()));
+    }
+    if streams.open.is_empty() && !stern && events.is_empty() {
+        return Flow::Stop(Ok(()));
+    }
+    Flow::Go
+}
+
+/// Following a selector: stop reading pods that left, start reading the
+/// containers that joined (read from their start). The notices say who.
+fn rejoin(
+    streams: &mut Streams,
+    pods: &[Pod],
+    containers: &Containers,
+    joining: &LogParams,
+) -> Vec<String> {
+    let uids: HashSet<String> = pods.iter().map(pod_uid).collect();
+    let mut notices = streams.leave(&uids);
+    for pod in pods {
+        // A pod on its way out is not joined.
+        if pod.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let (chosen, _) = choose(pod, containers, false);
+        for container in chosen {
+            let (restarts, started) = instance(pod, &container);
+            let key = (pod_uid(pod), container.clone(), restarts);
+            if !started || streams.seen.contains(&key) {
+                continue;
+            }
+            match streams.start(pod, &container, restarts, joining.clone()) {
+                Some(refused) => notices.push(refused),
+                None => notices.push(format!("+ {}/{container}", pod_name(pod))),
+            }
+        }
+    }
+    notices
 }
 
 #[cfg(test)]

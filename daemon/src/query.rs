@@ -150,24 +150,21 @@ pub struct QueryResult {
 /// Run a query against a store.
 pub fn run(store: &Store, query: &Query) -> QueryResult {
     let view = store.view();
-    let mut matcher = Matcher::new(Config::DEFAULT);
+    let answer = |rows, total, matched| QueryResult {
+        rows,
+        total,
+        matched,
+        status: view.status().clone(),
+    };
     // Namespaces are shared strings: compare pointers, not text. A namespace
     // no row is in matches nothing.
     let namespace = match &query.namespace {
         Some(name) => match view.namespace(name) {
             Some(shared) => Some(shared.clone()),
-            None => {
-                return QueryResult {
-                    rows: Vec::new(),
-                    total: 0,
-                    matched: 0,
-                    status: view.status().clone(),
-                };
-            }
+            None => return answer(Vec::new(), 0, 0),
         },
         None => None,
     };
-    let mut total = 0;
     // A small window (the usual case: a screen of rows) in the default order
     // keeps only its best rows in a bounded heap, one comparison per row;
     // otherwise every match is collected and partitioned.
@@ -178,7 +175,8 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         .map(|limit| query.offset.saturating_add(limit))
         .filter(|k| *k <= HEAP_WINDOW && query.sort == SortKey::Newest);
     let mut heap: BinaryHeap<Ranked<'_>> = BinaryHeap::with_capacity(keep.unwrap_or(0) + 1);
-    let mut count = 0;
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let (mut total, mut count) = (0, 0);
     let mut matched: Vec<Entry<'_>> = Vec::new();
     for entry in view.entries() {
         if let Some(ns) = &namespace
@@ -187,13 +185,7 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
             continue;
         }
         total += 1;
-        if !query.names.is_empty() && !query.names.contains(&*entry.row.name) {
-            continue;
-        }
-        if !query.selector.is_empty() && !query.selector.matches(|k| entry.row.label(k)) {
-            continue;
-        }
-        if !query.filter.is_empty() && !query.filter.matches(&entry, &mut matcher) {
+        if !query.admits(&entry, &mut matcher) {
             continue;
         }
         count += 1;
@@ -216,28 +208,33 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
             None => matched.push(entry),
         }
     }
-    if keep.is_some() {
-        let rows = heap
-            .into_sorted_vec()
+    let rows = if keep.is_some() {
+        heap.into_sorted_vec()
             .into_iter()
             .skip(query.offset)
             .map(|ranked| ranked.entry.row.clone())
-            .collect();
-        return QueryResult {
-            rows,
-            total,
-            matched: count,
-            status: view.status().clone(),
-        };
+            .collect()
+    } else if query.sort == SortKey::Usage {
+        by_usage(matched, query, count)
+    } else {
+        sorted_window(matched, query, count)
+    };
+    answer(rows, total, count)
+}
+
+impl Query {
+    /// Whether a row in the namespace scope passes the names, the label
+    /// selector and the filter.
+    fn admits(&self, entry: &Entry<'_>, matcher: &mut Matcher) -> bool {
+        (self.names.is_empty() || self.names.contains(&*entry.row.name))
+            && (self.selector.is_empty() || self.selector.matches(|k| entry.row.label(k)))
+            && (self.filter.is_empty() || self.filter.matches(entry, matcher))
     }
-    if query.sort == SortKey::Usage {
-        return QueryResult {
-            rows: by_usage(matched, query, count),
-            total,
-            matched: count,
-            status: view.status().clone(),
-        };
-    }
+}
+
+/// The window of `matched` (`count` rows) in the query's order: only the
+/// window is put in order, after a partition around its end.
+fn sorted_window(mut matched: Vec<Entry<'_>>, query: &Query, count: usize) -> Vec<Arc<Row>> {
     let compare = |a: &Entry<'_>, b: &Entry<'_>| {
         let ordering = compare_entries(a, b, query.sort);
         if query.descending {
@@ -250,23 +247,16 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         .limit
         .map_or(count, |limit| query.offset.saturating_add(limit).min(count));
     if end < count && end > 0 {
-        // Only the window needs order: partition around its end, then sort the front.
         matched.select_nth_unstable_by(end - 1, compare);
         matched.truncate(end);
     }
     matched.sort_unstable_by(compare);
-    let rows = matched
+    matched
         .into_iter()
         .skip(query.offset)
         .take(end.saturating_sub(query.offset))
         .map(|entry| entry.row.clone())
-        .collect();
-    QueryResult {
-        rows,
-        total,
-        matched: count,
-        status: view.status().clone(),
-    }
+        .collect()
 }
 
 /// The window of `matched` in the order of a figure from outside the rows:

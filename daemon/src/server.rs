@@ -966,99 +966,19 @@ impl Timoneiro for Service {
                 }));
             }
         };
-        let names: std::collections::BTreeSet<&str> =
-            request.names.iter().map(String::as_str).collect();
-        let wanted = |name: &str| names.is_empty() || names.contains(name);
-        let mut items: Vec<v1::Usage> = if pods {
-            let namespace = match (request.all_namespaces, request.namespace.as_str()) {
-                (true, _) => None,
-                (false, "") => Some(cluster.context.namespace.clone()),
-                (false, ns) => Some(ns.to_string()),
-            };
-            reading
-                .pods
-                .iter()
-                .filter(|((ns, name), _)| {
-                    namespace.as_ref().is_none_or(|n| n == ns) && wanted(name)
-                })
-                .map(|((ns, name), used)| v1::Usage {
-                    namespace: ns.clone(),
-                    name: name.clone(),
-                    cpu_nanos: used.total.cpu_nanos,
-                    memory_bytes: used.total.memory_bytes,
-                    containers: used
-                        .containers
-                        .iter()
-                        .map(|(c, u)| v1::ContainerUsage {
-                            name: c.clone(),
-                            cpu_nanos: u.cpu_nanos,
-                            memory_bytes: u.memory_bytes,
-                        })
-                        .collect(),
-                    ..v1::Usage::default()
-                })
-                .collect()
-        } else {
-            reading
-                .nodes
-                .iter()
-                .filter(|(name, _)| wanted(name))
-                .map(|(name, used)| v1::Usage {
-                    name: name.clone(),
-                    cpu_nanos: used.cpu_nanos,
-                    memory_bytes: used.memory_bytes,
-                    ..v1::Usage::default()
-                })
-                .collect()
+        let namespace = match (request.all_namespaces, request.namespace.as_str()) {
+            (true, _) => None,
+            (false, "") => Some(cluster.context.namespace.clone()),
+            (false, ns) => Some(ns.to_string()),
         };
-        items.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        let mut items = usage_items(&reading, pods, namespace.as_deref(), &request.names);
         // Requests and limits of the pods asked for by name; nodes'
         // allocatable: from the cached objects.
-        if !pods || !names.is_empty() {
+        if !pods || !request.names.is_empty() {
             let store = cluster.open(&kind).await;
             let _in_use = store.begin_use();
             crate::describe::gather::wait_loaded(&store, DESCRIBE_WAIT).await;
-            // One pass over the rows for every object asked about (a lookup
-            // by name is a scan: one per name would cost a scan each).
-            let wanted: std::collections::HashSet<(&str, &str)> = items
-                .iter()
-                .map(|i| (i.namespace.as_str(), i.name.as_str()))
-                .collect();
-            let found: std::collections::HashMap<(String, String), Arc<crate::row::Row>> = {
-                let view = store.view();
-                view.rows()
-                    .filter(|r| wanted.contains(&(&*r.namespace, r.name.as_str())))
-                    .map(|r| ((r.namespace.to_string(), r.name.to_string()), r.clone()))
-                    .collect()
-            };
-            for item in &mut items {
-                let key = (item.namespace.clone(), item.name.clone());
-                let Some(object) = found
-                    .get(&key)
-                    .and_then(|row| store.codec().decompress(&row.object).ok())
-                    .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
-                else {
-                    continue;
-                };
-                if pods {
-                    let (cpu_request, memory_request, cpu_limit, memory_limit) =
-                        crate::metrics::pod_resources(&object);
-                    item.cpu_request_nanos = cpu_request;
-                    item.memory_request_bytes = memory_request;
-                    item.cpu_limit_nanos = cpu_limit;
-                    item.memory_limit_bytes = memory_limit;
-                } else {
-                    let allocatable = &object["status"]["allocatable"];
-                    let q = |name: &str| {
-                        allocatable[name]
-                            .as_str()
-                            .and_then(crate::metrics::quantity_nanos)
-                            .unwrap_or(0)
-                    };
-                    item.cpu_allocatable_nanos = q("cpu") as i64;
-                    item.memory_allocatable_bytes = (q("memory") / 1_000_000_000) as i64;
-                }
-            }
+            add_resources(&store, pods, &mut items);
         }
         Ok(Response::new(v1::TopResponse {
             available: true,
@@ -1239,4 +1159,98 @@ fn usage_keys(reading: &crate::metrics::Reading, pods: bool, memory: bool) -> qu
         }
     }
     keys
+}
+
+/// Pods' (in `namespace`, or all) or nodes' use from a metrics reading,
+/// of the objects `names` (none: all), by namespace and name.
+fn usage_items(
+    reading: &crate::metrics::Reading,
+    pods: bool,
+    namespace: Option<&str>,
+    names: &[String],
+) -> Vec<v1::Usage> {
+    let names: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+    let wanted = |name: &str| names.is_empty() || names.contains(name);
+    let mut items: Vec<v1::Usage> = if pods {
+        reading
+            .pods
+            .iter()
+            .filter(|((ns, name), _)| namespace.is_none_or(|n| n == ns) && wanted(name))
+            .map(|((ns, name), used)| v1::Usage {
+                namespace: ns.clone(),
+                name: name.clone(),
+                cpu_nanos: used.total.cpu_nanos,
+                memory_bytes: used.total.memory_bytes,
+                containers: used
+                    .containers
+                    .iter()
+                    .map(|(c, u)| v1::ContainerUsage {
+                        name: c.clone(),
+                        cpu_nanos: u.cpu_nanos,
+                        memory_bytes: u.memory_bytes,
+                    })
+                    .collect(),
+                ..v1::Usage::default()
+            })
+            .collect()
+    } else {
+        reading
+            .nodes
+            .iter()
+            .filter(|(name, _)| wanted(name))
+            .map(|(name, used)| v1::Usage {
+                name: name.clone(),
+                cpu_nanos: used.cpu_nanos,
+                memory_bytes: used.memory_bytes,
+                ..v1::Usage::default()
+            })
+            .collect()
+    };
+    items.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    items
+}
+
+/// Pods' requests and limits, nodes' allocatable, from the cached objects
+/// of `items`: one pass over the rows for all of them (a lookup by name is
+/// a scan: one per name would cost a scan each).
+fn add_resources(store: &crate::store::Store, pods: bool, items: &mut [v1::Usage]) {
+    let wanted: std::collections::HashSet<(&str, &str)> = items
+        .iter()
+        .map(|i| (i.namespace.as_str(), i.name.as_str()))
+        .collect();
+    let found: std::collections::HashMap<(String, String), Arc<crate::row::Row>> = {
+        let view = store.view();
+        view.rows()
+            .filter(|r| wanted.contains(&(&*r.namespace, r.name.as_str())))
+            .map(|r| ((r.namespace.to_string(), r.name.to_string()), r.clone()))
+            .collect()
+    };
+    for item in items {
+        let key = (item.namespace.clone(), item.name.clone());
+        let Some(object) = found
+            .get(&key)
+            .and_then(|row| store.codec().decompress(&row.object).ok())
+            .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        else {
+            continue;
+        };
+        if pods {
+            let (cpu_request, memory_request, cpu_limit, memory_limit) =
+                crate::metrics::pod_resources(&object);
+            item.cpu_request_nanos = cpu_request;
+            item.memory_request_bytes = memory_request;
+            item.cpu_limit_nanos = cpu_limit;
+            item.memory_limit_bytes = memory_limit;
+        } else {
+            let allocatable = &object["status"]["allocatable"];
+            let q = |name: &str| {
+                allocatable[name]
+                    .as_str()
+                    .and_then(crate::metrics::quantity_nanos)
+                    .unwrap_or(0)
+            };
+            item.cpu_allocatable_nanos = q("cpu") as i64;
+            item.memory_allocatable_bytes = (q("memory") / 1_000_000_000) as i64;
+        }
+    }
 }

@@ -11,7 +11,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::schema::{Field, Message, SCHEMA, Special, Type};
+use super::schema::{Field, Message, SCHEMA, Type};
 use super::{Error, Pruning, de};
 
 pub use super::wire::{Raw, read_field, read_varint};
@@ -181,7 +181,7 @@ pub fn error(message: impl Into<String>) -> Error {
 #[cfg(any(test, feature = "test-util"))]
 mod arbitrary {
     use super::*;
-    use crate::schema::{Message, SCHEMA, Type};
+    use crate::schema::{Message, SCHEMA, Special, Type};
 
     /// A message of type `name` with every field set, to test a decoder
     /// against the serde bridge on fields no recording has: lists and maps
