@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{Service, ServiceSpec};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressBackend};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -26,6 +26,46 @@ pub(super) fn service(w: &mut Writer, service: &Service, related: &Related) {
     );
     labels(w, "Labels", meta.labels.as_ref());
     annotations(w, "Annotations", meta.annotations.as_ref());
+    addresses(w, service, &spec);
+    ports(w, service, &spec, related);
+    w.write(
+        0,
+        &format!(
+            "Session Affinity:\t{}\n",
+            spec.session_affinity.as_deref().unwrap_or("")
+        ),
+    );
+    if let Some(policy) = spec
+        .external_traffic_policy
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    {
+        w.write(0, &format!("External Traffic Policy:\t{policy}\n"));
+    }
+    if let Some(policy) = &spec.internal_traffic_policy {
+        w.write(0, &format!("Internal Traffic Policy:\t{policy}\n"));
+    }
+    if let Some(port) = spec.health_check_node_port.filter(|p| *p != 0) {
+        w.write(0, &format!("HealthCheck NodePort:\t{port}\n"));
+    }
+    if let Some(ranges) = spec
+        .load_balancer_source_ranges
+        .as_deref()
+        .filter(|r| !r.is_empty())
+    {
+        w.write(
+            0,
+            &format!("LoadBalancer Source Ranges:\t{}\n", ranges.join(",")),
+        );
+    }
+    if let Some(distribution) = &spec.traffic_distribution {
+        w.write(0, &format!("Traffic Distribution:\t{distribution}\n"));
+    }
+    events(w, related);
+}
+
+/// Selector, type, IP families, cluster, external and load-balancer addresses.
+fn addresses(w: &mut Writer, service: &Service, spec: &ServiceSpec) {
     let selector = spec
         .selector
         .iter()
@@ -78,6 +118,11 @@ pub(super) fn service(w: &mut Writer, service: &Service, related: &Related) {
             .join(", ");
         w.write(0, &format!("LoadBalancer Ingress:\t{list}\n"));
     }
+}
+
+/// Each port: name, port, target port, node port, and its endpoints.
+fn ports(w: &mut Writer, service: &Service, spec: &ServiceSpec, related: &Related) {
+    let meta = &service.metadata;
     let name = meta.name.as_deref().unwrap_or("");
     let slices: Vec<&EndpointSlice> = slices_of(related, name);
     for port in spec.ports.iter().flatten() {
@@ -112,40 +157,6 @@ pub(super) fn service(w: &mut Writer, service: &Service, related: &Related) {
             &format!("Endpoints:\t{}\n", format_slices(&slices, Some(&wanted))),
         );
     }
-    w.write(
-        0,
-        &format!(
-            "Session Affinity:\t{}\n",
-            spec.session_affinity.as_deref().unwrap_or("")
-        ),
-    );
-    if let Some(policy) = spec
-        .external_traffic_policy
-        .as_deref()
-        .filter(|p| !p.is_empty())
-    {
-        w.write(0, &format!("External Traffic Policy:\t{policy}\n"));
-    }
-    if let Some(policy) = &spec.internal_traffic_policy {
-        w.write(0, &format!("Internal Traffic Policy:\t{policy}\n"));
-    }
-    if let Some(port) = spec.health_check_node_port.filter(|p| *p != 0) {
-        w.write(0, &format!("HealthCheck NodePort:\t{port}\n"));
-    }
-    if let Some(ranges) = spec
-        .load_balancer_source_ranges
-        .as_deref()
-        .filter(|r| !r.is_empty())
-    {
-        w.write(
-            0,
-            &format!("LoadBalancer Source Ranges:\t{}\n", ranges.join(",")),
-        );
-    }
-    if let Some(distribution) = &spec.traffic_distribution {
-        w.write(0, &format!("Traffic Distribution:\t{distribution}\n"));
-    }
-    events(w, related);
 }
 
 /// The EndpointSlices of the service `name`.

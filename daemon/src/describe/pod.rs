@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Container, ContainerState, ContainerStatus, EnvVar, Pod, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, Toleration, Volume,
+    Container, ContainerState, ContainerStatus, EnvVar, Pod, PodSpec, PodStatus, PodTemplateSpec,
+    Probe, ResourceRequirements, Toleration, Volume,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -14,9 +14,28 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::{Related, Writer, annotations, controller, events, labels, or_none, rfc1123z};
 
 pub(super) fn describe(w: &mut Writer, pod: &Pod, related: &Related) {
-    let meta = &pod.metadata;
     let spec = pod.spec.clone().unwrap_or_default();
     let status = pod.status.clone().unwrap_or_default();
+    identity(w, pod, &spec, &status);
+    phase(w, pod, &spec, &status);
+    addresses(w, pod, &spec, &status);
+    pod_containers(w, pod, &spec, &status);
+    pod_conditions(w, &spec, &status);
+    volumes(w, spec.volumes.as_deref().unwrap_or_default(), "");
+    w.write(0, &format!("QoS Class:\t{}\n", qos_class(pod)));
+    labels(w, "Node-Selectors", spec.node_selector.as_ref());
+    tolerations(
+        w,
+        "Tolerations",
+        spec.tolerations.as_deref().unwrap_or_default(),
+    );
+    topology_spread(w, &spec, "");
+    events(w, related);
+}
+
+/// Name, namespace, priority, service account, node, start, labels and annotations.
+fn identity(w: &mut Writer, pod: &Pod, spec: &PodSpec, status: &PodStatus) {
+    let meta = &pod.metadata;
     w.write(
         0,
         &format!("Name:\t{}\n", meta.name.as_deref().unwrap_or("")),
@@ -60,6 +79,11 @@ pub(super) fn describe(w: &mut Writer, pod: &Pod, related: &Related) {
     }
     labels(w, "Labels", meta.labels.as_ref());
     annotations(w, "Annotations", meta.annotations.as_ref());
+}
+
+/// Status (Terminating while deleted), reason, message, seccomp profile.
+fn phase(w: &mut Writer, pod: &Pod, spec: &PodSpec, status: &PodStatus) {
+    let meta = &pod.metadata;
     let phase = status.phase.as_deref().unwrap_or("");
     match &meta.deletion_timestamp {
         Some(deleted) if phase != "Failed" && phase != "Succeeded" => {
@@ -99,6 +123,11 @@ pub(super) fn describe(w: &mut Writer, pod: &Pod, related: &Related) {
             );
         }
     }
+}
+
+/// IPs, the controller, the nominated node, pod-level resources.
+fn addresses(w: &mut Writer, pod: &Pod, spec: &PodSpec, status: &PodStatus) {
+    let meta = &pod.metadata;
     w.write(
         0,
         &format!("IP:\t{}\n", status.pod_ip.as_deref().unwrap_or("")),
@@ -126,6 +155,10 @@ pub(super) fn describe(w: &mut Writer, pod: &Pod, related: &Related) {
         w.write(0, "Resources:\n");
         describe_resources(w, resources, 1);
     }
+}
+
+/// Init, regular and ephemeral containers.
+fn pod_containers(w: &mut Writer, pod: &Pod, spec: &PodSpec, status: &PodStatus) {
     let env = EnvResolver { pod: Some(pod) };
     if let Some(init) = spec.init_containers.as_deref().filter(|c| !c.is_empty()) {
         containers(
@@ -164,6 +197,10 @@ pub(super) fn describe(w: &mut Writer, pod: &Pod, related: &Related) {
             "",
         );
     }
+}
+
+/// Readiness gates and conditions.
+fn pod_conditions(w: &mut Writer, spec: &PodSpec, status: &PodStatus) {
     let conditions = status.conditions.as_deref().unwrap_or_default();
     if let Some(gates) = spec.readiness_gates.as_deref().filter(|g| !g.is_empty()) {
         w.write(0, "Readiness Gates:\n  Type\tStatus\n");
@@ -181,16 +218,6 @@ pub(super) fn describe(w: &mut Writer, pod: &Pod, related: &Related) {
             w.write(1, &format!("{} \t{} \n", c.type_, c.status));
         }
     }
-    volumes(w, spec.volumes.as_deref().unwrap_or_default(), "");
-    w.write(0, &format!("QoS Class:\t{}\n", qos_class(pod)));
-    labels(w, "Node-Selectors", spec.node_selector.as_ref());
-    tolerations(
-        w,
-        "Tolerations",
-        spec.tolerations.as_deref().unwrap_or_default(),
-    );
-    topology_spread(w, &spec, "");
-    events(w, related);
 }
 
 /// kubectl's `DescribePodTemplate`, for controllers.
@@ -281,112 +308,134 @@ fn containers(
             .into_iter()
             .flatten()
             .find(|s| s.name == container.name);
-        w.write(1, &format!("{name_indent}{}:\n", container.name));
-        if let Some(status) = status {
+        one_container(w, container, status, env, name_indent);
+    }
+}
+
+/// One container: image, ports, command, state, resources, probes,
+/// environment and mounts.
+fn one_container(
+    w: &mut Writer,
+    container: &Container,
+    status: Option<&ContainerStatus>,
+    env: &EnvResolver<'_>,
+    name_indent: &str,
+) {
+    w.write(1, &format!("{name_indent}{}:\n", container.name));
+    if let Some(status) = status {
+        w.write(
+            2,
+            &format!(
+                "Container ID:\t{}\n",
+                status.container_id.as_deref().unwrap_or("")
+            ),
+        );
+    }
+    w.write(
+        2,
+        &format!("Image:\t{}\n", container.image.as_deref().unwrap_or("")),
+    );
+    if let Some(status) = status {
+        w.write(2, &format!("Image ID:\t{}\n", status.image_id));
+    }
+    container_ports(w, container);
+    if let Some(profile) = container
+        .security_context
+        .as_ref()
+        .and_then(|s| s.seccomp_profile.as_ref())
+    {
+        w.write(2, &format!("SeccompProfile:\t{}\n", profile.type_));
+        if profile.type_ == "Localhost" {
             w.write(
-                2,
+                3,
                 &format!(
-                    "Container ID:\t{}\n",
-                    status.container_id.as_deref().unwrap_or("")
+                    "LocalhostProfile:\t{}\n",
+                    profile.localhost_profile.as_deref().unwrap_or("")
                 ),
             );
         }
+    }
+    command(w, "Command", container.command.as_deref());
+    command(w, "Args", container.args.as_deref());
+    if let Some(status) = status {
+        state(w, "State", status.state.as_ref());
+        if status
+            .last_state
+            .as_ref()
+            .is_some_and(|s| s.terminated.is_some())
+        {
+            state(w, "Last State", status.last_state.as_ref());
+        }
         w.write(
             2,
-            &format!("Image:\t{}\n", container.image.as_deref().unwrap_or("")),
+            &format!("Ready:\t{}\n", if status.ready { "True" } else { "False" }),
         );
-        if let Some(status) = status {
-            w.write(2, &format!("Image ID:\t{}\n", status.image_id));
-        }
-        let ports = container.ports.as_deref().unwrap_or_default();
-        let port_list = |host: bool| {
-            ports
-                .iter()
-                .map(|p| {
-                    let number = if host {
-                        p.host_port.unwrap_or(0)
-                    } else {
-                        p.container_port
-                    };
-                    let protocol = p.protocol.as_deref().unwrap_or("TCP");
-                    match p.name.as_deref().filter(|n| !n.is_empty()) {
-                        Some(name) => format!("{number}/{protocol} ({name})"),
-                        None => format!("{number}/{protocol}"),
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let container_ports = port_list(false);
-        if container_ports.contains(',') {
-            w.write(2, &format!("Ports:\t{container_ports}\n"));
-        } else {
-            w.write(2, &format!("Port:\t{}\n", or_none(&container_ports)));
-        }
-        let host_ports = port_list(true);
-        if host_ports.contains(',') {
-            w.write(2, &format!("Host Ports:\t{host_ports}\n"));
-        } else {
-            w.write(2, &format!("Host Port:\t{}\n", or_none(&host_ports)));
-        }
-        if let Some(profile) = container
-            .security_context
-            .as_ref()
-            .and_then(|s| s.seccomp_profile.as_ref())
-        {
-            w.write(2, &format!("SeccompProfile:\t{}\n", profile.type_));
-            if profile.type_ == "Localhost" {
-                w.write(
-                    3,
-                    &format!(
-                        "LocalhostProfile:\t{}\n",
-                        profile.localhost_profile.as_deref().unwrap_or("")
-                    ),
-                );
-            }
-        }
-        command(w, "Command", container.command.as_deref());
-        command(w, "Args", container.args.as_deref());
-        if let Some(status) = status {
-            state(w, "State", status.state.as_ref());
-            if status
-                .last_state
-                .as_ref()
-                .is_some_and(|s| s.terminated.is_some())
-            {
-                state(w, "Last State", status.last_state.as_ref());
-            }
-            w.write(
-                2,
-                &format!("Ready:\t{}\n", if status.ready { "True" } else { "False" }),
-            );
-            w.write(2, &format!("Restart Count:\t{}\n", status.restart_count));
-        }
-        if let Some(resources) = &container.resources {
-            describe_resources(w, resources, 2);
-        }
-        probes(w, container);
-        if let Some(from) = container.env_from.as_deref().filter(|f| !f.is_empty()) {
-            w.write(2, "Environment Variables from:\n");
-            for source in from {
-                let (kind, name, optional) = if let Some(c) = &source.config_map_ref {
-                    ("ConfigMap", c.name.as_str(), c.optional.unwrap_or(false))
-                } else if let Some(s) = &source.secret_ref {
-                    ("Secret", s.name.as_str(), s.optional.unwrap_or(false))
+        w.write(2, &format!("Restart Count:\t{}\n", status.restart_count));
+    }
+    if let Some(resources) = &container.resources {
+        describe_resources(w, resources, 2);
+    }
+    probes(w, container);
+    env_from(w, container);
+    environment(w, container, env);
+    mounts(w, container);
+}
+
+/// Container and host ports: "Port" for one, "Ports" for several.
+fn container_ports(w: &mut Writer, container: &Container) {
+    let ports = container.ports.as_deref().unwrap_or_default();
+    let port_list = |host: bool| {
+        ports
+            .iter()
+            .map(|p| {
+                let number = if host {
+                    p.host_port.unwrap_or(0)
                 } else {
-                    ("", "", false)
+                    p.container_port
                 };
-                match source.prefix.as_deref().filter(|p| !p.is_empty()) {
-                    None => w.write(3, &format!("{name}\t{kind}\tOptional: {optional}\n")),
-                    Some(prefix) => w.write(
-                        3,
-                        &format!("{name}\t{kind} with prefix '{prefix}'\tOptional: {optional}\n"),
-                    ),
+                let protocol = p.protocol.as_deref().unwrap_or("TCP");
+                match p.name.as_deref().filter(|n| !n.is_empty()) {
+                    Some(name) => format!("{number}/{protocol} ({name})"),
+                    None => format!("{number}/{protocol}"),
                 }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let container_ports = port_list(false);
+    if container_ports.contains(',') {
+        w.write(2, &format!("Ports:\t{container_ports}\n"));
+    } else {
+        w.write(2, &format!("Port:\t{}\n", or_none(&container_ports)));
+    }
+    let host_ports = port_list(true);
+    if host_ports.contains(',') {
+        w.write(2, &format!("Host Ports:\t{host_ports}\n"));
+    } else {
+        w.write(2, &format!("Host Port:\t{}\n", or_none(&host_ports)));
+    }
+}
+
+/// Environment variables from ConfigMaps and Secrets.
+fn env_from(w: &mut Writer, container: &Container) {
+    if let Some(from) = container.env_from.as_deref().filter(|f| !f.is_empty()) {
+        w.write(2, "Environment Variables from:\n");
+        for source in from {
+            let (kind, name, optional) = if let Some(c) = &source.config_map_ref {
+                ("ConfigMap", c.name.as_str(), c.optional.unwrap_or(false))
+            } else if let Some(s) = &source.secret_ref {
+                ("Secret", s.name.as_str(), s.optional.unwrap_or(false))
+            } else {
+                ("", "", false)
+            };
+            match source.prefix.as_deref().filter(|p| !p.is_empty()) {
+                None => w.write(3, &format!("{name}\t{kind}\tOptional: {optional}\n")),
+                Some(prefix) => w.write(
+                    3,
+                    &format!("{name}\t{kind} with prefix '{prefix}'\tOptional: {optional}\n"),
+                ),
             }
         }
-        environment(w, container, env);
-        mounts(w, container);
     }
 }
 

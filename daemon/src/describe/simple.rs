@@ -2,10 +2,12 @@
 //! service accounts, namespaces, volumes and claims, autoscalers, and
 //! kubectl's generic describer for every kind without one.
 
-use k8s_openapi::api::autoscaling::v2::{HPAScalingRules, HorizontalPodAutoscaler, MetricStatus};
+use k8s_openapi::api::autoscaling::v2::{
+    HPAScalingRules, HorizontalPodAutoscaler, MetricSpec, MetricStatus,
+};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, LimitRange, Namespace, PersistentVolume, PersistentVolumeClaim, ResourceQuota,
-    Secret, ServiceAccount, Volume,
+    ConfigMap, LimitRange, Namespace, PersistentVolume, PersistentVolumeClaim,
+    PersistentVolumeClaimStatus, ResourceQuota, Secret, ServiceAccount, Volume,
 };
 use serde_json::Value;
 
@@ -445,6 +447,14 @@ pub(super) fn persistent_volume_claim(
         w.write(1, &format!("Kind:\t{}\n", source.kind));
         w.write(1, &format!("Name:\t{}\n", source.name));
     }
+    used_by(w, pvc, related);
+    claim_conditions(w, &status);
+    events(w, related);
+}
+
+/// "Used By": the pods that mount the claim (or own it).
+fn used_by(w: &mut Writer, pvc: &PersistentVolumeClaim, related: &Related) {
+    let meta = &pvc.metadata;
     let name = meta.name.as_deref().unwrap_or("");
     let uid = meta.uid.as_deref().unwrap_or("");
     let mut users: Vec<&str> = related
@@ -480,6 +490,10 @@ pub(super) fn persistent_volume_claim(
         }
         w.write(0, &format!("{user}\n"));
     }
+}
+
+/// A claim's conditions, with their probe and transition times.
+fn claim_conditions(w: &mut Writer, status: &PersistentVolumeClaimStatus) {
     if let Some(conditions) = status.conditions.as_deref().filter(|c| !c.is_empty()) {
         w.write(0, "Conditions:\n");
         w.write(
@@ -513,7 +527,6 @@ pub(super) fn persistent_volume_claim(
             );
         }
     }
-    events(w, related);
 }
 
 fn zero() -> String {
@@ -556,131 +569,7 @@ pub(super) fn horizontal_pod_autoscaler(
     w.write(0, "Metrics:\t( current / target )\n");
     let current: &[MetricStatus] = status.current_metrics.as_deref().unwrap_or_default();
     for (i, metric) in spec.metrics.iter().flatten().enumerate() {
-        let now = current.get(i);
-        let unknown = || "<unknown>".to_string();
-        match metric.type_.as_str() {
-            "External" => {
-                let Some(ext) = &metric.external else {
-                    continue;
-                };
-                let name = &ext.metric.name;
-                if let Some(avg) = &ext.target.average_value {
-                    let cur = now
-                        .and_then(|m| m.external.as_ref())
-                        .and_then(|e| e.current.average_value.as_ref())
-                        .map_or_else(unknown, |q| q.0.clone());
-                    w.write(
-                        1,
-                        &format!("{name:?} (target average value):\t{cur} / {}\n", avg.0),
-                    );
-                } else {
-                    let cur = now
-                        .and_then(|m| m.external.as_ref())
-                        .and_then(|e| e.current.value.as_ref())
-                        .map_or_else(|| "0".to_string(), |q| q.0.clone());
-                    let value = ext.target.value.as_ref().map_or("0", |q| q.0.as_str());
-                    w.write(1, &format!("{name:?} (target value):\t{cur} / {value}\n"));
-                }
-            }
-            "Pods" => {
-                let Some(pods) = &metric.pods else { continue };
-                let cur = now
-                    .and_then(|m| m.pods.as_ref())
-                    .and_then(|p| p.current.average_value.as_ref())
-                    .map_or_else(unknown, |q| q.0.clone());
-                let avg = pods
-                    .target
-                    .average_value
-                    .as_ref()
-                    .map_or("0", |q| q.0.as_str());
-                w.write(
-                    1,
-                    &format!("{:?} on pods:\t{cur} / {avg}\n", pods.metric.name),
-                );
-            }
-            "Object" => {
-                let Some(object) = &metric.object else {
-                    continue;
-                };
-                w.write(
-                    1,
-                    &format!(
-                        "\"{}\" on {}/{} ",
-                        object.metric.name,
-                        object.described_object.kind,
-                        object.described_object.name
-                    ),
-                );
-                let cur_obj = now.and_then(|m| m.object.as_ref());
-                if object.target.type_ == "AverageValue" {
-                    let cur = cur_obj
-                        .and_then(|o| o.current.average_value.as_ref())
-                        .map_or_else(unknown, |q| q.0.clone());
-                    let avg = object
-                        .target
-                        .average_value
-                        .as_ref()
-                        .map_or("0", |q| q.0.as_str());
-                    w.write(0, &format!("(target average value):\t{cur} / {avg}\n"));
-                } else {
-                    let cur = cur_obj
-                        .and_then(|o| o.current.value.as_ref())
-                        .map_or_else(unknown, |q| q.0.clone());
-                    let value = object.target.value.as_ref().map_or("0", |q| q.0.as_str());
-                    w.write(0, &format!("(target value):\t{cur} / {value}\n"));
-                }
-            }
-            "Resource" | "ContainerResource" => {
-                let (name, target, cur, title) = if let Some(r) = &metric.resource {
-                    (
-                        &r.name,
-                        &r.target,
-                        now.and_then(|m| m.resource.as_ref())
-                            .map(|c| c.current.clone()),
-                        format!("resource {} on pods", r.name),
-                    )
-                } else if let Some(r) = &metric.container_resource {
-                    (
-                        &r.name,
-                        &r.target,
-                        now.and_then(|m| m.container_resource.as_ref())
-                            .map(|c| c.current.clone()),
-                        format!(
-                            "resource {} of container \"{}\" on pods",
-                            r.name, r.container
-                        ),
-                    )
-                } else {
-                    continue;
-                };
-                let _ = name;
-                w.write(1, &title);
-                if let Some(avg) = &target.average_value {
-                    let cur = cur
-                        .and_then(|c| c.average_value)
-                        .map_or_else(unknown, |q| q.0);
-                    w.write(0, &format!(":\t{cur} / {}\n", avg.0));
-                } else {
-                    let cur =
-                        cur.filter(|c| c.average_utilization.is_some())
-                            .map_or_else(unknown, |c| {
-                                format!(
-                                    "{}% ({})",
-                                    c.average_utilization.unwrap_or(0),
-                                    c.average_value.map_or("0".to_string(), |q| q.0)
-                                )
-                            });
-                    let target = target
-                        .average_utilization
-                        .map_or("<auto>".to_string(), |u| format!("{u}%"));
-                    w.write(
-                        1,
-                        &format!("(as a percentage of request):\t{cur} / {target}\n"),
-                    );
-                }
-            }
-            other => w.write(1, &format!("<unknown metric type {other:?}>\n")),
-        }
+        hpa_metric(w, metric, current.get(i));
     }
     let min = spec
         .min_replicas
@@ -721,6 +610,141 @@ pub(super) fn horizontal_pod_autoscaler(
     events(w, related);
 }
 
+/// One metric of an HPA, as kubectl's `describeHorizontalPodAutoscalerV2` prints it.
+fn hpa_metric(w: &mut Writer, metric: &MetricSpec, now: Option<&MetricStatus>) {
+    let unknown = || "<unknown>".to_string();
+    match metric.type_.as_str() {
+        "External" => {
+            let Some(ext) = &metric.external else {
+                return;
+            };
+            let name = &ext.metric.name;
+            if let Some(avg) = &ext.target.average_value {
+                let cur = now
+                    .and_then(|m| m.external.as_ref())
+                    .and_then(|e| e.current.average_value.as_ref())
+                    .map_or_else(unknown, |q| q.0.clone());
+                w.write(
+                    1,
+                    &format!("{name:?} (target average value):\t{cur} / {}\n", avg.0),
+                );
+            } else {
+                let cur = now
+                    .and_then(|m| m.external.as_ref())
+                    .and_then(|e| e.current.value.as_ref())
+                    .map_or_else(|| "0".to_string(), |q| q.0.clone());
+                let value = ext.target.value.as_ref().map_or("0", |q| q.0.as_str());
+                w.write(1, &format!("{name:?} (target value):\t{cur} / {value}\n"));
+            }
+        }
+        "Pods" => {
+            let Some(pods) = &metric.pods else { return };
+            let cur = now
+                .and_then(|m| m.pods.as_ref())
+                .and_then(|p| p.current.average_value.as_ref())
+                .map_or_else(unknown, |q| q.0.clone());
+            let avg = pods
+                .target
+                .average_value
+                .as_ref()
+                .map_or("0", |q| q.0.as_str());
+            w.write(
+                1,
+                &format!("{:?} on pods:\t{cur} / {avg}\n", pods.metric.name),
+            );
+        }
+        "Object" => object_metric(w, metric, now),
+        "Resource" | "ContainerResource" => resource_metric(w, metric, now),
+        other => w.write(1, &format!("<unknown metric type {other:?}>\n")),
+    }
+}
+
+/// An Object metric: the described object's value against the target.
+fn object_metric(w: &mut Writer, metric: &MetricSpec, now: Option<&MetricStatus>) {
+    let unknown = || "<unknown>".to_string();
+    let Some(object) = &metric.object else {
+        return;
+    };
+    w.write(
+        1,
+        &format!(
+            "\"{}\" on {}/{} ",
+            object.metric.name, object.described_object.kind, object.described_object.name
+        ),
+    );
+    let cur_obj = now.and_then(|m| m.object.as_ref());
+    if object.target.type_ == "AverageValue" {
+        let cur = cur_obj
+            .and_then(|o| o.current.average_value.as_ref())
+            .map_or_else(unknown, |q| q.0.clone());
+        let avg = object
+            .target
+            .average_value
+            .as_ref()
+            .map_or("0", |q| q.0.as_str());
+        w.write(0, &format!("(target average value):\t{cur} / {avg}\n"));
+    } else {
+        let cur = cur_obj
+            .and_then(|o| o.current.value.as_ref())
+            .map_or_else(unknown, |q| q.0.clone());
+        let value = object.target.value.as_ref().map_or("0", |q| q.0.as_str());
+        w.write(0, &format!("(target value):\t{cur} / {value}\n"));
+    }
+}
+
+/// A Resource or ContainerResource metric: use against the target, as a
+/// value or as a percentage of the request.
+fn resource_metric(w: &mut Writer, metric: &MetricSpec, now: Option<&MetricStatus>) {
+    let unknown = || "<unknown>".to_string();
+    let (name, target, cur, title) = if let Some(r) = &metric.resource {
+        (
+            &r.name,
+            &r.target,
+            now.and_then(|m| m.resource.as_ref())
+                .map(|c| c.current.clone()),
+            format!("resource {} on pods", r.name),
+        )
+    } else if let Some(r) = &metric.container_resource {
+        (
+            &r.name,
+            &r.target,
+            now.and_then(|m| m.container_resource.as_ref())
+                .map(|c| c.current.clone()),
+            format!(
+                "resource {} of container \"{}\" on pods",
+                r.name, r.container
+            ),
+        )
+    } else {
+        return;
+    };
+    let _ = name;
+    w.write(1, &title);
+    if let Some(avg) = &target.average_value {
+        let cur = cur
+            .and_then(|c| c.average_value)
+            .map_or_else(unknown, |q| q.0);
+        w.write(0, &format!(":\t{cur} / {}\n", avg.0));
+    } else {
+        let cur = cur
+            .filter(|c| c.average_utilization.is_some())
+            .map_or_else(unknown, |c| {
+                format!(
+                    "{}% ({})",
+                    c.average_utilization.unwrap_or(0),
+                    c.average_value.map_or("0".to_string(), |q| q.0)
+                )
+            });
+        let target = target
+            .average_utilization
+            .map_or("<auto>".to_string(), |u| format!("{u}%"));
+        w.write(
+            1,
+            &format!("(as a percentage of request):\t{cur} / {target}\n"),
+        );
+    }
+}
+
 fn scaling_rules(w: &mut Writer, direction: &str, rules: Option<&HPAScalingRules>) {
     let Some(rules) = rules else { return };
     w.write(1, &format!("{direction}:\n"));
@@ -755,9 +779,19 @@ pub(super) fn volume_source(w: &mut Writer, volume: &Volume) {
     volume_source_value(w, &value);
 }
 
+/// The text at `key` of a JSON object ("" when absent).
+fn text_at(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+/// The boolean at `key` of a JSON object (false when absent).
+fn flag_at(v: &Value, key: &str) -> bool {
+    v.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
 fn volume_source_value(w: &mut Writer, v: &Value) {
-    let s = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_string();
-    let b = |v: &Value, key: &str| v.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let s = text_at;
+    let b = flag_at;
     if let Some(p) = v.get("hostPath") {
         let kind = p.get("type").and_then(Value::as_str).unwrap_or("<none>");
         w.write(
@@ -818,63 +852,9 @@ fn volume_source_value(w: &mut Writer, v: &Value) {
             ),
         );
     } else if let Some(d) = v.get("downwardAPI") {
-        w.write(
-            2,
-            "Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n",
-        );
-        for item in d
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let path = s(item, "path");
-            if let Some(f) = item.get("fieldRef") {
-                w.write(3, &format!("{} -> {path}\n", s(f, "fieldPath")));
-            }
-            if let Some(r) = item.get("resourceFieldRef") {
-                w.write(3, &format!("{} -> {path}\n", s(r, "resource")));
-            }
-        }
+        downward_api(w, d);
     } else if let Some(p) = v.get("projected") {
-        w.write(
-            2,
-            "Type:\tProjected (a volume that contains injected data from multiple sources)\n",
-        );
-        for source in p
-            .get("sources")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(sec) = source.get("secret") {
-                w.write(
-                    2,
-                    &format!(
-                        "SecretName:\t{}\n    Optional:\t{}\n",
-                        s(sec, "name"),
-                        b(sec, "optional")
-                    ),
-                );
-            } else if source.get("downwardAPI").is_some() {
-                w.write(2, "DownwardAPI:\ttrue\n");
-            } else if let Some(cm) = source.get("configMap") {
-                w.write(
-                    2,
-                    &format!(
-                        "ConfigMapName:\t{}\n    Optional:\t{}\n",
-                        s(cm, "name"),
-                        b(cm, "optional")
-                    ),
-                );
-            } else if let Some(token) = source.get("serviceAccountToken") {
-                let seconds = token
-                    .get("expirationSeconds")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(0);
-                w.write(2, &format!("TokenExpirationSeconds:\t{seconds}\n"));
-            }
-        }
+        projected(w, p);
     } else if let Some(local) = v.get("local") {
         w.write(
             2,
@@ -884,38 +864,7 @@ fn volume_source_value(w: &mut Writer, v: &Value) {
             ),
         );
     } else if let Some(csi) = v.get("csi") {
-        w.write(
-            2,
-            &format!(
-                "Type:\tCSI (a Container Storage Interface (CSI) volume source)\n    Driver:\t{}\n    FSType:\t{}\n",
-                s(csi, "driver"),
-                s(csi, "fsType")
-            ),
-        );
-        if let Some(handle) = csi.get("volumeHandle").and_then(Value::as_str) {
-            w.write(0, &format!("    VolumeHandle:\t{handle}\n"));
-        }
-        w.write(0, &format!("    ReadOnly:\t{}\n", b(csi, "readOnly")));
-        w.write(2, "VolumeAttributes:\t");
-        match csi
-            .get("volumeAttributes")
-            .and_then(Value::as_object)
-            .filter(|m| !m.is_empty())
-        {
-            None => w.write(0, "<none>\n"),
-            Some(attrs) => {
-                let mut keys: Vec<&String> = attrs.keys().collect();
-                keys.sort();
-                for (i, key) in keys.into_iter().enumerate() {
-                    if i != 0 {
-                        w.write(2, "");
-                        w.write(2, "\t");
-                    }
-                    let line = format!("{key}={}", attrs[key].as_str().unwrap_or(""));
-                    w.write(2, &format!("{}\n", super::shorten(&line, 140)));
-                }
-            }
-        }
+        csi_source(w, csi);
     } else if let Some(image) = v.get("image") {
         w.write(
             2,
@@ -932,6 +881,111 @@ fn volume_source_value(w: &mut Writer, v: &Value) {
         );
     } else {
         w.write(1, "<unknown>\n");
+    }
+}
+
+/// A downwardAPI volume: each item's field or resource and its path.
+fn downward_api(w: &mut Writer, d: &Value) {
+    let s = text_at;
+    w.write(
+        2,
+        "Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n",
+    );
+    for item in d
+        .get("items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let path = s(item, "path");
+        if let Some(f) = item.get("fieldRef") {
+            w.write(3, &format!("{} -> {path}\n", s(f, "fieldPath")));
+        }
+        if let Some(r) = item.get("resourceFieldRef") {
+            w.write(3, &format!("{} -> {path}\n", s(r, "resource")));
+        }
+    }
+}
+
+/// A projected volume: each source (secret, downward API, config map, token).
+fn projected(w: &mut Writer, p: &Value) {
+    let s = text_at;
+    let b = flag_at;
+    w.write(
+        2,
+        "Type:\tProjected (a volume that contains injected data from multiple sources)\n",
+    );
+    for source in p
+        .get("sources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(sec) = source.get("secret") {
+            w.write(
+                2,
+                &format!(
+                    "SecretName:\t{}\n    Optional:\t{}\n",
+                    s(sec, "name"),
+                    b(sec, "optional")
+                ),
+            );
+        } else if source.get("downwardAPI").is_some() {
+            w.write(2, "DownwardAPI:\ttrue\n");
+        } else if let Some(cm) = source.get("configMap") {
+            w.write(
+                2,
+                &format!(
+                    "ConfigMapName:\t{}\n    Optional:\t{}\n",
+                    s(cm, "name"),
+                    b(cm, "optional")
+                ),
+            );
+        } else if let Some(token) = source.get("serviceAccountToken") {
+            let seconds = token
+                .get("expirationSeconds")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            w.write(2, &format!("TokenExpirationSeconds:\t{seconds}\n"));
+        }
+    }
+}
+
+/// A CSI volume: driver, handle, attributes.
+fn csi_source(w: &mut Writer, csi: &Value) {
+    let s = text_at;
+    let b = flag_at;
+    w.write(
+        2,
+        &format!(
+            "Type:\tCSI (a Container Storage Interface (CSI) volume source)\n    Driver:\t{}\n    FSType:\t{}\n",
+            s(csi, "driver"),
+            s(csi, "fsType")
+        ),
+    );
+    if let Some(handle) = csi.get("volumeHandle").and_then(Value::as_str) {
+        w.write(0, &format!("    VolumeHandle:\t{handle}\n"));
+    }
+    w.write(0, &format!("    ReadOnly:\t{}\n", b(csi, "readOnly")));
+    w.write(2, "VolumeAttributes:\t");
+    match csi
+        .get("volumeAttributes")
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+    {
+        None => w.write(0, "<none>\n"),
+        Some(attrs) => {
+            let mut keys: Vec<&String> = attrs.keys().collect();
+            keys.sort();
+            for (i, key) in keys.into_iter().enumerate() {
+                if i != 0 {
+                    w.write(2, "");
+                    w.write(2, "\t");
+                }
+                let line = format!("{key}={}", attrs[key].as_str().unwrap_or(""));
+                w.write(2, &format!("{}\n", super::shorten(&line, 140)));
+            }
+        }
     }
 }
 
