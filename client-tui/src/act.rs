@@ -118,54 +118,8 @@ impl App {
         }
         let context = self.context.clone();
         match action {
-            Action::Logs { previous } => {
-                if plural == "pods" {
-                    return Effect::Get(
-                        GetRequest {
-                            context,
-                            kind: plural,
-                            namespace: row.namespace.clone(),
-                            name: row.name.clone(),
-                            format: ObjectFormat::Json as i32,
-                            ..GetRequest::default()
-                        },
-                        Purpose::Logs { previous },
-                    );
-                }
-                if !WORKLOADS.contains(&plural.as_str()) || previous {
-                    return self.refuse(format!(
-                        "l shows the logs of pods and of {}",
-                        WORKLOADS.join(", ")
-                    ));
-                }
-                let base = LogsRequest {
-                    context,
-                    namespace: row.namespace.clone(),
-                    target: format!("{plural}/{}", row.name),
-                    ..LogsRequest::default()
-                };
-                self.open_logs(object, base, Vec::new(), false)
-            }
-            Action::Delete | Action::Kill => {
-                let kill = action == Action::Kill;
-                if kill && plural != "pods" {
-                    return self.refuse("ctrl-k kills pods; ctrl-d deletes anything".into());
-                }
-                let request = DeleteRequest {
-                    context,
-                    kind: plural,
-                    namespace: row.namespace.clone(),
-                    names: vec![row.name.clone()],
-                    grace_period_seconds: if kill { 0 } else { -1 },
-                    force: kill,
-                };
-                let question = if kill {
-                    format!("Kill {object} now (grace period 0, without waiting for its node)?")
-                } else {
-                    format!("Delete {object}?")
-                };
-                self.ask(question, Act::Delete(request))
-            }
+            Action::Logs { previous } => self.logs_of(&row, plural, previous),
+            Action::Delete | Action::Kill => self.delete(&row, plural, action == Action::Kill),
             Action::Scale => {
                 if !SCALABLE.contains(&plural.as_str()) {
                     return self.refuse(format!("s scales {}", SCALABLE.join(", ")));
@@ -181,24 +135,8 @@ impl App {
                 self.mode = Mode::Prompt;
                 Effect::None
             }
-            Action::Restart if plural == "nodes" => {
-                // k9s: r drains a node.
-                let request = timoneiro_proto::v1::DrainRequest {
-                    context,
-                    node: row.name.clone(),
-                    ignore_daemonsets: true,
-                    delete_emptydir_data: true,
-                    force: false,
-                    timeout_seconds: DRAIN_TIMEOUT_SECONDS,
-                };
-                self.ask(
-                    format!(
-                        "Drain {object} (cordon, evict its pods but DaemonSets', emptyDir data lost; gives up after {}m)?",
-                        DRAIN_TIMEOUT_SECONDS / 60
-                    ),
-                    Act::Drain(request),
-                )
-            }
+            // k9s: r drains a node.
+            Action::Restart if plural == "nodes" => self.drain(&row),
             Action::Restart => {
                 if !RESTARTABLE.contains(&plural.as_str()) {
                     return self.refuse(format!("r restarts {}", RESTARTABLE.join(", ")));
@@ -254,6 +192,82 @@ impl App {
             }
             _ => Effect::None,
         }
+    }
+
+    /// `l` (and `p`, previous): a pod's logs, or every pod's of a workload.
+    fn logs_of(&mut self, row: &timoneiro_proto::v1::Row, plural: String, previous: bool) -> Effect {
+        let context = self.context.clone();
+        let object = format!("{plural}/{}", row.name);
+        if plural == "pods" {
+            return Effect::Get(
+                GetRequest {
+                    context,
+                    kind: plural,
+                    namespace: row.namespace.clone(),
+                    name: row.name.clone(),
+                    format: ObjectFormat::Json as i32,
+                    ..GetRequest::default()
+                },
+                Purpose::Logs { previous },
+            );
+        }
+        if !WORKLOADS.contains(&plural.as_str()) || previous {
+            return self.refuse(format!(
+                "l shows the logs of pods and of {}",
+                WORKLOADS.join(", ")
+            ));
+        }
+        let base = LogsRequest {
+            context,
+            namespace: row.namespace.clone(),
+            target: format!("{plural}/{}", row.name),
+            ..LogsRequest::default()
+        };
+        self.open_logs(object, base, Vec::new(), false)
+    }
+
+    /// `ctrl-d` deletes anything, `ctrl-k` kills a pod at once: asked first.
+    fn delete(&mut self, row: &timoneiro_proto::v1::Row, plural: String, kill: bool) -> Effect {
+        let context = self.context.clone();
+        let object = format!("{plural}/{}", row.name);
+        if kill && plural != "pods" {
+            return self.refuse("ctrl-k kills pods; ctrl-d deletes anything".into());
+        }
+        let request = DeleteRequest {
+            context,
+            kind: plural,
+            namespace: row.namespace.clone(),
+            names: vec![row.name.clone()],
+            grace_period_seconds: if kill { 0 } else { -1 },
+            force: kill,
+        };
+        let question = if kill {
+            format!("Kill {object} now (grace period 0, without waiting for its node)?")
+        } else {
+            format!("Delete {object}?")
+        };
+        self.ask(question, Act::Delete(request))
+    }
+
+    /// `r` on a node: drain it (asked first).
+    fn drain(&mut self, row: &timoneiro_proto::v1::Row) -> Effect {
+        let context = self.context.clone();
+        let object = format!("nodes/{}", row.name);
+        let request = timoneiro_proto::v1::DrainRequest {
+            context,
+            node: row.name.clone(),
+            ignore_daemonsets: true,
+            delete_emptydir_data: true,
+            force: false,
+            timeout_seconds: DRAIN_TIMEOUT_SECONDS,
+        };
+        self.ask(
+            format!(
+                "Drain {object} (cordon, evict its pods but DaemonSets', emptyDir data lost; gives up after {}m)?",
+                DRAIN_TIMEOUT_SECONDS / 60
+            ),
+            Act::Drain(request),
+        )
     }
 
     /// `y` or anything else, to the question asked.

@@ -494,13 +494,7 @@ pub async fn run(
         request.namespace.clone()
     };
     let params = base_params(&request)?;
-    let containers = if request.all_containers {
-        Containers::All
-    } else if !request.container.is_empty() {
-        Containers::One(request.container.clone())
-    } else {
-        Containers::Default
-    };
+    let containers = Containers::asked(&request);
     let (pods_kind, pods_store, _in_use, loaded) = loaded_pods(cluster, LOAD_WAIT).await?;
     if matches!(loaded.state, SyncState::Error) {
         return Err(Status::unavailable(format!(
@@ -543,19 +537,14 @@ pub async fn run(
             _ => {}
         }
     }
-    for pod in &pods {
-        let (chosen, note) = choose(pod, &containers, named);
-        notices.extend(note);
-        for container in chosen {
-            let (restarts, started) = instance(pod, &container);
-            // Following a selector, a container that has not started joins
-            // once it has; read now, it says why it cannot be read.
-            if stern && !started {
-                continue;
-            }
-            notices.extend(streams.start(pod, &container, restarts, params.clone()));
-        }
-    }
+    notices.extend(start_first(
+        &mut streams,
+        &pods,
+        &containers,
+        named,
+        stern,
+        &params,
+    ));
     if !tell(&out, notices).await {
         return Ok(());
     }
@@ -598,6 +587,46 @@ pub async fn run(
                 }
             }
             _ = out.closed() => return Ok(()),
+        }
+    }
+}
+
+/// The first streams: each chosen container of `pods` (a named pod's
+/// notices say which container was defaulted). Following a selector, a
+/// container that has not started joins once it has; read now, it says why
+/// it cannot be read.
+fn start_first(
+    streams: &mut Streams,
+    pods: &[Pod],
+    containers: &Containers,
+    named: bool,
+    stern: bool,
+    params: &LogParams,
+) -> Vec<String> {
+    let mut notices = Vec::new();
+    for pod in pods {
+        let (chosen, note) = choose(pod, containers, named);
+        notices.extend(note);
+        for container in chosen {
+            let (restarts, started) = instance(pod, &container);
+            if stern && !started {
+                continue;
+            }
+            notices.extend(streams.start(pod, &container, restarts, params.clone()));
+        }
+    }
+    notices
+}
+
+impl Containers {
+    /// The containers a request asks for: all, one by name, or the default.
+    fn asked(request: &v1::LogsRequest) -> Containers {
+        if request.all_containers {
+            Containers::All
+        } else if !request.container.is_empty() {
+            Containers::One(request.container.clone())
+        } else {
+            Containers::Default
         }
     }
 }

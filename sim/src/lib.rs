@@ -204,36 +204,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         namespaces.clone(),
     ));
 
-    let server = Arc::new(server::Server {
-        store: store.clone(),
-        token: std::sync::RwLock::new(settings.token.clone()),
-        forbidden: settings.forbid.clone(),
-        watch_forbidden: settings.forbid_watch.clone(),
-        bookmark_interval: settings.bookmark_interval,
+    let server = Arc::new(server::Server::new(
+        &settings,
+        store.clone(),
         churn,
-        generator: std::sync::Mutex::new(seed::Generator::new(
-            settings.seed.wrapping_add(2),
-            nodes,
-        )),
-        namespaces: namespaces.clone(),
-        namespace_only: settings.namespace_only.clone(),
-        no_protobuf: settings.no_protobuf.clone(),
-        allowed_namespaces: if settings.allowed_namespaces.is_empty() {
-            namespaces.iter().take(1).cloned().collect()
-        } else {
-            settings.allowed_namespaces.clone()
-        },
-        faults: Default::default(),
-        crds: Default::default(),
-        aggregated_discovery: !settings.legacy_discovery,
-        metrics: !settings.no_metrics,
-        exec_v4_only: settings.exec_v4_only,
-        metrics_cache: Default::default(),
-        requests: Default::default(),
-        log_rate: Arc::new(logs::Rate::new(settings.log_rate)),
-        pod_stop: settings.pod_stop,
-        budgets: Default::default(),
-    });
+        &namespaces,
+        nodes,
+    ));
     for crd in &settings.crds {
         anyhow::ensure!(
             server.install_crd(crd, None),

@@ -541,9 +541,7 @@ impl Generator {
 
     /// Fill `store` with a cluster of `config.pods` pods over `config.namespaces` namespaces.
     pub fn seed(&mut self, store: &Store, config: SeedConfig) -> anyhow::Result<Vec<String>> {
-        let resource = |plural: &str| {
-            Resource::by_plural(plural).ok_or_else(|| anyhow::anyhow!("no resource {plural}"))
-        };
+        let resource = served;
         let app_namespaces: Vec<String> = (0..config.namespaces.max(1))
             .map(|i| match NAMESPACE_NAMES.get(i) {
                 Some(name) => name.to_string(),
@@ -587,9 +585,7 @@ impl Generator {
         namespace: &str,
         mut budget: usize,
     ) -> anyhow::Result<()> {
-        let resource = |plural: &str| {
-            Resource::by_plural(plural).ok_or_else(|| anyhow::anyhow!("no resource {plural}"))
-        };
+        let resource = served;
         let mut used_names = std::collections::HashSet::new();
         let mut app_name = |generator: &mut Generator| loop {
             let base = APP_NAMES[generator.rng.random_range(0..APP_NAMES.len())];
@@ -644,55 +640,8 @@ impl Generator {
             let name = app_name(self);
             deployments.push(name.clone());
             let replicas = self.rng.random_range(1..6).min(deployment_pods as i64);
-            let (mut deploy, deploy_owner) =
-                self.workload("deployments", "web", namespace, &name, replicas);
-            deploy["status"]["replicas"] = json!(replicas);
-            deploy["status"]["readyReplicas"] = json!(replicas);
-            deploy["status"]["updatedReplicas"] = json!(replicas);
-            deploy["status"]["availableReplicas"] = json!(replicas);
-            store.create(resource("deployments")?, deploy)?;
-            let hash = self.hash(10);
-            let rs_name = format!("{name}-{hash}");
-            let (mut rs, mut rs_owner) = self.workload(
-                "replicasets",
-                "web-57bd7f8bd7",
-                namespace,
-                &rs_name,
-                replicas,
-            );
-            rs_owner.labels = [
-                ("app".to_string(), name.clone()),
-                ("pod-template-hash".to_string(), hash.clone()),
-            ]
-            .into();
-            rs["metadata"]["labels"] = json!(rs_owner.labels);
-            rs["spec"]["selector"] = json!({"matchLabels": rs_owner.labels});
-            rs["spec"]["template"]["metadata"]["labels"] = json!(rs_owner.labels);
-            rs["status"] = json!({"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas,
-                "availableReplicas": replicas, "observedGeneration": 1});
-            rs["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "Deployment",
-                "name": name, "uid": deploy_owner.uid, "controller": true, "blockOwnerDeletion": true}]);
-            store.create(resource("replicasets")?, rs)?;
-            for _ in 0..replicas {
-                store.create(resource("pods")?, self.pod(namespace, Some(&rs_owner)))?;
-            }
+            self.seed_deployment(store, namespace, &name, replicas)?;
             deployment_pods -= replicas as usize;
-            // A Service and a ConfigMap per deployment, a Secret for every other one.
-            let mut svc = self.any_template("services");
-            let age = self.age_seconds();
-            self.identify(&mut svc, namespace, &name, age);
-            if svc["spec"]["selector"].is_object() {
-                svc["spec"]["selector"] = json!({"app": name});
-            }
-            store.create(resource("services")?, svc)?;
-            let mut cm = self.any_template("configmaps");
-            self.identify(&mut cm, namespace, &format!("{name}-config"), age);
-            store.create(resource("configmaps")?, cm)?;
-            if self.rng.random_bool(0.5) {
-                let mut secret = self.any_template("secrets");
-                self.identify(&mut secret, namespace, &format!("{name}-credentials"), age);
-                store.create(resource("secrets")?, secret)?;
-            }
         }
         for _ in 0..standalone {
             store.create(resource("pods")?, self.pod(namespace, None))?;
@@ -718,11 +667,71 @@ impl Generator {
         Ok(())
     }
 
+    /// A deployment of `replicas` pods with its ReplicaSet, a Service and a
+    /// ConfigMap, and a Secret for every other one.
+    fn seed_deployment(
+        &mut self,
+        store: &Store,
+        namespace: &str,
+        name: &str,
+        replicas: i64,
+    ) -> anyhow::Result<()> {
+        let resource = served;
+        let name = name.to_string();
+        let (mut deploy, deploy_owner) =
+            self.workload("deployments", "web", namespace, &name, replicas);
+        deploy["status"]["replicas"] = json!(replicas);
+        deploy["status"]["readyReplicas"] = json!(replicas);
+        deploy["status"]["updatedReplicas"] = json!(replicas);
+        deploy["status"]["availableReplicas"] = json!(replicas);
+        store.create(resource("deployments")?, deploy)?;
+        let hash = self.hash(10);
+        let rs_name = format!("{name}-{hash}");
+        let (mut rs, mut rs_owner) = self.workload(
+            "replicasets",
+            "web-57bd7f8bd7",
+            namespace,
+            &rs_name,
+            replicas,
+        );
+        rs_owner.labels = [
+            ("app".to_string(), name.clone()),
+            ("pod-template-hash".to_string(), hash.clone()),
+        ]
+        .into();
+        rs["metadata"]["labels"] = json!(rs_owner.labels);
+        rs["spec"]["selector"] = json!({"matchLabels": rs_owner.labels});
+        rs["spec"]["template"]["metadata"]["labels"] = json!(rs_owner.labels);
+        rs["status"] = json!({"replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas,
+            "availableReplicas": replicas, "observedGeneration": 1});
+        rs["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "Deployment",
+            "name": name, "uid": deploy_owner.uid, "controller": true, "blockOwnerDeletion": true}]);
+        store.create(resource("replicasets")?, rs)?;
+        for _ in 0..replicas {
+            store.create(resource("pods")?, self.pod(namespace, Some(&rs_owner)))?;
+        }
+        // A Service and a ConfigMap per deployment, a Secret for every other one.
+        let mut svc = self.any_template("services");
+        let age = self.age_seconds();
+        self.identify(&mut svc, namespace, &name, age);
+        if svc["spec"]["selector"].is_object() {
+            svc["spec"]["selector"] = json!({"app": name});
+        }
+        store.create(resource("services")?, svc)?;
+        let mut cm = self.any_template("configmaps");
+        self.identify(&mut cm, namespace, &format!("{name}-config"), age);
+        store.create(resource("configmaps")?, cm)?;
+        if self.rng.random_bool(0.5) {
+            let mut secret = self.any_template("secrets");
+            self.identify(&mut secret, namespace, &format!("{name}-credentials"), age);
+            store.create(resource("secrets")?, secret)?;
+        }
+        Ok(())
+    }
+
     /// Nodes (the ones pods run on) and a few persistent volumes.
     fn seed_cluster_scoped(&mut self, store: &Store) -> anyhow::Result<()> {
-        let resource = |plural: &str| {
-            Resource::by_plural(plural).ok_or_else(|| anyhow::anyhow!("no resource {plural}"))
-        };
+        let resource = served;
         for n in 0..self.nodes {
             let (name, ip) = node_at(n);
             let template = if n == 0 { "lab-node-00" } else { "lab-node-01" };
@@ -764,9 +773,7 @@ impl Generator {
         namespace: &str,
         deployments: &[String],
     ) -> anyhow::Result<()> {
-        let resource = |plural: &str| {
-            Resource::by_plural(plural).ok_or_else(|| anyhow::anyhow!("no resource {plural}"))
-        };
+        let resource = served;
         let mut sa = self.template("serviceaccounts", "default");
         let age = self.age_seconds();
         self.identify(&mut sa, namespace, "default", age);
@@ -870,6 +877,11 @@ pub fn shift_times(value: &mut Value, seconds: i64, now: jiff::Timestamp) {
         Value::Object(map) => map.values_mut().for_each(|v| shift_times(v, seconds, now)),
         _ => {}
     }
+}
+
+/// A resource the sim serves, by plural name.
+fn served(plural: &str) -> anyhow::Result<&'static Resource> {
+    Resource::by_plural(plural).ok_or_else(|| anyhow::anyhow!("no resource {plural}"))
 }
 
 #[cfg(test)]

@@ -91,6 +91,47 @@ const REQUEST_LOG: usize = 10_000;
 pub const SIM_USER: &str = "timoneiro-sim-user";
 
 impl Server {
+    /// A server over `store` as `settings` ask: its token, RBAC, faults,
+    /// discovery and protocol versions.
+    pub fn new(
+        settings: &crate::Settings,
+        store: Arc<Store>,
+        churn: Arc<crate::churn::Control>,
+        namespaces: &[String],
+        nodes: usize,
+    ) -> Server {
+        Server {
+            store,
+            token: std::sync::RwLock::new(settings.token.clone()),
+            forbidden: settings.forbid.clone(),
+            watch_forbidden: settings.forbid_watch.clone(),
+            bookmark_interval: settings.bookmark_interval,
+            churn,
+            generator: std::sync::Mutex::new(crate::seed::Generator::new(
+                settings.seed.wrapping_add(2),
+                nodes,
+            )),
+            namespaces: namespaces.to_vec(),
+            namespace_only: settings.namespace_only.clone(),
+            no_protobuf: settings.no_protobuf.clone(),
+            allowed_namespaces: if settings.allowed_namespaces.is_empty() {
+                namespaces.iter().take(1).cloned().collect()
+            } else {
+                settings.allowed_namespaces.clone()
+            },
+            faults: Default::default(),
+            crds: Default::default(),
+            aggregated_discovery: !settings.legacy_discovery,
+            metrics: !settings.no_metrics,
+            exec_v4_only: settings.exec_v4_only,
+            metrics_cache: Default::default(),
+            requests: Default::default(),
+            log_rate: Arc::new(crate::logs::Rate::new(settings.log_rate)),
+            pod_stop: settings.pod_stop,
+            budgets: Default::default(),
+        }
+    }
+
     /// Whether a resource is served now (custom resources once installed).
     pub fn installed(&self, resource: &Resource) -> bool {
         !resource.crd
