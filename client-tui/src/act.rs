@@ -195,7 +195,12 @@ impl App {
     }
 
     /// `l` (and `p`, previous): a pod's logs, or every pod's of a workload.
-    fn logs_of(&mut self, row: &timoneiro_proto::v1::Row, plural: String, previous: bool) -> Effect {
+    fn logs_of(
+        &mut self,
+        row: &timoneiro_proto::v1::Row,
+        plural: String,
+        previous: bool,
+    ) -> Effect {
         let context = self.context.clone();
         let object = format!("{plural}/{}", row.name);
         if plural == "pods" {

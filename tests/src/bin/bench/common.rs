@@ -142,3 +142,10 @@ pub(crate) async fn pages(sim: &Sim, protobuf: bool) -> (Duration, Vec<Vec<u8>>)
     }
     (started.elapsed(), bodies)
 }
+
+/// "p50 X ms, p99 Y ms" of `samples` (milliseconds), with `decimals`.
+pub(crate) fn p50_p99_ms(samples: &mut [f64], decimals: usize) -> String {
+    let p50 = percentile(samples, 0.5);
+    let p99 = percentile(samples, 0.99);
+    format!("p50 {p50:.decimals$} ms, p99 {p99:.decimals$} ms")
+}

@@ -60,11 +60,7 @@ pub(crate) async fn run(pods: usize, runs: usize) -> Table {
         }
         table.row(
             &format!("{name}, {pods} pods, daemon-side ({matched} match)"),
-            format!(
-                "p50 {:.2} ms, p99 {:.2} ms",
-                percentile(&mut micros, 0.5),
-                percentile(&mut micros, 0.99)
-            ),
+            p50_p99_ms(&mut micros, 2),
             if filter.is_empty() {
                 "≤ 1 ms p50"
             } else {
