@@ -299,18 +299,12 @@ impl Connection {
         };
         self.attempt = 0;
         self.delay = FIRST_RETRY;
-        let context = info
-            .contexts
-            .iter()
-            .find(|c| c.is_default)
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
-        let readonly = info
-            .contexts
-            .iter()
-            .filter(|c| c.readonly)
-            .map(|c| c.name.clone())
-            .collect();
+        let named = |keep: fn(&timoneiro_proto::v1::ContextInfo) -> bool| {
+            let chosen = info.contexts.iter().filter(move |c| keep(c));
+            chosen.map(|c| c.name.clone())
+        };
+        let context = named(|c| c.is_default).next().unwrap_or_default();
+        let readonly = named(|c| c.readonly).collect();
         tracing::info!(%context, "connected to timoneirod");
         let told = self
             .events

@@ -16,88 +16,13 @@ pub(crate) fn encode(message: MessageId, value: &Value) -> Result<Vec<u8>, Error
 
 fn write_message(id: MessageId, value: &Value, out: &mut Vec<u8>, path: &str) -> Result<(), Error> {
     let message = &SCHEMA.messages[id];
-    match message.special {
-        Special::None => {}
-        Special::Time | Special::MicroTime => {
-            let text = value
-                .as_str()
-                .ok_or_else(|| Error::new(format!("{path}: a time must be a string")))?;
-            let time: jiff::Timestamp = text
-                .parse()
-                .map_err(|e| Error::new(format!("{path}: {text:?}: {e}")))?;
-            write_varint_field(out, 1, time.as_second() as u64);
-            if time.subsec_nanosecond() != 0 {
-                write_varint_field(out, 2, time.subsec_nanosecond() as u64);
-            }
-            return Ok(());
-        }
-        Special::Quantity => {
-            let text = match value {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => return Err(Error::new(format!("{path}: a quantity must be a string"))),
-            };
-            write_bytes_field(out, 1, text.as_bytes());
-            return Ok(());
-        }
-        Special::IntOrString => {
-            match value {
-                Value::Number(n) => {
-                    write_varint_field(out, 1, 0);
-                    write_varint_field(out, 2, n.as_i64().unwrap_or_default() as u64);
-                }
-                Value::String(s) => {
-                    write_varint_field(out, 1, 1);
-                    write_bytes_field(out, 3, s.as_bytes());
-                }
-                _ => return Err(Error::new(format!("{path}: int or string expected"))),
-            }
-            return Ok(());
-        }
-        Special::RawJson => {
-            let json = serde_json::to_vec(value).map_err(|e| Error::new(e.to_string()))?;
-            write_bytes_field(out, 1, &json);
-            return Ok(());
-        }
+    if message.special != Special::None {
+        return write_special(message.special, value, out, path);
     }
     let object = value
         .as_object()
         .ok_or_else(|| Error::new(format!("{path}: {} must be an object", message.name)))?;
-    // Fields in number order, as Go writes them. Keys of embedded structs
-    // (JSON inlines them, protobuf nests them) are gathered per embedding field.
-    let mut present: Vec<(usize, &str, std::borrow::Cow<'_, Value>)> =
-        Vec::with_capacity(object.len());
-    let mut embedded: Vec<(usize, serde_json::Map<String, Value>)> = Vec::new();
-    for (key, value) in object {
-        if value.is_null() {
-            continue;
-        }
-        let normalized = normalize(key);
-        if let Some(index) = message.field_by_key(&normalized) {
-            present.push((index, key, std::borrow::Cow::Borrowed(value)));
-        } else if let Some(index) = embedding_field(id, &normalized, object, 0) {
-            match embedded.iter_mut().find(|(i, _)| *i == index) {
-                Some((_, map)) => {
-                    map.insert(key.clone(), value.clone());
-                }
-                None => embedded.push((
-                    index,
-                    serde_json::Map::from_iter([(key.clone(), value.clone())]),
-                )),
-            }
-        } else if !(key == "apiVersion" || key == "kind") {
-            // apiVersion and kind (TypeMeta) travel in the envelope, and not at all in
-            // nested objects (a StatefulSet's volumeClaimTemplates).
-            return Err(Error::new(format!(
-                "{path}.{key}: no such field in {}",
-                message.name
-            )));
-        }
-    }
-    for (index, map) in embedded {
-        let name = message.fields[index].name.as_str();
-        present.push((index, name, std::borrow::Cow::Owned(Value::Object(map))));
-    }
+    let mut present = present_fields(id, object, path)?;
     // By field number, as the API server writes them (the schema lists
     // fields in declaration order, which is not number order).
     present.sort_by_key(|(index, _, _)| message.fields[*index].tag);
@@ -130,6 +55,109 @@ fn write_message(id: MessageId, value: &Value, out: &mut Vec<u8>, path: &str) ->
         }
     }
     Ok(())
+}
+
+/// A message with a JSON form of its own: times, quantities, int-or-string,
+/// raw JSON.
+fn write_special(
+    special: Special,
+    value: &Value,
+    out: &mut Vec<u8>,
+    path: &str,
+) -> Result<(), Error> {
+    match special {
+        Special::None => Ok(()),
+        Special::Time | Special::MicroTime => {
+            let text = value
+                .as_str()
+                .ok_or_else(|| Error::new(format!("{path}: a time must be a string")))?;
+            let time: jiff::Timestamp = text
+                .parse()
+                .map_err(|e| Error::new(format!("{path}: {text:?}: {e}")))?;
+            write_varint_field(out, 1, time.as_second() as u64);
+            if time.subsec_nanosecond() != 0 {
+                write_varint_field(out, 2, time.subsec_nanosecond() as u64);
+            }
+            Ok(())
+        }
+        Special::Quantity => {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return Err(Error::new(format!("{path}: a quantity must be a string"))),
+            };
+            write_bytes_field(out, 1, text.as_bytes());
+            Ok(())
+        }
+        Special::IntOrString => {
+            match value {
+                Value::Number(n) => {
+                    write_varint_field(out, 1, 0);
+                    write_varint_field(out, 2, n.as_i64().unwrap_or_default() as u64);
+                }
+                Value::String(s) => {
+                    write_varint_field(out, 1, 1);
+                    write_bytes_field(out, 3, s.as_bytes());
+                }
+                _ => return Err(Error::new(format!("{path}: int or string expected"))),
+            }
+            Ok(())
+        }
+        Special::RawJson => {
+            let json = serde_json::to_vec(value).map_err(|e| Error::new(e.to_string()))?;
+            write_bytes_field(out, 1, &json);
+            Ok(())
+        }
+    }
+}
+
+/// A field present in an object: its index in the message, its JSON key,
+/// its value (an embedded struct's gathered keys are a new object).
+type Present<'a> = (usize, &'a str, std::borrow::Cow<'a, Value>);
+
+/// An object's fields with their values, in JSON order; keys of embedded
+/// structs (JSON inlines them, protobuf nests them) gathered per embedding
+/// field. apiVersion and kind (TypeMeta) travel in the envelope, and not at
+/// all in nested objects (a StatefulSet's volumeClaimTemplates).
+fn present_fields<'a>(
+    id: MessageId,
+    object: &'a serde_json::Map<String, Value>,
+    path: &str,
+) -> Result<Vec<Present<'a>>, Error> {
+    let message = &SCHEMA.messages[id];
+    let mut present: Vec<Present<'_>> = Vec::with_capacity(object.len());
+    let mut embedded: Vec<(usize, serde_json::Map<String, Value>)> = Vec::new();
+    for (key, value) in object {
+        if value.is_null() {
+            continue;
+        }
+        let normalized = normalize(key);
+        if let Some(index) = message.field_by_key(&normalized) {
+            present.push((index, key, std::borrow::Cow::Borrowed(value)));
+        } else if let Some(index) = embedding_field(id, &normalized, object, 0) {
+            match embedded.iter_mut().find(|(i, _)| *i == index) {
+                Some((_, map)) => {
+                    map.insert(key.clone(), value.clone());
+                }
+                None => embedded.push((
+                    index,
+                    serde_json::Map::from_iter([(key.clone(), value.clone())]),
+                )),
+            }
+        } else if !(key == "apiVersion" || key == "kind") {
+            // apiVersion and kind (TypeMeta) travel in the envelope, and not at all in
+            // nested objects (a StatefulSet's volumeClaimTemplates).
+            return Err(Error::new(format!(
+                "{path}.{key}: no such field in {}",
+                message.name
+            )));
+        }
+    }
+    for (index, map) in embedded {
+        let name = message.fields[index].name.as_str();
+        present.push((index, name, std::borrow::Cow::Owned(Value::Object(map))));
+    }
+    Ok(present)
 }
 
 fn write_value(

@@ -592,24 +592,7 @@ impl Shell<'_> {
                 );
                 0
             }
-            "env" | "printenv" => {
-                io.pull_ready();
-                let vars = self.container.variables(io.tty);
-                match args.first() {
-                    Some(wanted) if name == "printenv" => {
-                        match vars.iter().rev().find(|(k, _)| k == wanted) {
-                            Some((_, value)) => out.push_str(&format!("{value}\n")),
-                            None => return 1,
-                        }
-                    }
-                    _ => {
-                        for (key, value) in vars {
-                            out.push_str(&format!("{key}={value}\n"));
-                        }
-                    }
-                }
-                0
-            }
+            "env" | "printenv" => self.env(name, args, io, out),
             "hostname" => {
                 out.push_str(&format!("{}\n", self.container.pod));
                 0
@@ -644,43 +627,52 @@ impl Shell<'_> {
                 });
                 0
             }
-            "stty" => {
-                io.pull_ready();
-                match (args.first().map(String::as_str), io.tty, io.size) {
-                    (Some("size"), true, Some((width, height))) => {
-                        out.push_str(&format!("{height} {width}\n"));
-                        0
-                    }
-                    (Some("size"), true, None) => {
-                        out.push_str("0 0\n");
-                        0
-                    }
-                    (_, true, _) => 0,
-                    (_, false, _) => {
-                        err.push_str("stty: 'standard input': Inappropriate ioctl for device\n");
-                        1
-                    }
-                }
-            }
-            "command" => match args {
-                [flag, program, ..] if flag == "-v" => {
-                    if !self.container.has(program) {
-                        return 1;
-                    }
-                    let found = program.rsplit('/').next().unwrap_or(program);
-                    match found {
-                        "sh" | "bash" | "cat" | "env" | "hostname" | "ls" | "sleep" | "stty"
-                        | "id" | "uname" | "whoami" => out.push_str(&format!("/bin/{found}\n")),
-                        _ => out.push_str(&format!("{found}\n")),
-                    }
-                    0
-                }
-                _ => 0,
-            },
+            "stty" => stty(args, io, out, err),
+            "command" => self.command_v(args, out),
             "false" => 1,
             "test" => i32::from(args.is_empty()),
             _ => 0,
         }
+    }
+
+    /// `env`, or `printenv [NAME]`: the container's variables.
+    fn env(&mut self, name: &str, args: &[String], io: &mut Io, out: &mut String) -> i32 {
+        io.pull_ready();
+        let vars = self.container.variables(io.tty);
+        match args.first() {
+            Some(wanted) if name == "printenv" => {
+                match vars.iter().rev().find(|(k, _)| k == wanted) {
+                    Some((_, value)) => out.push_str(&format!("{value}\n")),
+                    None => return 1,
+                }
+            }
+            _ => {
+                for (key, value) in vars {
+                    out.push_str(&format!("{key}={value}\n"));
+                }
+            }
+        }
+        0
+    }
+
+    /// `command -v PROGRAM`: where it is, if the image has it.
+    fn command_v(&self, args: &[String], out: &mut String) -> i32 {
+        let [flag, program, ..] = args else {
+            return 0;
+        };
+        if flag != "-v" {
+            return 0;
+        }
+        if !self.container.has(program) {
+            return 1;
+        }
+        let found = program.rsplit('/').next().unwrap_or(program);
+        match found {
+            "sh" | "bash" | "cat" | "env" | "hostname" | "ls" | "sleep" | "stty" | "id"
+            | "uname" | "whoami" => out.push_str(&format!("/bin/{found}\n")),
+            _ => out.push_str(&format!("{found}\n")),
+        }
+        0
     }
 
     /// `cat` with no file: stdin to stdout until it ends (ctrl-d on a
@@ -720,126 +712,169 @@ enum Word {
 
 /// Split a command line into words and operators, as sh quotes them.
 fn split(text: &str) -> Result<Vec<Word>, String> {
-    let mut words = Vec::new();
-    let mut parts: Vec<(String, bool)> = Vec::new();
-    let mut current = String::new();
-    let mut started = false;
-    let mut chars = text.chars().peekable();
-    let flush = |parts: &mut Vec<(String, bool)>,
-                 current: &mut String,
-                 started: &mut bool,
-                 words: &mut Vec<Word>| {
-        if !current.is_empty() {
-            parts.push((std::mem::take(current), false));
-        }
-        if *started {
-            words.push(Word::Text(std::mem::take(parts)));
-        }
-        *started = false;
+    let mut s = Splitter {
+        words: Vec::new(),
+        parts: Vec::new(),
+        current: String::new(),
+        started: false,
+        chars: text.chars().peekable(),
     };
-    while let Some(c) = chars.next() {
+    while let Some(c) = s.chars.next() {
         match c {
-            ' ' | '\t' => flush(&mut parts, &mut current, &mut started, &mut words),
-            ';' | '\n' => {
-                flush(&mut parts, &mut current, &mut started, &mut words);
-                words.push(Word::Op(";"));
+            ' ' | '\t' => s.flush(),
+            ';' | '\n' => s.operator(";"),
+            '&' if s.chars.peek() == Some(&'&') => {
+                s.chars.next();
+                s.operator("&&");
             }
-            '&' if chars.peek() == Some(&'&') => {
-                chars.next();
-                flush(&mut parts, &mut current, &mut started, &mut words);
-                words.push(Word::Op("&&"));
-            }
-            '|' if chars.peek() == Some(&'|') => {
-                chars.next();
-                flush(&mut parts, &mut current, &mut started, &mut words);
-                words.push(Word::Op("||"));
+            '|' if s.chars.peek() == Some(&'|') => {
+                s.chars.next();
+                s.operator("||");
             }
             '|' | '&' => return Err(format!("\"{c}\" unexpected")),
-            '>' => {
-                let fd = match (started, current.as_str()) {
-                    (true, "2") if parts.is_empty() => 2,
-                    (true, "1") if parts.is_empty() => 1,
-                    _ => {
-                        flush(&mut parts, &mut current, &mut started, &mut words);
-                        1
-                    }
-                };
-                current.clear();
-                started = false;
-                while chars.peek() == Some(&' ') {
-                    chars.next();
-                }
-                let mut target = String::new();
-                while let Some(&c) = chars.peek() {
-                    if c == ' ' || c == ';' || c == '\n' || c == '|' {
-                        break;
-                    }
-                    if c == '&' && !target.is_empty() {
-                        break;
-                    }
-                    target.push(c);
-                    chars.next();
-                }
-                if target.is_empty() {
-                    return Err("redirection unexpected".to_string());
-                }
-                words.push(Word::Redirect(fd, target));
-            }
-            '\'' => {
-                started = true;
-                if !current.is_empty() {
-                    parts.push((std::mem::take(&mut current), false));
-                }
-                let mut quoted = String::new();
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => quoted.push(c),
-                        None => return Err("Unterminated quoted string".to_string()),
-                    }
-                }
-                parts.push((quoted, true));
-            }
-            '"' => {
-                started = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\' | '$')) => {
-                                if !current.is_empty() {
-                                    parts.push((std::mem::take(&mut current), false));
-                                }
-                                parts.push((c.to_string(), true));
-                            }
-                            Some(c) => {
-                                current.push('\\');
-                                current.push(c);
-                            }
-                            None => return Err("Unterminated quoted string".to_string()),
-                        },
-                        Some(c) => current.push(c),
-                        None => return Err("Unterminated quoted string".to_string()),
-                    }
-                }
-            }
+            '>' => s.redirect()?,
+            '\'' => s.single_quoted()?,
+            '"' => s.double_quoted()?,
             '\\' => {
-                started = true;
-                if let Some(c) = chars.next() {
-                    if !current.is_empty() {
-                        parts.push((std::mem::take(&mut current), false));
-                    }
-                    parts.push((c.to_string(), true));
+                s.started = true;
+                if let Some(c) = s.chars.next() {
+                    s.literal(c);
                 }
             }
             c => {
-                started = true;
-                current.push(c);
+                s.started = true;
+                s.current.push(c);
             }
         }
     }
-    flush(&mut parts, &mut current, &mut started, &mut words);
-    Ok(words)
+    s.flush();
+    Ok(s.words)
+}
+
+/// The words of a command line so far, and the one being read: its parts
+/// (text, and whether it was quoted) and its unquoted tail.
+struct Splitter<'a> {
+    words: Vec<Word>,
+    parts: Vec<(String, bool)>,
+    current: String,
+    /// A word has begun (an empty quoted string is a word).
+    started: bool,
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+}
+
+impl Splitter<'_> {
+    /// End the word being read, if one began.
+    fn flush(&mut self) {
+        self.end_unquoted();
+        if self.started {
+            self.words.push(Word::Text(std::mem::take(&mut self.parts)));
+        }
+        self.started = false;
+    }
+
+    /// The unquoted text read so far becomes a part of the word.
+    fn end_unquoted(&mut self) {
+        if !self.current.is_empty() {
+            self.parts.push((std::mem::take(&mut self.current), false));
+        }
+    }
+
+    /// A character taken as it is (quoted or escaped).
+    fn literal(&mut self, c: char) {
+        self.end_unquoted();
+        self.parts.push((c.to_string(), true));
+    }
+
+    fn operator(&mut self, op: &'static str) {
+        self.flush();
+        self.words.push(Word::Op(op));
+    }
+
+    /// `>`, `1>`, `2>`, and its target (`>/dev/null`, `2>&1`).
+    fn redirect(&mut self) -> Result<(), String> {
+        let fd = match (self.started, self.current.as_str()) {
+            (true, "2") if self.parts.is_empty() => 2,
+            (true, "1") if self.parts.is_empty() => 1,
+            _ => {
+                self.flush();
+                1
+            }
+        };
+        self.current.clear();
+        self.started = false;
+        while self.chars.peek() == Some(&' ') {
+            self.chars.next();
+        }
+        let mut target = String::new();
+        while let Some(&c) = self.chars.peek() {
+            if c == ' ' || c == ';' || c == '\n' || c == '|' || (c == '&' && !target.is_empty()) {
+                break;
+            }
+            target.push(c);
+            self.chars.next();
+        }
+        if target.is_empty() {
+            return Err("redirection unexpected".to_string());
+        }
+        self.words.push(Word::Redirect(fd, target));
+        Ok(())
+    }
+
+    /// `'…'`: everything literal up to the next quote.
+    fn single_quoted(&mut self) -> Result<(), String> {
+        self.started = true;
+        self.end_unquoted();
+        let mut quoted = String::new();
+        loop {
+            match self.chars.next() {
+                Some('\'') => break,
+                Some(c) => quoted.push(c),
+                None => return Err("Unterminated quoted string".to_string()),
+            }
+        }
+        self.parts.push((quoted, true));
+        Ok(())
+    }
+
+    /// `"…"`: `$` expands, `\"`, `\\` and `\$` are literal.
+    fn double_quoted(&mut self) -> Result<(), String> {
+        self.started = true;
+        loop {
+            match self.chars.next() {
+                Some('"') => return Ok(()),
+                Some('\\') => match self.chars.next() {
+                    Some(c @ ('"' | '\\' | '$')) => self.literal(c),
+                    Some(c) => {
+                        self.current.push('\\');
+                        self.current.push(c);
+                    }
+                    None => return Err("Unterminated quoted string".to_string()),
+                },
+                Some(c) => self.current.push(c),
+                None => return Err("Unterminated quoted string".to_string()),
+            }
+        }
+    }
+}
+
+/// `stty size` on a terminal: its rows and columns; without one, an error.
+fn stty(args: &[String], io: &mut Io, out: &mut String, err: &mut String) -> i32 {
+    io.pull_ready();
+    match (args.first().map(String::as_str), io.tty, io.size) {
+        (Some("size"), true, Some((width, height))) => {
+            out.push_str(&format!("{height} {width}\n"));
+            0
+        }
+        (Some("size"), true, None) => {
+            out.push_str("0 0\n");
+            0
+        }
+        (_, true, _) => 0,
+        (_, false, _) => {
+            err.push_str("stty: 'standard input': Inappropriate ioctl for device\n");
+            1
+        }
+    }
 }
 
 #[cfg(test)]
