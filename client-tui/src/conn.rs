@@ -424,16 +424,12 @@ impl Connection {
     ) -> Step {
         match item {
             Some(Ok(response)) => self.tell(Event::List(generation, Box::new(response))).await,
-            Some(Err(status)) if !is_disconnect(&status) => {
-                session.list = None;
-                let message = status.message().to_string();
-                let _ = self
-                    .events
-                    .send(Event::ListError(generation, message))
-                    .await;
-                Step::Serve
+            Some(Err(status)) => {
+                if !is_disconnect(&status) {
+                    session.list = None;
+                }
+                self.refused(generation, status).await
             }
-            Some(Err(status)) => Step::Lost(status.message().to_string()),
             None => Step::Lost("the daemon closed the stream".into()),
         }
     }

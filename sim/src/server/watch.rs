@@ -58,15 +58,7 @@ impl Server {
         let bookmarks = params
             .get("allowWatchBookmarks")
             .is_some_and(|v| v == "true");
-        let timeout = params
-            .get("timeoutSeconds")
-            .and_then(|t| t.parse::<u64>().ok())
-            .map_or(Duration::from_secs(1800), Duration::from_secs);
-        let timeout = if self.faults.watches_are_short() {
-            Duration::ZERO
-        } else {
-            timeout
-        };
+        let timeout = self.watch_timeout(params);
         let interval = self.bookmark_interval;
         tokio::spawn(async move {
             let watch = Watch {
@@ -85,6 +77,28 @@ impl Server {
             )
             .await;
         });
+        self.streamed(rx, protobuf)
+    }
+
+    /// How long a watch lasts: `timeoutSeconds` (30 minutes without), or
+    /// not at all while watches are cut short (`/sim/faults/short-watches`).
+    fn watch_timeout(&self, params: &HashMap<String, String>) -> Duration {
+        if self.faults.watches_are_short() {
+            return Duration::ZERO;
+        }
+        params
+            .get("timeoutSeconds")
+            .and_then(|t| t.parse::<u64>().ok())
+            .map_or(Duration::from_secs(1800), Duration::from_secs)
+    }
+
+    /// The watch's chunked body, in the encoding asked for. While the sim
+    /// is frozen the body says nothing, and does not end.
+    fn streamed(
+        &self,
+        rx: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+        protobuf: bool,
+    ) -> Response {
         let mut builder = headers(Response::builder().status(StatusCode::OK), true);
         if protobuf && let Some(headers) = builder.headers_mut() {
             headers.insert(
@@ -92,7 +106,6 @@ impl Server {
                 header::HeaderValue::from_static(kpb::WATCH_MEDIA_TYPE),
             );
         }
-        // While the sim is frozen the body says nothing, and does not end.
         let (held, tail) = (self.faults.clone(), self.faults.clone());
         let body = futures::StreamExt::then(ReceiverStream::new(rx), move |chunk| {
             let faults = held.clone();
