@@ -38,18 +38,7 @@ pub fn run(global: &Global, args: Settings) -> anyhow::Result<()> {
 
     let socket_path =
         socket::resolve_socket_path(global.socket.as_deref(), loaded.config.socket.as_deref());
-    let socket_source = if std::env::var_os(socket::SOCKET_ENV).is_some_and(|v| !v.is_empty())
-        && global.socket.as_deref()
-            == std::env::var_os(socket::SOCKET_ENV)
-                .as_deref()
-                .map(std::path::Path::new)
-    {
-        format!("environment ${}", socket::SOCKET_ENV)
-    } else if global.socket.is_some() {
-        "flag --socket".to_string()
-    } else {
-        from_file(loaded.config.socket.is_some(), "default")
-    };
+    let socket_source = socket_source(global, loaded.config.socket.is_some(), &file);
     rows.push((
         "socket".into(),
         socket_path.display().to_string(),
@@ -98,8 +87,13 @@ pub fn run(global: &Global, args: Settings) -> anyhow::Result<()> {
         rows.push((format!("tiers.{kind}"), tier.to_string(), file.clone()));
     }
 
+    print(rows, args.output == Some(StatusFormat::Json))
+}
+
+/// The settings as a table (KEY VALUE SOURCE) or as JSON.
+fn print(rows: Vec<(String, String, String)>, json: bool) -> anyhow::Result<()> {
     let mut out = Out::new();
-    if args.output == Some(StatusFormat::Json) {
+    if json {
         let value = json!({"settings": rows.iter().map(|(k, v, s)| json!({"key": k, "value": v, "source": s})).collect::<Vec<_>>()});
         out.line(&serde_json::to_string(&value)?)?;
     } else {
@@ -115,4 +109,21 @@ pub fn run(global: &Global, args: Settings) -> anyhow::Result<()> {
         out.line("(timoneirod's own flags win over the daemon.* values of the file)")?;
     }
     out.flush()
+}
+
+/// Where the socket path came from: `$TIMONEIRO_SOCKET`, `--socket`, the
+/// config file (`file`) or the default.
+fn socket_source(global: &Global, in_file: bool, file: &str) -> String {
+    let from_env = std::env::var_os(socket::SOCKET_ENV).filter(|v| !v.is_empty());
+    if from_env.is_some()
+        && global.socket.as_deref() == from_env.as_deref().map(std::path::Path::new)
+    {
+        format!("environment ${}", socket::SOCKET_ENV)
+    } else if global.socket.is_some() {
+        "flag --socket".to_string()
+    } else if in_file {
+        file.to_string()
+    } else {
+        "default".to_string()
+    }
 }

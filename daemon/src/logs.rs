@@ -519,23 +519,19 @@ pub async fn run(
     };
     let mut notices = Vec::new();
     let pods = current_pods(cluster, &pods_kind, &namespace, &target).await?;
-    if pods.is_empty() {
-        match (&target, stern) {
-            (Pods::Selected { what, .. }, true) => {
-                notices.push(format!("no pods yet for {what}: waiting for them"));
-            }
-            (Pods::Selected { .. }, false) => {
-                // kubectl's words (and no error) for a selector matching nothing.
-                let _ = out
-                    .send(Ok(v1::LogsResponse {
-                        lines: Vec::new(),
-                        notices: vec![format!("No resources found in {namespace} namespace.")],
-                    }))
-                    .await;
-                return Ok(());
-            }
-            _ => {}
+    if pods.is_empty()
+        && let Pods::Selected { what, .. } = &target
+    {
+        if !stern {
+            // kubectl's words (and no error) for a selector matching nothing.
+            tell(
+                &out,
+                vec![format!("No resources found in {namespace} namespace.")],
+            )
+            .await;
+            return Ok(());
         }
+        notices.push(format!("no pods yet for {what}: waiting for them"));
     }
     notices.extend(start_first(
         &mut streams,
