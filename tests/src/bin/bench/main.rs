@@ -123,7 +123,7 @@ async fn main() {
     let table = match Args::parse().bench {
         Bench::Tui { pods, big, runs } => tui::run(pods, big, runs).await,
         Bench::Query { pods, runs } => query::run(pods, runs).await,
-        Bench::Cli { pods, runs } => cli::run(pods, runs),
+        Bench::Cli { pods, runs } => cli::run(pods, runs).await,
         Bench::Sync { pods, runs } => sync::run(pods, runs).await,
         Bench::Wire { pods, runs } => wire::run(pods, runs).await,
         Bench::Memory { pods } => memory::run(pods),
