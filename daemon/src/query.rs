@@ -166,14 +166,15 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         None => None,
     };
     // A small window (the usual case: a screen of rows) in the default order
-    // keeps only its best rows in a bounded heap, one comparison per row;
-    // otherwise every match is collected and partitioned.
-    // Only for the default order, whose key is inline: other sorts read the
-    // Row to compare, and the heap compares more often than a partition.
+    // or by name keeps only its best rows in a bounded heap, one comparison
+    // per row; otherwise every match is collected and partitioned.
+    // Only for the orders whose key is inline (creation time, the name's
+    // first bytes): other sorts read the Row to compare, and the heap
+    // compares more often than a partition.
     let keep = query
         .limit
         .map(|limit| query.offset.saturating_add(limit))
-        .filter(|k| *k <= HEAP_WINDOW && query.sort == SortKey::Newest);
+        .filter(|k| *k <= HEAP_WINDOW && matches!(query.sort, SortKey::Newest | SortKey::Name));
     let mut heap: BinaryHeap<Ranked<'_>> = BinaryHeap::with_capacity(keep.unwrap_or(0) + 1);
     let mut matcher = Matcher::new(Config::DEFAULT);
     let (mut total, mut count) = (0, 0);
@@ -342,6 +343,11 @@ fn compare_entries(a: &Entry<'_>, b: &Entry<'_>, key: SortKey) -> Ordering {
             .created_ms
             .cmp(&a.created_ms)
             .then_with(|| by_identity(a.row, b.row)),
+        // The name sort reads the inline key; rows only when it ties.
+        SortKey::Name => a
+            .name_key
+            .cmp(&b.name_key)
+            .then_with(|| compare_rows(a.row, b.row, key)),
         other => compare_rows(a.row, b.row, other),
     }
 }
@@ -474,6 +480,52 @@ mod tests {
         ("kube-system", "dns-1", 2000, "Running", 9),
         ("shop", "api-1", 3000, "Pending", 2),
     ];
+
+    /// A small window sorted by name (the bounded heap on the inline name
+    /// key) is the same slice of the whole sort by name, both ways, names
+    /// sharing their first eight bytes included.
+    #[test]
+    fn a_name_sorted_window_is_a_slice_of_the_whole_sort() {
+        let rows: Vec<(String, String)> = (0..60)
+            .map(|i| {
+                let ns = if i % 3 == 0 { "kube-system" } else { "shop" };
+                (
+                    ns.to_string(),
+                    format!("web-5d8f7c9b6-{:05}", (i * 7919) % 100),
+                )
+            })
+            .chain([
+                ("shop".to_string(), "api".to_string()),
+                ("shop".to_string(), "a".to_string()),
+            ])
+            .collect();
+        let table: Vec<(&str, &str, i64, &str, u32)> = rows
+            .iter()
+            .map(|(ns, name)| (ns.as_str(), name.as_str(), 1000, "Running", 0))
+            .collect();
+        let store = store_with(&table);
+        for sort in ["name", "-name"] {
+            let whole = names(&run(&store, &query(sort, "", "", None)));
+            let mut sorted: Vec<(String, String)> = rows.clone();
+            sorted.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+            if sort == "-name" {
+                sorted.reverse();
+            }
+            let expected: Vec<String> = sorted.iter().map(|(ns, n)| format!("{ns}/{n}")).collect();
+            assert_eq!(
+                whole, expected,
+                "{sort}: the whole sort, by name then namespace"
+            );
+            let mut window = query(sort, "", "", None);
+            window.offset = 7;
+            window.limit = Some(10);
+            assert_eq!(
+                names(&run(&store, &window)),
+                whole[7..17],
+                "{sort}: a window"
+            );
+        }
+    }
 
     #[test]
     fn default_sort_is_newest_first_then_namespace_and_name() {

@@ -29,6 +29,8 @@ enum Text {
 #[derive(Debug)]
 struct Slot {
     created_ms: i64,
+    /// The name's first bytes ([`name_key`]): the name sort, inline.
+    name_key: u64,
     namespace: Arc<str>,
     text: Text,
     row: Arc<Row>,
@@ -52,6 +54,9 @@ pub struct Entry<'a> {
     pub row: &'a Arc<Row>,
     /// metadata.creationTimestamp, Unix ms (inline: the default sort key).
     pub created_ms: i64,
+    /// The name's first eight bytes, big-endian ([`name_key`]): names in
+    /// order compare in order here, so a name sort reads the row only on ties.
+    pub name_key: u64,
     /// The namespace, shared (compare with `Arc::ptr_eq`).
     pub namespace: &'a Arc<str>,
     text: Utf32Str<'a>,
@@ -75,6 +80,16 @@ impl Haystack for Entry<'_> {
     }
 }
 
+/// A name's first eight bytes as a big-endian number (shorter names padded
+/// with zeros): `name_key(a) < name_key(b)` implies `a < b`, and equal keys
+/// say nothing (compare the names).
+pub fn name_key(name: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let len = name.len().min(8);
+    bytes[..len].copy_from_slice(&name.as_bytes()[..len]);
+    u64::from_be_bytes(bytes)
+}
+
 impl RowTable {
     /// Number of rows.
     pub fn len(&self) -> usize {
@@ -96,6 +111,7 @@ impl RowTable {
         Entry {
             row: &slot.row,
             created_ms: slot.created_ms,
+            name_key: slot.name_key,
             namespace: &slot.namespace,
             text,
         }
@@ -135,6 +151,7 @@ impl RowTable {
         let text = self.store_text(&row.search_text());
         let slot = Slot {
             created_ms: row.created_ms,
+            name_key: name_key(&row.name),
             namespace: row.namespace.clone(),
             text,
             row,
@@ -263,5 +280,31 @@ mod tests {
             "arena stays bounded: {} bytes",
             table.arena_len()
         );
+    }
+
+    #[test]
+    fn name_keys_order_as_names_do() {
+        let mut names = [
+            "web-5d8f7c9b6-abcde",
+            "web-5d8f7c9b6-abcdd",
+            "api",
+            "api-0",
+            "",
+            "a",
+            "zzzzzzzzz",
+            "web-5d8f7",
+            "Web",
+        ];
+        names.sort_unstable();
+        for pair in names.windows(2) {
+            assert!(
+                name_key(pair[0]) <= name_key(pair[1]),
+                "{:?} sorts before {:?}",
+                pair[0],
+                pair[1]
+            );
+        }
+        assert!(name_key("api") < name_key("api-0"));
+        assert_eq!(name_key("web-5d8f7c9b6-a"), name_key("web-5d8f7c9b6-b"));
     }
 }
