@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use nucleo_matcher::{Config, Matcher};
 
-use crate::catalog::KindSpec;
+use crate::catalog::{KindSpec, Source};
 use crate::filter::{Filter, FilterError};
 use crate::row::{Cell, Row};
 use crate::row_table::Entry;
@@ -104,6 +104,10 @@ impl Query {
             "" => SortKey::Newest,
             "NAME" | ".METADATA.NAME" => SortKey::Name,
             "NAMESPACE" | ".METADATA.NAMESPACE" => SortKey::Namespace,
+            // A built-in kind's AGE is its creation time (`project::age`),
+            // the default order's inline key: the same order, without
+            // reading the rows.
+            "AGE" if matches!(spec.source, Source::Builtin(_)) => SortKey::Newest,
             upper => match spec.columns.iter().position(|c| c.name == upper) {
                 Some(index) => SortKey::Column(index),
                 None => {
@@ -646,6 +650,22 @@ mod tests {
         );
         let by_age = run(&store, &query("age", "", "", None));
         assert_eq!(names(&by_age)[3], "shop/web-2", "oldest last");
+    }
+
+    /// AGE of a built-in kind sorts as the default order does (its cells
+    /// are the creation time); `-age` is its reverse, windows included.
+    #[test]
+    fn age_sorts_as_the_creation_time() {
+        let store = store_with(ROWS);
+        let newest = names(&run(&store, &query("", "", "", None)));
+        assert_eq!(names(&run(&store, &query("age", "", "", None))), newest);
+        let mut oldest = names(&run(&store, &query("-age", "", "", None)));
+        oldest.reverse();
+        assert_eq!(oldest, newest);
+        let mut window = query("age", "", "", None);
+        window.offset = 1;
+        window.limit = Some(2);
+        assert_eq!(names(&run(&store, &window)), newest[1..3]);
     }
 
     #[test]
