@@ -11,7 +11,6 @@
 use std::collections::HashSet;
 
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
-use kube::discovery::ApiResource;
 use serde_json::{Value, json};
 use tonic::Status;
 
@@ -80,19 +79,8 @@ impl Audit<'_> {
     }
 }
 
-/// The API resource of a kind, for a dynamic client.
-pub fn api_resource(spec: &KindSpec) -> ApiResource {
-    ApiResource {
-        group: spec.group.clone(),
-        version: spec.version.clone(),
-        api_version: spec.api_version(),
-        kind: spec.kind.clone(),
-        plural: spec.plural.clone(),
-    }
-}
-
 fn api(cluster: &Cluster, spec: &KindSpec, namespace: &str) -> Api<DynamicObject> {
-    let resource = api_resource(spec);
+    let resource = spec.api_resource();
     if spec.namespaced {
         Api::namespaced_with(cluster.client().clone(), namespace, &resource)
     } else {

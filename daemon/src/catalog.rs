@@ -188,6 +188,17 @@ impl KindSpec {
         api_version(&self.group, &self.version)
     }
 
+    /// kube's description of the kind, for its dynamic API.
+    pub fn api_resource(&self) -> kube::api::ApiResource {
+        kube::api::ApiResource {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            api_version: self.api_version(),
+            kind: self.kind.clone(),
+            plural: self.plural.clone(),
+        }
+    }
+
     /// The fully qualified name: "pods", "deployments.apps", "widgets.example.com".
     pub fn qualified(&self) -> String {
         if self.group.is_empty() {

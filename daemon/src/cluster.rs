@@ -333,7 +333,7 @@ impl Cluster {
             .unwrap_or_else(|p| p.into_inner())
             .push(store.clone());
         let spec = kind.spec();
-        let resource = api_resource(spec);
+        let resource = spec.api_resource();
         let name = format!("informer-{}", spec.qualified());
         let stopped = self.dynamic_stop(spec.qualified());
         tracing::info!(kind = %spec.qualified(), columns = spec.columns.len(), "starting informer");
@@ -460,16 +460,5 @@ impl Cluster {
             shutdown: self.shutdown.clone(),
         });
         self.spawn(&format!("informer-{kind}"), task);
-    }
-}
-
-/// kube's description of a kind, for the dynamic API.
-pub(crate) fn api_resource(spec: &crate::catalog::KindSpec) -> ApiResource {
-    ApiResource {
-        group: spec.group.clone(),
-        version: spec.version.clone(),
-        api_version: spec.api_version(),
-        kind: spec.kind.clone(),
-        plural: spec.plural.clone(),
     }
 }

@@ -295,7 +295,7 @@ where
 
 impl Cache for ServerTable {
     fn start(&self, start: Start) -> BoxFuture<'static, ()> {
-        let resource = crate::cluster::api_resource(start.store.kind().spec());
+        let resource = start.store.kind().spec().api_resource();
         let all = Api::<TableRow>::all_with(start.client, &resource);
         Box::pin(informer::run(
             namespaced_scope(all, start.namespaces),

@@ -789,9 +789,15 @@ pub const SYNC_WAIT: Duration = Duration::from_secs(120);
 /// A sim started with `args` and a daemon on it with every kind of tiers
 /// 1–3 synced: the start of most end-to-end tests.
 pub fn synced_cluster(args: &[&str]) -> (Sim, Daemon) {
+    synced_cluster_within(args, SYNC_WAIT)
+}
+
+/// [`synced_cluster`], waiting up to `timeout` for the sync (a benchmark's
+/// big cluster).
+pub fn synced_cluster_within(args: &[&str], timeout: Duration) -> (Sim, Daemon) {
     let sim = Sim::start(args);
     let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(SYNC_WAIT);
+    daemon.wait_synced(timeout);
     (sim, daemon)
 }
 

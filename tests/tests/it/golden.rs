@@ -212,3 +212,43 @@ fn other_kinds_print_the_server_table_as_kubectl() {
     }
     assert_eq!(checked, 26, "13 kinds, default and wide");
 }
+
+/// A built-in kind's AGE sorts by the row's inline creation time
+/// (`query::Query::parse`), which holds only while every AGE cell is that
+/// time: checked against each recorded object's `creationTimestamp`.
+#[test]
+fn every_age_cell_is_the_recorded_creation_time() {
+    let mut checked = 0;
+    for builtin in Builtin::ALL {
+        let kind = builtin.kind();
+        let Some(at) = kind.spec().columns.iter().position(|c| c.name == "AGE") else {
+            continue;
+        };
+        let file = fixtures::list_file(&kind);
+        let text = fixtures::read(&file);
+        for (parts, object) in fixtures::decode_body(&kind, &file, fixtures::Body::Json(&text)) {
+            let recorded: jiff::Timestamp = object["metadata"]["creationTimestamp"]
+                .as_str()
+                .expect("a recorded creationTimestamp")
+                .parse()
+                .expect("an RFC 3339 time");
+            let cell = &parts.cells[at];
+            assert!(
+                cell.text.is_empty() && cell.since_ms == recorded.as_millisecond(),
+                "{file}: {} has AGE {cell:?}, created {recorded}",
+                parts.name
+            );
+            assert_eq!(
+                parts.created_ms,
+                recorded.as_millisecond(),
+                "{file}: {}",
+                parts.name
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 100,
+        "{checked} recorded objects with an AGE column"
+    );
+}

@@ -25,6 +25,11 @@ fn synced(args: &[&str]) -> (Sim, Daemon) {
     synced_cluster(&[&["--pods", "200", "--namespaces", "2"], args].concat())
 }
 
+/// `timoneiro exec -n NAMESPACE POD -- sh -c SCRIPT`.
+fn exec_sh(daemon: &Daemon, namespace: &str, pod: &str, script: &str) -> std::process::Output {
+    daemon.cli(&["exec", "-n", namespace, pod, "--", "sh", "-c", script])
+}
+
 /// Every pod the API server holds.
 async fn server_pods(sim: &Sim) -> Vec<Value> {
     let list = sim.json("GET", "/api/v1/pods").await;
@@ -101,16 +106,7 @@ async fn exec_runs_in_the_container_and_exits_with_the_commands_code() {
     // (client-go's remotecommand turns the kubelet's NonZeroExitCode
     // status into an exit error; kubectl prints "command terminated with
     // exit code N").
-    let output = daemon.cli(&[
-        "exec",
-        "-n",
-        &namespace,
-        &pod,
-        "--",
-        "sh",
-        "-c",
-        "echo out; exit 3",
-    ]);
+    let output = exec_sh(&daemon, &namespace, &pod, "echo out; exit 3");
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert_eq!(stdout(&output), "out\n");
     assert_eq!(stderr(&output), "command terminated with exit code 3\n");
@@ -563,16 +559,7 @@ async fn exec_falls_back_to_v4_on_an_older_api_server() {
     let pods = server_pods(&sim).await;
     let pod = running_pod(&pods, "one container", |p| containers(p).len() == 1);
     let (namespace, pod) = name(pod);
-    let output = daemon.cli(&[
-        "exec",
-        "-n",
-        &namespace,
-        &pod,
-        "--",
-        "sh",
-        "-c",
-        "echo out; exit 4",
-    ]);
+    let output = exec_sh(&daemon, &namespace, &pod, "echo out; exit 4");
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     assert_eq!(stdout(&output), "out\n");
 }

@@ -48,17 +48,17 @@ pub(crate) fn log_values(log: &Path, message: &str, field: &str) -> Vec<f64> {
 /// A sim of `pods` pods over `namespaces` namespaces (with `churn` changes
 /// per second) and a daemon synced on it.
 pub(crate) fn synced_cluster(pods: usize, namespaces: usize, churn: u32) -> (Sim, Daemon) {
-    let sim = Sim::start(&[
-        "--pods",
-        &pods.to_string(),
-        "--namespaces",
-        &namespaces.to_string(),
-        "--churn-rate",
-        &churn.to_string(),
-    ]);
-    let daemon = Daemon::start(&sim.kubeconfig);
-    daemon.wait_synced(Duration::from_secs(600));
-    (sim, daemon)
+    timoneiro_tests::harness::synced_cluster_within(
+        &[
+            "--pods",
+            &pods.to_string(),
+            "--namespaces",
+            &namespaces.to_string(),
+            "--churn-rate",
+            &churn.to_string(),
+        ],
+        Duration::from_secs(600),
+    )
 }
 
 /// The rows a benchmark prints: metric, measured, target, for reference.
