@@ -39,7 +39,17 @@ pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
         objects: by_path.is_some() || args.output.as_ref().is_some_and(GetFormat::needs_objects),
         names: args.names.clone(),
     };
-    let mut response = list_when_synced(&mut connection, &request, &args).await?;
+    let (first, rest) = list_when_synced(&mut connection, &request, &args).await?;
+    let streamed = by_path.is_none()
+        && !args.watch
+        && !args.watch_only
+        && args.names.is_empty()
+        && args.label_columns.is_empty()
+        && !args.show_labels;
+    if streamed && let Some(shape) = Shape::of(args.output.as_ref()) {
+        return print_pages(first, rest, &args, shape).await;
+    }
+    let mut response = collect(first, rest).await?;
     if let Some((path, descending)) = by_path {
         objects::sort_rows(&mut response.rows, &path, descending)
             .map_err(|e| fail(exit::ERROR, format!("--sort-by: {e}")))?;
@@ -191,28 +201,38 @@ fn print_changes(
     out.flush()
 }
 
-/// List; while the kind is PENDING or LOADING, wait for its status to change.
+/// The rest of a ListPages answer, after its first message.
+type Pages = tonic::Streaming<ListResponse>;
+
+/// List in pages; while the kind is PENDING or LOADING, wait for its
+/// status to change. The first page (with the answer's counts, status and
+/// widths) and the pages to come.
 async fn list_when_synced(
     connection: &mut Connection,
     request: &ListRequest,
     args: &Get,
-) -> anyhow::Result<ListResponse> {
+) -> anyhow::Result<(ListResponse, Pages)> {
     let deadline = deadline_after(args.timeout);
     let mut spinner = Spinner::new();
     let mut statuses = None;
     loop {
-        let response = connection
+        let mut pages = connection
             .client
-            .list(request.clone())
+            .list_pages(request.clone())
             .await
             .map_err(from_status)?
             .into_inner();
+        let response = pages
+            .message()
+            .await
+            .map_err(from_status)?
+            .ok_or_else(|| fail(exit::DAEMON, "the daemon sent an empty answer"))?;
         let status = response.status.clone().unwrap_or_default();
         match state(&status) {
             SyncState::Synced => {
                 spinner.clear();
                 warn_if_scoped(&status, request);
-                return Ok(response);
+                return Ok((response, pages));
             }
             SyncState::Stale => {
                 spinner.clear();
@@ -221,7 +241,7 @@ async fn list_when_synced(
                     status.kind, status.message
                 );
                 warn_if_scoped(&status, request);
-                return Ok(response);
+                return Ok((response, pages));
             }
             SyncState::Error => {
                 spinner.clear();
@@ -323,6 +343,129 @@ impl Spinner {
     }
 }
 
+/// The whole answer: the first page with the rows of the others.
+async fn collect(mut first: ListResponse, mut pages: Pages) -> anyhow::Result<ListResponse> {
+    while let Some(page) = pages.message().await.map_err(from_status)? {
+        first.rows.extend(page.rows);
+    }
+    Ok(first)
+}
+
+/// Each page's rows in turn, the first page's first.
+async fn each_page(
+    first: Vec<Row>,
+    mut pages: Pages,
+    mut each: impl FnMut(&[Row]) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut rows = first;
+    loop {
+        each(&rows)?;
+        match pages.message().await.map_err(from_status)? {
+            Some(page) => rows = page.rows,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Outputs printed page by page as the answer arrives.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// kubectl's table (with -o wide or not), padded to the answer's widths.
+    Table,
+    /// `-o name`.
+    Name,
+    /// `-o json` / `-o yaml`: a List written item by item.
+    List(objects::ListFormat),
+}
+
+impl Shape {
+    fn of(output: Option<&GetFormat>) -> Option<Shape> {
+        match output {
+            None | Some(GetFormat::Wide) => Some(Shape::Table),
+            Some(GetFormat::Name) => Some(Shape::Name),
+            Some(GetFormat::Json) => Some(Shape::List(objects::ListFormat::Json)),
+            Some(GetFormat::Yaml) => Some(Shape::List(objects::ListFormat::Yaml)),
+            _ => None,
+        }
+    }
+}
+
+/// Print an answer page by page as it arrives: the same text as [`print`]
+/// of the whole answer, without holding it.
+async fn print_pages(
+    mut first: ListResponse,
+    pages: Pages,
+    args: &Get,
+    shape: Shape,
+) -> anyhow::Result<()> {
+    let mut out = Out::new();
+    let rows = std::mem::take(&mut first.rows);
+    match shape {
+        Shape::Table if rows.is_empty() => eprintln!("{}", no_resources(&first)),
+        Shape::Table if first.widths.len() != first.columns.len() => {
+            // A table without its widths (not from ListPages): lay it out whole.
+            first.rows = rows;
+            return print(&collect(first, pages).await?, args);
+        }
+        Shape::Table => {
+            let mut widths: Vec<usize> = first.widths.iter().map(|w| *w as usize).collect();
+            if !args.no_headers {
+                let header: Vec<String> = first.columns.iter().map(|c| c.name.clone()).collect();
+                for (width, name) in widths.iter_mut().zip(&header) {
+                    *width = (*width).max(name.chars().count());
+                }
+                out.line(&crate::table::pad_line(&header, &widths))?;
+            }
+            let now = first.now_unix_ms;
+            each_page(rows, pages, |rows| {
+                for row in rows {
+                    let cells: Vec<String> = row
+                        .cells
+                        .iter()
+                        .map(|c| crate::table::cell(c, now))
+                        .collect();
+                    out.line(&crate::table::pad_line(&cells, &widths))?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Shape::Name => {
+            let prefix = name_prefix(&first);
+            each_page(rows, pages, |rows| {
+                for row in rows {
+                    out.line(&format!("{prefix}/{}", row.name))?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        Shape::List(format) => {
+            let (mut writer, head) = objects::ListWriter::begin(format);
+            out.write(&head)?;
+            each_page(rows, pages, |rows| {
+                for item in objects::items(first.kind.as_ref(), rows)? {
+                    out.write(&writer.item(&item)?)?;
+                }
+                Ok(())
+            })
+            .await?;
+            out.line(&writer.end())?;
+        }
+    }
+    out.flush()
+}
+
+/// What `-o name` prints before each name: `pod`, `deployment.apps`.
+fn name_prefix(response: &ListResponse) -> String {
+    let kind = response.kind.clone().unwrap_or_default();
+    if kind.group.is_empty() {
+        kind.singular.clone()
+    } else {
+        format!("{}.{}", kind.singular, kind.group)
+    }
+}
+
 fn print(response: &ListResponse, args: &Get) -> anyhow::Result<()> {
     let now = now_unix_ms();
     let mut out = Out::new();
@@ -346,12 +489,7 @@ fn print(response: &ListResponse, args: &Get) -> anyhow::Result<()> {
             }
         }
         Some(GetFormat::Name) => {
-            let kind = response.kind.clone().unwrap_or_default();
-            let prefix = if kind.group.is_empty() {
-                kind.singular.clone()
-            } else {
-                format!("{}.{}", kind.singular, kind.group)
-            };
+            let prefix = name_prefix(response);
             for row in &response.rows {
                 out.line(&format!("{prefix}/{}", row.name))?;
             }

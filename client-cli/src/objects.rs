@@ -7,20 +7,23 @@ use jsonpath_rust::JsonPath;
 use serde::Serialize;
 use serde_json::{Value, json};
 use timoneiro_client::jsonpath::to_rfc9535;
-use timoneiro_proto::v1::ListResponse;
+use timoneiro_proto::v1::{KindInfo, ListResponse, Row};
 
 /// The objects of a response, each with apiVersion and kind (list items as
 /// the API server sends them have neither).
 pub fn objects(response: &ListResponse) -> anyhow::Result<Vec<Value>> {
-    let kind = response.kind.clone().unwrap_or_default();
+    items(response.kind.as_ref(), &response.rows)
+}
+
+/// The objects of `rows` of a `kind`, each with apiVersion and kind.
+pub fn items(kind: Option<&KindInfo>, rows: &[Row]) -> anyhow::Result<Vec<Value>> {
+    let kind = kind.cloned().unwrap_or_default();
     let api_version = if kind.group.is_empty() {
         kind.version.clone()
     } else {
         format!("{}/{}", kind.group, kind.version)
     };
-    response
-        .rows
-        .iter()
+    rows.iter()
         .map(|row| {
             let mut value: Value = serde_json::from_slice(&row.object)
                 .with_context(|| format!("the daemon sent no object for {}", row.name))?;
@@ -33,6 +36,81 @@ pub fn objects(response: &ListResponse) -> anyhow::Result<Vec<Value>> {
             Ok(value)
         })
         .collect()
+}
+
+/// The text formats of a whole `List`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFormat {
+    Json,
+    Yaml,
+}
+
+/// A `List` of objects written as its items arrive: the same text as
+/// `to_json` / `to_yaml` of [`document`] over all of them, without
+/// holding them all.
+#[derive(Debug)]
+pub struct ListWriter {
+    format: ListFormat,
+    items: usize,
+}
+
+impl ListWriter {
+    /// Start the List: everything before its first item.
+    pub fn begin(format: ListFormat) -> (ListWriter, String) {
+        let head = match format {
+            ListFormat::Json => "{\n    \"apiVersion\": \"v1\",\n    \"items\": [",
+            ListFormat::Yaml => "apiVersion: v1\nitems:",
+        };
+        (ListWriter { format, items: 0 }, head.to_string())
+    }
+
+    /// One item, as it sits in the List.
+    pub fn item(&mut self, value: &Value) -> anyhow::Result<String> {
+        let mut text = String::new();
+        match self.format {
+            ListFormat::Json => {
+                if self.items > 0 {
+                    text.push(',');
+                }
+                for line in to_json(value)?.lines() {
+                    text.push_str("\n        ");
+                    text.push_str(line);
+                }
+            }
+            ListFormat::Yaml => {
+                // Items at their key's indent: "- " before the first line,
+                // two spaces before the others but empty ones.
+                for (i, line) in to_yaml(value)?.lines().enumerate() {
+                    text.push('\n');
+                    if i == 0 {
+                        text.push_str("- ");
+                    } else if !line.is_empty() {
+                        text.push_str("  ");
+                    }
+                    text.push_str(line);
+                }
+            }
+        }
+        self.items += 1;
+        Ok(text)
+    }
+
+    /// End the List: everything after its last item (no final newline).
+    pub fn end(self) -> String {
+        match (self.format, self.items) {
+            (ListFormat::Json, 0) => "],\n",
+            (ListFormat::Json, _) => "\n    ],\n",
+            (ListFormat::Yaml, 0) => " []\n",
+            (ListFormat::Yaml, _) => "\n",
+        }
+        .to_string()
+            + match self.format {
+                ListFormat::Json => {
+                    "    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}"
+                }
+                ListFormat::Yaml => "kind: List\nmetadata:\n  resourceVersion: \"\"",
+            }
+    }
 }
 
 /// What kubectl prints: the object itself for one object asked for by
@@ -319,6 +397,40 @@ pub fn sort_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The List written item by item is the List written whole, for the
+    /// objects of every recorded list and for none.
+    #[test]
+    fn a_list_written_as_it_arrives_is_the_whole_list() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/kube-apiserver-v1.36/list"
+        );
+        let mut lists = vec![Vec::new()];
+        for entry in std::fs::read_dir(dir).expect("recorded lists") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let list: Value =
+                    serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("JSON");
+                lists.push(list["items"].as_array().expect("items").clone());
+            }
+        }
+        assert!(lists.len() > 10, "{} recorded lists", lists.len());
+        for items in lists {
+            let whole = document(items.clone(), false);
+            for (format, expected) in [
+                (ListFormat::Json, to_json(&whole).expect("json")),
+                (ListFormat::Yaml, to_yaml(&whole).expect("yaml")),
+            ] {
+                let (mut writer, mut text) = ListWriter::begin(format);
+                for item in &items {
+                    text.push_str(&writer.item(item).expect("item"));
+                }
+                text.push_str(&writer.end());
+                assert_eq!(text, expected, "{format:?}, {} items", items.len());
+            }
+        }
+    }
 
     fn list() -> Value {
         document(

@@ -20,14 +20,7 @@ pub struct Out {
     terminal: bool,
 }
 
-/// A table cell as kubectl's printers write it, on a terminal or not
-/// (cli-runtime `printers.EscapeTerminal`): ESC as `^[`, CR as `\r`.
-pub fn kubectl_cell(text: &str) -> Cow<'_, str> {
-    if !text.contains(['\x1b', '\r']) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(text.replace('\x1b', "^[").replace('\r', "\\r"))
-}
+pub use timoneiro_client::render::kubectl_cell;
 
 /// Text for a terminal: ESC and CR as kubectl writes them, every other C0
 /// control but tab and newline in caret notation (`^G`), DEL as `^?`, and
@@ -141,15 +134,6 @@ impl Default for Out {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_escape_esc_and_cr_as_kubectl_does() {
-        // The cases of cli-runtime's tableprinter test for #101695.
-        assert_eq!(kubectl_cell("\x1b[1;31mred\x1b[0m"), "^[[1;31mred^[[0m");
-        assert_eq!(kubectl_cell("over\rwrite"), "over\\rwrite");
-        assert_eq!(kubectl_cell("plain\ttab"), "plain\ttab");
-        assert!(matches!(kubectl_cell("plain"), Cow::Borrowed(_)));
-    }
 
     #[test]
     fn a_terminal_sees_every_control_made_visible() {

@@ -2,18 +2,9 @@
 //! plus three spaces, the last column unpadded (Go's tabwriter as kubectl
 //! configures it).
 
-use timoneiro_client::render::cell_text;
 use timoneiro_proto::v1::{Cell, Column, Row};
 
-/// A cell's text as kubectl's table printer writes it (ESC and CR
-/// escaped, see [`crate::output::kubectl_cell`]).
-pub fn cell(cell: &Cell, now_unix_ms: i64) -> String {
-    let text = cell_text(cell, now_unix_ms);
-    match crate::output::kubectl_cell(&text) {
-        std::borrow::Cow::Borrowed(_) => text,
-        std::borrow::Cow::Owned(escaped) => escaped,
-    }
-}
+pub use timoneiro_client::render::table_cell as cell;
 
 /// Render rows into kubectl-style lines (no trailing newline per line).
 pub fn render(columns: &[Column], rows: &[Row], now_unix_ms: i64, headers: bool) -> Vec<String> {

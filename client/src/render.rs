@@ -2,6 +2,8 @@
 //! time, the way kubectl's `HumanDuration` does, so a cache never freezes an
 //! age.
 
+use std::borrow::Cow;
+
 use timoneiro_proto::v1::Cell;
 
 /// Render a duration the way kubectl does (`k8s.io/apimachinery`'s
@@ -65,15 +67,48 @@ pub fn human_duration(millis: i64) -> String {
 
 /// Render one cell at `now_unix_ms` (see the `Cell` message for the rules).
 pub fn cell_text(cell: &Cell, now_unix_ms: i64) -> String {
-    if cell.since_unix_ms == 0 {
-        return cell.text.clone();
+    rendered(&cell.text, cell.since_unix_ms, now_unix_ms).into_owned()
+}
+
+/// A cell's text and moment rendered at `now_unix_ms`: the text itself
+/// when it has no moment, else its age.
+fn rendered(text: &str, since_unix_ms: i64, now_unix_ms: i64) -> Cow<'_, str> {
+    if since_unix_ms == 0 {
+        return Cow::Borrowed(text);
     }
-    let age = human_duration(now_unix_ms - cell.since_unix_ms);
-    if cell.text.is_empty() {
-        age
+    let age = human_duration(now_unix_ms - since_unix_ms);
+    if text.is_empty() {
+        Cow::Owned(age)
     } else {
-        format!("{} ({age} ago)", cell.text)
+        Cow::Owned(format!("{text} ({age} ago)"))
     }
+}
+
+/// A table cell as kubectl's printers write it, on a terminal or not
+/// (cli-runtime `printers.EscapeTerminal`, kubernetes#101695): ESC as `^[`,
+/// CR as `\r`.
+pub fn kubectl_cell(text: &str) -> Cow<'_, str> {
+    if !text.contains(['\x1b', '\r']) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.replace('\x1b', "^[").replace('\r', "\\r"))
+}
+
+/// One cell of a kubectl table, from its text and moment: rendered at
+/// `now_unix_ms`, then escaped as kubectl's table printer escapes it.
+pub fn table_text(text: &str, since_unix_ms: i64, now_unix_ms: i64) -> Cow<'_, str> {
+    let rendered = rendered(text, since_unix_ms, now_unix_ms);
+    if rendered.contains(['\x1b', '\r']) {
+        Cow::Owned(kubectl_cell(&rendered).into_owned())
+    } else {
+        rendered
+    }
+}
+
+/// One cell of a kubectl table: what the CLI prints, and what the daemon
+/// measures for a paged answer's column widths ([`table_text`]).
+pub fn table_cell(cell: &Cell, now_unix_ms: i64) -> String {
+    table_text(&cell.text, cell.since_unix_ms, now_unix_ms).into_owned()
 }
 
 /// The current time in Unix milliseconds.
@@ -107,6 +142,15 @@ pub fn percent_of(used: i64, of: i64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_escape_esc_and_cr_as_kubectl_does() {
+        // The cases of cli-runtime's tableprinter test for #101695.
+        assert_eq!(kubectl_cell("\x1b[1;31mred\x1b[0m"), "^[[1;31mred^[[0m");
+        assert_eq!(kubectl_cell("over\rwrite"), "over\\rwrite");
+        assert_eq!(kubectl_cell("plain\ttab"), "plain\ttab");
+        assert!(matches!(kubectl_cell("plain"), Cow::Borrowed(_)));
+    }
 
     const S: i64 = 1000;
     const M: i64 = 60 * S;

@@ -16,7 +16,7 @@ use crate::catalog::Kind;
 use crate::cluster::Cluster;
 use crate::contexts::{Contexts, Lease};
 use crate::query::{self, Query};
-use crate::row::{Cell, Row};
+use crate::row::Row;
 use crate::status::SyncState;
 
 /// Largest `limit` a List accepts; larger asks are refused, not truncated.
@@ -286,20 +286,6 @@ fn kind_info(kind: &Kind) -> v1::KindInfo {
     }
 }
 
-fn cell(cell: &Cell) -> v1::Cell {
-    v1::Cell {
-        text: cell.text.to_string(),
-        since_unix_ms: cell.since_ms,
-    }
-}
-
-fn text_cell(text: &str) -> v1::Cell {
-    v1::Cell {
-        text: text.to_string(),
-        since_unix_ms: 0,
-    }
-}
-
 /// Columns of a response: NAMESPACE when listing all namespaces of a
 /// namespaced kind, NAME, then the kind's columns (wide ones only if asked).
 pub fn columns(kind: &Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column> {
@@ -329,23 +315,35 @@ pub fn columns(kind: &Kind, with_namespace: bool, wide: bool) -> Vec<v1::Column>
     columns
 }
 
-/// A row in wire form, with the cells of the response's columns.
-pub fn row(kind: &Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row {
-    let mut cells = Vec::with_capacity(row.cells.len() + 2);
-    if with_namespace {
-        cells.push(text_cell(&row.namespace));
-    }
-    if kind.spec().name_first {
-        cells.push(text_cell(&row.name));
-    }
-    cells.extend(
+/// A row's cells in the response's columns, as text and moment:
+/// NAMESPACE when listing all namespaces, NAME, then the kind's columns
+/// (wide ones only if asked), as [`columns`] names them.
+fn wire_cells<'a>(
+    kind: &'a Kind,
+    row: &'a Row,
+    with_namespace: bool,
+    wide: bool,
+) -> impl Iterator<Item = (&'a str, i64)> + 'a {
+    let namespace = with_namespace.then_some((&*row.namespace, 0));
+    let name = kind.spec().name_first.then_some((&*row.name, 0));
+    namespace.into_iter().chain(name).chain(
         kind.spec()
             .columns
             .iter()
             .zip(row.cells.iter())
-            .filter(|(c, _)| wide || !c.wide)
-            .map(|(_, v)| cell(v)),
-    );
+            .filter(move |(c, _)| wide || !c.wide)
+            .map(|(_, v)| (v.text.as_str(), v.since_ms)),
+    )
+}
+
+/// A row in wire form, with the cells of the response's columns.
+pub fn row(kind: &Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row {
+    let cells = wire_cells(kind, row, with_namespace, wide)
+        .map(|(text, since_unix_ms)| v1::Cell {
+            text: text.to_string(),
+            since_unix_ms,
+        })
+        .collect();
     v1::Row {
         namespace: row.namespace.to_string(),
         name: row.name.to_string(),
@@ -392,13 +390,71 @@ struct Prepared {
 /// Objects in one answer from which it is written on every core.
 const PARALLEL_OBJECTS: usize = 512;
 
+/// Rows in one message of a ListPages answer: table rows (about 100 bytes
+/// each on the wire) and whole objects (kilobytes each).
+const PAGE_ROWS: usize = 2000;
+const PAGE_OBJECTS: usize = 512;
+
 impl Prepared {
     /// Run the query and build the response (blocking: call off the async threads).
     fn answer(&self) -> v1::ListResponse {
         let started = Instant::now();
-        let spec = self.kind.spec();
         let result = query::run(&self.store, &self.query);
-        let answer = |rows: &[std::sync::Arc<crate::row::Row>]| -> Vec<v1::Row> {
+        let rows = self.rows(&result.rows);
+        self.head(&result, rows, started)
+    }
+
+    /// Run the query and send its answer in pages on `pages`, the first
+    /// with the column widths of the whole answer; stop when the client
+    /// goes away (blocking: call off the async threads).
+    fn pages(&self, pages: &mpsc::Sender<Result<v1::ListResponse, Status>>) {
+        let started = Instant::now();
+        let result = query::run(&self.store, &self.query);
+        let (size, widths, now) = if self.objects {
+            (PAGE_OBJECTS, Vec::new(), 0)
+        } else {
+            let now = timoneiro_client::render::now_unix_ms();
+            (PAGE_ROWS, self.widths(&result.rows, now), now)
+        };
+        let mut chunks = result.rows.chunks(size);
+        let first = chunks.next().map_or_else(Vec::new, |rows| self.rows(rows));
+        let head = v1::ListResponse {
+            widths,
+            now_unix_ms: now,
+            ..self.head(&result, first, started)
+        };
+        if pages.blocking_send(Ok(head)).is_err() {
+            return;
+        }
+        for rows in chunks {
+            let page = v1::ListResponse {
+                rows: self.rows(rows),
+                ..v1::ListResponse::default()
+            };
+            if pages.blocking_send(Ok(page)).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Per column, the width of its widest cell as the client prints it,
+    /// ages rendered at `now_unix_ms`.
+    fn widths(&self, rows: &[Arc<Row>], now_unix_ms: i64) -> Vec<u32> {
+        let mut widths = vec![0u32; columns(&self.kind, self.with_namespace, self.wide).len()];
+        for row in rows {
+            let cells = wire_cells(&self.kind, row, self.with_namespace, self.wide);
+            for (width, (text, since)) in widths.iter_mut().zip(cells) {
+                let shown = timoneiro_client::render::table_text(text, since, now_unix_ms);
+                let chars = u32::try_from(shown.chars().count()).unwrap_or(u32::MAX);
+                *width = (*width).max(chars);
+            }
+        }
+        widths
+    }
+
+    /// Rows in wire form, with their objects when asked for.
+    fn rows(&self, rows: &[Arc<Row>]) -> Vec<v1::Row> {
+        let answer = |rows: &[Arc<Row>]| -> Vec<v1::Row> {
             rows.iter()
                 .map(|r| {
                     let mut answer = row(&self.kind, r, self.with_namespace, self.wide);
@@ -412,39 +468,48 @@ impl Prepared {
         };
         // Objects kept as protobuf are decoded and written as JSON for the
         // answer, tens of microseconds each: many of them on every core.
-        let threads = if self.objects && result.rows.len() >= PARALLEL_OBJECTS {
+        let threads = if self.objects && rows.len() >= PARALLEL_OBJECTS {
             std::thread::available_parallelism().map_or(1, usize::from)
         } else {
             1
         };
-        let rows = if threads > 1 {
-            let chunk = result.rows.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let parts: Vec<_> = result
-                    .rows
-                    .chunks(chunk)
-                    .map(|rows| scope.spawn(move || answer(rows)))
-                    .collect();
-                parts
-                    .into_iter()
-                    .flat_map(|part| {
-                        part.join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
-                    .collect()
-            })
-        } else {
-            answer(&result.rows)
-        };
+        if threads <= 1 {
+            return answer(rows);
+        }
+        let chunk = rows.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = rows
+                .chunks(chunk)
+                .map(|rows| scope.spawn(move || answer(rows)))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| {
+                    part.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    }
+
+    /// The answer around `rows`: kind, columns, counts, status, timing.
+    fn head(
+        &self,
+        result: &query::QueryResult,
+        rows: Vec<v1::Row>,
+        started: Instant,
+    ) -> v1::ListResponse {
         v1::ListResponse {
             kind: Some(kind_info(&self.kind)),
             columns: columns(&self.kind, self.with_namespace, self.wide),
             rows,
             total: result.total as u64,
             matched: result.matched as u64,
-            status: Some(result.status.to_proto(spec)),
+            status: Some(result.status.to_proto(self.kind.spec())),
             query_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             namespace: self.namespace.clone().unwrap_or_default(),
+            widths: Vec::new(),
+            now_unix_ms: 0,
         }
     }
 }
@@ -502,7 +567,18 @@ impl Timoneiro for Service {
         Ok(Response::new(response))
     }
 
+    async fn list_pages(
+        &self,
+        request: Request<v1::ListRequest>,
+    ) -> Result<Response<ListStream>, Status> {
+        let prepared = self.prepare(request.into_inner()).await?;
+        let (tx, rx) = mpsc::channel(2);
+        tokio::task::spawn_blocking(move || prepared.pages(&tx));
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
     type WatchListStream = ListStream;
+    type ListPagesStream = ListStream;
     type LogsStream = LogsStream;
     type DrainStream = DrainStream;
     type ExecStream = ExecStream;

@@ -13,7 +13,7 @@ pub mod v1 {
 
 /// Protocol version spoken by this build. Bump it on any incompatible change
 /// to `timoneiro.v1`; clients refuse a daemon with another version.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// This crate's version, which is also the daemon's and the clients'.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

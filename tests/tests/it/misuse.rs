@@ -90,6 +90,13 @@ impl Timoneiro for OtherRelease {
     ) -> Result<Response<Self::WatchListStream>, Status> {
         Err(Status::unimplemented("other release"))
     }
+    type ListPagesStream = Never<v1::ListResponse>;
+    async fn list_pages(
+        &self,
+        _: Request<ListRequest>,
+    ) -> Result<Response<Self::ListPagesStream>, Status> {
+        Err(Status::unimplemented("other release"))
+    }
     async fn get(&self, _: Request<v1::GetRequest>) -> Result<Response<v1::GetResponse>, Status> {
         Err(Status::unimplemented("other release"))
     }

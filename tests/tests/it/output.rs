@@ -65,6 +65,12 @@ async fn json_yaml_jsonpath_and_custom_columns_print_the_cached_objects() {
         assert_eq!(*item, expected, "{key}");
     }
 
+    // -o yaml: the same List (written item by item, page by page).
+    let output = daemon.cli(&["get", "pods", "-A", "-o", "yaml"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let yaml: Value = serde_saphyr::from_str(&stdout(&output)).expect("YAML");
+    assert_eq!(yaml, list);
+
     // One object by name: the object itself, as YAML.
     let (key, one) = truth.iter().next().expect("a pod");
     let (namespace, name) = key.split_once('/').expect("ns/name");
@@ -184,6 +190,69 @@ async fn json_yaml_jsonpath_and_custom_columns_print_the_cached_objects() {
             stderr(&output)
         );
     }
+}
+
+/// A table that arrives in several pages (the daemon sends 2,000 rows a
+/// page) lines up as kubectl's tabwriter lines it up over the whole
+/// answer: every column starts where its header does and is as wide as
+/// its widest cell plus three spaces; and it holds every pod once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_table_of_many_pages_lines_up_over_the_whole_answer() {
+    let (sim, daemon) = synced_cluster(&["--pods", "4500", "--namespaces", "3"]);
+    let truth = sim_objects(&sim).await;
+    let output = daemon.cli(&["get", "pods", "-A"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    // Header names of the default pod table hold no spaces.
+    let starts: Vec<usize> = header
+        .match_indices(|c: char| c != ' ')
+        .filter(|(i, _)| *i == 0 || header.as_bytes()[i - 1] == b' ')
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        starts.len(),
+        6,
+        "NAMESPACE NAME READY STATUS RESTARTS AGE: {header}"
+    );
+    let mut widest = vec![0usize; starts.len()];
+    let mut names = BTreeSet::new();
+    for line in text.lines() {
+        for (i, start) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).copied().unwrap_or(line.len());
+            let cell = &line[*start..end];
+            assert!(
+                !cell.starts_with(' '),
+                "column {i} starts at {start}: {line:?}"
+            );
+            let shown = cell.trim_end();
+            if i + 1 < starts.len() {
+                assert!(
+                    cell.len() >= shown.len() + 3,
+                    "three spaces after column {i}: {line:?}"
+                );
+            }
+            widest[i] = widest[i].max(shown.len());
+        }
+        if line != header {
+            names.insert(format!(
+                "{}/{}",
+                &line[..starts[1]].trim_end(),
+                line[starts[1]..starts[2]].trim_end()
+            ));
+        }
+    }
+    for i in 0..starts.len() - 1 {
+        assert_eq!(
+            starts[i + 1] - starts[i],
+            widest[i] + 3,
+            "column {i} is its widest cell plus three spaces"
+        );
+    }
+    assert_eq!(names.len(), truth.len());
+    assert_eq!(names, truth.keys().cloned().collect::<BTreeSet<_>>());
+    assert_eq!(text.lines().count(), truth.len() + 1, "each pod once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

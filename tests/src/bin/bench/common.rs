@@ -21,6 +21,85 @@ pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// One whole CLI process: its wall time, its peak RSS and what it printed.
+pub(crate) struct Measured {
+    pub(crate) millis: f64,
+    pub(crate) peak_kib: u64,
+    pub(crate) stdout_bytes: usize,
+    pub(crate) lines: usize,
+}
+
+/// Run `timoneiro ARGS` against `daemon`, its stdout read as it comes (a
+/// pipe, as `| wc -l` would), and measure it. It runs under `bench peak`
+/// (this program again), whose only child it is, so the kernel's
+/// `ru_maxrss` of its children is the CLI's own peak.
+pub(crate) fn measured_cli(daemon: &Daemon, args: &[&str]) -> Measured {
+    use std::io::Read;
+    let mut child = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .arg("peak")
+        .arg(bin("timoneiro"))
+        .args(args)
+        .env("TIMONEIRO_SOCKET", &daemon.socket)
+        .env(timoneiro_client::autostart::NO_AUTOSTART_ENV, "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run bench peak");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let (mut stdout_bytes, mut lines) = (0, 0);
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = stdout.read(&mut buffer).expect("read the CLI's stdout");
+        if n == 0 {
+            break;
+        }
+        stdout_bytes += n;
+        lines += buffer[..n].iter().filter(|b| **b == b'\n').count();
+    }
+    let output = child.wait_with_output().expect("bench peak");
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "timoneiro {args:?} failed: {report}"
+    );
+    let field = |name: &str| -> f64 {
+        report
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(name))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("bench peak said no {name}: {report}"))
+    };
+    Measured {
+        millis: field("millis="),
+        peak_kib: field("peak_kib=") as u64,
+        stdout_bytes,
+        lines,
+    }
+}
+
+/// `bench peak PROGRAM ARGS…`: run PROGRAM as this process's only child,
+/// its stdout ours, and report on stderr its wall time and peak RSS.
+pub(crate) fn peak(program: &[String]) -> Result<(), ()> {
+    let started = Instant::now();
+    let status = std::process::Command::new(&program[0])
+        .args(&program[1..])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run the measured program");
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .expect("getrusage");
+    // Linux counts ru_maxrss in KiB.
+    eprintln!("millis={millis} peak_kib={}", usage.max_rss());
+    if status.success() {
+        Ok(())
+    } else {
+        eprintln!("{} failed: {status}", program[0]);
+        Err(())
+    }
+}
+
 pub(crate) fn tui(socket: &Path, log: &Path, debug: bool) -> Tmux {
     let command = format!(
         "exec env TIMONEIRO_SOCKET={} TIMONEIRO_LOG={} NO_COLOR=1 {} -A --log-file {}",

@@ -116,11 +116,23 @@ enum Bench {
         #[arg(long, default_value_t = 60)]
         every: u64,
     },
+    /// Run a program as this process's only child and report its wall time
+    /// and peak RSS on stderr (what `bench cli` runs each CLI under).
+    #[command(hide = true)]
+    Peak {
+        /// The program and its arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        program: Vec<String>,
+    },
 }
 
 #[tokio::main]
 async fn main() {
     let table = match Args::parse().bench {
+        Bench::Peak { program } => std::process::exit(match common::peak(&program) {
+            Ok(()) => 0,
+            Err(()) => 1,
+        }),
         Bench::Tui { pods, big, runs } => tui::run(pods, big, runs).await,
         Bench::Query { pods, runs } => query::run(pods, runs).await,
         Bench::Cli { pods, runs } => cli::run(pods, runs).await,
