@@ -10,7 +10,7 @@ use nucleo_matcher::{Config, Matcher};
 use crate::catalog::{KindSpec, Source};
 use crate::filter::{Filter, FilterError};
 use crate::row::{Cell, Row};
-use crate::row_table::Entry;
+use crate::row_table::{Entry, KEYED_COLUMNS};
 use crate::selector::{Selector, SelectorError};
 use crate::status::SyncStatus;
 use crate::store::Store;
@@ -169,21 +169,30 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         },
         None => None,
     };
-    // A small window (the usual case: a screen of rows) in the default order
-    // or by name keeps only its best rows in a bounded heap, one comparison
-    // per row; otherwise every match is collected and partitioned.
-    // Only for the orders whose key is inline (creation time, the name's
-    // first bytes): other sorts read the Row to compare, and the heap
+    // A small window (the usual case: a screen of rows) keeps only its best
+    // rows in a bounded heap, one comparison per row; otherwise every match
+    // is collected and partitioned. Only for the orders whose key is inline
+    // (creation time, the name's first bytes, the shared namespace, a kept
+    // column key): other sorts read the Row to compare, and the heap
     // compares more often than a partition.
+    let inline = match query.sort {
+        SortKey::Newest | SortKey::Name | SortKey::Namespace => true,
+        SortKey::Column(column) => column < KEYED_COLUMNS,
+        SortKey::Usage => false,
+    };
     let keep = query
         .limit
         .map(|limit| query.offset.saturating_add(limit))
-        .filter(|k| *k <= HEAP_WINDOW && matches!(query.sort, SortKey::Newest | SortKey::Name));
+        .filter(|k| *k <= HEAP_WINDOW && inline);
+    let column = match query.sort {
+        SortKey::Column(column) => column,
+        _ => usize::MAX,
+    };
     let mut heap: BinaryHeap<Ranked<'_>> = BinaryHeap::with_capacity(keep.unwrap_or(0) + 1);
     let mut matcher = Matcher::new(Config::DEFAULT);
     let (mut total, mut count) = (0, 0);
     let mut matched: Vec<Entry<'_>> = Vec::new();
-    for entry in view.entries() {
+    for entry in view.entries_keyed(column) {
         if let Some(ns) = &namespace
             && !Arc::ptr_eq(entry.namespace, ns)
         {
@@ -352,6 +361,18 @@ fn compare_entries(a: &Entry<'_>, b: &Entry<'_>, key: SortKey) -> Ordering {
             .name_key
             .cmp(&b.name_key)
             .then_with(|| compare_rows(a.row, b.row, key)),
+        // Namespaces are shared strings (few, and hot in the cache), then
+        // the inline name key; rows only when both tie.
+        SortKey::Namespace => a
+            .namespace
+            .cmp(b.namespace)
+            .then_with(|| a.name_key.cmp(&b.name_key))
+            .then_with(|| by_identity(a.row, b.row)),
+        // A column's kept key (0 for all when the column keeps none).
+        SortKey::Column(_) => a
+            .column_key
+            .cmp(&b.column_key)
+            .then_with(|| compare_rows(a.row, b.row, key)),
         other => compare_rows(a.row, b.row, other),
     }
 }
@@ -386,6 +407,63 @@ fn compare_cells(a: Option<&Cell>, b: Option<&Cell>) -> Ordering {
         return b.since_ms.cmp(&a.since_ms);
     }
     natural_cmp(&a.text, &b.text).then_with(|| b.since_ms.cmp(&a.since_ms))
+}
+
+/// A cell's sort key: eight bytes, big-endian, that order as
+/// [`compare_cells`] orders cells wherever they differ: `key(a) < key(b)`
+/// implies `a` sorts before `b`; equal keys say nothing (compare the cells).
+///
+/// An empty text (or a missing cell) is a zero byte then its moment, newest
+/// first. Any other text is [`natural_cmp`]'s order as bytes: other bytes
+/// as they are; a run of digits as its value, in a byte that is itself a
+/// digit (below every byte after `9`, above every byte before `0`, as a
+/// digit compares with them) saying how many bytes the value takes, then
+/// those bytes (`10.244.1.5` takes 8 bytes: `1 10 . 1 244 . 1 1`); zeros
+/// fill the rest.
+pub fn cell_key(cell: Option<&Cell>) -> u64 {
+    /// Moments fit 7 bytes until the year 4253.
+    const MOMENT: i64 = (1 << 56) - 1;
+    let Some(cell) = cell.filter(|c| !c.text.is_empty()) else {
+        let since = cell.map_or(0, |c| c.since_ms).clamp(0, MOMENT);
+        return (MOMENT - since) as u64;
+    };
+    let text = cell.text.as_bytes();
+    if text[0] == 0 {
+        // Before every other text, after every empty one.
+        return 1 << 56;
+    }
+    let mut key = [0u8; 8];
+    let mut n = 0;
+    let mut i = 0;
+    while i < text.len() && n < key.len() {
+        if !text[i].is_ascii_digit() {
+            key[n] = text[i];
+            n += 1;
+            i += 1;
+            continue;
+        }
+        let run = text[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let digits = trim_zeros(&text[i..i + run]);
+        i += run;
+        if digits.len() > 19 {
+            // Past what 8 bytes hold: above every smaller number; stop.
+            key[n] = b'9';
+            break;
+        }
+        let value = digits
+            .iter()
+            .fold(0u64, |value, digit| value * 10 + u64::from(digit - b'0'));
+        let width = (value.checked_ilog2().map_or(0, |bits| bits / 8 + 1)) as usize;
+        key[n] = b'0' + width as u8;
+        n += 1;
+        for byte in &value.to_be_bytes()[8 - width..] {
+            if n < key.len() {
+                key[n] = *byte;
+                n += 1;
+            }
+        }
+    }
+    u64::from_be_bytes(key)
 }
 
 /// Compare strings treating runs of digits as numbers.
@@ -745,6 +823,212 @@ mod tests {
             Query::parse(Builtin::PODS.kind().spec(), None, "", "", "colour", 0, None).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("NAMESPACE, NAME, READY, STATUS"), "{text}");
+    }
+
+    /// Wherever two cells' keys differ, they order the cells as the cells'
+    /// own comparison does: natural text order (digit runs as numbers,
+    /// leading zeros ignored, digits between the bytes below `0` and above
+    /// `9`), empty texts first and by their moment, newest first.
+    #[test]
+    fn column_keys_order_as_cells_do() {
+        let parts = [
+            "",
+            "0",
+            "00",
+            "1",
+            "007",
+            "7",
+            "9",
+            "10",
+            "100",
+            "a",
+            "b",
+            "/",
+            ":",
+            " ",
+            "(",
+            "Running",
+            "Init:0/1",
+            "Init:10/12",
+            "1/2",
+            "10/12",
+            "CrashLoopBackOff",
+            "CrashLoopBack",
+            "\0",
+            "\u{1}",
+            "é",
+            "5 ",
+            "x9y",
+            "x10y",
+        ];
+        let mut texts: Vec<String> = Vec::new();
+        for a in parts {
+            for b in ["", "0", "12", "z", "/3", "Off"] {
+                texts.push(format!("{a}{b}"));
+            }
+        }
+        texts.push("1".repeat(300));
+        for number in [
+            "255",
+            "256",
+            "65535",
+            "65536",
+            "9999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+            "100000000000000000000",
+        ] {
+            texts.push(number.to_string());
+            texts.push(format!("{number}.1"));
+        }
+        texts.push(format!("{}2", "1".repeat(300)));
+        let mut cells: Vec<Cell> = Vec::new();
+        for text in &texts {
+            for since in [0, 1, 1_700_000_000_000, -5] {
+                cells.push(Cell {
+                    text: text.as_str().into(),
+                    since_ms: since,
+                });
+            }
+        }
+        for a in &cells {
+            for b in &cells {
+                let keys = cell_key(Some(a)).cmp(&cell_key(Some(b)));
+                if keys != Ordering::Equal {
+                    assert_eq!(
+                        compare_cells(Some(a), Some(b)),
+                        keys,
+                        "{:?}@{} vs {:?}@{}",
+                        a.text,
+                        a.since_ms,
+                        b.text,
+                        b.since_ms
+                    );
+                }
+            }
+            assert_eq!(cell_key(None), cell_key(Some(&Cell::default())));
+        }
+        // Keys decide most pairs: the rows are read only on ties.
+        let decided = cells
+            .iter()
+            .flat_map(|a| cells.iter().map(move |b| (a, b)))
+            .filter(|(a, b)| cell_key(Some(a)) != cell_key(Some(b)))
+            .count();
+        assert!(decided * 10 > cells.len() * cells.len() * 8, "{decided}");
+    }
+
+    /// A sort by a column or by namespace, whole or windowed, is the order
+    /// of the rows' cells and names (read from the rows, as without keys);
+    /// and stays so after rows change, appear and go away once the
+    /// column's keys are made.
+    #[test]
+    fn column_sorts_follow_the_cells_through_changes() {
+        let statuses = [
+            "Running",
+            "Pending",
+            "Init:0/1",
+            "Init:10/12",
+            "Init:9/12",
+            "CrashLoopBackOff",
+            "CrashLoopBack",
+            "Error",
+            "",
+        ];
+        let rows: Vec<(String, String, i64, String, u32)> = (0..200u32)
+            .map(|i| {
+                (
+                    format!("ns-{}", i % 3),
+                    format!("pod-{i}"),
+                    i64::from(i % 11),
+                    statuses[(i as usize * 7) % statuses.len()].to_string(),
+                    (i * 37) % 23,
+                )
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str, i64, &str, u32)> = rows
+            .iter()
+            .map(|(a, b, c, d, e)| (a.as_str(), b.as_str(), *c, d.as_str(), *e))
+            .collect();
+        let store = store_with(&borrowed);
+        let check = |store: &Store, moment: &str| {
+            for (sort, key) in [
+                ("status", SortKey::Column(1)),
+                ("restarts", SortKey::Column(2)),
+                ("ready", SortKey::Column(0)),
+                ("namespace", SortKey::Namespace),
+            ] {
+                for descending in [false, true] {
+                    let mut expected: Vec<Arc<Row>> = store.view().rows().cloned().collect();
+                    expected.sort_by(|a, b| {
+                        let ordering = compare_rows(a, b, key);
+                        if descending {
+                            ordering.reverse()
+                        } else {
+                            ordering
+                        }
+                    });
+                    let expected: Vec<String> = expected
+                        .iter()
+                        .map(|r| format!("{}/{}", r.namespace, r.name))
+                        .collect();
+                    let sort = if descending {
+                        format!("-{sort}")
+                    } else {
+                        sort.to_string()
+                    };
+                    let whole = names(&run(store, &query(&sort, "", "", None)));
+                    assert_eq!(whole, expected, "{moment}: {sort}, whole");
+                    let mut window = query(&sort, "", "", None);
+                    window.offset = 13;
+                    window.limit = Some(20);
+                    assert_eq!(
+                        names(&run(store, &window)),
+                        expected[13..33],
+                        "{moment}: {sort}, a window"
+                    );
+                }
+            }
+        };
+        check(&store, "first sort");
+        // Changes after the keys are made: new statuses, new rows, deletions
+        // (a deletion moves the last row into the hole).
+        for i in (0..200).step_by(3) {
+            store.apply(RowParts {
+                namespace: format!("ns-{}", i % 3),
+                name: format!("pod-{i}"),
+                uid: format!("uid-{i}"),
+                created_ms: 5,
+                cells: vec![
+                    Cell::text(format!("{}/3", i % 4)),
+                    Cell::text(statuses[(i * 5) % statuses.len()]),
+                    Cell::text((i % 7).to_string()),
+                    Cell::age(Some(5)),
+                ],
+                labels: Vec::new(),
+                object: Vec::new(),
+            });
+        }
+        for i in (0..200).step_by(7) {
+            store.delete(&format!("uid-{i}"));
+        }
+        for i in 200..230 {
+            store.apply(RowParts {
+                namespace: "ns-new".into(),
+                name: format!("pod-{i}"),
+                uid: format!("uid-{i}"),
+                created_ms: 9,
+                cells: vec![
+                    Cell::text("0/1"),
+                    Cell::text("ContainerCreating"),
+                    Cell::text("0"),
+                    Cell::age(Some(9)),
+                ],
+                labels: Vec::new(),
+                object: Vec::new(),
+            });
+        }
+        check(&store, "after changes");
     }
 
     #[test]

@@ -10,11 +10,12 @@
 //! rewritten in slot order.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use nucleo_matcher::{Utf32Str, Utf32String};
 
 use crate::filter::Haystack;
+use crate::query::cell_key;
 use crate::row::{FIELD_SEPARATOR, Row};
 
 /// Where a row's search text is.
@@ -36,10 +37,18 @@ struct Slot {
     row: Arc<Row>,
 }
 
+/// Columns whose sort keys a table can keep: a kind's first ones (a sort
+/// by a later column reads the rows).
+pub const KEYED_COLUMNS: usize = 16;
+
 /// The rows of one kind, by uid, ready to scan.
 #[derive(Debug, Default)]
 pub struct RowTable {
     slots: Vec<Slot>,
+    /// Per column, each slot's sort key ([`crate::query::cell_key`]), in
+    /// slot order: made by the first sort by that column, then kept up to
+    /// date by every change. Columns nobody sorts by cost nothing.
+    column_keys: [OnceLock<Vec<u64>>; KEYED_COLUMNS],
     /// uid → position in `slots`.
     index: HashMap<Box<str>, usize>,
     arena: Vec<u8>,
@@ -59,6 +68,9 @@ pub struct Entry<'a> {
     pub name_key: u64,
     /// The namespace, shared (compare with `Arc::ptr_eq`).
     pub namespace: &'a Arc<str>,
+    /// The sort key of the column asked for ([`RowTable::entries_keyed`]),
+    /// else 0.
+    pub column_key: u64,
     text: Utf32Str<'a>,
 }
 
@@ -101,7 +113,7 @@ impl RowTable {
         self.slots.is_empty()
     }
 
-    fn entry<'a>(&'a self, slot: &'a Slot) -> Entry<'a> {
+    fn entry<'a>(&'a self, slot: &'a Slot, column_key: u64) -> Entry<'a> {
         let text = match &slot.text {
             Text::Arena { start, len } => {
                 Utf32Str::Ascii(&self.arena[*start as usize..(*start + *len) as usize])
@@ -113,13 +125,47 @@ impl RowTable {
             created_ms: slot.created_ms,
             name_key: slot.name_key,
             namespace: &slot.namespace,
+            column_key,
             text,
         }
     }
 
     /// Every row, in no particular order.
     pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
-        self.slots.iter().map(|slot| self.entry(slot))
+        self.entries_keyed(usize::MAX)
+    }
+
+    /// Every row with its sort key for the cell `column` (when the column
+    /// is one of the first [`KEYED_COLUMNS`]), in no particular order. The
+    /// first call for a column reads every row to make its keys.
+    pub fn entries_keyed(&self, column: usize) -> impl Iterator<Item = Entry<'_>> {
+        let keys = self.column_keys.get(column).map(|keys| {
+            keys.get_or_init(|| {
+                self.slots
+                    .iter()
+                    .map(|slot| cell_key(slot.row.cells.get(column)))
+                    .collect()
+            })
+        });
+        self.slots
+            .iter()
+            .enumerate()
+            .map(move |(i, slot)| self.entry(slot, keys.map_or(0, |keys| keys[i])))
+    }
+
+    /// Bring the kept column keys of slot `i` up to date (after an insert,
+    /// a replace or a move into `i`).
+    fn update_keys(&mut self, i: usize) {
+        let row = &self.slots[i].row;
+        for (column, keys) in self.column_keys.iter_mut().enumerate() {
+            if let Some(keys) = keys.get_mut() {
+                let key = cell_key(row.cells.get(column));
+                match keys.get_mut(i) {
+                    Some(kept) => *kept = key,
+                    None => keys.push(key),
+                }
+            }
+        }
     }
 
     /// The row with this uid.
@@ -156,16 +202,19 @@ impl RowTable {
             text,
             row,
         };
-        match self.index.get(&*slot.row.uid) {
+        let i = match self.index.get(&*slot.row.uid) {
             Some(&i) => {
                 let old = std::mem::replace(&mut self.slots[i], slot);
                 self.release(&old.text);
+                i
             }
             None => {
                 self.index.insert(slot.row.uid.clone(), self.slots.len());
                 self.slots.push(slot);
+                self.slots.len() - 1
             }
-        }
+        };
+        self.update_keys(i);
         self.compact_if_wasteful();
     }
 
@@ -176,6 +225,9 @@ impl RowTable {
         };
         let slot = self.slots.swap_remove(i);
         self.release(&slot.text);
+        for keys in self.column_keys.iter_mut().filter_map(OnceLock::get_mut) {
+            keys.swap_remove(i);
+        }
         if let Some(moved) = self.slots.get(i) {
             self.index.insert(moved.row.uid.clone(), i);
         }

@@ -400,8 +400,9 @@ impl Prepared {
     fn answer(&self) -> v1::ListResponse {
         let started = Instant::now();
         let result = query::run(&self.store, &self.query);
+        let queried = started.elapsed();
         let rows = self.rows(&result.rows);
-        self.head(&result, rows, started)
+        self.head(&result, rows, queried)
     }
 
     /// Run the query and send its answer in pages on `pages`, the first
@@ -416,12 +417,13 @@ impl Prepared {
             let now = timoneiro_client::render::now_unix_ms();
             (PAGE_ROWS, self.widths(&result.rows, now), now)
         };
+        let queried = started.elapsed();
         let mut chunks = result.rows.chunks(size);
         let first = chunks.next().map_or_else(Vec::new, |rows| self.rows(rows));
         let head = v1::ListResponse {
             widths,
             now_unix_ms: now,
-            ..self.head(&result, first, started)
+            ..self.head(&result, first, queried)
         };
         if pages.blocking_send(Ok(head)).is_err() {
             return;
@@ -492,12 +494,13 @@ impl Prepared {
         })
     }
 
-    /// The answer around `rows`: kind, columns, counts, status, timing.
+    /// The answer around `rows`: kind, columns, counts, status, and how
+    /// long the query took (`queried`).
     fn head(
         &self,
         result: &query::QueryResult,
         rows: Vec<v1::Row>,
-        started: Instant,
+        queried: Duration,
     ) -> v1::ListResponse {
         v1::ListResponse {
             kind: Some(kind_info(&self.kind)),
@@ -506,7 +509,7 @@ impl Prepared {
             total: result.total as u64,
             matched: result.matched as u64,
             status: Some(result.status.to_proto(self.kind.spec())),
-            query_micros: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            query_micros: u64::try_from(queried.as_micros()).unwrap_or(u64::MAX),
             namespace: self.namespace.clone().unwrap_or_default(),
             widths: Vec::new(),
             now_unix_ms: 0,

@@ -159,6 +159,12 @@ impl StoreView<'_> {
         self.inner().rows.entries()
     }
 
+    /// Every row with its sort key for the cell `column`
+    /// ([`RowTable::entries_keyed`]).
+    pub fn entries_keyed(&self, column: usize) -> impl Iterator<Item = Entry<'_>> {
+        self.inner().rows.entries_keyed(column)
+    }
+
     /// The shared string of a namespace some row is in (rows compare by pointer).
     pub fn namespace(&self, name: &str) -> Option<&Arc<str>> {
         self.inner().namespaces.get(name)

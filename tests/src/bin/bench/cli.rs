@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::time::Instant;
 
-use timoneiro_proto::v1::ListRequest;
+use timoneiro_cli::objects::{ListFormat, ListWriter};
+use timoneiro_cli::table::{cell, pad_line};
+use timoneiro_proto::v1::{ListRequest, ListResponse};
 
 use super::common::*;
 
@@ -58,7 +60,8 @@ pub(crate) async fn run(pods: usize, runs: usize) -> Table {
     table
 }
 
-/// The parts of one `get pods -A`, each measured on its own `runs` times.
+/// The parts of one `get pods -A` and one `-o json`, each measured on its
+/// own `runs` times.
 async fn parts(table: &mut Table, daemon: &timoneiro_tests::harness::Daemon, runs: usize) {
     // Process start, connect and the protocol check: a query of one row.
     let mut fixed = Vec::new();
@@ -68,71 +71,114 @@ async fn parts(table: &mut Table, daemon: &timoneiro_tests::harness::Daemon, run
         fixed.push(started.elapsed().as_secs_f64() * 1000.0);
         assert!(output.status.success(), "timoneiro get --limit 1 failed");
     }
-    let mut client = daemon.grpc().await;
-    let request = ListRequest {
-        kind: "pods".into(),
-        all_namespaces: true,
-        ..ListRequest::default()
-    };
-    let (mut query, mut rpc, mut layout, mut write) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut bytes = 0;
-    for _ in 0..runs {
-        let started = Instant::now();
-        let answer = client
-            .list(request.clone())
-            .await
-            .expect("List")
-            .into_inner();
-        rpc.push(started.elapsed().as_secs_f64() * 1000.0);
-        query.push(answer.query_micros as f64 / 1000.0);
-        bytes = prost::Message::encoded_len(&answer);
-        let started = Instant::now();
-        let now = timoneiro_client::render::now_unix_ms();
-        let text = timoneiro_cli::table::render(&answer.columns, &answer.rows, now, true);
-        layout.push(started.elapsed().as_secs_f64() * 1000.0);
-        let started = Instant::now();
-        let mut sink = std::io::BufWriter::new(std::fs::File::create("/dev/null").expect("null"));
-        for line in &text {
-            writeln!(sink, "{line}").expect("write");
-        }
-        sink.flush().expect("flush");
-        write.push(started.elapsed().as_secs_f64() * 1000.0);
-    }
-    let p50 = |samples: &mut Vec<f64>| percentile(samples, 0.5);
-    let query_p50 = p50(&mut query);
-    let rpc_p50 = p50(&mut rpc);
     table.row(
         "… process start + connect + protocol check (`get pods -A --limit 1`)",
-        format!("p50 {:.1} ms", p50(&mut fixed)),
+        format!("p50 {:.1} ms", percentile(&mut fixed, 0.5)),
         "",
         "",
     );
-    table.row(
-        "… daemon: query (filter, sort, window; its own clock)",
-        format!("p50 {query_p50:.1} ms"),
-        "",
-        "",
-    );
-    table.row(
-        &format!(
-            "… answer: build, encode ({:.1} MB), socket, decode (List call minus query)",
-            bytes as f64 / 1e6
-        ),
-        format!("p50 {:.1} ms", rpc_p50 - query_p50),
-        "",
-        "",
-    );
-    table.row(
-        "… CLI layout (kubectl's columns, ages)",
-        format!("p50 {:.1} ms", p50(&mut layout)),
-        "",
-        "",
-    );
-    table.row(
-        "… CLI write (to /dev/null, buffered)",
-        format!("p50 {:.1} ms", p50(&mut write)),
-        "",
-        "",
-    );
+    let mut client = daemon.grpc().await;
+    for objects in [false, true] {
+        let request = ListRequest {
+            kind: "pods".into(),
+            all_namespaces: true,
+            objects,
+            ..ListRequest::default()
+        };
+        let mut samples: [Vec<f64>; 5] = Default::default();
+        let (mut bytes, mut pages) = (0, 0);
+        for _ in 0..runs {
+            let started = Instant::now();
+            let mut stream = client
+                .list_pages(request.clone())
+                .await
+                .expect("ListPages")
+                .into_inner();
+            let mut answer: Vec<ListResponse> = Vec::new();
+            while let Some(page) = stream.message().await.expect("a page") {
+                if answer.is_empty() {
+                    samples[1].push(started.elapsed().as_secs_f64() * 1000.0);
+                }
+                answer.push(page);
+            }
+            samples[2].push(started.elapsed().as_secs_f64() * 1000.0);
+            samples[0].push(answer[0].query_micros as f64 / 1000.0);
+            bytes = answer
+                .iter()
+                .map(prost::Message::encoded_len)
+                .sum::<usize>();
+            pages = answer.len();
+            let started = Instant::now();
+            let text = print(&answer, objects);
+            samples[3].push(started.elapsed().as_secs_f64() * 1000.0);
+            let started = Instant::now();
+            let mut sink =
+                std::io::BufWriter::new(std::fs::File::create("/dev/null").expect("null"));
+            sink.write_all(text.as_bytes()).expect("write");
+            sink.flush().expect("flush");
+            samples[4].push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let [query, first, all, layout, write] = &mut samples;
+        let what = if objects { "`-o json`" } else { "table" };
+        let rows = [
+            format!("… {what}: daemon query (filter, sort, window, widths; its own clock)"),
+            format!("… {what}: ListPages call → first page decoded"),
+            format!(
+                "… {what}: ListPages call → all {pages} pages ({:.1} MB) decoded",
+                bytes as f64 / 1e6
+            ),
+            if objects {
+                format!("… {what}: CLI parses the objects and prints the List (one thread)")
+            } else {
+                format!("… {what}: CLI layout (kubectl's columns, ages)")
+            },
+            format!("… {what}: CLI write (to /dev/null, buffered)"),
+        ];
+        for (metric, samples) in rows.iter().zip([query, first, all, layout, write]) {
+            table.row(
+                metric,
+                format!("p50 {:.1} ms", percentile(samples, 0.5)),
+                "",
+                "",
+            );
+        }
+    }
+}
+
+/// What the CLI prints for the pages of an answer: the table padded to the
+/// first page's widths, or the List of objects.
+fn print(pages: &[ListResponse], objects: bool) -> String {
+    let mut text = String::new();
+    if objects {
+        let (mut writer, head) = ListWriter::begin(ListFormat::Json);
+        text.push_str(&head);
+        for page in pages {
+            for item in
+                timoneiro_cli::objects::items(pages[0].kind.as_ref(), &page.rows).expect("objects")
+            {
+                text.push_str(&writer.item(&item).expect("JSON"));
+            }
+        }
+        text.push_str(&writer.end());
+        return text;
+    }
+    let first = &pages[0];
+    let now = first.now_unix_ms;
+    let header: Vec<String> = first.columns.iter().map(|c| c.name.clone()).collect();
+    let widths: Vec<usize> = first
+        .widths
+        .iter()
+        .zip(&header)
+        .map(|(w, h)| (*w as usize).max(h.chars().count()))
+        .collect();
+    text.push_str(&pad_line(&header, &widths));
+    text.push('\n');
+    for page in pages {
+        for row in &page.rows {
+            let cells: Vec<String> = row.cells.iter().map(|c| cell(c, now)).collect();
+            text.push_str(&pad_line(&cells, &widths));
+            text.push('\n');
+        }
+    }
+    text
 }

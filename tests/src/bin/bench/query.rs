@@ -36,6 +36,13 @@ pub(crate) async fn run(pods: usize, runs: usize) -> Table {
     let cases: &[(&str, &str, &str)] = &[
         ("List 50 rows, no filter", "", ""),
         ("List 50 rows, sorted by name", "", "NAME"),
+        ("List 50 rows, sorted by namespace", "", "NAMESPACE"),
+        ("List 50 rows, sorted by READY", "", "READY"),
+        ("List 50 rows, sorted by STATUS", "", "STATUS"),
+        ("List 50 rows, sorted by -RESTARTS", "", "-RESTARTS"),
+        ("List 50 rows, sorted by AGE", "", "AGE"),
+        ("List 50 rows, sorted by IP", "", "IP"),
+        ("List 50 rows, sorted by NODE", "", "NODE"),
         ("fuzzy filter \"running\"", "running", ""),
         ("fuzzy filter \"web 1/1\"", "web 1/1", ""),
         ("filter \"crash !analytics\"", "crash !analytics", ""),
@@ -58,9 +65,11 @@ pub(crate) async fn run(pods: usize, runs: usize) -> Table {
             matched = response.matched;
             micros.push(response.query_micros as f64 / 1000.0);
         }
+        // A column's first sort makes its keys: report that run on its own.
+        let first = micros[0];
         table.row(
             &format!("{name}, {pods} pods, daemon-side ({matched} match)"),
-            p50_p99_ms(&mut micros, 2),
+            format!("{}; first run {first:.2} ms", p50_p99_ms(&mut micros, 2)),
             if filter.is_empty() {
                 "≤ 1 ms p50"
             } else {
