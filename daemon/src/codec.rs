@@ -54,6 +54,18 @@ pub type ProtobufJson = fn(&[u8]) -> Result<Vec<u8>, String>;
 struct Dictionary {
     encoder: EncoderDictionary<'static>,
     decoder: DecoderDictionary<'static>,
+    /// As trained, for a snapshot (the objects it holds need it).
+    raw: Vec<u8>,
+}
+
+impl Dictionary {
+    fn new(raw: Vec<u8>) -> Dictionary {
+        Dictionary {
+            encoder: EncoderDictionary::copy(&raw, LEVEL),
+            decoder: DecoderDictionary::copy(&raw),
+            raw,
+        }
+    }
 }
 
 /// One kind's object codec. Cheap to share; compressing takes a lock, so
@@ -86,6 +98,22 @@ impl ObjectCodec {
     /// Whether the dictionary is ready.
     pub fn is_trained(&self) -> bool {
         self.dictionary.get().is_some()
+    }
+
+    /// The trained dictionary, if there is one yet: what a snapshot of the
+    /// kept objects needs to read them again.
+    pub fn dictionary(&self) -> Option<&[u8]> {
+        self.dictionary.get().map(|d| d.raw.as_slice())
+    }
+
+    /// Use a dictionary trained before (from a snapshot) instead of
+    /// training one; false when the codec already has one.
+    pub fn restore_dictionary(&self, raw: Vec<u8>) -> bool {
+        if self.dictionary.set(Dictionary::new(raw)).is_err() {
+            return false;
+        }
+        *self.samples.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        true
     }
 
     /// How this kind's protobuf objects become JSON (set by its informer).
@@ -165,10 +193,7 @@ impl ObjectCodec {
             .name("zstd-train".into())
             .spawn(move || match zstd::dict::from_samples(&collected, DICTIONARY_BYTES) {
                 Ok(trained) => {
-                    let _ = dictionary.set(Dictionary {
-                        encoder: EncoderDictionary::copy(&trained, LEVEL),
-                        decoder: DecoderDictionary::copy(&trained),
-                    });
+                    let _ = dictionary.set(Dictionary::new(trained));
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot train a dictionary; objects stay compressed without one")

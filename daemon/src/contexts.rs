@@ -89,6 +89,8 @@ pub struct Contexts {
     extra_namespaces: Vec<String>,
     tiers: BTreeMap<Builtin, u32>,
     wire: crate::wire::Wire,
+    /// Where each context's snapshot is written and read (None: nowhere).
+    snapshots: Option<PathBuf>,
     /// Where requests that name no context go.
     default: std::sync::Mutex<String>,
     /// Whether `default` was chosen on the command line (and stays), or
@@ -140,6 +142,42 @@ fn fingerprint(config: &Kubeconfig, context: &str) -> String {
     format!("{entries} files:{:016x}", digest.finish())
 }
 
+/// Write a cluster's snapshot every `snapshot::INTERVAL` while it runs.
+async fn write_snapshots_every(
+    dir: PathBuf,
+    cluster: std::sync::Weak<Cluster>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stopped.wait_for(|stop| *stop) => return,
+            _ = tokio::time::sleep(crate::snapshot::INTERVAL) => {}
+        }
+        let Some(cluster) = cluster.upgrade() else {
+            return;
+        };
+        write_snapshot(dir.clone(), cluster).await;
+    }
+}
+
+/// Write a cluster's snapshot off the async threads, and log how it went.
+async fn write_snapshot(dir: PathBuf, cluster: Arc<Cluster>) {
+    let context = cluster.context.name.clone();
+    let written = tokio::task::spawn_blocking(move || crate::snapshot::write(&dir, &cluster)).await;
+    match written {
+        Ok(Ok(written)) => tracing::info!(
+            context,
+            kinds = written.kinds,
+            rows = written.rows,
+            bytes = written.bytes,
+            millis = written.millis as u64,
+            "snapshot written"
+        ),
+        Ok(Err(error)) => tracing::warn!(context, %error, "cannot write the snapshot"),
+        Err(error) => tracing::warn!(context, %error, "writing the snapshot stopped"),
+    }
+}
+
 impl Contexts {
     /// Serve the kubeconfig's contexts, `default` started at once.
     pub async fn start(
@@ -149,6 +187,7 @@ impl Contexts {
         idle: Duration,
         tiers: BTreeMap<Builtin, u32>,
         wire: crate::wire::Wire,
+        snapshots: Option<PathBuf>,
     ) -> Result<Arc<Contexts>, KubeconfigError> {
         let loaded = kubeconfig::load(kubeconfig.as_deref())?;
         let pinned = default.is_some();
@@ -158,6 +197,7 @@ impl Contexts {
             extra_namespaces,
             tiers,
             wire,
+            snapshots,
             default: std::sync::Mutex::new(default.clone()),
             pinned,
             unusable_current: std::sync::Mutex::default(),
@@ -221,8 +261,22 @@ impl Contexts {
             .map_err(|e| unusable(format!("building the client stopped: {e}")))?
             .map_err(|e| unusable(crate::errors::error_chain(&e)))?;
         let (stop, stopped) = watch::channel(false);
-        let cluster = Cluster::new(info, client, stopped, &self.tiers, self.wire);
+        let cluster = Cluster::new(info, client, stopped.clone(), &self.tiers, self.wire);
+        if let Some(dir) = self.snapshots.clone() {
+            let restoring = cluster.clone();
+            let restore = move || crate::snapshot::restore(&dir, &restoring);
+            if let Err(error) = tokio::task::spawn_blocking(restore).await {
+                tracing::warn!(context = name, %error, "reading the snapshot stopped");
+            }
+        }
         cluster.start();
+        if let Some(dir) = self.snapshots.clone() {
+            tokio::spawn(write_snapshots_every(
+                dir,
+                Arc::downgrade(&cluster),
+                stopped,
+            ));
+        }
         tracing::info!(context = name, "context started");
         Ok(Running {
             cluster,
@@ -231,6 +285,23 @@ impl Contexts {
             users: Arc::new(AtomicUsize::new(0)),
             fingerprint: fingerprint(&loaded.kubeconfig, name),
         })
+    }
+
+    /// Write every running context's snapshot now (at shutdown).
+    pub async fn write_snapshots(&self) {
+        let Some(dir) = self.snapshots.clone() else {
+            return;
+        };
+        let clusters: Vec<Arc<Cluster>> = self
+            .running
+            .lock()
+            .await
+            .values()
+            .map(|r| r.cluster.clone())
+            .collect();
+        for cluster in clusters {
+            write_snapshot(dir.clone(), cluster).await;
+        }
     }
 
     /// A lease on a running context, if it runs.

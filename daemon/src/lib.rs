@@ -37,6 +37,7 @@ pub mod row;
 pub mod row_table;
 pub mod selector;
 pub mod server;
+pub mod snapshot;
 pub mod status;
 pub mod store;
 pub mod table;
@@ -69,6 +70,8 @@ pub struct Settings {
     pub wire: wire::Wire,
     /// Contexts that refuse actions.
     pub readonly: actions::ReadOnly,
+    /// Where snapshots for warm restarts go (None: not written or read).
+    pub snapshots: Option<PathBuf>,
 }
 
 /// Run the daemon until SIGINT or SIGTERM.
@@ -95,10 +98,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.idle_evict,
         settings.tiers.clone(),
         settings.wire,
+        settings.snapshots.clone(),
     )
     .await?;
 
-    let service = server::Service::new(contexts, shutdown_rx.clone())
+    let service = server::Service::new(contexts.clone(), shutdown_rx.clone())
         .with_readonly(settings.readonly.clone());
     let mut signals_rx = shutdown_rx.clone();
     tokio::spawn(async move {
@@ -116,6 +120,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         })
         .await
         .context("the gRPC server failed")?;
+    // The next start serves these at once (the socket is still held, so
+    // no second daemon starts meanwhile).
+    contexts.write_snapshots().await;
     tracing::info!("shut down");
     drop(socket);
     Ok(())

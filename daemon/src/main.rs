@@ -80,6 +80,16 @@ struct Args {
     /// does it for one context.
     #[arg(long)]
     readonly: bool,
+    /// Where snapshots for warm restarts go: on shutdown and every five
+    /// minutes, each context's synced kinds (rows and kept objects; secrets
+    /// as metadata only) are written there, and the next start serves them
+    /// at once, STALE, while it lists again. Default:
+    /// $XDG_CACHE_HOME/timoneiro, else ~/.cache/timoneiro (made 0700).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_snapshots")]
+    snapshot_dir: Option<PathBuf>,
+    /// Write and read no snapshots: every start lists from scratch.
+    #[arg(long)]
+    no_snapshots: bool,
     /// Log filter (tracing syntax, e.g. "info" or "timoneirod=debug"). Logs go to stderr.
     #[arg(
         long,
@@ -204,6 +214,11 @@ fn main() -> ExitCode {
         wire: timoneirod::wire::Wire {
             encoding: args.wire.into(),
             read_timeout: args.api_read_timeout,
+        },
+        snapshots: if args.no_snapshots {
+            None
+        } else {
+            args.snapshot_dir.or_else(timoneirod::snapshot::default_dir)
         },
         readonly: timoneirod::actions::ReadOnly {
             all: args.readonly,

@@ -397,6 +397,32 @@ impl Store {
         changed
     }
 
+    /// What a snapshot keeps of the kind: every row, when the kind is
+    /// SYNCED (rows that are loading, stale or failed are not written).
+    pub fn synced_rows(&self) -> Option<Vec<Arc<Row>>> {
+        let view = self.view();
+        (view.status().state == SyncState::Synced).then(|| view.rows().cloned().collect())
+    }
+
+    /// Serve rows from a snapshot, STALE with `message`, until the
+    /// informer's first list replaces them. Only a kind that holds nothing
+    /// yet (PENDING, no rows) takes them; false otherwise.
+    pub fn restore(&self, rows: Vec<RowParts>, message: String) -> bool {
+        let mut inner = self.write();
+        if inner.status.state != SyncState::Pending || !inner.rows.is_empty() {
+            return false;
+        }
+        for parts in rows {
+            let row = inner.row(parts);
+            inner.rows.insert(row);
+        }
+        inner.status.objects = inner.rows.len() as u64;
+        self.set_state(&mut inner, SyncState::Stale, message);
+        drop(inner);
+        self.changed(true);
+        true
+    }
+
     /// The informer started: PENDING becomes LOADING.
     pub fn start(&self) {
         let mut inner = self.write();

@@ -580,6 +580,37 @@ impl Daemon {
         }
     }
 
+    /// Where a daemon on `socket` keeps its snapshots: `cache/timoneiro`
+    /// beside the socket's directory (the daemon's temporary directory).
+    pub fn cache_home(socket: &Path) -> PathBuf {
+        let dir = socket.parent().unwrap_or(socket);
+        dir.parent().unwrap_or(dir).join("cache")
+    }
+
+    /// Stop the daemon as systemd or Ctrl-C does (SIGTERM), wait for it to
+    /// exit, and start a new one on the same kubeconfig, socket and
+    /// directory (so on the same snapshots).
+    pub fn restart(mut self, kubeconfig: &Path) -> Daemon {
+        self.terminate();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        Daemon::start_at(kubeconfig, self.socket.clone(), dir)
+    }
+
+    /// Send SIGTERM and wait up to a minute for the daemon to exit; its
+    /// exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        if let Some(status) = self.child.try_wait().expect("wait for the daemon") {
+            return status;
+        }
+        let pid = rustix::process::Pid::from_child(&self.child);
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM");
+        eventually(
+            "the daemon exits after SIGTERM",
+            Duration::from_secs(60),
+            || self.child.try_wait().expect("wait for the daemon"),
+        )
+    }
+
     /// The command that starts a daemon (not started).
     pub fn command(kubeconfig: &Path, socket: &Path) -> Command {
         let mut command = Command::new(bin("timoneirod"));
@@ -590,6 +621,8 @@ impl Daemon {
             .arg(socket)
             .env_remove("TIMONEIRO_SOCKET")
             .env("TIMONEIRO_LOG", "info")
+            // Snapshots beside the socket's directory, never the machine's cache.
+            .env("XDG_CACHE_HOME", Self::cache_home(socket))
             .stdout(Stdio::null());
         // The machine's proxy settings are not the test's.
         for proxy in PROXY_VARIABLES {

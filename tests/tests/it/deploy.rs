@@ -58,6 +58,7 @@ async fn a_socket_activated_daemon_serves_on_the_inherited_listener() {
         .arg(&socket)
         .env_remove("TIMONEIRO_SOCKET")
         .env("TIMONEIRO_LOG", "info")
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
@@ -96,6 +97,7 @@ async fn clients_racing_with_no_daemon_start_exactly_one() {
                 .env_remove(timoneiro_client::autostart::NO_AUTOSTART_ENV)
                 .env("KUBECONFIG", &sim.kubeconfig)
                 .env(timoneiro_client::autostart::DAEMON_ENV, bin("timoneirod"))
+                .env("XDG_CACHE_HOME", dir.path().join("cache"))
                 .args(["get", "pods", "-A", "--no-headers"])
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
@@ -142,6 +144,7 @@ fn a_daemon_that_cannot_start_is_reported_with_its_log() {
         .env_remove(timoneiro_client::autostart::NO_AUTOSTART_ENV)
         .env("KUBECONFIG", dir.path().join("no-such-kubeconfig"))
         .env(timoneiro_client::autostart::DAEMON_ENV, bin("timoneirod"))
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
         .args(["get", "pods"])
         .output()
         .expect("timoneiro");

@@ -15,6 +15,7 @@ mod namespaces;
 mod output;
 mod protobuf;
 mod proxy;
+mod snapshots;
 mod socket;
 mod streams;
 mod tui;

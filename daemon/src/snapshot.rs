@@ -1,0 +1,432 @@
+//! Warm restarts: each context's synced kinds are written to a snapshot
+//! file on shutdown and every [`INTERVAL`]; a daemon that starts serves the
+//! snapshot at once, STALE, while its informers list as they always do
+//! (the list replaces the snapshot's rows in one step when it is complete).
+//!
+//! A snapshot holds, for each kind of tiers 1–3 that was SYNCED when it was
+//! written, its rows (cells, labels) and kept objects exactly as the cache
+//! holds them — so secrets stay in their metadata-only form — and the zstd
+//! dictionary those objects were compressed with. It lives under
+//! `$XDG_CACHE_HOME/timoneiro/` (else `~/.cache/timoneiro/`), a directory
+//! only its user may enter, one file per context and API server.
+//!
+//! The file is one zstd frame with its content checksum. A file that does
+//! not read to the end, fails its checksum, or was written by another
+//! daemon version or for another context is ignored with a log line, never
+//! trusted: projections change between versions, and rows are kubectl's
+//! cells, not objects to decode again.
+
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::catalog::Builtin;
+use crate::cluster::Cluster;
+use crate::row::{Cell, Row, RowParts};
+
+/// How often a running context's snapshot is written again.
+pub const INTERVAL: Duration = Duration::from_secs(300);
+
+/// What a snapshot file starts with (inside its zstd frame).
+const MAGIC: &[u8] = b"timoneiro snapshot\n";
+/// The layout below; another one is foreign.
+const FORMAT: u32 = 1;
+/// The most one string or byte field may claim (a kept object is at most
+/// what the API server allows an object, about 1.5 MiB; this is far above).
+const MOST_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Why a snapshot was not used or not written.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The file could not be read or written.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// Written by another daemon version, format, context or server.
+    #[error("written by {0}")]
+    Foreign(String),
+    /// Damaged or cut short.
+    #[error("damaged: {0}")]
+    Corrupt(String),
+}
+
+/// Where snapshots go: `$XDG_CACHE_HOME/timoneiro`, else
+/// `$HOME/.cache/timoneiro`; None without either.
+pub fn default_dir() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        })?;
+    Some(cache.join("timoneiro"))
+}
+
+/// The snapshot file of a context on a server: its name readable, made
+/// safe for a file name, and a hash of both so that no two collide.
+pub fn path(dir: &Path, context: &str, server: &str) -> PathBuf {
+    let readable: String = context
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    // FNV-1a: stable across builds and toolchains, unlike std's hasher.
+    let hash = [context.as_bytes(), &[0], server.as_bytes()]
+        .concat()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    dir.join(format!("{readable}-{hash:016x}.snapshot"))
+}
+
+/// One kind in a snapshot.
+#[derive(Debug)]
+pub struct KindRows {
+    /// Plural and group: which built-in kind.
+    pub plural: String,
+    pub group: String,
+    /// The dictionary the kept objects were compressed with, if any.
+    pub dictionary: Option<Vec<u8>>,
+    pub rows: Vec<RowParts>,
+}
+
+/// A snapshot as read.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// When it was written, Unix ms.
+    pub written_unix_ms: i64,
+    pub kinds: Vec<KindRows>,
+}
+
+/// What writing a snapshot did.
+#[derive(Debug, Clone, Copy)]
+pub struct Written {
+    pub kinds: usize,
+    pub rows: usize,
+    pub bytes: u64,
+    pub millis: u128,
+}
+
+/// Write the snapshot of `cluster`'s synced kinds of tiers 1–3 into `dir`
+/// (blocking: call off the async threads). Written to a temporary file
+/// first, then renamed over the last one, so a crash never leaves half a
+/// snapshot.
+pub fn write(dir: &Path, cluster: &Cluster) -> Result<Written, SnapshotError> {
+    let started = Instant::now();
+    /// A kind to write: which, its dictionary, its rows.
+    type Kept = (Builtin, Option<Vec<u8>>, Vec<Arc<Row>>);
+    let kinds: Vec<Kept> = cluster
+        .stores()
+        .iter()
+        .filter_map(|store| {
+            let builtin = store.kind().builtin()?;
+            if store.kind().spec().tier > 3 {
+                return None;
+            }
+            let rows = store.synced_rows()?;
+            let dictionary = store.codec().dictionary().map(<[u8]>::to_vec);
+            Some((builtin, dictionary, rows))
+        })
+        .collect();
+    private_dir(dir)?;
+    let path = path(dir, &cluster.context.name, &cluster.context.server);
+    let temporary = path.with_extension(format!("snapshot.{}.tmp", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)?;
+    let written = (|| -> io::Result<u64> {
+        let mut encoder = zstd::Encoder::new(BufWriter::new(file), 1)?;
+        encoder.include_checksum(true)?;
+        let mut out = Out(encoder);
+        out.0.write_all(MAGIC)?;
+        out.u32(FORMAT)?;
+        out.str(timoneiro_proto::VERSION)?;
+        out.str(&cluster.context.name)?;
+        out.str(&cluster.context.server)?;
+        out.i64(timoneiro_client::render::now_unix_ms())?;
+        out.u32(kinds.len() as u32)?;
+        for (builtin, dictionary, rows) in &kinds {
+            let spec = builtin.kind();
+            out.str(&spec.spec().plural)?;
+            out.str(&spec.spec().group)?;
+            out.bytes(dictionary.as_deref().unwrap_or_default())?;
+            out.u64(rows.len() as u64)?;
+            for row in rows {
+                out.row(row)?;
+            }
+        }
+        let file = out.0.finish()?.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(file.metadata()?.len())
+    })();
+    let bytes = match written {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(error.into());
+        }
+    };
+    std::fs::rename(&temporary, &path)?;
+    Ok(Written {
+        kinds: kinds.len(),
+        rows: kinds.iter().map(|(_, _, rows)| rows.len()).sum(),
+        bytes,
+        millis: started.elapsed().as_millis(),
+    })
+}
+
+/// The snapshot directory, created only its user may enter (0700).
+fn private_dir(dir: &Path) -> io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Read the snapshot of `context` on `server` from `dir` (blocking).
+pub fn read(dir: &Path, context: &str, server: &str) -> Result<Snapshot, SnapshotError> {
+    let file = std::fs::File::open(path(dir, context, server))?;
+    let mut input = In(zstd::Decoder::new(BufReader::new(file))
+        .map_err(|e| SnapshotError::Corrupt(e.to_string()))?);
+    let mut magic = vec![0; MAGIC.len()];
+    input.exact(&mut magic)?;
+    if magic != MAGIC {
+        return Err(SnapshotError::Foreign(
+            "something else than timoneirod".into(),
+        ));
+    }
+    let format = input.u32()?;
+    if format != FORMAT {
+        return Err(SnapshotError::Foreign(format!("snapshot format {format}")));
+    }
+    let version = input.str()?;
+    if version != timoneiro_proto::VERSION {
+        return Err(SnapshotError::Foreign(format!("timoneirod {version}")));
+    }
+    let (written_for, written_on) = (input.str()?, input.str()?);
+    if written_for != context || written_on != server {
+        return Err(SnapshotError::Foreign(format!(
+            "the context {written_for:?} on {written_on}"
+        )));
+    }
+    let written_unix_ms = input.i64()?;
+    let mut kinds = Vec::new();
+    for _ in 0..input.u32()? {
+        let plural = input.str()?;
+        let group = input.str()?;
+        let dictionary = Some(input.bytes()?).filter(|d| !d.is_empty());
+        let mut rows = Vec::new();
+        for _ in 0..input.u64()? {
+            rows.push(input.row()?);
+        }
+        kinds.push(KindRows {
+            plural,
+            group,
+            dictionary,
+            rows,
+        });
+    }
+    // The end of the frame, where zstd checks the content checksum.
+    let mut rest = [0u8; 1];
+    match input.0.read(&mut rest) {
+        Ok(0) => {}
+        Ok(_) => return Err(SnapshotError::Corrupt("bytes after its end".into())),
+        Err(error) => return Err(SnapshotError::Corrupt(error.to_string())),
+    }
+    Ok(Snapshot {
+        written_unix_ms,
+        kinds,
+    })
+}
+
+/// Serve `cluster`'s snapshot from `dir`, if it has a usable one: each
+/// kind's rows, STALE, in stores that hold nothing yet. Logs what it did
+/// or why not (blocking: call before the cluster starts, off the async
+/// threads).
+pub fn restore(dir: &Path, cluster: &Cluster) {
+    let started = Instant::now();
+    let (context, server) = (&cluster.context.name, &cluster.context.server);
+    let snapshot = match read(dir, context, server) {
+        Ok(snapshot) => snapshot,
+        Err(SnapshotError::Io(error)) if error.kind() == io::ErrorKind::NotFound => {
+            tracing::debug!(context, "no snapshot yet");
+            return;
+        }
+        Err(error) => {
+            tracing::warn!(context, file = %path(dir, context, server).display(), %error, "snapshot ignored");
+            return;
+        }
+    };
+    let age = Duration::from_millis(
+        u64::try_from(timoneiro_client::render::now_unix_ms() - snapshot.written_unix_ms)
+            .unwrap_or(0),
+    );
+    let message = format!(
+        "rows from the snapshot of {} ago; listing",
+        timoneiro_client::render::human_duration(age.as_millis() as i64)
+    );
+    let (mut kinds, mut rows) = (0, 0);
+    for kind in snapshot.kinds {
+        let Some(builtin) = Builtin::ALL.into_iter().find(|b| {
+            let spec = b.descriptor();
+            spec.plural == kind.plural && spec.group == kind.group
+        }) else {
+            continue;
+        };
+        let Some(store) = cluster.store(&builtin.kind()) else {
+            continue;
+        };
+        if let Some(dictionary) = kind.dictionary
+            && !store.codec().restore_dictionary(dictionary)
+        {
+            // Its objects would need the dictionary the codec does not have.
+            continue;
+        }
+        let count = kind.rows.len();
+        if store.restore(kind.rows, message.clone()) {
+            kinds += 1;
+            rows += count;
+        }
+    }
+    tracing::info!(
+        context,
+        kinds,
+        rows,
+        age_seconds = age.as_secs(),
+        millis = started.elapsed().as_millis() as u64,
+        "snapshot restored"
+    );
+}
+
+/// The snapshot's writer: little-endian numbers, length-prefixed bytes.
+struct Out<W: Write>(W);
+
+impl<W: Write> Out<W> {
+    fn u32(&mut self, value: u32) -> io::Result<()> {
+        self.0.write_all(&value.to_le_bytes())
+    }
+
+    fn u64(&mut self, value: u64) -> io::Result<()> {
+        self.0.write_all(&value.to_le_bytes())
+    }
+
+    fn i64(&mut self, value: i64) -> io::Result<()> {
+        self.0.write_all(&value.to_le_bytes())
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.u64(bytes.len() as u64)?;
+        self.0.write_all(bytes)
+    }
+
+    fn str(&mut self, text: &str) -> io::Result<()> {
+        self.bytes(text.as_bytes())
+    }
+
+    fn row(&mut self, row: &Row) -> io::Result<()> {
+        self.str(&row.namespace)?;
+        self.str(&row.name)?;
+        self.str(&row.uid)?;
+        self.i64(row.created_ms)?;
+        self.u32(row.cells.len() as u32)?;
+        for cell in &row.cells {
+            self.str(&cell.text)?;
+            self.i64(cell.since_ms)?;
+        }
+        self.u32(row.labels.len() as u32)?;
+        for (key, value) in &row.labels {
+            self.str(key)?;
+            self.str(value)?;
+        }
+        self.bytes(&row.object)
+    }
+}
+
+/// The snapshot's reader: what [`Out`] wrote, every length checked.
+struct In<R: Read>(R);
+
+impl<R: Read> In<R> {
+    fn exact(&mut self, buffer: &mut [u8]) -> Result<(), SnapshotError> {
+        self.0
+            .read_exact(buffer)
+            .map_err(|e| SnapshotError::Corrupt(e.to_string()))
+    }
+
+    fn u32(&mut self) -> Result<u32, SnapshotError> {
+        let mut bytes = [0; 4];
+        self.exact(&mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn u64(&mut self) -> Result<u64, SnapshotError> {
+        let mut bytes = [0; 8];
+        self.exact(&mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn i64(&mut self) -> Result<i64, SnapshotError> {
+        let mut bytes = [0; 8];
+        self.exact(&mut bytes)?;
+        Ok(i64::from_le_bytes(bytes))
+    }
+
+    fn bytes(&mut self) -> Result<Vec<u8>, SnapshotError> {
+        let len = self.u64()?;
+        if len > MOST_BYTES {
+            return Err(SnapshotError::Corrupt(format!("a field of {len} bytes")));
+        }
+        // Read as it comes, never allocated ahead from a length that may lie.
+        let mut bytes = Vec::new();
+        (&mut self.0)
+            .take(len)
+            .read_to_end(&mut bytes)
+            .map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
+        if bytes.len() as u64 != len {
+            return Err(SnapshotError::Corrupt("cut short".into()));
+        }
+        Ok(bytes)
+    }
+
+    fn str(&mut self) -> Result<String, SnapshotError> {
+        String::from_utf8(self.bytes()?).map_err(|_| SnapshotError::Corrupt("not UTF-8".into()))
+    }
+
+    fn row(&mut self) -> Result<RowParts, SnapshotError> {
+        let namespace = self.str()?;
+        let name = self.str()?;
+        let uid = self.str()?;
+        let created_ms = self.i64()?;
+        let mut cells = Vec::new();
+        for _ in 0..self.u32()? {
+            let text = self.str()?;
+            cells.push(Cell::text_since(text, self.i64()?));
+        }
+        let mut labels = Vec::new();
+        for _ in 0..self.u32()? {
+            labels.push((self.str()?, self.str()?));
+        }
+        Ok(RowParts {
+            namespace,
+            name,
+            uid,
+            created_ms,
+            cells,
+            labels,
+            object: self.bytes()?,
+        })
+    }
+}
