@@ -209,6 +209,18 @@ impl<K> Scope<K> {
     }
 }
 
+/// Whether the API server said 410 Gone (a resourceVersion it no longer
+/// has), in a watch's ERROR event or as the answer to the request.
+fn gone(error: &watcher::Error) -> bool {
+    match error {
+        watcher::Error::WatchError(status) => status.code == 410,
+        watcher::Error::InitialListFailed(kube::Error::Api(status))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+        | watcher::Error::WatchFailed(kube::Error::Api(status)) => status.code == 410,
+        _ => false,
+    }
+}
+
 fn classify(error: &watcher::Error) -> Failure {
     let watching = matches!(
         error,
@@ -344,6 +356,12 @@ struct Informer<K: Watched, P> {
     /// Why the next list is a relist (None before the first list).
     relist_reason: Option<String>,
     listed_before: bool,
+    /// Where the protobuf source puts its list's resourceVersion.
+    listed: wire::Listed,
+    /// A snapshot's resourceVersion: cluster-wide protobuf streams resume
+    /// from it instead of listing until one has resumed (InitDone) or the
+    /// server says it is gone (410).
+    resume: Option<Box<str>>,
 }
 
 /// How one stream went, while it ran and when it ended.
@@ -395,7 +413,10 @@ async fn watch_kind<K, P>(
         skipped: Vec::new(),
         relist_reason: None,
         listed_before: false,
+        listed: wire::Listed::default(),
+        resume: None,
     };
+    informer.resume = informer.store.take_resume();
     loop {
         let mut run = Run::default();
         let mut stream = informer.open(&mut run);
@@ -422,10 +443,12 @@ async fn watch_kind<K, P>(
 }
 
 impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
-    /// One list+watch of the kind where `api` points, in the current encoding.
+    /// One list+watch of the kind where `api` points, in the current
+    /// encoding; in protobuf, a watch from `resume` instead when given.
     fn source(
         &self,
         api: Api<K>,
+        resume: Option<Box<str>>,
     ) -> futures::stream::BoxStream<'static, Result<Event<K>, watcher::Error>> {
         let kind = self.store.kind().spec();
         match self.encoding {
@@ -434,6 +457,10 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
                 api.into_client(),
                 K::metadata_api(),
                 self.watch_timeout,
+                match resume {
+                    Some(version) => wire::Start::Resume(version.into()),
+                    None => wire::Start::List(self.listed.clone()),
+                },
             ),
             Encoding::Json => {
                 let config = watcher::Config::default().timeout(self.watch_timeout);
@@ -451,6 +478,7 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
 
     /// The next stream: cluster-wide, or one watcher per namespace not skipped.
     fn open(&self, run: &mut Run) -> futures::stream::BoxStream<'static, Tagged<K>> {
+        let resume = self.resume.clone();
         run.active = self
             .scope
             .namespaces
@@ -462,14 +490,14 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
             (Some(in_namespace), true) => {
                 futures::stream::select_all(run.active.iter().map(|ns| {
                     let ns: Arc<str> = Arc::from(ns.as_str());
-                    self.source(in_namespace(&ns))
+                    self.source(in_namespace(&ns), None)
                         .map(move |event| (Some(ns.clone()), event))
                         .boxed()
                 }))
                 .boxed()
             }
             _ => self
-                .source(self.scope.all.clone())
+                .source(self.scope.all.clone(), resume)
                 .map(|event| (None, event))
                 .boxed(),
         }
@@ -501,9 +529,18 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
             (Ok(Event::InitApply(object)), None) => store.relist_apply(parts(object)),
             (Ok(Event::InitApply(object)), Some(ns)) => store.relist_apply_in(&ns, parts(object)),
             (Ok(Event::InitDone), None) => {
+                self.resume = None;
                 store.finish_relist();
+                let listed = self.listed.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(version) = listed {
+                    store.record_version(&version);
+                }
                 run.watching_since = Some(Instant::now());
-                tracing::info!(%kind, objects = store.status().objects, "synced");
+                if run.lists == 0 {
+                    tracing::info!(%kind, objects = store.status().objects, "synced: the watch resumed from the snapshot, no list");
+                } else {
+                    tracing::info!(%kind, objects = store.status().objects, "synced");
+                }
             }
             (Ok(Event::InitDone), Some(ns)) => {
                 run.listed.insert(ns.clone());
@@ -514,13 +551,22 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
                 }
                 tracing::info!(%kind, namespace = %ns, objects = store.status().objects, "synced a namespace");
             }
-            (Ok(Event::Apply(object)), _) => store.apply(parts(object)),
-            (Ok(Event::Delete(object)), _) => {
+            (Ok(Event::Apply(object)), ns) => {
+                let version = object.meta().resource_version.clone();
+                store.apply(parts(object));
+                self.record(ns.is_none(), version);
+            }
+            (Ok(Event::Delete(object)), ns) => {
                 if let Some(uid) = object.meta().uid.as_deref() {
                     store.delete(uid);
                 }
+                self.record(ns.is_none(), object.meta().resource_version.clone());
             }
             (Err(error), ns) => {
+                if gone(&error) {
+                    // The snapshot's version is too old: list.
+                    self.resume = None;
+                }
                 if self.encoding == Encoding::Protobuf
                     && let Some(reason) = wire::refused_protobuf(&error)
                 {
@@ -533,6 +579,18 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
             }
         }
         None
+    }
+
+    /// The store's rows are at `version` now: kept for a snapshot's resumed
+    /// watch, when the watch is the protobuf source's and cluster-wide
+    /// (whose lists say their own version).
+    fn record(&self, cluster_wide: bool, version: Option<String>) {
+        if self.encoding == Encoding::Protobuf
+            && cluster_wide
+            && let Some(version) = version
+        {
+            self.store.record_version(&version);
+        }
     }
 
     /// After a stream failed: change what the next one does (JSON instead

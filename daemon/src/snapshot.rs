@@ -1,7 +1,10 @@
 //! Warm restarts: each context's synced kinds are written to a snapshot
 //! file on shutdown and every [`INTERVAL`]; a daemon that starts serves the
-//! snapshot at once, STALE, while its informers list as they always do
-//! (the list replaces the snapshot's rows in one step when it is complete).
+//! snapshot at once, STALE. Each kind's informer then resumes its watch
+//! from the snapshot's resourceVersion (`wire::Start::Resume`, protobuf
+//! kinds watched cluster-wide): no LIST when the API server still has that
+//! version; a 410 Gone, and every other kind, lists as on a first start,
+//! the list replacing the snapshot's rows in one step when it is complete.
 //!
 //! A snapshot holds, for each kind of tiers 1–3 that was SYNCED when it was
 //! written, its rows (cells, labels) and kept objects exactly as the cache
@@ -19,12 +22,12 @@
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::catalog::Builtin;
 use crate::cluster::Cluster;
 use crate::row::{Cell, Row, RowParts};
+use crate::store::SyncedRows;
 
 /// How often a running context's snapshot is written again.
 pub const INTERVAL: Duration = Duration::from_secs(300);
@@ -32,7 +35,7 @@ pub const INTERVAL: Duration = Duration::from_secs(300);
 /// What a snapshot file starts with (inside its zstd frame).
 const MAGIC: &[u8] = b"timoneiro snapshot\n";
 /// The layout below; another one is foreign.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// The most one string or byte field may claim (a kept object is at most
 /// what the API server allows an object, about 1.5 MiB; this is far above).
 const MOST_BYTES: u64 = 256 * 1024 * 1024;
@@ -95,6 +98,9 @@ pub struct KindRows {
     /// Plural and group: which built-in kind.
     pub plural: String,
     pub group: String,
+    /// The resourceVersion the rows are at, if known: the watch resumes
+    /// from it.
+    pub version: Option<String>,
     /// The dictionary the kept objects were compressed with, if any.
     pub dictionary: Option<Vec<u8>>,
     pub rows: Vec<RowParts>,
@@ -123,9 +129,7 @@ pub struct Written {
 /// snapshot.
 pub fn write(dir: &Path, cluster: &Cluster) -> Result<Written, SnapshotError> {
     let started = Instant::now();
-    /// A kind to write: which, its dictionary, its rows.
-    type Kept = (Builtin, Option<Vec<u8>>, Vec<Arc<Row>>);
-    let kinds: Vec<Kept> = cluster
+    let kinds: Vec<(Builtin, Option<Vec<u8>>, SyncedRows)> = cluster
         .stores()
         .iter()
         .filter_map(|store| {
@@ -158,10 +162,11 @@ pub fn write(dir: &Path, cluster: &Cluster) -> Result<Written, SnapshotError> {
         out.str(&cluster.context.server)?;
         out.i64(timoneiro_client::render::now_unix_ms())?;
         out.u32(kinds.len() as u32)?;
-        for (builtin, dictionary, rows) in &kinds {
+        for (builtin, dictionary, SyncedRows { rows, version }) in &kinds {
             let spec = builtin.kind();
             out.str(&spec.spec().plural)?;
             out.str(&spec.spec().group)?;
+            out.str(version.as_deref().unwrap_or_default())?;
             out.bytes(dictionary.as_deref().unwrap_or_default())?;
             out.u64(rows.len() as u64)?;
             for row in rows {
@@ -182,7 +187,7 @@ pub fn write(dir: &Path, cluster: &Cluster) -> Result<Written, SnapshotError> {
     std::fs::rename(&temporary, &path)?;
     Ok(Written {
         kinds: kinds.len(),
-        rows: kinds.iter().map(|(_, _, rows)| rows.len()).sum(),
+        rows: kinds.iter().map(|(_, _, synced)| synced.rows.len()).sum(),
         bytes,
         millis: started.elapsed().as_millis(),
     })
@@ -228,6 +233,7 @@ pub fn read(dir: &Path, context: &str, server: &str) -> Result<Snapshot, Snapsho
     for _ in 0..input.u32()? {
         let plural = input.str()?;
         let group = input.str()?;
+        let version = Some(input.str()?).filter(|v| !v.is_empty());
         let dictionary = Some(input.bytes()?).filter(|d| !d.is_empty());
         let mut rows = Vec::new();
         for _ in 0..input.u64()? {
@@ -236,6 +242,7 @@ pub fn read(dir: &Path, context: &str, server: &str) -> Result<Snapshot, Snapsho
         kinds.push(KindRows {
             plural,
             group,
+            version,
             dictionary,
             rows,
         });
@@ -276,7 +283,7 @@ pub fn restore(dir: &Path, cluster: &Cluster) {
             .unwrap_or(0),
     );
     let message = format!(
-        "rows from the snapshot of {} ago; listing",
+        "rows from the snapshot of {} ago; resuming",
         timoneiro_client::render::human_duration(age.as_millis() as i64)
     );
     let (mut kinds, mut rows) = (0, 0);
@@ -297,7 +304,7 @@ pub fn restore(dir: &Path, cluster: &Cluster) {
             continue;
         }
         let count = kind.rows.len();
-        if store.restore(kind.rows, message.clone()) {
+        if store.restore(kind.rows, kind.version, message.clone()) {
             kinds += 1;
             rows += count;
         }

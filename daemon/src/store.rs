@@ -44,6 +44,8 @@ enum Pending {
     RelistApply(RowParts),
     /// One object of a namespace's (re)list.
     RelistApplyIn(Box<str>, RowParts),
+    /// The resourceVersion the rows are now at (after the events before it).
+    Version(Box<str>),
 }
 
 /// Events queued at most before a write waits for the queries to end.
@@ -72,6 +74,12 @@ struct Inner {
     status: SyncStatus,
     /// Namespaces of the scope where listing is forbidden (skipped).
     forbidden: Vec<String>,
+    /// The resourceVersion the rows are at, when known (protobuf lists and
+    /// watches): never ahead of the rows, so a watch resumed from it misses
+    /// nothing. Written to snapshots.
+    version: Option<Box<str>>,
+    /// A snapshot's resourceVersion, until the informer resumes from it.
+    resume: Option<Box<str>>,
 }
 
 impl Inner {
@@ -88,6 +96,13 @@ impl Inner {
         let namespace = self.intern(&parts.namespace);
         Arc::new(Row::new(parts, |_| namespace))
     }
+}
+
+/// A synced kind's rows and the resourceVersion they are at, if known.
+#[derive(Debug)]
+pub struct SyncedRows {
+    pub rows: Vec<Arc<Row>>,
+    pub version: Option<Box<str>>,
 }
 
 /// A bound on a store's rows: past `max`, the least recent rows go.
@@ -323,6 +338,7 @@ impl Store {
                     inner.status.objects = received;
                 }
             }
+            Pending::Version(version) => inner.version = Some(version),
             Pending::RelistApplyIn(namespace, parts) => {
                 let row = inner.row(parts);
                 let table = inner.partial.entry(namespace).or_default();
@@ -397,21 +413,40 @@ impl Store {
         changed
     }
 
-    /// What a snapshot keeps of the kind: every row, when the kind is
-    /// SYNCED (rows that are loading, stale or failed are not written).
-    pub fn synced_rows(&self) -> Option<Vec<Arc<Row>>> {
+    /// The rows are at this resourceVersion now (after the events and the
+    /// list given before it: it is applied in their order).
+    pub fn record_version(&self, version: &str) {
+        self.change(Pending::Version(version.into()));
+    }
+
+    /// What a snapshot keeps of the kind: every row and the resourceVersion
+    /// they are at (if known), when the kind is SYNCED (rows that are
+    /// loading, stale or failed are not written).
+    pub fn synced_rows(&self) -> Option<SyncedRows> {
         let view = self.view();
-        (view.status().state == SyncState::Synced).then(|| view.rows().cloned().collect())
+        (view.status().state == SyncState::Synced).then(|| SyncedRows {
+            rows: view.rows().cloned().collect(),
+            version: view.inner().version.clone(),
+        })
+    }
+
+    /// The snapshot's resourceVersion to resume the watch from, once: the
+    /// informer's first stream takes it.
+    pub fn take_resume(&self) -> Option<Box<str>> {
+        self.write().resume.take()
     }
 
     /// Serve rows from a snapshot, STALE with `message`, until the
-    /// informer's first list replaces them. Only a kind that holds nothing
-    /// yet (PENDING, no rows) takes them; false otherwise.
-    pub fn restore(&self, rows: Vec<RowParts>, message: String) -> bool {
+    /// informer's first list replaces them or its watch resumes from
+    /// `version`. Only a kind that holds nothing yet (PENDING, no rows)
+    /// takes them; false otherwise.
+    pub fn restore(&self, rows: Vec<RowParts>, version: Option<String>, message: String) -> bool {
         let mut inner = self.write();
         if inner.status.state != SyncState::Pending || !inner.rows.is_empty() {
             return false;
         }
+        inner.version = version.as_deref().map(Into::into);
+        inner.resume = version.map(Into::into);
         for parts in rows {
             let row = inner.row(parts);
             inner.rows.insert(row);

@@ -400,6 +400,7 @@ pub fn watcher<K>(
     client: Client,
     metadata_only: bool,
     watch_timeout_seconds: u32,
+    start: Start,
 ) -> BoxStream<'static, Result<Event<K>, Error>>
 where
     K: Resource + FromProtobuf + Send + 'static,
@@ -418,7 +419,7 @@ where
             tx,
         };
         tokio::select! {
-            result = source.run() => {
+            result = source.run(start) => {
                 if let Err(error) = result {
                     let _ = source.tx.send(vec![Err(error)]).await;
                 }
@@ -430,6 +431,29 @@ where
         .flat_map(futures::stream::iter)
         .boxed()
 }
+
+/// Where a [`watcher`] begins.
+#[derive(Debug)]
+pub enum Start {
+    /// With the whole list (Init, InitApply…, InitDone), whose
+    /// resourceVersion is put in the slot just before its InitDone.
+    List(Listed),
+    /// With a watch from this resourceVersion (a snapshot's), no list: its
+    /// InitDone (no Init before it: the rows the store has are the list)
+    /// comes once the server has shown it still has that version — with
+    /// its first event, or after [`RESUME_QUIET`] of a quiet watch, since a
+    /// server that no longer has it answers with an ERROR 410 at once
+    /// (FIELD-NOTES: "HTTP 200, one ERROR event with a 410 Status"). A 410
+    /// ends the stream like any watch error: the informer lists.
+    Resume(String),
+}
+
+/// The resourceVersion of a source's list, for its informer to read at
+/// the list's InitDone.
+pub type Listed = std::sync::Arc<std::sync::Mutex<Option<String>>>;
+
+/// How long a resumed watch may stay quiet before it is taken as valid.
+pub const RESUME_QUIET: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// List items decoded between two yields to the runtime: a slice short
 /// enough that watches and queries on the same threads are not held up.
@@ -463,13 +487,17 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         self.tx.send(batch).await.map_err(|_| Gone)
     }
 
-    async fn run(&self) -> Result<(), Error> {
-        let Ok(mut resource_version) = self.list().await? else {
-            return Ok(());
+    async fn run(&self, start: Start) -> Result<(), Error> {
+        let (mut resource_version, mut unconfirmed) = match start {
+            Start::List(listed) => match self.list(&listed).await? {
+                Ok(resource_version) => (resource_version, false),
+                Err(Gone) => return Ok(()),
+            },
+            Start::Resume(resource_version) => (resource_version, true),
         };
         loop {
             let started = std::time::Instant::now();
-            match self.watch(&resource_version).await? {
+            match self.watch(&resource_version, &mut unconfirmed).await? {
                 Some(last) => resource_version = last,
                 None => return Ok(()),
             }
@@ -503,7 +531,7 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
 
     /// The whole list, page by page: Init, InitApply…, InitDone. The list's resourceVersion,
     /// or `Err(Gone)` when the receiver went away.
-    async fn list(&self) -> Result<Result<String, Gone>, Error> {
+    async fn list(&self, listed: &Listed) -> Result<Result<String, Gone>, Error> {
         if self.emit(Event::Init).await.is_err() {
             return Ok(Err(Gone));
         }
@@ -540,6 +568,7 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
                     .resource_version
                     .clone()
                     .ok_or(Error::NoResourceVersion)?;
+                *listed.lock().unwrap_or_else(|p| p.into_inner()) = Some(resource_version.clone());
                 if self.emit(Event::InitDone).await.is_err() {
                     return Ok(Err(Gone));
                 }
@@ -549,8 +578,10 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
     }
 
     /// One watch request until the server ends it: the last resourceVersion
-    /// seen, or None when the receiver went away.
-    async fn watch(&self, from: &str) -> Result<Option<String>, Error> {
+    /// seen, or None when the receiver went away. While `unconfirmed` (a
+    /// resumed watch), its first event that is not an ERROR, or
+    /// [`RESUME_QUIET`] without any, is preceded by InitDone.
+    async fn watch(&self, from: &str, unconfirmed: &mut bool) -> Result<Option<String>, Error> {
         let query = format!(
             "watch=true&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={}",
             encode_query(from),
@@ -564,7 +595,24 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         let mut body = response.into_body().into_data_stream();
         let mut frames = FrameReader::default();
         let mut last = from.to_string();
-        while let Some(chunk) = body.next().await {
+        loop {
+            let chunk = if *unconfirmed {
+                match tokio::time::timeout(RESUME_QUIET, body.next()).await {
+                    Ok(chunk) => chunk,
+                    Err(_) => {
+                        *unconfirmed = false;
+                        if self.emit(Event::InitDone).await.is_err() {
+                            return Ok(None);
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                body.next().await
+            };
+            let Some(chunk) = chunk else {
+                break;
+            };
             // kube's watcher treats a stream cut mid-way as its end and
             // resumes; so do we. A silent one is dead (`watch_body_error`).
             let chunk = match chunk {
@@ -579,7 +627,7 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
                 .next_frame()
                 .map_err(|e| Error::WatchFailed(WireError::from(e).into()))?
             {
-                match self.event(&frame, &mut last).await? {
+                match self.event(&frame, &mut last, unconfirmed).await? {
                     Ok(()) => {}
                     Err(Gone) => return Ok(None),
                 }
@@ -588,13 +636,21 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         Ok(Some(last))
     }
 
-    async fn event(&self, frame: &[u8], last: &mut String) -> Result<Result<(), Gone>, Error> {
+    async fn event(
+        &self,
+        frame: &[u8],
+        last: &mut String,
+        unconfirmed: &mut bool,
+    ) -> Result<Result<(), Gone>, Error> {
         let bad = |e: kpb::Error| Error::WatchFailed(WireError::from(e).into());
         let event = WatchEvent::parse(frame).map_err(bad)?;
         let envelope = Envelope::parse(event.object).map_err(bad)?;
         if event.kind == "ERROR" {
             let status: Status = kpb::decode(kpb::status(), envelope.raw).map_err(bad)?;
             return Err(Error::WatchError(Box::new(status)));
+        }
+        if std::mem::take(unconfirmed) && self.emit(Event::InitDone).await.is_err() {
+            return Ok(Err(Gone));
         }
         let ty = envelope.message_type().map_err(bad)?;
         let mut object = || -> Result<K, Error> {

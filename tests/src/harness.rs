@@ -407,6 +407,23 @@ impl Sim {
         .await;
     }
 
+    /// (lists, watches) the sim received for a core resource so far (its
+    /// request log: list pages count one each).
+    pub async fn requests_for(&self, plural: &str) -> (usize, usize) {
+        let log = self.json("GET", "/sim/requests").await;
+        let prefix = format!("/api/v1/{plural}?");
+        let uris: Vec<String> = log["requests"]
+            .as_array()
+            .expect("requests")
+            .iter()
+            .filter_map(|r| r["uri"].as_str())
+            .filter(|uri| uri.starts_with(&prefix))
+            .map(str::to_string)
+            .collect();
+        let watches = uris.iter().filter(|u| u.contains("watch=true")).count();
+        (uris.len() - watches, watches)
+    }
+
     /// How many watches are open on the sim now.
     pub async fn open_watches(&self) -> u64 {
         self.json("GET", "/sim/info").await["openWatches"]

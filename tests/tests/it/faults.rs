@@ -139,22 +139,6 @@ pub(crate) async fn assert_converged(sim: &Sim, daemon: &Daemon, timeout: Durati
     .await;
 }
 
-/// (lists, watches) the sim received for a core resource so far.
-async fn requests_for(sim: &Sim, plural: &str) -> (usize, usize) {
-    let log = sim.json("GET", "/sim/requests").await;
-    let prefix = format!("/api/v1/{plural}?");
-    let uris: Vec<String> = log["requests"]
-        .as_array()
-        .expect("requests")
-        .iter()
-        .filter_map(|r| r["uri"].as_str())
-        .filter(|uri| uri.starts_with(&prefix))
-        .map(str::to_string)
-        .collect();
-    let watches = uris.iter().filter(|u| u.contains("watch=true")).count();
-    (uris.len() - watches, watches)
-}
-
 /// kube's watcher resumes a dropped watch from its last resourceVersion,
 /// which the sim replays from history: nothing is lost, no relist is needed,
 /// and the kinds never stop being SYNCED (a relist would be the waste this
@@ -163,7 +147,7 @@ async fn requests_for(sim: &Sim, plural: &str) -> (usize, usize) {
 async fn a_dropped_watch_resumes_from_its_resource_version_and_loses_nothing() {
     let (sim, daemon) =
         synced_cluster(&["--pods", "300", "--namespaces", "3", "--churn-rate", "50"]);
-    let (lists_before, watches_before) = requests_for(&sim, "pods").await;
+    let (lists_before, watches_before) = sim.requests_for("pods").await;
     for _ in 0..3 {
         let dropped = sim.fault("drop-watches").await;
         assert!(
@@ -178,7 +162,7 @@ async fn a_dropped_watch_resumes_from_its_resource_version_and_loses_nothing() {
     }
     sim.set_churn(0).await;
     assert_converged(&sim, &daemon, Duration::from_secs(20)).await;
-    let (lists, watches) = requests_for(&sim, "pods").await;
+    let (lists, watches) = sim.requests_for("pods").await;
     assert!(
         watches >= watches_before + 3,
         "the watch was resumed after each drop ({watches_before} -> {watches})"
@@ -565,7 +549,7 @@ async fn a_forbidden_watch_keeps_the_list_and_does_not_storm() {
             .unwrap_or_default();
         assert_ne!(pods["state"], "ERROR", "{pods}");
     }
-    let (lists, watches) = requests_for(&sim, "pods").await;
+    let (lists, watches) = sim.requests_for("pods").await;
     assert_eq!((lists, watches), (1, 1), "one list, one refused watch");
     let log_text = sim.json("GET", "/sim/requests").await.to_string();
     assert!(
@@ -585,11 +569,11 @@ async fn a_forbidden_watch_keeps_the_list_and_does_not_storm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watches_that_end_at_once_are_paced() {
     let (sim, _daemon) = synced_cluster(&["--pods", "50", "--namespaces", "1"]);
-    let (_, before) = requests_for(&sim, "pods").await;
+    let (_, before) = sim.requests_for("pods").await;
     sim.fault("short-watches?seconds=5").await;
     sim.fault("end-watches").await;
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let (lists, after) = requests_for(&sim, "pods").await;
+    let (lists, after) = sim.requests_for("pods").await;
     let watches = after - before;
     // One watch a second at most, plus the one in flight.
     assert!(watches <= 7, "{watches} pod watches in 5 s");

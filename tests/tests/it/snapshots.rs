@@ -71,6 +71,7 @@ async fn a_restarted_daemon_serves_its_snapshot_at_once_then_lists() {
     // SIGTERM writes the snapshot: a file only its user reads, in a
     // directory only its user enters.
     assert!(daemon.terminate().success(), "{}", log(&daemon));
+    let (lists, _) = sim.requests_for("pods").await;
     let files = snapshots(&daemon);
     assert_eq!(files.len(), 1, "{files:?}\n{}", log(&daemon));
     assert_eq!(mode(&files[0]), 0o600);
@@ -128,6 +129,68 @@ async fn a_restarted_daemon_serves_its_snapshot_at_once_then_lists() {
                 Err(format!("{} pods: {}", pods.len(), stderr(&output)))
             }
         },
+    );
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let pods = status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .find(|k| k["kind"] == "pods")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(pods["state"], "SYNCED", "{pods}");
+    assert_eq!(
+        sim.requests_for("pods").await.0,
+        lists,
+        "no pod LIST after the restart"
+    );
+    assert!(
+        log(&daemon).contains("kind=pods")
+            && log(&daemon).contains("resumed from the snapshot, no list"),
+        "{}",
+        log(&daemon)
+    );
+}
+
+/// A snapshot older than the API server's history (here: compacted while
+/// no daemon ran) is served at once all the same; its watch gets 410 Gone,
+/// and the kind is listed as on a first start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_older_than_the_servers_history_is_listed_again() {
+    let (sim, mut daemon) = synced_cluster(&["--pods", "200", "--namespaces", "2"]);
+    assert!(daemon.terminate().success(), "{}", log(&daemon));
+    let (lists, _) = sim.requests_for("pods").await;
+    let created = sim.json("POST", "/sim/pods").await;
+    let new_pod = format!(
+        "{}/{}",
+        created["namespace"].as_str().expect("namespace"),
+        created["name"].as_str().expect("name")
+    );
+    sim.json("POST", "/sim/compact").await;
+    let daemon = daemon.restart(&sim.kubeconfig);
+    eventually(
+        "the pods listed again, the new pod with them",
+        Duration::from_secs(90),
+        || {
+            let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
+            let pods = listed(&output);
+            if output.status.success()
+                && !stderr(&output).contains("STALE")
+                && pods.contains(&new_pod)
+            {
+                Ok(())
+            } else {
+                Err(format!("{} pods: {}", pods.len(), stderr(&output)))
+            }
+        },
+    );
+    assert_eq!(
+        listed(&daemon.cli(&["get", "pods", "-A", "--no-headers"])),
+        sim_pods(&sim).await
+    );
+    assert!(
+        sim.requests_for("pods").await.0 > lists,
+        "pods listed again"
     );
     let status = daemon.cli_json(&["status", "-o", "json"]);
     let pods = status["kinds"]
