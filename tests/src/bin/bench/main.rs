@@ -14,6 +14,7 @@ mod common;
 mod load;
 mod memory;
 mod query;
+mod restart;
 mod soak;
 mod sync;
 mod tui;
@@ -116,6 +117,16 @@ enum Bench {
         #[arg(long, default_value_t = 60)]
         every: u64,
     },
+    /// Warm restarts: a daemon restarted on its snapshot against a cold
+    /// start (time to every pod printed, and to pods SYNCED).
+    Restart {
+        /// Pods in the sim.
+        #[arg(long, default_value_t = 10_000)]
+        pods: usize,
+        /// Restarts measured (and as many cold starts).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Run a program as this process's only child and report its wall time
     /// and peak RSS on stderr (what `bench cli` runs each CLI under).
     #[command(hide = true)]
@@ -136,6 +147,7 @@ async fn main() {
         Bench::Tui { pods, big, runs } => tui::run(pods, big, runs).await,
         Bench::Query { pods, runs } => query::run(pods, runs).await,
         Bench::Cli { pods, runs } => cli::run(pods, runs).await,
+        Bench::Restart { pods, runs } => restart::run(pods, runs).await,
         Bench::Sync { pods, runs } => sync::run(pods, runs).await,
         Bench::Wire { pods, runs } => wire::run(pods, runs).await,
         Bench::Memory { pods } => memory::run(pods),
