@@ -180,12 +180,7 @@ fn print_changes(
                 args.show_labels,
             );
             for row in rows {
-                let cells: Vec<String> = row
-                    .cells
-                    .iter()
-                    .map(|c| crate::table::cell(c, now))
-                    .collect();
-                out.line(&crate::table::pad_line(&cells, widths))?;
+                out.line(&crate::table::row_line(&row, now, widths))?;
             }
         }
         _ => {
@@ -419,12 +414,7 @@ async fn print_pages(
             let now = first.now_unix_ms;
             each_page(rows, pages, |rows| {
                 for row in rows {
-                    let cells: Vec<String> = row
-                        .cells
-                        .iter()
-                        .map(|c| crate::table::cell(c, now))
-                        .collect();
-                    out.line(&crate::table::pad_line(&cells, &widths))?;
+                    out.line(&crate::table::row_line(row, now, &widths))?;
                 }
                 Ok(())
             })

@@ -30,6 +30,12 @@ pub fn layout(grid: &[Vec<String>]) -> Vec<String> {
     grid.iter().map(|line| pad_line(line, &widths)).collect()
 }
 
+/// One row's line: its cells at `now_unix_ms`, padded to `widths`.
+pub fn row_line(row: &Row, now_unix_ms: i64, widths: &[usize]) -> String {
+    let cells: Vec<String> = row.cells.iter().map(|c| cell(c, now_unix_ms)).collect();
+    pad_line(&cells, widths)
+}
+
 /// One line of cells padded to `widths` (a cell wider than its column
 /// widens it) plus three spaces, the last cell unpadded.
 pub fn pad_line(cells: &[String], widths: &[usize]) -> String {

@@ -535,6 +535,14 @@ mod tests {
         store
     }
 
+    fn store_with_owned(rows: &[(String, String, i64, String, u32)]) -> Store {
+        let borrowed: Vec<(&str, &str, i64, &str, u32)> = rows
+            .iter()
+            .map(|(a, b, c, d, e)| (a.as_str(), b.as_str(), *c, d.as_str(), *e))
+            .collect();
+        store_with(&borrowed)
+    }
+
     fn names(result: &QueryResult) -> Vec<String> {
         result
             .rows
@@ -774,11 +782,7 @@ mod tests {
                 )
             })
             .collect();
-        let borrowed: Vec<(&str, &str, i64, &str, u32)> = rows
-            .iter()
-            .map(|(a, b, c, d, e)| (a.as_str(), b.as_str(), *c, d.as_str(), *e))
-            .collect();
-        let store = store_with(&borrowed);
+        let store = store_with_owned(&rows);
         for sort in ["", "name", "-restarts", "status", "age", "namespace"] {
             let full = names(&run(&store, &query(sort, "", "", None)));
             for (offset, limit) in [(0, 10), (5, 50), (290, 20), (0, 300), (299, 1), (400, 5)] {
@@ -946,11 +950,7 @@ mod tests {
                 )
             })
             .collect();
-        let borrowed: Vec<(&str, &str, i64, &str, u32)> = rows
-            .iter()
-            .map(|(a, b, c, d, e)| (a.as_str(), b.as_str(), *c, d.as_str(), *e))
-            .collect();
-        let store = store_with(&borrowed);
+        let store = store_with_owned(&rows);
         let check = |store: &Store, moment: &str| {
             for (sort, key) in [
                 ("status", SortKey::Column(1)),

@@ -55,6 +55,45 @@ fn mode(path: &Path) -> u32 {
         & 0o777
 }
 
+/// The pod `namespace/name` created (`POST /sim/pods`).
+fn created_pod(created: &Value) -> String {
+    format!(
+        "{}/{}",
+        created["namespace"].as_str().expect("namespace"),
+        created["name"].as_str().expect("name")
+    )
+}
+
+/// Wait until `get pods -A` is no longer STALE and shows `new_pod`, and
+/// `status` says pods SYNCED.
+fn wait_synced_with(daemon: &Daemon, new_pod: &str) {
+    eventually(
+        "the pods synced again, the new pod with them",
+        Duration::from_secs(90),
+        || {
+            let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
+            let pods = listed(&output);
+            if output.status.success()
+                && !stderr(&output).contains("STALE")
+                && pods.contains(new_pod)
+            {
+                Ok(())
+            } else {
+                Err(format!("{} pods: {}", pods.len(), stderr(&output)))
+            }
+        },
+    );
+    let status = daemon.cli_json(&["status", "-o", "json"]);
+    let pods = status["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .find(|k| k["kind"] == "pods")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(pods["state"], "SYNCED", "{pods}");
+}
+
 fn log(daemon: &Daemon) -> String {
     std::fs::read_to_string(&daemon.log).unwrap_or_default()
 }
@@ -85,11 +124,7 @@ async fn a_restarted_daemon_serves_its_snapshot_at_once_then_lists() {
     // The cluster changes while no daemon runs, then its API server goes
     // away: whatever the next daemon shows at first is the snapshot.
     let created = sim.json("POST", "/sim/pods").await;
-    let new_pod = format!(
-        "{}/{}",
-        created["namespace"].as_str().expect("namespace"),
-        created["name"].as_str().expect("name")
-    );
+    let new_pod = created_pod(&created);
     assert!(!before.contains(&new_pod));
     sim.fault("outage?seconds=20").await;
     let daemon = daemon.restart(&sim.kubeconfig);
@@ -112,33 +147,11 @@ async fn a_restarted_daemon_serves_its_snapshot_at_once_then_lists() {
         log(&daemon)
     );
 
-    // Once the API server is back, the list replaces the snapshot.
+    // Once the API server is back, the watch resumes from the snapshot's
+    // resourceVersion: the new pod comes as a watch event, and the pods are
+    // never listed again.
     sim.wait_reachable(Duration::from_secs(60)).await;
-    eventually(
-        "pods listed again, the new pod with them",
-        Duration::from_secs(90),
-        || {
-            let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
-            let pods = listed(&output);
-            if output.status.success()
-                && !stderr(&output).contains("STALE")
-                && pods.contains(&new_pod)
-            {
-                Ok(())
-            } else {
-                Err(format!("{} pods: {}", pods.len(), stderr(&output)))
-            }
-        },
-    );
-    let status = daemon.cli_json(&["status", "-o", "json"]);
-    let pods = status["kinds"]
-        .as_array()
-        .expect("kinds")
-        .iter()
-        .find(|k| k["kind"] == "pods")
-        .cloned()
-        .unwrap_or(Value::Null);
-    assert_eq!(pods["state"], "SYNCED", "{pods}");
+    wait_synced_with(&daemon, &new_pod);
     assert_eq!(
         sim.requests_for("pods").await.0,
         lists,
@@ -161,29 +174,10 @@ async fn a_snapshot_older_than_the_servers_history_is_listed_again() {
     assert!(daemon.terminate().success(), "{}", log(&daemon));
     let (lists, _) = sim.requests_for("pods").await;
     let created = sim.json("POST", "/sim/pods").await;
-    let new_pod = format!(
-        "{}/{}",
-        created["namespace"].as_str().expect("namespace"),
-        created["name"].as_str().expect("name")
-    );
+    let new_pod = created_pod(&created);
     sim.json("POST", "/sim/compact").await;
     let daemon = daemon.restart(&sim.kubeconfig);
-    eventually(
-        "the pods listed again, the new pod with them",
-        Duration::from_secs(90),
-        || {
-            let output = daemon.cli(&["get", "pods", "-A", "--no-headers"]);
-            let pods = listed(&output);
-            if output.status.success()
-                && !stderr(&output).contains("STALE")
-                && pods.contains(&new_pod)
-            {
-                Ok(())
-            } else {
-                Err(format!("{} pods: {}", pods.len(), stderr(&output)))
-            }
-        },
-    );
+    wait_synced_with(&daemon, &new_pod);
     assert_eq!(
         listed(&daemon.cli(&["get", "pods", "-A", "--no-headers"])),
         sim_pods(&sim).await
@@ -192,15 +186,6 @@ async fn a_snapshot_older_than_the_servers_history_is_listed_again() {
         sim.requests_for("pods").await.0 > lists,
         "pods listed again"
     );
-    let status = daemon.cli_json(&["status", "-o", "json"]);
-    let pods = status["kinds"]
-        .as_array()
-        .expect("kinds")
-        .iter()
-        .find(|k| k["kind"] == "pods")
-        .cloned()
-        .unwrap_or(Value::Null);
-    assert_eq!(pods["state"], "SYNCED", "{pods}");
 }
 
 /// A damaged snapshot, or one written for another API server, is never

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use timoneiro_cli::objects::{ListFormat, ListWriter};
-use timoneiro_cli::table::{cell, pad_line};
+use timoneiro_cli::table::{pad_line, row_line};
 use timoneiro_proto::v1::{ListRequest, ListResponse};
 
 use super::common::*;
@@ -175,8 +175,7 @@ fn print(pages: &[ListResponse], objects: bool) -> String {
     text.push('\n');
     for page in pages {
         for row in &page.rows {
-            let cells: Vec<String> = row.cells.iter().map(|c| cell(c, now)).collect();
-            text.push_str(&pad_line(&cells, &widths));
+            text.push_str(&row_line(row, now, &widths));
             text.push('\n');
         }
     }
