@@ -83,8 +83,10 @@ struct Args {
     /// Where snapshots for warm restarts go: on shutdown and every five
     /// minutes, each context's synced kinds (rows and kept objects; secrets
     /// as metadata only) are written there, and the next start serves them
-    /// at once, STALE, while it lists again. Default:
-    /// $XDG_CACHE_HOME/timoneiro, else ~/.cache/timoneiro (made 0700).
+    /// at once, STALE, then resumes each watch from where the snapshot left
+    /// it (a kind the API server no longer has that point for is listed
+    /// again). Default: $XDG_CACHE_HOME/timoneiro, else
+    /// ~/.cache/timoneiro (made 0700).
     #[arg(long, value_name = "DIR", conflicts_with = "no_snapshots")]
     snapshot_dir: Option<PathBuf>,
     /// Write and read no snapshots: every start lists from scratch.

@@ -253,6 +253,15 @@ impl RowTable {
         self.garbage = 0;
     }
 
+    /// Bytes of one slot and of one uid index entry (without the uid's
+    /// text), for memory accounting.
+    pub const fn slot_bytes() -> (usize, usize) {
+        (
+            std::mem::size_of::<Slot>(),
+            std::mem::size_of::<(Box<str>, usize)>() + 1,
+        )
+    }
+
     /// Arena bytes (live and garbage), for tests and memory accounting.
     pub fn arena_len(&self) -> usize {
         self.arena.len()

@@ -15,9 +15,9 @@
 //!
 //! The file is one zstd frame with its content checksum. A file that does
 //! not read to the end, fails its checksum, or was written by another
-//! daemon version or for another context is ignored with a log line, never
-//! trusted: projections change between versions, and rows are kubectl's
-//! cells, not objects to decode again.
+//! daemon build (version and executable) or for another context is ignored
+//! with a log line, never trusted: projections change between builds, and
+//! rows are kubectl's cells, not objects to decode again.
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -52,6 +52,31 @@ pub enum SnapshotError {
     /// Damaged or cut short.
     #[error("damaged: {0}")]
     Corrupt(String),
+}
+
+/// This daemon's build: its version and its executable's size and time.
+/// Rows are kubectl's cells as this build projects them; a rebuilt daemon
+/// (a projection changed, the version not yet) must not serve another
+/// build's rows, which a resumed watch would never replace.
+fn build() -> String {
+    let binary = std::env::current_exe().and_then(std::fs::metadata);
+    match binary {
+        Ok(binary) => {
+            let modified = binary
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            format!(
+                "{} (build {} bytes, {}.{:09})",
+                timoneiro_proto::VERSION,
+                binary.len(),
+                modified.as_secs(),
+                modified.subsec_nanos()
+            )
+        }
+        Err(_) => timoneiro_proto::VERSION.to_string(),
+    }
 }
 
 /// Where snapshots go: `$XDG_CACHE_HOME/timoneiro`, else
@@ -157,7 +182,7 @@ pub fn write(dir: &Path, cluster: &Cluster) -> Result<Written, SnapshotError> {
         let mut out = Out(encoder);
         out.0.write_all(MAGIC)?;
         out.u32(FORMAT)?;
-        out.str(timoneiro_proto::VERSION)?;
+        out.str(&build())?;
         out.str(&cluster.context.name)?;
         out.str(&cluster.context.server)?;
         out.i64(timoneiro_client::render::now_unix_ms())?;
@@ -223,7 +248,7 @@ pub fn read(dir: &Path, context: &str, server: &str) -> Result<Snapshot, Snapsho
         return Err(SnapshotError::Foreign(format!("snapshot format {format}")));
     }
     let version = input.str()?;
-    if version != timoneiro_proto::VERSION {
+    if version != build() {
         return Err(SnapshotError::Foreign(format!("timoneirod {version}")));
     }
     let (written_for, written_on) = (input.str()?, input.str()?);

@@ -150,7 +150,7 @@ async fn main() {
         Bench::Restart { pods, runs } => restart::run(pods, runs).await,
         Bench::Sync { pods, runs } => sync::run(pods, runs).await,
         Bench::Wire { pods, runs } => wire::run(pods, runs).await,
-        Bench::Memory { pods } => memory::run(pods),
+        Bench::Memory { pods } => memory::run(pods).await,
         Bench::Load {
             pods,
             seconds,
