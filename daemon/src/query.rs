@@ -368,11 +368,18 @@ fn compare_entries(a: &Entry<'_>, b: &Entry<'_>, key: SortKey) -> Ordering {
             .cmp(b.namespace)
             .then_with(|| a.name_key.cmp(&b.name_key))
             .then_with(|| by_identity(a.row, b.row)),
-        // A column's kept key (0 for all when the column keeps none).
-        SortKey::Column(_) => a
-            .column_key
-            .cmp(&b.column_key)
-            .then_with(|| compare_rows(a.row, b.row, key)),
+        // A column's kept key (0 for all when the column keeps none); equal
+        // exact keys are equal cells: on to namespace and name, inline.
+        SortKey::Column(_) => a.column_key.cmp(&b.column_key).then_with(|| {
+            if a.column_exact && b.column_exact {
+                a.namespace
+                    .cmp(b.namespace)
+                    .then_with(|| a.name_key.cmp(&b.name_key))
+                    .then_with(|| by_identity(a.row, b.row))
+            } else {
+                compare_rows(a.row, b.row, key)
+            }
+        }),
         other => compare_rows(a.row, b.row, other),
     }
 }
@@ -421,16 +428,26 @@ fn compare_cells(a: Option<&Cell>, b: Option<&Cell>) -> Ordering {
 /// those bytes (`10.244.1.5` takes 8 bytes: `1 10 . 1 244 . 1 1`); zeros
 /// fill the rest.
 pub fn cell_key(cell: Option<&Cell>) -> u64 {
+    exact_cell_key(cell).0
+}
+
+/// [`cell_key`], and whether the key is the whole cell: two cells whose
+/// keys are equal and exact compare equal (so a sort goes on to the rows'
+/// names without reading the cells). Exact: an empty text with its moment
+/// in range, or a text without NUL bytes and without a moment that fits
+/// the eight bytes whole.
+pub fn exact_cell_key(cell: Option<&Cell>) -> (u64, bool) {
     /// Moments fit 7 bytes until the year 4253.
     const MOMENT: i64 = (1 << 56) - 1;
     let Some(cell) = cell.filter(|c| !c.text.is_empty()) else {
-        let since = cell.map_or(0, |c| c.since_ms).clamp(0, MOMENT);
-        return (MOMENT - since) as u64;
+        let since = cell.map_or(0, |c| c.since_ms);
+        let exact = (0..=MOMENT).contains(&since);
+        return ((MOMENT - since.clamp(0, MOMENT)) as u64, exact);
     };
     let text = cell.text.as_bytes();
     if text[0] == 0 {
         // Before every other text, after every empty one.
-        return 1 << 56;
+        return (1 << 56, false);
     }
     let mut key = [0u8; 8];
     let mut n = 0;
@@ -448,7 +465,7 @@ pub fn cell_key(cell: Option<&Cell>) -> u64 {
         if digits.len() > 19 {
             // Past what 8 bytes hold: above every smaller number; stop.
             key[n] = b'9';
-            break;
+            return (u64::from_be_bytes(key), false);
         }
         let value = digits
             .iter()
@@ -457,13 +474,16 @@ pub fn cell_key(cell: Option<&Cell>) -> u64 {
         key[n] = b'0' + width as u8;
         n += 1;
         for byte in &value.to_be_bytes()[8 - width..] {
-            if n < key.len() {
-                key[n] = *byte;
-                n += 1;
+            if n == key.len() {
+                // Cut inside a number: not the whole cell.
+                return (u64::from_be_bytes(key), false);
             }
+            key[n] = *byte;
+            n += 1;
         }
     }
-    u64::from_be_bytes(key)
+    let whole = i == text.len() && !text.contains(&0) && cell.since_ms == 0;
+    (u64::from_be_bytes(key), whole)
 }
 
 /// Compare strings treating runs of digits as numbers.
@@ -912,6 +932,21 @@ mod tests {
                 }
             }
             assert_eq!(cell_key(None), cell_key(Some(&Cell::default())));
+            for b in &cells {
+                let ((ka, exact_a), (kb, exact_b)) =
+                    (exact_cell_key(Some(a)), exact_cell_key(Some(b)));
+                if ka == kb && exact_a && exact_b {
+                    assert_eq!(
+                        compare_cells(Some(a), Some(b)),
+                        Ordering::Equal,
+                        "exact keys: {:?}@{} vs {:?}@{}",
+                        a.text,
+                        a.since_ms,
+                        b.text,
+                        b.since_ms
+                    );
+                }
+            }
         }
         // Keys decide most pairs: the rows are read only on ties.
         let decided = cells
@@ -942,7 +977,8 @@ mod tests {
         let rows: Vec<(String, String, i64, String, u32)> = (0..200u32)
             .map(|i| {
                 (
-                    format!("ns-{}", i % 3),
+                    // Namespaces cut across statuses (3 would follow them: 9 statuses).
+                    format!("ns-{}", i % 4),
                     format!("pod-{i}"),
                     i64::from(i % 11),
                     statuses[(i as usize * 7) % statuses.len()].to_string(),

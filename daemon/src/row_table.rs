@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use nucleo_matcher::{Utf32Str, Utf32String};
 
 use crate::filter::Haystack;
-use crate::query::cell_key;
+use crate::query::exact_cell_key;
 use crate::row::{FIELD_SEPARATOR, Row};
 
 /// Where a row's search text is.
@@ -41,6 +41,27 @@ struct Slot {
 /// by a later column reads the rows).
 pub const KEYED_COLUMNS: usize = 16;
 
+/// One column's sort keys, in slot order, and whether each is the whole
+/// cell ([`crate::query::exact_cell_key`]).
+#[derive(Debug, Default)]
+struct ColumnKeys {
+    keys: Vec<u64>,
+    exact: Vec<bool>,
+}
+
+impl ColumnKeys {
+    fn set(&mut self, i: usize, cell: Option<&crate::row::Cell>) {
+        let (key, exact) = exact_cell_key(cell);
+        if i < self.keys.len() {
+            self.keys[i] = key;
+            self.exact[i] = exact;
+        } else {
+            self.keys.push(key);
+            self.exact.push(exact);
+        }
+    }
+}
+
 /// The rows of one kind, by uid, ready to scan.
 #[derive(Debug, Default)]
 pub struct RowTable {
@@ -48,7 +69,7 @@ pub struct RowTable {
     /// Per column, each slot's sort key ([`crate::query::cell_key`]), in
     /// slot order: made by the first sort by that column, then kept up to
     /// date by every change. Columns nobody sorts by cost nothing.
-    column_keys: [OnceLock<Vec<u64>>; KEYED_COLUMNS],
+    column_keys: [OnceLock<ColumnKeys>; KEYED_COLUMNS],
     /// uid → position in `slots`.
     index: HashMap<Box<str>, usize>,
     arena: Vec<u8>,
@@ -71,6 +92,9 @@ pub struct Entry<'a> {
     /// The sort key of the column asked for ([`RowTable::entries_keyed`]),
     /// else 0.
     pub column_key: u64,
+    /// Whether `column_key` is the whole cell (equal exact keys are equal
+    /// cells).
+    pub column_exact: bool,
     text: Utf32Str<'a>,
 }
 
@@ -113,7 +137,7 @@ impl RowTable {
         self.slots.is_empty()
     }
 
-    fn entry<'a>(&'a self, slot: &'a Slot, column_key: u64) -> Entry<'a> {
+    fn entry<'a>(&'a self, slot: &'a Slot, (column_key, column_exact): (u64, bool)) -> Entry<'a> {
         let text = match &slot.text {
             Text::Arena { start, len } => {
                 Utf32Str::Ascii(&self.arena[*start as usize..(*start + *len) as usize])
@@ -126,6 +150,7 @@ impl RowTable {
             name_key: slot.name_key,
             namespace: &slot.namespace,
             column_key,
+            column_exact,
             text,
         }
     }
@@ -141,16 +166,17 @@ impl RowTable {
     pub fn entries_keyed(&self, column: usize) -> impl Iterator<Item = Entry<'_>> {
         let keys = self.column_keys.get(column).map(|keys| {
             keys.get_or_init(|| {
-                self.slots
-                    .iter()
-                    .map(|slot| cell_key(slot.row.cells.get(column)))
-                    .collect()
+                let mut keys = ColumnKeys::default();
+                for (i, slot) in self.slots.iter().enumerate() {
+                    keys.set(i, slot.row.cells.get(column));
+                }
+                keys
             })
         });
-        self.slots
-            .iter()
-            .enumerate()
-            .map(move |(i, slot)| self.entry(slot, keys.map_or(0, |keys| keys[i])))
+        self.slots.iter().enumerate().map(move |(i, slot)| {
+            let key = keys.map_or((0, false), |keys| (keys.keys[i], keys.exact[i]));
+            self.entry(slot, key)
+        })
     }
 
     /// Bring the kept column keys of slot `i` up to date (after an insert,
@@ -159,11 +185,7 @@ impl RowTable {
         let row = &self.slots[i].row;
         for (column, keys) in self.column_keys.iter_mut().enumerate() {
             if let Some(keys) = keys.get_mut() {
-                let key = cell_key(row.cells.get(column));
-                match keys.get_mut(i) {
-                    Some(kept) => *kept = key,
-                    None => keys.push(key),
-                }
+                keys.set(i, row.cells.get(column));
             }
         }
     }
@@ -226,7 +248,8 @@ impl RowTable {
         let slot = self.slots.swap_remove(i);
         self.release(&slot.text);
         for keys in self.column_keys.iter_mut().filter_map(OnceLock::get_mut) {
-            keys.swap_remove(i);
+            keys.keys.swap_remove(i);
+            keys.exact.swap_remove(i);
         }
         if let Some(moved) = self.slots.get(i) {
             self.index.insert(moved.row.uid.clone(), i);
