@@ -127,15 +127,83 @@ pub fn document(mut objects: Vec<Value>, one_by_name: bool) -> Value {
     })
 }
 
-/// JSON as kubectl prints it: keys sorted, four-space indent.
+/// JSON as kubectl prints it (cli-runtime's `JSONPrinter`: Go's
+/// `json.MarshalIndent(obj, "", "    ")`): keys sorted, four-space indent,
+/// and strings HTML-escaped as Go's encoder does by default.
 pub fn to_json(value: &Value) -> anyhow::Result<String> {
     let mut out = Vec::new();
     let mut serializer = serde_json::Serializer::with_formatter(
         &mut out,
-        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+        GoFormatter(serde_json::ser::PrettyFormatter::with_indent(b"    ")),
     );
     value.serialize(&mut serializer)?;
     Ok(String::from_utf8(out)?)
+}
+
+/// serde_json's pretty printer with Go's `HTMLEscape` on strings: `<`,
+/// `>`, `&`, U+2028 and U+2029 as `\u003c`, `\u003e`, `\u0026`,
+/// `\u2028`, `\u2029` (encoding/json's documented default).
+struct GoFormatter<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+impl serde_json::ser::Formatter for GoFormatter<'_> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(['<', '>', '&', '\u{2028}', '\u{2029}']) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            write!(writer, "\\u{:04x}", c as u32)?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 /// YAML as kubectl prints it: keys sorted, lists at their key's indent.
@@ -397,6 +465,20 @@ pub fn sort_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Go's encoding/json escapes these in every string, keys included
+    /// (its documented `HTMLEscape` default, which kubectl's `-o json`
+    /// keeps); everything else is serde_json's pretty printer.
+    #[test]
+    fn json_strings_are_escaped_as_gos_encoder_escapes_them() {
+        let value = json!({"a<b": "<script>&\u{2028}\u{2029}é\"\n", "n": [1, null]});
+        assert_eq!(
+            to_json(&value).expect("json"),
+            "{\n    \"a\\u003cb\": \"\\u003cscript\\u003e\\u0026\\u2028\\u2029é\\\"\\n\",\n    \"n\": [\n        1,\n        null\n    ]\n}"
+        );
+        let back: Value = serde_json::from_str(&to_json(&value).expect("json")).expect("parses");
+        assert_eq!(back, value);
+    }
 
     /// The List written item by item is the List written whole, for the
     /// objects of every recorded list and for none.
