@@ -403,12 +403,9 @@ async fn print_pages(
             return print(&collect(first, pages).await?, args);
         }
         Shape::Table => {
-            let mut widths: Vec<usize> = first.widths.iter().map(|w| *w as usize).collect();
+            let (header, widths) =
+                crate::table::paged_layout(&first.columns, &first.widths, !args.no_headers);
             if !args.no_headers {
-                let header: Vec<String> = first.columns.iter().map(|c| c.name.clone()).collect();
-                for (width, name) in widths.iter_mut().zip(&header) {
-                    *width = (*width).max(name.chars().count());
-                }
                 out.line(&crate::table::pad_line(&header, &widths))?;
             }
             let now = first.now_unix_ms;

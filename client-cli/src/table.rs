@@ -30,6 +30,26 @@ pub fn layout(grid: &[Vec<String>]) -> Vec<String> {
     grid.iter().map(|line| pad_line(line, &widths)).collect()
 }
 
+/// A paged answer's header and the widths its lines pad to: the daemon's
+/// widths of the whole answer's cells, widened to the headers when they
+/// are printed.
+pub fn paged_layout(
+    columns: &[Column],
+    widths: &[u32],
+    headers: bool,
+) -> (Vec<String>, Vec<usize>) {
+    let header: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let widths = widths
+        .iter()
+        .zip(&header)
+        .map(|(w, h)| {
+            let shown = if headers { h.chars().count() } else { 0 };
+            (*w as usize).max(shown)
+        })
+        .collect();
+    (header, widths)
+}
+
 /// One row's line: its cells at `now_unix_ms`, padded to `widths`.
 pub fn row_line(row: &Row, now_unix_ms: i64, widths: &[usize]) -> String {
     let cells: Vec<String> = row.cells.iter().map(|c| cell(c, now_unix_ms)).collect();

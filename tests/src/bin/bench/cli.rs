@@ -4,7 +4,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use timoneiro_cli::objects::{ListFormat, ListWriter};
-use timoneiro_cli::table::{pad_line, row_line};
+use timoneiro_cli::table::{pad_line, paged_layout, row_line};
 use timoneiro_proto::v1::{ListRequest, ListResponse};
 
 use super::common::*;
@@ -164,13 +164,7 @@ fn print(pages: &[ListResponse], objects: bool) -> String {
     }
     let first = &pages[0];
     let now = first.now_unix_ms;
-    let header: Vec<String> = first.columns.iter().map(|c| c.name.clone()).collect();
-    let widths: Vec<usize> = first
-        .widths
-        .iter()
-        .zip(&header)
-        .map(|(w, h)| (*w as usize).max(h.chars().count()))
-        .collect();
+    let (header, widths) = paged_layout(&first.columns, &first.widths, true);
     text.push_str(&pad_line(&header, &widths));
     text.push('\n');
     for page in pages {
