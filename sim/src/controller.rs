@@ -60,7 +60,7 @@ fn owned(server: &Server, plural: &str, namespace: &str, owner_uid: &str) -> Vec
     items
         .iter()
         // Most objects do not mention the uid at all: skip decoding them.
-        .filter(|obj| std::str::from_utf8(&obj.item).is_ok_and(|s| s.contains(owner_uid)))
+        .filter(|obj| std::str::from_utf8(&obj.item()).is_ok_and(|s| s.contains(owner_uid)))
         .map(|obj| obj.value())
         .filter(|value| {
             value["metadata"]["ownerReferences"]

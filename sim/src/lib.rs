@@ -13,6 +13,7 @@ pub mod gopb;
 pub mod listen;
 pub mod logs;
 pub mod metrics;
+pub mod pack;
 pub mod resources;
 pub mod seed;
 pub mod server;
@@ -50,6 +51,8 @@ pub struct Settings {
     pub token: String,
     /// Changes kept for watch resumption; older resourceVersions get 410 Gone.
     pub history: usize,
+    /// Keep objects packed ([`pack`]): a million pods in a few GB.
+    pub pack: bool,
     /// Interval between BOOKMARK events.
     pub bookmark_interval: Duration,
     /// Resources answered with 403 Forbidden.
@@ -96,6 +99,7 @@ impl Default for Settings {
             kubeconfig_out: None,
             token: "timoneiro-sim-token".into(),
             history: 100_000,
+            pack: false,
             bookmark_interval: Duration::from_secs(60),
             forbid: Vec::new(),
             forbid_watch: Vec::new(),
@@ -183,7 +187,7 @@ contexts:
 
 /// Seed, bind and serve (in the background of the current runtime).
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
-    let store = Arc::new(store::Store::new(settings.history));
+    let store = Arc::new(store::Store::packing(settings.history, settings.pack));
     let nodes = (settings.pods / 40).max(3);
     let mut generator = seed::Generator::new(settings.seed, nodes);
     let namespaces = generator

@@ -38,6 +38,12 @@ struct Args {
     /// Changes kept for resuming watches; older resourceVersions get 410 Gone.
     #[arg(long, default_value_t = 100_000)]
     history: usize,
+    /// Keep every object zstd-packed with a dictionary trained on its
+    /// resource's first objects: about 1.5 KB a pod instead of 25 KB, for a
+    /// million pods, at the cost of CPU on every answer (the bytes served
+    /// are the same)
+    #[arg(long)]
+    pack: bool,
     /// Seconds between BOOKMARK events on watches that allow them.
     #[arg(long, default_value_t = 60)]
     bookmark_interval: u64,
@@ -138,6 +144,7 @@ fn main() -> ExitCode {
         kubeconfig_out: args.kubeconfig_out.clone(),
         token: args.token,
         history: args.history,
+        pack: args.pack,
         bookmark_interval: Duration::from_secs(args.bookmark_interval.max(1)),
         forbid: args.forbid,
         forbid_watch: args.forbid_watch,

@@ -138,7 +138,7 @@ fn compute(store: &Store, bucket: i64, now: jiff::Timestamp) -> Option<(Value, V
     let mut per_node: HashMap<String, (u64, u64)> = HashMap::new();
     for obj in &store.snapshot(pods, None).items {
         // Only the fields metrics-server reports on, not the whole pod.
-        let Ok(pod) = serde_json::from_slice::<PodFields>(&obj.item) else {
+        let Ok(pod) = serde_json::from_slice::<PodFields>(&obj.item()) else {
             continue;
         };
         if pod.status.phase.as_deref() != Some("Running") {

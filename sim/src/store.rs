@@ -12,6 +12,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use crate::pack::{self, Form, Packers};
 use crate::resources::Resource;
 
 /// (namespace, name); namespace is "" for cluster-scoped objects.
@@ -27,13 +28,15 @@ pub struct Obj {
     /// metadata.resourceVersion.
     pub rv: u64,
     /// The object as a list item: JSON without kind and apiVersion.
-    pub item: Bytes,
+    item: Form,
     /// metadata alone, for metadata-only (PartialObjectMetadata) answers.
-    pub meta: Bytes,
+    meta: Form,
     /// The object as a protobuf message, made on first use.
-    pub protobuf: std::sync::OnceLock<Bytes>,
+    protobuf: std::sync::OnceLock<Form>,
     /// The PartialObjectMetadata message, made on first use.
-    pub protobuf_meta: std::sync::OnceLock<Bytes>,
+    protobuf_meta: std::sync::OnceLock<Form>,
+    /// Where its forms are kept (packed or whole).
+    packers: Arc<Packers>,
 }
 
 impl Obj {
@@ -41,19 +44,33 @@ impl Obj {
     /// forms are kept: a decoded `Value` per version of every object in the
     /// history cost gigabytes at 100,000 pods.
     pub fn value(&self) -> Value {
-        serde_json::from_slice(&self.item).unwrap_or_default()
+        serde_json::from_slice(&self.item()).unwrap_or_default()
+    }
+
+    /// The object as a list item: JSON without kind and apiVersion.
+    pub fn item(&self) -> Bytes {
+        self.item.bytes()
+    }
+
+    /// metadata alone, for metadata-only (PartialObjectMetadata) answers.
+    pub fn meta(&self) -> Bytes {
+        self.meta.bytes()
     }
 
     /// The object's protobuf message (its kind's message, or
     /// PartialObjectMetadata when `metadata`), encoded once and kept.
     pub fn protobuf(&self, resource: &Resource, metadata: bool) -> Result<Bytes, ProtobufError> {
-        let (cell, kind, json) = if metadata {
-            (&self.protobuf_meta, "PartialObjectMetadata", None)
+        let (cell, kind, form) = if metadata {
+            (
+                &self.protobuf_meta,
+                "PartialObjectMetadata",
+                pack::Kind::ProtobufMeta,
+            )
         } else {
-            (&self.protobuf, resource.kind, Some(&self.item))
+            (&self.protobuf, resource.kind, pack::Kind::Protobuf)
         };
-        if let Some(bytes) = cell.get() {
-            return Ok(bytes.clone());
+        if let Some(kept) = cell.get() {
+            return Ok(kept.bytes());
         }
         let api_version = if metadata {
             "meta.k8s.io/v1".to_string()
@@ -66,12 +83,14 @@ impl Obj {
                 kind: kind.to_string(),
             }
         })?;
-        let value: Value = match json {
-            Some(item) => serde_json::from_slice(item)?,
-            None => serde_json::json!({ "metadata": serde_json::from_slice::<Value>(&self.meta)? }),
+        let value: Value = if metadata {
+            serde_json::json!({ "metadata": serde_json::from_slice::<Value>(&self.meta())? })
+        } else {
+            serde_json::from_slice(&self.item())?
         };
-        let bytes = crate::gopb::encode(ty, &value)?;
-        Ok(cell.get_or_init(|| Bytes::from(bytes)).clone())
+        let bytes = Bytes::from(crate::gopb::encode(ty, &value)?);
+        let _ = cell.set(self.packers.keep(resource.plural, form, bytes.clone()));
+        Ok(bytes)
     }
 }
 
@@ -183,6 +202,7 @@ pub struct Store {
     state: Mutex<State>,
     changes: broadcast::Sender<Arc<Change>>,
     history_limit: usize,
+    packers: Arc<Packers>,
 }
 
 fn key_of(value: &Value) -> Result<Key, StoreError> {
@@ -197,6 +217,11 @@ fn key_of(value: &Value) -> Result<Key, StoreError> {
 impl Store {
     /// An empty cluster keeping `history_limit` changes for watch resumption.
     pub fn new(history_limit: usize) -> Store {
+        Store::packing(history_limit, false)
+    }
+
+    /// An empty cluster that keeps its objects packed ([`crate::pack`]) when `pack`.
+    pub fn packing(history_limit: usize, pack: bool) -> Store {
         let state = State {
             rv: 1000,
             ..State::default()
@@ -205,6 +230,7 @@ impl Store {
             state: Mutex::new(state),
             changes: broadcast::channel(8192).0,
             history_limit: history_limit.max(1),
+            packers: Arc::new(Packers::new(pack)),
         }
     }
 
@@ -227,7 +253,7 @@ impl Store {
         self.lock().compacted
     }
 
-    fn serialize(mut value: Value, rv: u64) -> Obj {
+    fn serialize(&self, resource: &'static Resource, mut value: Value, rv: u64) -> Obj {
         let key = key_of(&value).unwrap_or_default();
         if let Some(map) = value.as_object_mut() {
             map.remove("kind");
@@ -240,14 +266,16 @@ impl Store {
             .to_string();
         let item = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
         let meta = Bytes::from(serde_json::to_vec(&value["metadata"]).unwrap_or_default());
+        let packers = &self.packers;
         Obj {
             key,
             uid,
             rv,
-            item,
-            meta,
+            item: packers.keep(resource.plural, pack::Kind::Item, item),
+            meta: packers.keep(resource.plural, pack::Kind::Meta, meta),
             protobuf: std::sync::OnceLock::new(),
             protobuf_meta: std::sync::OnceLock::new(),
+            packers: packers.clone(),
         }
     }
 
@@ -344,7 +372,7 @@ impl Store {
             _ => {}
         }
         state.rv += 1;
-        let obj = Arc::new(Self::serialize(value, state.rv));
+        let obj = Arc::new(self.serialize(resource, value, state.rv));
         state
             .objects
             .entry(resource.plural)
@@ -365,7 +393,7 @@ impl Store {
             return Err(StoreError::NotFound(resource.plural, key.clone()));
         };
         state.rv += 1;
-        let obj = Arc::new(Self::serialize(last.value(), state.rv));
+        let obj = Arc::new(self.serialize(resource, last.value(), state.rv));
         self.record(&mut state, resource, EventType::Deleted, obj);
         Ok(())
     }

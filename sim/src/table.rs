@@ -59,7 +59,7 @@ fn columns(plural: &str) -> Value {
 /// PartialObjectMetadata (or none).
 fn row(plural: &str, obj: &Obj, include_object: bool) -> Value {
     let object = obj.value();
-    let meta: Value = serde_json::from_slice(&obj.meta).unwrap_or_default();
+    let meta: Value = serde_json::from_slice(&obj.meta()).unwrap_or_default();
     let age = meta["creationTimestamp"]
         .as_str()
         .and_then(|t| t.parse::<jiff::Timestamp>().ok())

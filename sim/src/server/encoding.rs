@@ -149,12 +149,13 @@ pub(super) fn protobuf_frame(line: &[u8]) -> Bytes {
 
 /// An object as it travels in a watch event or a GET: with kind and apiVersion first.
 pub(super) fn full_object(resource: &Resource, obj: &Obj, metadata: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(obj.item.len() + 64);
+    let item = if metadata { obj.meta() } else { obj.item() };
+    let mut out = Vec::with_capacity(item.len() + 96);
     if metadata {
         out.extend_from_slice(
             b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
         );
-        out.extend_from_slice(&obj.meta);
+        out.extend_from_slice(&item);
         out.push(b'}');
     } else {
         out.extend_from_slice(
@@ -165,7 +166,7 @@ pub(super) fn full_object(resource: &Resource, obj: &Obj, metadata: bool) -> Vec
             )
             .as_bytes(),
         );
-        out.extend_from_slice(&obj.item[1..]);
+        out.extend_from_slice(&item[1..]);
     }
     out
 }

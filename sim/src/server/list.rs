@@ -125,8 +125,7 @@ impl Server {
             };
         }
         let items = page.items;
-        let mut body =
-            Vec::with_capacity(items.iter().map(|o| o.item.len() + 1).sum::<usize>() + 128);
+        let mut body = Vec::with_capacity(items.len() * 1024 + 128);
         body.extend_from_slice(
             format!(
                 "{{\"kind\":\"{kind}\",\"apiVersion\":\"{api_version}\",\"metadata\":{},\"items\":[",
@@ -141,7 +140,7 @@ impl Server {
             if form.metadata {
                 body.extend_from_slice(&full_object(resource, obj, true));
             } else {
-                body.extend_from_slice(&obj.item);
+                body.extend_from_slice(&obj.item());
             }
         }
         body.extend_from_slice(b"]}\n");
