@@ -9,7 +9,9 @@ use nucleo_matcher::{Config, Matcher};
 
 use crate::catalog::{KindSpec, Source};
 use crate::filter::{Filter, FilterError};
-use crate::row::{Cell, Row};
+#[cfg(test)]
+use crate::row::Cell;
+use crate::row::{CellRef, Row};
 use crate::row_table::{Entry, KEYED_COLUMNS};
 use crate::selector::{Selector, SelectorError};
 use crate::status::SyncStatus;
@@ -407,13 +409,12 @@ fn compare_rows(a: &Row, b: &Row, key: SortKey) -> Ordering {
 
 /// Ages sort youngest first (like the default order); text sorts naturally,
 /// so "9" < "10" and "1/2" < "10/12".
-fn compare_cells(a: Option<&Cell>, b: Option<&Cell>) -> Ordering {
-    let empty = Cell::default();
-    let (a, b) = (a.unwrap_or(&empty), b.unwrap_or(&empty));
+fn compare_cells(a: Option<CellRef<'_>>, b: Option<CellRef<'_>>) -> Ordering {
+    let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
     if a.text.is_empty() && b.text.is_empty() {
         return b.since_ms.cmp(&a.since_ms);
     }
-    natural_cmp(&a.text, &b.text).then_with(|| b.since_ms.cmp(&a.since_ms))
+    natural_cmp(a.text, b.text).then_with(|| b.since_ms.cmp(&a.since_ms))
 }
 
 /// A cell's sort key: eight bytes, big-endian, that order as
@@ -427,7 +428,7 @@ fn compare_cells(a: Option<&Cell>, b: Option<&Cell>) -> Ordering {
 /// digit compares with them) saying how many bytes the value takes, then
 /// those bytes (`10.244.1.5` takes 8 bytes: `1 10 . 1 244 . 1 1`); zeros
 /// fill the rest.
-pub fn cell_key(cell: Option<&Cell>) -> u64 {
+pub fn cell_key(cell: Option<CellRef<'_>>) -> u64 {
     exact_cell_key(cell).0
 }
 
@@ -436,7 +437,7 @@ pub fn cell_key(cell: Option<&Cell>) -> u64 {
 /// names without reading the cells). Exact: an empty text with its moment
 /// in range, or a text without NUL bytes and without a moment that fits
 /// the eight bytes whole.
-pub fn exact_cell_key(cell: Option<&Cell>) -> (u64, bool) {
+pub fn exact_cell_key(cell: Option<CellRef<'_>>) -> (u64, bool) {
     /// Moments fit 7 bytes until the year 4253.
     const MOMENT: i64 = (1 << 56) - 1;
     let Some(cell) = cell.filter(|c| !c.text.is_empty()) else {
@@ -907,17 +908,17 @@ mod tests {
             texts.push(format!("{number}.1"));
         }
         texts.push(format!("{}2", "1".repeat(300)));
-        let mut cells: Vec<Cell> = Vec::new();
+        let mut cells: Vec<CellRef> = Vec::new();
         for text in &texts {
             for since in [0, 1, 1_700_000_000_000, -5] {
-                cells.push(Cell {
-                    text: text.as_str().into(),
+                cells.push(CellRef {
+                    text: text.as_str(),
                     since_ms: since,
                 });
             }
         }
-        for a in &cells {
-            for b in &cells {
+        for &a in &cells {
+            for &b in &cells {
                 let keys = cell_key(Some(a)).cmp(&cell_key(Some(b)));
                 if keys != Ordering::Equal {
                     assert_eq!(
@@ -931,8 +932,8 @@ mod tests {
                     );
                 }
             }
-            assert_eq!(cell_key(None), cell_key(Some(&Cell::default())));
-            for b in &cells {
+            assert_eq!(cell_key(None), cell_key(Some(CellRef::default())));
+            for &b in &cells {
                 let ((ka, exact_a), (kb, exact_b)) =
                     (exact_cell_key(Some(a)), exact_cell_key(Some(b)));
                 if ka == kb && exact_a && exact_b {
@@ -952,7 +953,7 @@ mod tests {
         let decided = cells
             .iter()
             .flat_map(|a| cells.iter().map(move |b| (a, b)))
-            .filter(|(a, b)| cell_key(Some(a)) != cell_key(Some(b)))
+            .filter(|(a, b)| cell_key(Some(**a)) != cell_key(Some(**b)))
             .count();
         assert!(decided * 10 > cells.len() * cells.len() * 8, "{decided}");
     }

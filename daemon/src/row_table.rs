@@ -9,8 +9,10 @@
 //! arena as garbage until it outweighs the live text, then the arena is
 //! rewritten in slot order.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::{Arc, OnceLock};
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 use nucleo_matcher::{Utf32Str, Utf32String};
 
@@ -50,7 +52,7 @@ struct ColumnKeys {
 }
 
 impl ColumnKeys {
-    fn set(&mut self, i: usize, cell: Option<&crate::row::Cell>) {
+    fn set(&mut self, i: usize, cell: Option<crate::row::CellRef<'_>>) {
         let (key, exact) = exact_cell_key(cell);
         if i < self.keys.len() {
             self.keys[i] = key;
@@ -70,8 +72,13 @@ pub struct RowTable {
     /// slot order: made by the first sort by that column, then kept up to
     /// date by every change. Columns nobody sorts by cost nothing.
     column_keys: [OnceLock<ColumnKeys>; KEYED_COLUMNS],
-    /// uid → position in `slots`.
-    index: HashMap<Box<str>, usize>,
+    /// Positions in `slots` by the row's uid (the uid itself is the row's:
+    /// an entry is 4 bytes, not a second copy of the uid).
+    by_uid: HashTable<u32>,
+    /// Positions in `slots` by the row's namespace and name: `Get`,
+    /// `describe` and every action find their object here, not by a scan.
+    by_name: HashTable<u32>,
+    hasher: DefaultHashBuilder,
     arena: Vec<u8>,
     /// Arena bytes no slot refers to any more.
     garbage: usize,
@@ -190,9 +197,74 @@ impl RowTable {
         }
     }
 
+    fn uid_hash(&self, uid: &str) -> u64 {
+        self.hasher.hash_one(uid)
+    }
+
+    fn name_hash(&self, namespace: &str, name: &str) -> u64 {
+        self.hasher.hash_one((namespace, name))
+    }
+
+    /// The position of the row with this uid.
+    fn position(&self, uid: &str) -> Option<usize> {
+        self.by_uid
+            .find(self.uid_hash(uid), |&i| {
+                &*self.slots[i as usize].row.uid == uid
+            })
+            .map(|&i| i as usize)
+    }
+
     /// The row with this uid.
     pub fn get(&self, uid: &str) -> Option<&Arc<Row>> {
-        self.index.get(uid).map(|&i| &self.slots[i].row)
+        self.position(uid).map(|i| &self.slots[i].row)
+    }
+
+    /// The row of the object `namespace/name` ("" for cluster-scoped).
+    pub fn find(&self, namespace: &str, name: &str) -> Option<&Arc<Row>> {
+        let hash = self.name_hash(namespace, name);
+        self.by_name
+            .find(hash, |&i| {
+                let row = &self.slots[i as usize].row;
+                &*row.namespace == namespace && row.name == name
+            })
+            .map(|&i| &self.slots[i as usize].row)
+    }
+
+    /// Index slot `i` by its row's uid and name.
+    fn index(&mut self, i: usize) {
+        let row = &self.slots[i].row;
+        let (uid, name) = (
+            self.uid_hash(&row.uid),
+            self.name_hash(&row.namespace, &row.name),
+        );
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.by_uid.insert_unique(uid, i as u32, |&j| {
+            hasher.hash_one(&*slots[j as usize].row.uid)
+        });
+        self.by_name.insert_unique(name, i as u32, |&j| {
+            let row = &slots[j as usize].row;
+            hasher.hash_one((&*row.namespace, row.name.as_str()))
+        });
+    }
+
+    /// Forget slot `i`'s index entries (its row as it is now), or point
+    /// them at slot `to` instead.
+    fn unindex(&mut self, i: usize, to: Option<usize>) {
+        let row = &self.slots[i].row;
+        let (uid, name) = (
+            self.uid_hash(&row.uid),
+            self.name_hash(&row.namespace, &row.name),
+        );
+        for (table, hash) in [(&mut self.by_uid, uid), (&mut self.by_name, name)] {
+            if let Ok(entry) = table.find_entry(hash, |&j| j as usize == i) {
+                match to {
+                    Some(to) => *entry.into_mut() = to as u32,
+                    None => {
+                        entry.remove();
+                    }
+                }
+            }
+        }
     }
 
     fn store_text(&mut self, text: &str) -> Text {
@@ -224,35 +296,40 @@ impl RowTable {
             text,
             row,
         };
-        let i = match self.index.get(&*slot.row.uid) {
-            Some(&i) => {
+        let i = match self.position(&slot.row.uid) {
+            Some(i) => {
+                // The same uid keeps its namespace and name (they are
+                // immutable), but an index must not trust that.
+                self.unindex(i, None);
                 let old = std::mem::replace(&mut self.slots[i], slot);
                 self.release(&old.text);
                 i
             }
             None => {
-                self.index.insert(slot.row.uid.clone(), self.slots.len());
                 self.slots.push(slot);
                 self.slots.len() - 1
             }
         };
+        self.index(i);
         self.update_keys(i);
         self.compact_if_wasteful();
     }
 
     /// Remove the row with this uid; false if there was none.
     pub fn remove(&mut self, uid: &str) -> bool {
-        let Some(i) = self.index.remove(uid) else {
+        let Some(i) = self.position(uid) else {
             return false;
         };
+        self.unindex(i, None);
+        let last = self.slots.len() - 1;
+        if last != i {
+            self.unindex(last, Some(i));
+        }
         let slot = self.slots.swap_remove(i);
         self.release(&slot.text);
         for keys in self.column_keys.iter_mut().filter_map(OnceLock::get_mut) {
             keys.keys.swap_remove(i);
             keys.exact.swap_remove(i);
-        }
-        if let Some(moved) = self.slots.get(i) {
-            self.index.insert(moved.row.uid.clone(), i);
         }
         self.compact_if_wasteful();
         true
@@ -276,12 +353,13 @@ impl RowTable {
         self.garbage = 0;
     }
 
-    /// Bytes of one slot and of one uid index entry (without the uid's
-    /// text), for memory accounting.
+    /// Bytes of one slot and of one row's entries in the indexes (by uid
+    /// and by name: a position and a control byte each), for memory
+    /// accounting.
     pub const fn slot_bytes() -> (usize, usize) {
         (
             std::mem::size_of::<Slot>(),
-            std::mem::size_of::<(Box<str>, usize)>() + 1,
+            2 * (std::mem::size_of::<u32>() + 1),
         )
     }
 
@@ -339,6 +417,76 @@ mod tests {
             texts(&table),
             ["shop b Running", "shop c Running", "shop café Running"]
         );
+    }
+
+    /// Lookups by uid and by namespace/name agree with a scan of the rows
+    /// through inserts, replaces, removes (the last slot moving into each
+    /// hole) and a row whose replacement moved it to another name.
+    #[test]
+    fn lookups_by_uid_and_name_agree_with_a_scan() {
+        let mut table = RowTable::default();
+        let named = |uid: usize, namespace: &str, name: &str| {
+            let parts = RowParts {
+                namespace: namespace.into(),
+                name: name.into(),
+                uid: uid.to_string(),
+                ..RowParts::default()
+            };
+            Arc::new(Row::new(parts, |ns| Arc::from(ns)))
+        };
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for _ in 0..5_000 {
+            let uid = next(300) as usize;
+            let namespace = ["", "shop", "web"][next(3) as usize];
+            match next(3) {
+                0 => {
+                    table.remove(&uid.to_string());
+                }
+                _ => table.insert(named(uid, namespace, &format!("pod-{}", next(400)))),
+            }
+        }
+        assert!(table.len() > 100, "{} rows", table.len());
+        let scan: Vec<(String, String, String)> = table
+            .entries()
+            .map(|e| {
+                (
+                    e.row.uid.to_string(),
+                    e.row.namespace.to_string(),
+                    e.row.name.to_string(),
+                )
+            })
+            .collect();
+        for (uid, namespace, name) in &scan {
+            assert_eq!(table.get(uid).map(|r| &*r.uid), Some(uid.as_str()));
+            let found = table.find(namespace, name).expect("found by name");
+            assert_eq!(
+                (&*found.namespace, found.name.as_str()),
+                (namespace.as_str(), name.as_str())
+            );
+        }
+        for uid in 0..300 {
+            let present = scan.iter().any(|(u, _, _)| *u == uid.to_string());
+            assert_eq!(table.get(&uid.to_string()).is_some(), present, "uid {uid}");
+        }
+        for namespace in ["", "shop", "web", "other"] {
+            for n in 0..400 {
+                let name = format!("pod-{n}");
+                let present = scan
+                    .iter()
+                    .any(|(_, ns, nm)| ns == namespace && *nm == name);
+                assert_eq!(
+                    table.find(namespace, &name).is_some(),
+                    present,
+                    "{namespace}/{name}"
+                );
+            }
+        }
     }
 
     #[test]

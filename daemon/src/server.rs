@@ -332,7 +332,7 @@ fn wire_cells<'a>(
             .iter()
             .zip(row.cells.iter())
             .filter(move |(c, _)| wide || !c.wide)
-            .map(|(_, v)| (v.text.as_str(), v.since_ms)),
+            .map(|(_, v)| (v.text, v.since_ms)),
     )
 }
 

@@ -390,8 +390,8 @@ impl<W: Write> Out<W> {
         self.str(&row.uid)?;
         self.i64(row.created_ms)?;
         self.u32(row.cells.len() as u32)?;
-        for cell in &row.cells {
-            self.str(&cell.text)?;
+        for cell in row.cells.iter() {
+            self.str(cell.text)?;
             self.i64(cell.since_ms)?;
         }
         self.u32(row.labels.len() as u32)?;

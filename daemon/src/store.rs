@@ -187,8 +187,7 @@ impl StoreView<'_> {
 
     /// The row of the object `namespace/name`.
     pub fn find(&self, namespace: &str, name: &str) -> Option<&Arc<Row>> {
-        self.rows()
-            .find(|r| &*r.namespace == namespace && &*r.name == name)
+        self.inner().rows.find(namespace, name)
     }
 
     /// The sync status.
@@ -383,8 +382,7 @@ impl Store {
                     + heap(&row.name)
                     + row.uid.len()
                     + row.object.len()
-                    + row.cells.len() * std::mem::size_of::<crate::row::Cell>()
-                    + row.cells.iter().map(|c| heap(&c.text)).sum::<usize>()
+                    + row.cells.heap_bytes()
                     + row
                         .labels
                         .iter()

@@ -244,6 +244,12 @@ pub struct Sim {
 impl Sim {
     /// Start a sim with extra arguments (e.g. `["--pods", "2000"]`).
     pub fn start(args: &[&str]) -> Sim {
+        Sim::start_within(args, Duration::from_secs(120))
+    }
+
+    /// [`Sim::start`], waiting up to `timeout` for it to seed and listen
+    /// (a benchmark's million pods).
+    pub fn start_within(args: &[&str], timeout: Duration) -> Sim {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut child = Command::new(bin("timoneiro-sim"))
@@ -256,12 +262,7 @@ impl Sim {
             .expect("start timoneiro-sim");
         let stdout = child.stdout.take().expect("stdout");
         let lines = pump(stdout, dir.path().join("sim.log"));
-        let line = wait_for_line(
-            &lines,
-            "listening on",
-            Duration::from_secs(120),
-            "timoneiro-sim",
-        );
+        let line = wait_for_line(&lines, "listening on", timeout, "timoneiro-sim");
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("https://") || w.starts_with("http://"))
@@ -273,6 +274,11 @@ impl Sim {
             kubeconfig,
             dir,
         }
+    }
+
+    /// The sim's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The sim's address (127.0.0.1:PORT).

@@ -140,6 +140,20 @@ pub(crate) fn synced_cluster(pods: usize, namespaces: usize, churn: u32) -> (Sim
     )
 }
 
+/// A daemon config (in `dir`) that caches pods only: every other kind is
+/// on demand (tier 4), so nothing else is cached.
+pub(crate) fn pods_only_config(dir: &Path) -> std::path::PathBuf {
+    let config = dir.join("config.toml");
+    let mut text = String::from("[tiers]\n");
+    for builtin in timoneirod::catalog::Builtin::ALL {
+        if builtin != timoneirod::catalog::Builtin::PODS {
+            text.push_str(&format!("{} = 4\n", builtin.kind().spec().plural));
+        }
+    }
+    std::fs::write(&config, text).expect("config");
+    config
+}
+
 /// The rows a benchmark prints: metric, measured, target, for reference.
 pub(crate) struct Table(pub(crate) Vec<[String; 4]>);
 
@@ -152,7 +166,12 @@ impl Table {
 
 /// The pod sync time a fresh daemon reports (its own clock: start → SYNCED).
 pub(crate) fn pod_sync_seconds(daemon: &Daemon) -> f64 {
-    let status = daemon.wait_status(Duration::from_secs(600), "pods SYNCED", |kinds| {
+    pod_sync_seconds_within(daemon, Duration::from_secs(600))
+}
+
+/// [`pod_sync_seconds`], waiting up to `wait`.
+pub(crate) fn pod_sync_seconds_within(daemon: &Daemon, wait: Duration) -> f64 {
+    let status = daemon.wait_status(wait, "pods SYNCED", |kinds| {
         kinds
             .iter()
             .any(|k| k["kind"] == "pods" && k["state"] == "SYNCED")
@@ -183,6 +202,18 @@ pub(crate) fn settled_rss_kib(daemon: &Daemon) -> u64 {
 
 /// Every page of the pod list in one encoding: time, bodies.
 pub(crate) async fn pages(sim: &Sim, protobuf: bool) -> (Duration, Vec<Vec<u8>>) {
+    let mut bodies = Vec::new();
+    let took = each_page(sim, protobuf, |body| bodies.push(body)).await;
+    (took, bodies)
+}
+
+/// Read every page of the pod list in one encoding, handing each body to
+/// `each` (a million pods' pages need not be held): the time it took.
+pub(crate) async fn each_page(
+    sim: &Sim,
+    protobuf: bool,
+    mut each: impl FnMut(Vec<u8>),
+) -> Duration {
     use timoneiro_kpb as kpb;
     let accept = if protobuf {
         kpb::MEDIA_TYPE
@@ -191,7 +222,6 @@ pub(crate) async fn pages(sim: &Sim, protobuf: bool) -> (Duration, Vec<Vec<u8>>)
     };
     let started = Instant::now();
     let mut token = String::new();
-    let mut bodies = Vec::new();
     loop {
         let mut path = "/api/v1/pods?limit=500".to_string();
         if !token.is_empty() {
@@ -214,12 +244,12 @@ pub(crate) async fn pages(sim: &Sim, protobuf: bool) -> (Duration, Vec<Vec<u8>>)
                 .unwrap_or_default()
                 .to_string()
         };
-        bodies.push(body);
+        each(body);
         if token.is_empty() {
             break;
         }
     }
-    (started.elapsed(), bodies)
+    started.elapsed()
 }
 
 /// "p50 X ms, p99 Y ms" of `samples` (milliseconds), with `decimals`.

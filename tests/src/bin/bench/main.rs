@@ -15,6 +15,7 @@ mod load;
 mod memory;
 mod query;
 mod restart;
+mod scale;
 mod soak;
 mod sync;
 mod tui;
@@ -127,6 +128,19 @@ enum Bench {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// A million pods: a packed sim, a daemon caching pods, the CLI and
+    /// the TUI (sync, RSS, queries, lookups, `get pods -A`, keystrokes).
+    Scale {
+        /// Pods in the sim.
+        #[arg(long, default_value_t = 1_000_000)]
+        pods: usize,
+        /// Namespaces they are spread over.
+        #[arg(long, default_value_t = 500)]
+        namespaces: usize,
+        /// Queries measured per row.
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+    },
     /// Run a program as this process's only child and report its wall time
     /// and peak RSS on stderr (what `bench cli` runs each CLI under).
     #[command(hide = true)]
@@ -148,6 +162,11 @@ async fn main() {
         Bench::Query { pods, runs } => query::run(pods, runs).await,
         Bench::Cli { pods, runs } => cli::run(pods, runs).await,
         Bench::Restart { pods, runs } => restart::run(pods, runs).await,
+        Bench::Scale {
+            pods,
+            namespaces,
+            runs,
+        } => scale::run(pods, namespaces, runs).await,
         Bench::Sync { pods, runs } => sync::run(pods, runs).await,
         Bench::Wire { pods, runs } => wire::run(pods, runs).await,
         Bench::Memory { pods } => memory::run(pods).await,

@@ -11,15 +11,7 @@ use super::common::*;
 pub(crate) async fn run(pods: usize) -> Table {
     let mut table = Table(Vec::new());
     let work = tempfile::tempdir().expect("tempdir");
-    let config = work.path().join("config.toml");
-    let mut text = String::from("[tiers]\n");
-    for builtin in timoneirod::catalog::Builtin::ALL {
-        let kind = builtin.kind();
-        if builtin != timoneirod::catalog::Builtin::PODS {
-            text.push_str(&format!("{} = 4\n", kind.spec().plural));
-        }
-    }
-    std::fs::write(&config, text).expect("config");
+    let config = pods_only_config(work.path());
     let mut rss = Vec::new();
     for n in [0, pods] {
         eprintln!("starting a sim with {n} pods and a daemon caching pods only…");
@@ -53,7 +45,7 @@ pub(crate) async fn run(pods: usize) -> Table {
 async fn breakdown(table: &mut Table, pods: usize) {
     use timoneirod::catalog::Builtin;
     use timoneirod::descriptor::Body;
-    use timoneirod::row::{Cell, Row};
+    use timoneirod::row::Row;
     let sim = Sim::start(&["--pods", &pods.to_string(), "--namespaces", "50"]);
     let (status, _, body) = sim
         .raw(
@@ -83,16 +75,10 @@ async fn breakdown(table: &mut Table, pods: usize) {
             (std::mem::size_of::<Row>() + 16) as f64,
         ),
         ("name beyond 24 bytes", sum(&|r| heap(&r.name))),
+        ("uid (36 bytes)", sum(&|r| r.uid.len())),
         (
-            "uid (36 bytes), in the row and again as the index key",
-            sum(&|r| 2 * r.uid.len()),
-        ),
-        (
-            "cells: 32 bytes each, text beyond 24 bytes",
-            sum(&|r| {
-                r.cells.len() * std::mem::size_of::<Cell>()
-                    + r.cells.iter().map(|c| heap(&c.text)).sum::<usize>()
-            }),
+            "cells, packed in one allocation (counts, text ends, moments, texts)",
+            sum(&|r| r.cells.heap_bytes()),
         ),
         (
             "labels: 48 bytes a pair, text beyond 24 bytes",
@@ -116,7 +102,7 @@ async fn breakdown(table: &mut Table, pods: usize) {
             slot as f64,
         ),
         (
-            "uid index entry (hash table, without the uid's text)",
+            "index entries by uid and by namespace/name (a slot position and a control byte each)",
             index_entry as f64,
         ),
     ];
