@@ -200,7 +200,7 @@ async fn gone(
         let present = store
             .view()
             .find(namespace, name)
-            .is_some_and(|row| &*row.uid == uid);
+            .is_some_and(|row| row.uid == crate::row::Uid::new(uid));
         if !present {
             return true;
         }

@@ -401,9 +401,8 @@ fn compare_rows(a: &Row, b: &Row, key: SortKey) -> Ordering {
             .then_with(|| by_identity(a, b)),
         SortKey::Namespace | SortKey::Usage => by_identity(a, b),
         SortKey::Name => a.name.cmp(&b.name).then_with(|| by_identity(a, b)),
-        SortKey::Column(index) => {
-            compare_cells(a.cells.get(index), b.cells.get(index)).then_with(|| by_identity(a, b))
-        }
+        SortKey::Column(index) => compare_cells(a.cells().get(index), b.cells().get(index))
+            .then_with(|| by_identity(a, b)),
     }
 }
 

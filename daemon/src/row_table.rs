@@ -18,7 +18,7 @@ use nucleo_matcher::{Utf32Str, Utf32String};
 
 use crate::filter::Haystack;
 use crate::query::exact_cell_key;
-use crate::row::{FIELD_SEPARATOR, Row};
+use crate::row::{FIELD_SEPARATOR, Row, Uid};
 
 /// Where a row's search text is.
 #[derive(Debug)]
@@ -175,7 +175,7 @@ impl RowTable {
             keys.get_or_init(|| {
                 let mut keys = ColumnKeys::default();
                 for (i, slot) in self.slots.iter().enumerate() {
-                    keys.set(i, slot.row.cells.get(column));
+                    keys.set(i, slot.row.cells().get(column));
                 }
                 keys
             })
@@ -192,12 +192,12 @@ impl RowTable {
         let row = &self.slots[i].row;
         for (column, keys) in self.column_keys.iter_mut().enumerate() {
             if let Some(keys) = keys.get_mut() {
-                keys.set(i, row.cells.get(column));
+                keys.set(i, row.cells().get(column));
             }
         }
     }
 
-    fn uid_hash(&self, uid: &str) -> u64 {
+    fn uid_hash(&self, uid: &Uid) -> u64 {
         self.hasher.hash_one(uid)
     }
 
@@ -206,16 +206,16 @@ impl RowTable {
     }
 
     /// The position of the row with this uid.
-    fn position(&self, uid: &str) -> Option<usize> {
+    fn position(&self, uid: &Uid) -> Option<usize> {
         self.by_uid
             .find(self.uid_hash(uid), |&i| {
-                &*self.slots[i as usize].row.uid == uid
+                self.slots[i as usize].row.uid == *uid
             })
             .map(|&i| i as usize)
     }
 
     /// The row with this uid.
-    pub fn get(&self, uid: &str) -> Option<&Arc<Row>> {
+    pub fn get(&self, uid: &Uid) -> Option<&Arc<Row>> {
         self.position(uid).map(|i| &self.slots[i].row)
     }
 
@@ -239,7 +239,7 @@ impl RowTable {
         );
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.by_uid.insert_unique(uid, i as u32, |&j| {
-            hasher.hash_one(&*slots[j as usize].row.uid)
+            hasher.hash_one(&slots[j as usize].row.uid)
         });
         self.by_name.insert_unique(name, i as u32, |&j| {
             let row = &slots[j as usize].row;
@@ -316,7 +316,7 @@ impl RowTable {
     }
 
     /// Remove the row with this uid; false if there was none.
-    pub fn remove(&mut self, uid: &str) -> bool {
+    pub fn remove(&mut self, uid: &Uid) -> bool {
         let Some(i) = self.position(uid) else {
             return false;
         };
@@ -406,10 +406,13 @@ mod tests {
             texts(&table),
             ["shop a Running", "shop b Running", "shop c Running"]
         );
-        assert!(table.remove("1"), "the last slot moves into the hole");
-        assert!(!table.remove("1"));
-        assert_eq!(table.get("3").map(|r| &*r.name), Some("c"));
-        assert_eq!(table.get("2").map(|r| &*r.name), Some("b"));
+        assert!(
+            table.remove(&Uid::new("1")),
+            "the last slot moves into the hole"
+        );
+        assert!(!table.remove(&Uid::new("1")));
+        assert_eq!(table.get(&Uid::new("3")).map(|r| &*r.name), Some("c"));
+        assert_eq!(table.get(&Uid::new("2")).map(|r| &*r.name), Some("b"));
         assert_eq!(table.len(), 2);
         let wide = row("4", "café", "Running");
         table.insert(wide);
@@ -425,11 +428,16 @@ mod tests {
     #[test]
     fn lookups_by_uid_and_name_agree_with_a_scan() {
         let mut table = RowTable::default();
+        // Half the uids are UUIDs (kept as 16 bytes), half other text.
+        let uid_text = |uid: usize| match uid % 2 {
+            0 => format!("{uid:08x}-0000-4000-8000-000000000000"),
+            _ => uid.to_string(),
+        };
         let named = |uid: usize, namespace: &str, name: &str| {
             let parts = RowParts {
                 namespace: namespace.into(),
                 name: name.into(),
-                uid: uid.to_string(),
+                uid: uid_text(uid),
                 ..RowParts::default()
             };
             Arc::new(Row::new(parts, |ns| Arc::from(ns)))
@@ -446,7 +454,7 @@ mod tests {
             let namespace = ["", "shop", "web"][next(3) as usize];
             match next(3) {
                 0 => {
-                    table.remove(&uid.to_string());
+                    table.remove(&Uid::new(&uid_text(uid)));
                 }
                 _ => table.insert(named(uid, namespace, &format!("pod-{}", next(400)))),
             }
@@ -463,7 +471,10 @@ mod tests {
             })
             .collect();
         for (uid, namespace, name) in &scan {
-            assert_eq!(table.get(uid).map(|r| &*r.uid), Some(uid.as_str()));
+            assert_eq!(
+                table.get(&Uid::new(uid)).map(|r| r.uid.to_string()),
+                Some(uid.clone())
+            );
             let found = table.find(namespace, name).expect("found by name");
             assert_eq!(
                 (&*found.namespace, found.name.as_str()),
@@ -471,8 +482,12 @@ mod tests {
             );
         }
         for uid in 0..300 {
-            let present = scan.iter().any(|(u, _, _)| *u == uid.to_string());
-            assert_eq!(table.get(&uid.to_string()).is_some(), present, "uid {uid}");
+            let present = scan.iter().any(|(u, _, _)| *u == uid_text(uid));
+            assert_eq!(
+                table.get(&Uid::new(&uid_text(uid))).is_some(),
+                present,
+                "uid {uid}"
+            );
         }
         for namespace in ["", "shop", "web", "other"] {
             for n in 0..400 {

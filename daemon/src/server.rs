@@ -330,7 +330,7 @@ fn wire_cells<'a>(
         kind.spec()
             .columns
             .iter()
-            .zip(row.cells.iter())
+            .zip(row.cells().iter())
             .filter(move |(c, _)| wide || !c.wide)
             .map(|(_, v)| (v.text, v.since_ms)),
     )
@@ -351,7 +351,7 @@ pub fn row(kind: &Kind, row: &Row, with_namespace: bool, wide: bool) -> v1::Row 
         created_unix_ms: row.created_ms,
         cells,
         labels: row
-            .labels
+            .labels()
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
@@ -1201,7 +1201,7 @@ fn secret_keys(store: &crate::store::Store, namespace: &str, name: &str) -> Opti
     let column = spec.columns.iter().position(|c| c.name == "DATA")?;
     let view = store.view();
     let row = view.find(namespace, name)?;
-    row.cells.get(column).map(|c| c.text.to_string())
+    row.cells().get(column).map(|c| c.text.to_string())
 }
 
 /// `Some((descending, memory))` when a pods or nodes query sorts by CPU or

@@ -387,15 +387,15 @@ impl<W: Write> Out<W> {
     fn row(&mut self, row: &Row) -> io::Result<()> {
         self.str(&row.namespace)?;
         self.str(&row.name)?;
-        self.str(&row.uid)?;
+        self.str(&row.uid.to_string())?;
         self.i64(row.created_ms)?;
-        self.u32(row.cells.len() as u32)?;
-        for cell in row.cells.iter() {
+        self.u32(row.cells().len() as u32)?;
+        for cell in row.cells().iter() {
             self.str(cell.text)?;
             self.i64(cell.since_ms)?;
         }
-        self.u32(row.labels.len() as u32)?;
-        for (key, value) in &row.labels {
+        self.u32(row.labels().len() as u32)?;
+        for (key, value) in row.labels().iter() {
             self.str(key)?;
             self.str(value)?;
         }

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use crate::catalog::Kind;
 use crate::codec::ObjectCodec;
-use crate::row::{Row, RowParts};
+use crate::row::{Row, RowParts, Uid};
 use crate::row_table::{Entry, RowTable};
 use crate::status::{SyncState, SyncStatus};
 
@@ -39,7 +39,7 @@ pub struct Store {
 #[derive(Debug)]
 enum Pending {
     Apply(RowParts),
-    Delete(Box<str>),
+    Delete(Uid),
     /// One object of a (re)list.
     RelistApply(RowParts),
     /// One object of a namespace's (re)list.
@@ -119,7 +119,7 @@ impl RowLimit {
     /// API server itself forgets after an hour.
     pub const EVENTS: RowLimit = RowLimit {
         max: 20_000,
-        recency: |row| match row.cells.first() {
+        recency: |row| match row.cells().first() {
             Some(cell) if cell.since_ms != 0 => cell.since_ms,
             _ => row.created_ms,
         },
@@ -130,7 +130,7 @@ impl RowLimit {
         if rows.len() <= self.max + self.max / 8 {
             return;
         }
-        let mut by_recency: Vec<(i64, Box<str>)> = rows
+        let mut by_recency: Vec<(i64, Uid)> = rows
             .entries()
             .map(|e| ((self.recency)(e.row), e.row.uid.clone()))
             .collect();
@@ -380,14 +380,9 @@ impl Store {
                 let heap = |s: &str| if s.len() > 24 { s.len() } else { 0 };
                 std::mem::size_of::<Row>()
                     + heap(&row.name)
-                    + row.uid.len()
+                    + row.uid.heap_bytes()
                     + row.object.len()
-                    + row.cells.heap_bytes()
-                    + row
-                        .labels
-                        .iter()
-                        .map(|(k, v)| 48 + heap(k) + heap(v))
-                        .sum::<usize>()
+                    + row.fields.heap_bytes()
             })
             .sum::<usize>() as u64
     }
@@ -497,7 +492,7 @@ impl Store {
     pub fn set_scope(&self, namespaces: Vec<String>, forbidden: Vec<String>) {
         let mut inner = self.write();
         if !namespaces.is_empty() {
-            let outside: Vec<Box<str>> = inner
+            let outside: Vec<Uid> = inner
                 .rows
                 .entries()
                 .filter(|e| !namespaces.iter().any(|ns| **ns == *e.row.namespace))
@@ -557,7 +552,7 @@ impl Store {
         let Some(table) = inner.partial.remove(namespace) else {
             return;
         };
-        let gone: Vec<Box<str>> = inner
+        let gone: Vec<Uid> = inner
             .rows
             .entries()
             .filter(|e| &*e.row.namespace == namespace)
@@ -613,7 +608,7 @@ impl Store {
 
     /// An object was deleted (as `apply`).
     pub fn delete(&self, uid: &str) {
-        self.change(Pending::Delete(uid.into()));
+        self.change(Pending::Delete(Uid::new(uid)));
     }
 
     /// The informer hit an error. Before the first sync the kind is ERROR;

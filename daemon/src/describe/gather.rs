@@ -290,14 +290,9 @@ pub async fn selected<T: serde::de::DeserializeOwned + Send + 'static>(
     };
     tokio::task::spawn_blocking(move || {
         let matches = |row: &Row| {
-            selector.as_ref().is_none_or(|s| {
-                s.matches(|key| {
-                    row.labels
-                        .binary_search_by(|(k, _)| k.as_str().cmp(key))
-                        .ok()
-                        .map(|i| row.labels[i].1.as_str())
-                })
-            })
+            selector
+                .as_ref()
+                .is_none_or(|s| s.matches(|key| row.label(key)))
         };
         decode_rows(&store, namespace.as_deref(), matches)
             .into_iter()

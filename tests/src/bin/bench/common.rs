@@ -159,6 +159,8 @@ pub(crate) struct Table(pub(crate) Vec<[String; 4]>);
 
 impl Table {
     pub(crate) fn row(&mut self, metric: &str, value: String, target: &str, reference: &str) {
+        // As it comes too: a long benchmark that fails later keeps its numbers.
+        eprintln!("{metric}: {value}");
         self.0
             .push([metric.into(), value, target.into(), reference.into()]);
     }

@@ -69,25 +69,19 @@ async fn breakdown(table: &mut Table, pods: usize) {
     let (slot, index_entry) = timoneirod::row_table::RowTable::slot_bytes();
     let n = rows.len().max(1) as f64;
     let sum = |f: &dyn Fn(&Row) -> usize| rows.iter().map(f).sum::<usize>() as f64 / n;
-    let fields: [(&str, f64); 9] = [
+    let fields: [(&str, f64); 8] = [
         (
             "Row itself (namespace pointer, name inline, lengths) + Arc header",
             (std::mem::size_of::<Row>() + 16) as f64,
         ),
         ("name beyond 24 bytes", sum(&|r| heap(&r.name))),
-        ("uid (36 bytes)", sum(&|r| r.uid.len())),
         (
-            "cells, packed in one allocation (counts, text ends, moments, texts)",
-            sum(&|r| r.cells.heap_bytes()),
+            "uid beyond the row (none: a UUID is 16 bytes in the row)",
+            sum(&|r| r.uid.heap_bytes()),
         ),
         (
-            "labels: 48 bytes a pair, text beyond 24 bytes",
-            sum(&|r| {
-                r.labels
-                    .iter()
-                    .map(|(k, v)| 48 + heap(k) + heap(v))
-                    .sum::<usize>()
-            }),
+            "cells and labels, packed in one allocation (counts, moments, text ends, texts)",
+            sum(&|r| r.fields.heap_bytes()),
         ),
         (
             "kept object (protobuf, zstd; dictionary-trained after the first 1,000)",
