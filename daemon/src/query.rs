@@ -190,40 +190,76 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         SortKey::Column(column) => column,
         _ => usize::MAX,
     };
-    let mut heap: BinaryHeap<Ranked<'_>> = BinaryHeap::with_capacity(keep.unwrap_or(0) + 1);
-    let mut matcher = Matcher::new(Config::DEFAULT);
-    let (mut total, mut count) = (0, 0);
-    let mut matched: Vec<Entry<'_>> = Vec::new();
-    for entry in view.entries_keyed(column) {
-        if let Some(ns) = &namespace
-            && !Arc::ptr_eq(entry.namespace, ns)
-        {
-            continue;
-        }
-        total += 1;
-        if !query.admits(&entry, &mut matcher) {
-            continue;
-        }
-        count += 1;
-        match keep {
-            Some(0) => {}
-            Some(keep) => {
-                let ranked = Ranked {
-                    entry,
-                    sort: query.sort,
-                    descending: query.descending,
-                };
-                if heap.len() < keep {
-                    heap.push(ranked);
-                } else if let Some(mut worst) = heap.peek_mut()
-                    && ranked < *worst
-                {
-                    *worst = ranked;
-                }
-            }
-            None => matched.push(entry),
+    // A window of the default order with nothing to filter walks the
+    // rows newest first: as many rows as the window, not all of them.
+    if let Some(keep) = keep
+        && query.sort == SortKey::Newest
+        && query.filter.is_empty()
+        && query.selector.is_empty()
+        && query.names.is_empty()
+    {
+        let total = match &namespace {
+            Some(ns) => view.count_in(ns),
+            None => view.len(),
+        };
+        let rows = newest_window(&view, namespace.as_ref(), query, keep);
+        return answer(rows, total, total);
+    }
+    // Big tables scan in parts, one thread each, on as many cores as there are.
+    let parts = if view.len() >= PARALLEL_ROWS {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_PARTS))
+    } else {
+        1
+    };
+    let mut scans = if parts == 1 {
+        vec![scan(
+            view.entries_keyed(column),
+            query,
+            namespace.as_ref(),
+            keep,
+        )]
+    } else {
+        let per_part = view.len().div_ceil(parts);
+        let (view, namespace) = (&view, namespace.as_ref());
+        std::thread::scope(|threads| {
+            let handles: Vec<_> = (0..parts)
+                .map(|part| {
+                    let positions = part * per_part..(part + 1) * per_part;
+                    threads.spawn(move || {
+                        scan(
+                            view.entries_keyed_in(column, positions),
+                            query,
+                            namespace,
+                            keep,
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let mut whole = scans.swap_remove(0);
+    for part in scans {
+        whole.total += part.total;
+        whole.count += part.count;
+        whole.matched.extend(part.matched);
+        for ranked in part.heap {
+            whole.keep(ranked, keep.unwrap_or(0));
         }
     }
+    let Scan {
+        heap,
+        matched,
+        total,
+        count,
+    } = whole;
     let rows = if keep.is_some() {
         heap.into_sorted_vec()
             .into_iter()
@@ -236,6 +272,120 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         sorted_window(matched, query, count)
     };
     answer(rows, total, count)
+}
+
+/// Tables of at least this many rows scan in parts on threads of their own.
+const PARALLEL_ROWS: usize = 50_000;
+/// Parts of a scan at most.
+const MAX_PARTS: usize = 8;
+
+/// What a scan of (part of) a table found.
+struct Scan<'a> {
+    /// The best `keep` matches, when the query keeps a small window.
+    heap: BinaryHeap<Ranked<'a>>,
+    /// Every match, otherwise.
+    matched: Vec<Entry<'a>>,
+    /// Rows in the namespace scope.
+    total: usize,
+    /// Rows that passed.
+    count: usize,
+}
+
+impl<'a> Scan<'a> {
+    /// Keep `ranked` if it is among the best `keep`.
+    fn keep(&mut self, ranked: Ranked<'a>, keep: usize) {
+        if self.heap.len() < keep {
+            self.heap.push(ranked);
+        } else if let Some(mut worst) = self.heap.peek_mut()
+            && ranked < *worst
+        {
+            *worst = ranked;
+        }
+    }
+}
+
+/// Scan `entries` for the rows in `namespace` that `query` admits: the
+/// best `keep` of them in a bounded heap, or all when there is no `keep`.
+fn scan<'a>(
+    entries: impl Iterator<Item = Entry<'a>>,
+    query: &Query,
+    namespace: Option<&Arc<str>>,
+    keep: Option<usize>,
+) -> Scan<'a> {
+    let mut found = Scan {
+        heap: BinaryHeap::with_capacity(keep.unwrap_or(0) + 1),
+        matched: Vec::new(),
+        total: 0,
+        count: 0,
+    };
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    for entry in entries {
+        if let Some(ns) = namespace
+            && !Arc::ptr_eq(entry.namespace, ns)
+        {
+            continue;
+        }
+        found.total += 1;
+        if !query.admits(&entry, &mut matcher) {
+            continue;
+        }
+        found.count += 1;
+        match keep {
+            Some(0) => {}
+            Some(keep) => {
+                let ranked = Ranked {
+                    entry,
+                    sort: query.sort,
+                    descending: query.descending,
+                };
+                found.keep(ranked, keep);
+            }
+            None => found.matched.push(entry),
+        }
+    }
+    found
+}
+
+/// The first `keep` rows of the default order (of `namespace`, or all),
+/// walked in creation order: rows created in the same millisecond as the
+/// last one taken are taken too, then all are put in the full order
+/// (namespace and name break ties) and the window cut.
+fn newest_window(
+    view: &crate::store::StoreView<'_>,
+    namespace: Option<&Arc<str>>,
+    query: &Query,
+    keep: usize,
+) -> Vec<Arc<Row>> {
+    if keep == 0 {
+        return Vec::new();
+    }
+    let mut taken: Vec<Ranked<'_>> = Vec::with_capacity(keep + 1);
+    for entry in view.entries_newest(query.descending) {
+        if let Some(ns) = namespace
+            && !Arc::ptr_eq(entry.namespace, ns)
+        {
+            continue;
+        }
+        if taken.len() >= keep
+            && taken
+                .last()
+                .is_some_and(|last| last.entry.created_ms != entry.created_ms)
+        {
+            break;
+        }
+        taken.push(Ranked {
+            entry,
+            sort: query.sort,
+            descending: query.descending,
+        });
+    }
+    taken.sort_unstable();
+    taken
+        .into_iter()
+        .take(keep)
+        .skip(query.offset)
+        .map(|ranked| ranked.entry.row.clone())
+        .collect()
 }
 
 impl Query {
@@ -803,15 +953,118 @@ mod tests {
             })
             .collect();
         let store = store_with_owned(&rows);
-        for sort in ["", "name", "-restarts", "status", "age", "namespace"] {
-            let full = names(&run(&store, &query(sort, "", "", None)));
-            for (offset, limit) in [(0, 10), (5, 50), (290, 20), (0, 300), (299, 1), (400, 5)] {
-                let mut q = query(sort, "", "", None);
-                q.offset = offset;
-                q.limit = Some(limit);
-                let window = names(&run(&store, &q));
-                let want: Vec<String> = full.iter().skip(offset).take(limit).cloned().collect();
-                assert_eq!(window, want, "sort {sort:?} offset {offset} limit {limit}");
+        let check = |store: &Store| {
+            for namespace in [None, Some("ns-3"), Some("nowhere")] {
+                for sort in [
+                    "",
+                    "-age",
+                    "name",
+                    "-restarts",
+                    "status",
+                    "age",
+                    "namespace",
+                ] {
+                    let all = run(store, &query(sort, "", "", namespace));
+                    let full = names(&all);
+                    for (offset, limit) in [
+                        (0, 10),
+                        (5, 50),
+                        (290, 20),
+                        (0, 300),
+                        (299, 1),
+                        (400, 5),
+                        (3, 0),
+                    ] {
+                        let mut q = query(sort, "", "", namespace);
+                        q.offset = offset;
+                        q.limit = Some(limit);
+                        let answer = run(store, &q);
+                        let want: Vec<String> =
+                            full.iter().skip(offset).take(limit).cloned().collect();
+                        let at =
+                            format!("{namespace:?} sort {sort:?} offset {offset} limit {limit}");
+                        assert_eq!(names(&answer), want, "{at}");
+                        assert_eq!(
+                            (answer.total, answer.matched),
+                            (all.total, all.matched),
+                            "{at}"
+                        );
+                    }
+                }
+            }
+        };
+        check(&store);
+        // The default order's walk follows changes: rows deleted (the last
+        // row moving into each hole) and rows made again with other times.
+        for i in (0..300).step_by(4) {
+            store.delete(&format!("uid-{i}"));
+        }
+        for i in (1..300).step_by(6) {
+            let (ns, name, _, status, restarts) = &rows[i];
+            store.apply(RowParts {
+                namespace: ns.clone(),
+                name: name.clone(),
+                uid: format!("uid-{i}"),
+                created_ms: 5 + (i as i64 % 3),
+                cells: vec![
+                    Cell::text("1/1"),
+                    Cell::text(status.as_str()),
+                    Cell::text(restarts.to_string()),
+                ],
+                ..RowParts::default()
+            });
+        }
+        check(&store);
+    }
+
+    /// A table big enough to scan in parts answers as its rows say: the
+    /// rows a selector picks, counted, in name order, newest first, all of
+    /// them or a window, in every namespace or one (expected values from
+    /// the rows as made here, not from a query).
+    #[test]
+    fn a_table_scanned_in_parts_answers_as_its_rows_say() {
+        let n = PARALLEL_ROWS + 10_000;
+        let rows: Vec<(String, String, i64, String, u32)> = (0..n)
+            .map(|i| {
+                (
+                    format!("ns-{}", i % 9),
+                    format!("{}-{i:06}", ["web", "api", "db"][i % 3]),
+                    (i % 1000) as i64,
+                    "Running".to_string(),
+                    0,
+                )
+            })
+            .collect();
+        let store = store_with_owned(&rows);
+        for namespace in [None, Some("ns-4")] {
+            let picked: Vec<&(String, String, i64, String, u32)> = rows
+                .iter()
+                .filter(|r| r.1.starts_with("api-") && namespace.is_none_or(|ns| r.0 == ns))
+                .collect();
+            let scope = rows
+                .iter()
+                .filter(|r| namespace.is_none_or(|ns| r.0 == ns))
+                .count();
+            let mut by_name: Vec<String> =
+                picked.iter().map(|r| format!("{}/{}", r.0, r.1)).collect();
+            by_name.sort_by(|a, b| a.split('/').nth(1).cmp(&b.split('/').nth(1)));
+            let mut newest = picked.clone();
+            newest.sort_by(|a, b| {
+                b.2.cmp(&a.2)
+                    .then_with(|| a.0.cmp(&b.0))
+                    .then_with(|| a.1.cmp(&b.1))
+            });
+            let newest: Vec<String> = newest.iter().map(|r| format!("{}/{}", r.0, r.1)).collect();
+            for (sort, want) in [("name", &by_name), ("", &newest)] {
+                let all = run(&store, &query(sort, "", "app=api", namespace));
+                assert_eq!((all.total, all.matched), (scope, picked.len()));
+                assert_eq!(&names(&all), want, "{namespace:?} {sort:?}");
+                let mut window = query(sort, "", "app=api", namespace);
+                window.offset = 3;
+                window.limit = Some(20);
+                let answer = run(&store, &window);
+                assert_eq!(names(&answer), want[3..23], "{namespace:?} {sort:?} window");
+                assert_eq!((answer.total, answer.matched), (scope, picked.len()));
             }
         }
     }

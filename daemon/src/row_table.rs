@@ -9,7 +9,10 @@
 //! arena as garbage until it outweighs the live text, then the arena is
 //! rewritten in slot order.
 
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
+use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -79,6 +82,12 @@ pub struct RowTable {
     /// `describe` and every action find their object here, not by a scan.
     by_name: HashTable<u32>,
     hasher: DefaultHashBuilder,
+    /// Slots newest first (the default order) by creation time, then
+    /// position: a window of the default order walks it instead of
+    /// scanning every row.
+    newest: BTreeSet<(Reverse<i64>, u32)>,
+    /// Rows per namespace.
+    counts: HashMap<Arc<str>, usize>,
     arena: Vec<u8>,
     /// Arena bytes no slot refers to any more.
     garbage: usize,
@@ -171,6 +180,16 @@ impl RowTable {
     /// is one of the first [`KEYED_COLUMNS`]), in no particular order. The
     /// first call for a column reads every row to make its keys.
     pub fn entries_keyed(&self, column: usize) -> impl Iterator<Item = Entry<'_>> {
+        self.entries_keyed_in(column, 0..self.slots.len())
+    }
+
+    /// [`RowTable::entries_keyed`] for the rows at `positions` (of
+    /// `0..len()`): parts of one table scan on threads of their own.
+    pub fn entries_keyed_in(
+        &self,
+        column: usize,
+        positions: Range<usize>,
+    ) -> impl Iterator<Item = Entry<'_>> {
         let keys = self.column_keys.get(column).map(|keys| {
             keys.get_or_init(|| {
                 let mut keys = ColumnKeys::default();
@@ -180,10 +199,31 @@ impl RowTable {
                 keys
             })
         });
-        self.slots.iter().enumerate().map(move |(i, slot)| {
-            let key = keys.map_or((0, false), |keys| (keys.keys[i], keys.exact[i]));
-            self.entry(slot, key)
-        })
+        let positions = positions.start.min(self.slots.len())..positions.end.min(self.slots.len());
+        self.slots[positions.clone()]
+            .iter()
+            .zip(positions)
+            .map(move |(slot, i)| {
+                let key = keys.map_or((0, false), |keys| (keys.keys[i], keys.exact[i]));
+                self.entry(slot, key)
+            })
+    }
+
+    /// Every row newest first (by creation time; rows created in the same
+    /// millisecond in no particular order), or oldest first.
+    pub fn entries_newest(&self, oldest_first: bool) -> Box<dyn Iterator<Item = Entry<'_>> + '_> {
+        let entry =
+            move |&(_, i): &(Reverse<i64>, u32)| self.entry(&self.slots[i as usize], (0, false));
+        if oldest_first {
+            Box::new(self.newest.iter().rev().map(entry))
+        } else {
+            Box::new(self.newest.iter().map(entry))
+        }
+    }
+
+    /// Rows in the namespace `namespace`.
+    pub fn count_in(&self, namespace: &str) -> usize {
+        self.counts.get(namespace).copied().unwrap_or(0)
     }
 
     /// Bring the kept column keys of slot `i` up to date (after an insert,
@@ -230,8 +270,17 @@ impl RowTable {
             .map(|&i| &self.slots[i as usize].row)
     }
 
-    /// Index slot `i` by its row's uid and name.
+    /// Index slot `i` by its row's uid and name, creation time and
+    /// namespace.
     fn index(&mut self, i: usize) {
+        let slot = &self.slots[i];
+        self.newest.insert((Reverse(slot.created_ms), i as u32));
+        match self.counts.get_mut(&*slot.namespace) {
+            Some(count) => *count += 1,
+            None => {
+                self.counts.insert(slot.namespace.clone(), 1);
+            }
+        }
         let row = &self.slots[i].row;
         let (uid, name) = (
             self.uid_hash(&row.uid),
@@ -250,6 +299,22 @@ impl RowTable {
     /// Forget slot `i`'s index entries (its row as it is now), or point
     /// them at slot `to` instead.
     fn unindex(&mut self, i: usize, to: Option<usize>) {
+        let slot = &self.slots[i];
+        let created = Reverse(slot.created_ms);
+        self.newest.remove(&(created, i as u32));
+        match to {
+            Some(to) => {
+                self.newest.insert((created, to as u32));
+            }
+            None => {
+                if let Some(count) = self.counts.get_mut(&*slot.namespace) {
+                    *count -= 1;
+                    if *count == 0 {
+                        self.counts.remove(&*slot.namespace);
+                    }
+                }
+            }
+        }
         let row = &self.slots[i].row;
         let (uid, name) = (
             self.uid_hash(&row.uid),
@@ -354,12 +419,13 @@ impl RowTable {
     }
 
     /// Bytes of one slot and of one row's entries in the indexes (by uid
-    /// and by name: a position and a control byte each), for memory
-    /// accounting.
+    /// and by name: a position and a control byte each; in the newest-first
+    /// order: creation time and position, without the B-tree's nodes), for
+    /// memory accounting.
     pub const fn slot_bytes() -> (usize, usize) {
         (
             std::mem::size_of::<Slot>(),
-            2 * (std::mem::size_of::<u32>() + 1),
+            2 * (std::mem::size_of::<u32>() + 1) + std::mem::size_of::<(Reverse<i64>, u32)>(),
         )
     }
 

@@ -180,6 +180,35 @@ impl StoreView<'_> {
         self.inner().rows.entries_keyed(column)
     }
 
+    /// [`RowTable::entries_keyed_in`]: the rows at `positions` of `0..len()`.
+    pub fn entries_keyed_in(
+        &self,
+        column: usize,
+        positions: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = Entry<'_>> {
+        self.inner().rows.entries_keyed_in(column, positions)
+    }
+
+    /// Every row newest first, or oldest first ([`RowTable::entries_newest`]).
+    pub fn entries_newest(&self, oldest_first: bool) -> impl Iterator<Item = Entry<'_>> {
+        self.inner().rows.entries_newest(oldest_first)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.inner().rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.inner().rows.is_empty()
+    }
+
+    /// Rows in the namespace `namespace`.
+    pub fn count_in(&self, namespace: &str) -> usize {
+        self.inner().rows.count_in(namespace)
+    }
+
     /// The shared string of a namespace some row is in (rows compare by pointer).
     pub fn namespace(&self, name: &str) -> Option<&Arc<str>> {
         self.inner().namespaces.get(name)

@@ -80,7 +80,7 @@ pub(crate) async fn run(pods: usize, namespaces: usize, runs: usize) -> Table {
     let measured = measured_cli(&daemon, &["get", "pods", "-A"]);
     table.row(
         &format!(
-            "`timoneiro get pods -A | wc -l`, {pods} pods: {} lines ({:.0} MB), whole process",
+            "`timoneiro get pods -A` piped to `wc -l`, {pods} pods: {} lines ({:.0} MB), whole process",
             measured.lines,
             measured.stdout_bytes as f64 / 1e6
         ),
