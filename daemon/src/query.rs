@@ -12,7 +12,7 @@ use crate::filter::{Filter, FilterError};
 #[cfg(test)]
 use crate::row::Cell;
 use crate::row::{CellRef, Row};
-use crate::row_table::{Entry, KEYED_COLUMNS};
+use crate::row_table::{Entry, KEYED_COLUMNS, Order};
 use crate::selector::{Selector, SelectorError};
 use crate::status::SyncStatus;
 use crate::store::Store;
@@ -190,10 +190,14 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
         SortKey::Column(column) => column,
         _ => usize::MAX,
     };
-    // A window of the default order with nothing to filter walks the
-    // rows newest first: as many rows as the window, not all of them.
-    if let Some(keep) = keep
-        && query.sort == SortKey::Newest
+    // A window of the default order or of names with nothing to filter
+    // walks the rows in that order: as many rows as the window, not all.
+    let order = match query.sort {
+        SortKey::Newest => Some(Order::Newest),
+        SortKey::Name => Some(Order::Name),
+        _ => None,
+    };
+    if let (Some(keep), Some(order)) = (keep, order)
         && query.filter.is_empty()
         && query.selector.is_empty()
         && query.names.is_empty()
@@ -202,7 +206,7 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
             Some(ns) => view.count_in(ns),
             None => view.len(),
         };
-        let rows = newest_window(&view, namespace.as_ref(), query, keep);
+        let rows = ordered_window(&view, order, namespace.as_ref(), query, keep);
         return answer(rows, total, total);
     }
     // Big tables scan in parts, one thread each, on as many cores as there are.
@@ -346,12 +350,14 @@ fn scan<'a>(
     found
 }
 
-/// The first `keep` rows of the default order (of `namespace`, or all),
-/// walked in creation order: rows created in the same millisecond as the
-/// last one taken are taken too, then all are put in the full order
-/// (namespace and name break ties) and the window cut.
-fn newest_window(
+/// The first `keep` rows of the query's order (of `namespace`, or all),
+/// walked in `order`, the order of a key the full order begins with: rows
+/// whose key equals the last one taken are taken too, then all are put in
+/// the full order (the rest of the name, namespace and name break ties)
+/// and the window cut.
+fn ordered_window(
     view: &crate::store::StoreView<'_>,
+    order: Order,
     namespace: Option<&Arc<str>>,
     query: &Query,
     keep: usize,
@@ -360,7 +366,7 @@ fn newest_window(
         return Vec::new();
     }
     let mut taken: Vec<Ranked<'_>> = Vec::with_capacity(keep + 1);
-    for entry in view.entries_newest(query.descending) {
+    for entry in view.entries_ordered(order, query.descending) {
         if let Some(ns) = namespace
             && !Arc::ptr_eq(entry.namespace, ns)
         {
@@ -369,7 +375,7 @@ fn newest_window(
         if taken.len() >= keep
             && taken
                 .last()
-                .is_some_and(|last| last.entry.created_ms != entry.created_ms)
+                .is_some_and(|last| order.entry_key(&last.entry) != order.entry_key(&entry))
         {
             break;
         }

@@ -9,7 +9,6 @@
 //! arena as garbage until it outweighs the live text, then the arena is
 //! rewritten in slot order.
 
-use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
 use std::ops::Range;
@@ -82,15 +81,50 @@ pub struct RowTable {
     /// `describe` and every action find their object here, not by a scan.
     by_name: HashTable<u32>,
     hasher: DefaultHashBuilder,
-    /// Slots newest first (the default order) by creation time, then
-    /// position: a window of the default order walks it instead of
-    /// scanning every row.
-    newest: BTreeSet<(Reverse<i64>, u32)>,
+    /// Slots in an [`Order`]'s order (its key, then position): a window of
+    /// that order walks it instead of scanning every row. Made by the first
+    /// walk, then kept up to date by every change; orders nobody walks
+    /// cost nothing.
+    orders: [OnceLock<BTreeSet<(u64, u32)>>; Order::ALL.len()],
     /// Rows per namespace.
     counts: HashMap<Arc<str>, usize>,
     arena: Vec<u8>,
     /// Arena bytes no slot refers to any more.
     garbage: usize,
+}
+
+/// An order a table can keep its rows in, for windows that walk it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first: the creation time, from the latest.
+    Newest = 0,
+    /// By name: the name's first eight bytes ([`name_key`]).
+    Name = 1,
+}
+
+impl Order {
+    /// Every order.
+    pub const ALL: [Order; 2] = [Order::Newest, Order::Name];
+
+    /// A slot's key in this order.
+    fn key(self, slot: &Slot) -> u64 {
+        self.key_of(slot.created_ms, slot.name_key)
+    }
+
+    /// A row's key in this order, as [`Entry`] has it: rows walked in
+    /// this order come in the order of this key.
+    pub fn entry_key(self, entry: &Entry<'_>) -> u64 {
+        self.key_of(entry.created_ms, entry.name_key)
+    }
+
+    fn key_of(self, created_ms: i64, name_key: u64) -> u64 {
+        match self {
+            // i64 to u64 keeping the order (flip the sign bit), then
+            // reversed: the latest first.
+            Order::Newest => !((created_ms as u64) ^ (1 << 63)),
+            Order::Name => name_key,
+        }
+    }
 }
 
 /// One row as a query sees it.
@@ -209,15 +243,26 @@ impl RowTable {
             })
     }
 
-    /// Every row newest first (by creation time; rows created in the same
-    /// millisecond in no particular order), or oldest first.
-    pub fn entries_newest(&self, oldest_first: bool) -> Box<dyn Iterator<Item = Entry<'_>> + '_> {
-        let entry =
-            move |&(_, i): &(Reverse<i64>, u32)| self.entry(&self.slots[i as usize], (0, false));
-        if oldest_first {
-            Box::new(self.newest.iter().rev().map(entry))
+    /// Every row in `order`'s order, or the reverse (rows whose keys are
+    /// equal in no particular order: compare them). The first walk of an
+    /// order reads every row to make it.
+    pub fn entries_ordered(
+        &self,
+        order: Order,
+        reverse: bool,
+    ) -> Box<dyn Iterator<Item = Entry<'_>> + '_> {
+        let set = self.orders[order as usize].get_or_init(|| {
+            self.slots
+                .iter()
+                .enumerate()
+                .map(|(i, slot)| (order.key(slot), i as u32))
+                .collect()
+        });
+        let entry = move |&(_, i): &(u64, u32)| self.entry(&self.slots[i as usize], (0, false));
+        if reverse {
+            Box::new(set.iter().rev().map(entry))
         } else {
-            Box::new(self.newest.iter().map(entry))
+            Box::new(set.iter().map(entry))
         }
     }
 
@@ -274,7 +319,11 @@ impl RowTable {
     /// namespace.
     fn index(&mut self, i: usize) {
         let slot = &self.slots[i];
-        self.newest.insert((Reverse(slot.created_ms), i as u32));
+        for order in Order::ALL {
+            if let Some(set) = self.orders[order as usize].get_mut() {
+                set.insert((order.key(slot), i as u32));
+            }
+        }
         match self.counts.get_mut(&*slot.namespace) {
             Some(count) => *count += 1,
             None => {
@@ -300,12 +349,17 @@ impl RowTable {
     /// them at slot `to` instead.
     fn unindex(&mut self, i: usize, to: Option<usize>) {
         let slot = &self.slots[i];
-        let created = Reverse(slot.created_ms);
-        self.newest.remove(&(created, i as u32));
-        match to {
-            Some(to) => {
-                self.newest.insert((created, to as u32));
+        for order in Order::ALL {
+            if let Some(set) = self.orders[order as usize].get_mut() {
+                let key = order.key(slot);
+                set.remove(&(key, i as u32));
+                if let Some(to) = to {
+                    set.insert((key, to as u32));
+                }
             }
+        }
+        match to {
+            Some(_) => {}
             None => {
                 if let Some(count) = self.counts.get_mut(&*slot.namespace) {
                     *count -= 1;
@@ -419,13 +473,13 @@ impl RowTable {
     }
 
     /// Bytes of one slot and of one row's entries in the indexes (by uid
-    /// and by name: a position and a control byte each; in the newest-first
-    /// order: creation time and position, without the B-tree's nodes), for
+    /// and by name: a position and a control byte each; in one walked
+    /// order: its key and position, without the B-tree's nodes), for
     /// memory accounting.
     pub const fn slot_bytes() -> (usize, usize) {
         (
             std::mem::size_of::<Slot>(),
-            2 * (std::mem::size_of::<u32>() + 1) + std::mem::size_of::<(Reverse<i64>, u32)>(),
+            2 * (std::mem::size_of::<u32>() + 1) + std::mem::size_of::<(u64, u32)>(),
         )
     }
 

@@ -189,9 +189,13 @@ impl StoreView<'_> {
         self.inner().rows.entries_keyed_in(column, positions)
     }
 
-    /// Every row newest first, or oldest first ([`RowTable::entries_newest`]).
-    pub fn entries_newest(&self, oldest_first: bool) -> impl Iterator<Item = Entry<'_>> {
-        self.inner().rows.entries_newest(oldest_first)
+    /// Every row in `order`'s order, or the reverse ([`RowTable::entries_ordered`]).
+    pub fn entries_ordered(
+        &self,
+        order: crate::row_table::Order,
+        reverse: bool,
+    ) -> impl Iterator<Item = Entry<'_>> {
+        self.inner().rows.entries_ordered(order, reverse)
     }
 
     /// Number of rows.
