@@ -254,6 +254,41 @@ pub(crate) async fn each_page(
     started.elapsed()
 }
 
+/// A window of 50 pods, all namespaces, with `filter` and `sort`, asked
+/// `runs` times: a table row of the daemon's own `query_micros` (the
+/// first run apart: a column's first sort makes its keys, an order's
+/// first walk its index).
+pub(crate) async fn list_window_row(
+    table: &mut Table,
+    client: &mut timoneiro_proto::v1::timoneiro_client::TimoneiroClient<tonic::transport::Channel>,
+    (name, filter, sort, target): (&str, &str, &str, &str),
+    pods: usize,
+    runs: usize,
+) {
+    let mut micros = Vec::new();
+    let mut matched = 0;
+    for _ in 0..runs {
+        let request = timoneiro_proto::v1::ListRequest {
+            kind: "pods".into(),
+            all_namespaces: true,
+            filter: filter.into(),
+            sort_by: sort.into(),
+            limit: 50,
+            ..Default::default()
+        };
+        let response = client.list(request).await.expect("list").into_inner();
+        matched = response.matched;
+        micros.push(response.query_micros as f64 / 1000.0);
+    }
+    let first = micros[0];
+    table.row(
+        &format!("{name}, {pods} pods, daemon-side ({matched} match)"),
+        format!("{}; first run {first:.2} ms", p50_p99_ms(&mut micros, 2)),
+        target,
+        "",
+    );
+}
+
 /// "p50 X ms, p99 Y ms" of `samples` (milliseconds), with `decimals`.
 pub(crate) fn p50_p99_ms(samples: &mut [f64], decimals: usize) -> String {
     let p50 = percentile(samples, 0.5);

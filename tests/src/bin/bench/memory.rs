@@ -96,7 +96,7 @@ async fn breakdown(table: &mut Table, pods: usize) {
             slot as f64,
         ),
         (
-            "index entries: by uid and by namespace/name (a slot position and a control byte each), newest first (creation time, position; B-tree nodes not counted)",
+            "index entries by uid and by namespace/name (a slot position and a control byte each); each order a query walks (newest, name) adds a key and position, 12 B + B-tree nodes, not made here",
             index_entry as f64,
         ),
     ];
