@@ -9,12 +9,12 @@
 //! arena as garbage until it outweighs the live text, then the arena is
 //! rewritten in slot order.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::hash::BuildHasher;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use hashbrown::{DefaultHashBuilder, HashTable};
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use nucleo_matcher::{Utf32Str, Utf32String};
 
@@ -86,7 +86,8 @@ pub struct RowTable {
     /// walk, then kept up to date by every change; orders nobody walks
     /// cost nothing.
     orders: [OnceLock<BTreeSet<(u64, u32)>>; Order::ALL.len()],
-    /// Rows per namespace.
+    /// Rows per namespace (hashed as the tables above are: this is on
+    /// every insert and remove).
     counts: HashMap<Arc<str>, usize>,
     arena: Vec<u8>,
     /// Arena bytes no slot refers to any more.
@@ -417,19 +418,31 @@ impl RowTable {
         };
         let i = match self.position(&slot.row.uid) {
             Some(i) => {
-                // The same uid keeps its namespace and name (they are
-                // immutable), but an index must not trust that.
-                self.unindex(i, None);
+                // Most replacements are status changes: the same uid keeps
+                // its namespace, name and creation time, and with them its
+                // index entries. An index must not trust that, so a row
+                // that moved is indexed again.
+                let old = &self.slots[i];
+                let moved = old.created_ms != slot.created_ms
+                    || old.row.name != slot.row.name
+                    || *old.namespace != *slot.namespace;
+                if moved {
+                    self.unindex(i, None);
+                }
                 let old = std::mem::replace(&mut self.slots[i], slot);
                 self.release(&old.text);
+                if moved {
+                    self.index(i);
+                }
                 i
             }
             None => {
                 self.slots.push(slot);
-                self.slots.len() - 1
+                let i = self.slots.len() - 1;
+                self.index(i);
+                i
             }
         };
-        self.index(i);
         self.update_keys(i);
         self.compact_if_wasteful();
     }
