@@ -19,7 +19,7 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use nucleo_matcher::{Utf32Str, Utf32String};
 
 use crate::filter::Haystack;
-use crate::query::exact_cell_key;
+use crate::query::{column_ties, exact_cell_key};
 use crate::row::{FIELD_SEPARATOR, Row, Uid};
 
 /// Where a row's search text is.
@@ -86,6 +86,11 @@ pub struct RowTable {
     /// walk, then kept up to date by every change; orders nobody walks
     /// cost nothing.
     orders: [OnceLock<BTreeSet<(u64, u32)>>; Order::ALL.len()],
+    /// Per column, the rows in that column's sort order (the whole order a
+    /// query sorts by: no ties left to read rows for), for windows sorted
+    /// by a column. Made by the first walk, then kept up to date; columns
+    /// nobody walks cost nothing.
+    column_orders: [OnceLock<BTreeSet<ByColumn>>; KEYED_COLUMNS],
     /// Rows per namespace (hashed as the tables above are: this is on
     /// every insert and remove).
     counts: HashMap<Arc<str>, usize>,
@@ -127,6 +132,57 @@ impl Order {
         }
     }
 }
+
+/// A row in the order of one of its cells, as a query sorts by a column:
+/// the cell's key ([`crate::query::exact_cell_key`]), then the cells when
+/// the keys do not settle it, then namespace, name and uid. Two rows are
+/// equal only if they are the same object.
+#[derive(Debug, Clone)]
+struct ByColumn {
+    key: u64,
+    exact: bool,
+    column: u8,
+    row: Arc<Row>,
+}
+
+impl ByColumn {
+    fn new(row: &Arc<Row>, column: usize) -> ByColumn {
+        let (key, exact) = exact_cell_key(row.cells().get(column));
+        ByColumn {
+            key,
+            exact,
+            column: column as u8,
+            row: row.clone(),
+        }
+    }
+}
+
+impl Ord for ByColumn {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key).then_with(|| {
+            column_ties(
+                &self.row,
+                &other.row,
+                self.exact && other.exact,
+                usize::from(self.column),
+            )
+        })
+    }
+}
+
+impl PartialOrd for ByColumn {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for ByColumn {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for ByColumn {}
 
 /// One row as a query sees it.
 #[derive(Debug, Clone, Copy)]
@@ -264,6 +320,45 @@ impl RowTable {
             Box::new(set.iter().rev().map(entry))
         } else {
             Box::new(set.iter().map(entry))
+        }
+    }
+
+    /// Every row in the order a query sorts by cell `column` (one of the
+    /// first [`KEYED_COLUMNS`], else `None`), or the reverse. The first walk
+    /// of a column reads every row to make its order.
+    pub fn rows_by_column(
+        &self,
+        column: usize,
+        reverse: bool,
+    ) -> Option<Box<dyn Iterator<Item = &Arc<Row>> + '_>> {
+        fn row(by: &ByColumn) -> &Arc<Row> {
+            &by.row
+        }
+        let set = self.column_orders.get(column)?.get_or_init(|| {
+            self.slots
+                .iter()
+                .map(|slot| ByColumn::new(&slot.row, column))
+                .collect()
+        });
+        Some(if reverse {
+            Box::new(set.iter().rev().map(row))
+        } else {
+            Box::new(set.iter().map(row))
+        })
+    }
+
+    /// Take `old` (if any) out of the walked column orders and put `new`
+    /// (if any) in.
+    fn reorder_columns(&mut self, old: Option<&Arc<Row>>, new: Option<&Arc<Row>>) {
+        for (column, set) in self.column_orders.iter_mut().enumerate() {
+            if let Some(set) = set.get_mut() {
+                if let Some(old) = old {
+                    set.remove(&ByColumn::new(old, column));
+                }
+                if let Some(new) = new {
+                    set.insert(ByColumn::new(new, column));
+                }
+            }
         }
     }
 
@@ -434,12 +529,16 @@ impl RowTable {
                 if moved {
                     self.index(i);
                 }
+                let row = self.slots[i].row.clone();
+                self.reorder_columns(Some(&old.row), Some(&row));
                 i
             }
             None => {
                 self.slots.push(slot);
                 let i = self.slots.len() - 1;
                 self.index(i);
+                let row = self.slots[i].row.clone();
+                self.reorder_columns(None, Some(&row));
                 i
             }
         };
@@ -459,6 +558,7 @@ impl RowTable {
         }
         let slot = self.slots.swap_remove(i);
         self.release(&slot.text);
+        self.reorder_columns(Some(&slot.row), None);
         for keys in self.column_keys.iter_mut().filter_map(OnceLock::get_mut) {
             keys.keys.swap_remove(i);
             keys.exact.swap_remove(i);

@@ -198,6 +198,16 @@ impl StoreView<'_> {
         self.inner().rows.entries_ordered(order, reverse)
     }
 
+    /// Every row in the order of a sort by cell `column`, or the reverse
+    /// ([`RowTable::rows_by_column`]).
+    pub fn rows_by_column(
+        &self,
+        column: usize,
+        reverse: bool,
+    ) -> Option<impl Iterator<Item = &Arc<Row>>> {
+        self.inner().rows.rows_by_column(column, reverse)
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.inner().rows.len()
