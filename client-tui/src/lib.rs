@@ -306,9 +306,13 @@ impl Ui {
         if let Some((generation, at)) = self.asked
             && self.app.answered == Some(generation)
         {
+            // The daemon's part (its query, as it measured it) beside the
+            // whole: the rest is the socket, decoding and drawing.
+            let query_micros = self.app.list.as_ref().map_or(0, |list| list.query_micros);
             tracing::debug!(
                 generation,
                 micros = at.elapsed().as_micros() as u64,
+                query_micros,
                 "query answered and drawn"
             );
             self.asked = None;

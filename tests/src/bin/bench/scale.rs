@@ -105,10 +105,9 @@ pub(crate) async fn run(pods: usize, namespaces: usize, runs: usize) -> Table {
     eprintln!("typing filters into the TUI…");
     let log = work.path().join("tui.log");
     let tmux = tui(&daemon.socket, &log, true);
-    let mut keys = super::tui::filter_keystrokes(&tmux, &log);
-    table.row(
+    super::tui::filter_keystrokes(&tmux, &log).rows(
+        &mut table,
         &format!("TUI filter keystroke → new frame drawn, {pods} pods (TUI's own clock)"),
-        format!("{} ({} keys)", p50_p99_ms(&mut keys, 1), keys.len()),
         "≤ 50 ms",
         "",
     );
