@@ -38,6 +38,8 @@ pub async fn run(global: &Global, args: Get) -> anyhow::Result<()> {
         wide: args.output == Some(GetFormat::Wide),
         objects: by_path.is_some() || args.output.as_ref().is_some_and(GetFormat::needs_objects),
         names: args.names.clone(),
+        // A watch prints rows as they change: only counted answers.
+        window_first: false,
     };
     let (first, rest) = list_when_synced(&mut connection, &request, &args).await?;
     let streamed = by_path.is_none()

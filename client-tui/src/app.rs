@@ -234,6 +234,16 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// How many rows an answer matched, as shown: "…" while the daemon is
+/// still counting (the rows came first).
+pub fn matched_text(list: &ListResponse) -> String {
+    if list.counting {
+        "…".to_string()
+    } else {
+        thousands(list.matched)
+    }
+}
+
 impl App {
     /// A new app on `kind` in `namespace`.
     pub fn new(context: String, kind: String, namespace: Scope) -> App {
@@ -378,7 +388,7 @@ impl App {
         } else {
             list.total
         };
-        Some(format!("{}/{}", thousands(list.matched), thousands(total)))
+        Some(format!("{}/{}", matched_text(list), thousands(total)))
     }
 
     /// The mode keys are read in.
@@ -412,6 +422,9 @@ impl App {
             // Always the wide columns: the default view shows some of them
             // (a pod's IP and NODE) and ctrl-w the rest, without a new query.
             wide: true,
+            // The rows of a filter typed over a big cache come before the
+            // count (ListResponse.counting), the count right after.
+            window_first: true,
             ..ListRequest::default()
         }
     }

@@ -158,9 +158,11 @@ struct Ui {
     /// Port-forwards listen as long as the TUI runs (`:pf` lists them).
     forward_tx: mpsc::UnboundedSender<timoneiro_client::forward::Event>,
     forwarding: Vec<timoneiro_client::forward::Forward>,
-    /// When the current query was asked for: the time to its first frame
-    /// is what a keystroke in the filter costs (logged for the benchmark).
-    asked: Option<(u64, Instant)>,
+    /// When the current query was asked for, and whether its rows were
+    /// drawn yet: the time to its first frame is what a keystroke in the
+    /// filter costs, the time to its count the rest (logged for the
+    /// benchmark).
+    asked: Option<(u64, Instant, bool)>,
 }
 
 /// Run the TUI until the user quits.
@@ -303,19 +305,28 @@ impl Ui {
         self.terminal
             .0
             .draw(|frame| ui::draw(frame, app, now_unix_ms()))?;
-        if let Some((generation, at)) = self.asked
+        if let Some((generation, at, drawn)) = self.asked
             && self.app.answered == Some(generation)
+            && let Some(list) = &self.app.list
         {
             // The daemon's part (its query, as it measured it) beside the
-            // whole: the rest is the socket, decoding and drawing.
-            let query_micros = self.app.list.as_ref().map_or(0, |list| list.query_micros);
-            tracing::debug!(
-                generation,
-                micros = at.elapsed().as_micros() as u64,
-                query_micros,
-                "query answered and drawn"
-            );
-            self.asked = None;
+            // whole: the rest is the socket, decoding and drawing. The rows
+            // may come before the count (ListResponse.counting).
+            let micros = at.elapsed().as_micros() as u64;
+            if !drawn {
+                tracing::debug!(
+                    generation,
+                    micros,
+                    query_micros = list.query_micros,
+                    "query answered and drawn"
+                );
+            }
+            if list.counting {
+                self.asked = Some((generation, at, true));
+            } else {
+                tracing::debug!(generation, micros, "query counted and drawn");
+                self.asked = None;
+            }
         }
         Ok(())
     }
@@ -330,7 +341,7 @@ impl Ui {
             Effect::None => {}
             Effect::Quit => return Ok(true),
             Effect::Query => {
-                self.asked = Some((self.app.generation, Instant::now()));
+                self.asked = Some((self.app.generation, Instant::now(), false));
                 self.send(Command::Watch(self.app.generation, self.app.request()))
                     .await?;
             }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 use timoneiro_client::render::cell_text;
 use timoneiro_proto::v1::SyncState;
 
-use crate::app::{App, Connection, Scope, thousands};
+use crate::app::{App, Connection, Scope, matched_text, thousands};
 use crate::input::Mode;
 
 /// Lines above the table: the header and the table's column line.
@@ -648,7 +648,7 @@ fn table_status(app: &App) -> Line<'_> {
             "showing {}–{} of {}",
             thousands(first),
             thousands(u64::from(app.offset) + shown),
-            thousands(list.matched)
+            matched_text(list)
         ));
         if list.matched != list.total {
             parts.push(format!("{} in all", thousands(list.total)));
@@ -1147,6 +1147,14 @@ mod tests {
         app.list = Some(scoped);
         app.selector = "app=catalog".into();
         assert_eq!(app.count_text().as_deref(), Some("2/10,000"));
+        // Rows that came before their count: the count is not shown as
+        // the lower bound it is, but as coming.
+        let mut first = pods(ROWS, 9_000, SyncState::Synced, "");
+        first.counting = true;
+        app.list = Some(first);
+        app.selector.clear();
+        app.filter = "web".into();
+        assert_eq!(app.count_text().as_deref(), Some("…/9,000"));
     }
 
     #[test]

@@ -72,6 +72,9 @@ pub struct Settings {
     pub readonly: actions::ReadOnly,
     /// Where snapshots for warm restarts go (None: not written or read).
     pub snapshots: Option<PathBuf>,
+    /// Caches from this many rows answer a `window_first` stream with its
+    /// rows before its count ([`query::window_first`]).
+    pub window_first_rows: usize,
 }
 
 /// Run the daemon until SIGINT or SIGTERM.
@@ -103,7 +106,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     .await?;
 
     let service = server::Service::new(contexts.clone(), shutdown_rx.clone())
-        .with_readonly(settings.readonly.clone());
+        .with_readonly(settings.readonly.clone())
+        .with_window_first_rows(settings.window_first_rows);
     let mut signals_rx = shutdown_rx.clone();
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -92,6 +92,12 @@ struct Args {
     /// Write and read no snapshots: every start lists from scratch.
     #[arg(long)]
     no_snapshots: bool,
+    /// Caches of at least this many rows answer a filter typed in the TUI
+    /// with its rows first, found by walking the rows in the view's order,
+    /// and the match count right after (counting every match reads every
+    /// row: 40 ms at a million pods). 0: every cache does.
+    #[arg(long, value_name = "ROWS", default_value_t = timoneirod::query::WINDOW_FIRST_ROWS)]
+    window_first_rows: usize,
     /// Log filter (tracing syntax, e.g. "info" or "timoneirod=debug"). Logs go to stderr.
     #[arg(
         long,
@@ -217,6 +223,7 @@ fn main() -> ExitCode {
             encoding: args.wire.into(),
             read_timeout: args.api_read_timeout,
         },
+        window_first_rows: args.window_first_rows,
         snapshots: if args.no_snapshots {
             None
         } else {

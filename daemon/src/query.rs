@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use nucleo_matcher::{Config, Matcher};
 
@@ -147,19 +148,31 @@ pub struct QueryResult {
     pub rows: Vec<Arc<Row>>,
     /// Rows in the namespace scope.
     pub total: usize,
-    /// Rows that passed filter and selector.
+    /// Rows that passed filter and selector (when `counted`; else at
+    /// least this many).
     pub matched: usize,
+    /// Whether every row was looked at, so `matched` is the count: false
+    /// for [`window_first`]'s answers, which stop at the window's end.
+    pub counted: bool,
     /// The kind's status when the query ran.
     pub status: SyncStatus,
 }
 
 /// Run a query against a store.
 pub fn run(store: &Store, query: &Query) -> QueryResult {
+    run_unless(store, query, &AtomicBool::new(false))
+        .expect("a query nobody cancels runs to its end")
+}
+
+/// [`run`], given up (None) soon after `cancelled` turns true: the client
+/// that asked has gone.
+pub fn run_unless(store: &Store, query: &Query, cancelled: &AtomicBool) -> Option<QueryResult> {
     let view = store.view();
     let answer = |rows, total, matched| QueryResult {
         rows,
         total,
         matched,
+        counted: true,
         status: view.status().clone(),
     };
     // Namespaces are shared strings: compare pointers, not text. A namespace
@@ -167,7 +180,7 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
     let namespace = match &query.namespace {
         Some(name) => match view.namespace(name) {
             Some(shared) => Some(shared.clone()),
-            None => return answer(Vec::new(), 0, 0),
+            None => return Some(answer(Vec::new(), 0, 0)),
         },
         None => None,
     };
@@ -206,8 +219,9 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
             Some(ns) => view.count_in(ns),
             None => view.len(),
         };
-        let rows = ordered_window(&view, order, namespace.as_ref(), query, keep);
-        return answer(rows, total, total);
+        let walked = ordered_window(&view, order, namespace.as_ref(), query, keep, usize::MAX)
+            .expect("a walk without a budget ends");
+        return Some(answer(walked.rows, total, total));
     }
     // The same for a column's window: its order is the whole sort, so the
     // window is the first rows walked.
@@ -231,7 +245,7 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
             .skip(query.offset)
             .cloned()
             .collect();
-        return answer(rows, total, total);
+        return Some(answer(rows, total, total));
     }
     // Big tables scan in parts, one thread each, on as many cores as there are.
     let parts = if view.len() >= PARALLEL_ROWS {
@@ -245,6 +259,7 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
             query,
             namespace.as_ref(),
             keep,
+            cancelled,
         )]
     } else {
         let per_part = view.len().div_ceil(parts);
@@ -259,6 +274,7 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
                             query,
                             namespace,
                             keep,
+                            cancelled,
                         )
                     })
                 })
@@ -273,6 +289,9 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
                 .collect::<Vec<_>>()
         })
     };
+    if cancelled.load(AtomicOrdering::Relaxed) {
+        return None;
+    }
     let mut whole = scans.swap_remove(0);
     for part in scans {
         whole.total += part.total;
@@ -299,13 +318,73 @@ pub fn run(store: &Store, query: &Query) -> QueryResult {
     } else {
         sorted_window(matched, query, count)
     };
-    answer(rows, total, count)
+    Some(answer(rows, total, count))
+}
+
+/// Rows a [`window_first`] walk looks at, at most, before it leaves the
+/// query to a scan: each is a slot read out of order (a cache miss), so
+/// this is a few milliseconds.
+pub const WINDOW_FIRST_BUDGET: usize = 20_000;
+
+/// Tables from this many rows answer a filter's window first by default:
+/// those are the tables scanned in parts (smaller ones take a few ms).
+pub const WINDOW_FIRST_ROWS: usize = PARALLEL_ROWS;
+
+/// The window of a filtered query over a big table, found by walking the
+/// table in the query's order until the window is full, without counting
+/// every match: the rows of a filter typed key by key are drawn at once,
+/// and [`run`] counts after. None when the query's order cannot be walked
+/// (a column, usage), the table has fewer than `min_rows` rows, there is
+/// nothing to filter (`run` walks then), or the matches are too sparse to
+/// fill the window within `budget` rows. A walk that reaches the end has
+/// seen every row: its answer is counted.
+pub fn window_first(
+    store: &Store,
+    query: &Query,
+    min_rows: usize,
+    budget: usize,
+) -> Option<QueryResult> {
+    let order = match query.sort {
+        SortKey::Newest => Order::Newest,
+        SortKey::Name => Order::Name,
+        _ => return None,
+    };
+    let keep = query
+        .limit
+        .map(|limit| query.offset.saturating_add(limit))
+        .filter(|keep| *keep <= HEAP_WINDOW)?;
+    if query.filter.is_empty() && query.selector.is_empty() && query.names.is_empty() {
+        return None;
+    }
+    let view = store.view();
+    if view.len() < min_rows {
+        return None;
+    }
+    let namespace = match &query.namespace {
+        Some(name) => Some(view.namespace(name)?.clone()),
+        None => None,
+    };
+    let total = match &namespace {
+        Some(ns) => view.count_in(ns),
+        None => view.len(),
+    };
+    let walked = ordered_window(&view, order, namespace.as_ref(), query, keep, budget)?;
+    Some(QueryResult {
+        rows: walked.rows,
+        total,
+        matched: walked.matched,
+        counted: walked.complete,
+        status: view.status().clone(),
+    })
 }
 
 /// Tables of at least this many rows scan in parts on threads of their own.
 const PARALLEL_ROWS: usize = 50_000;
 /// Parts of a scan at most.
 const MAX_PARTS: usize = 8;
+
+/// Rows a scan reads between looks at whether it was cancelled.
+const CANCEL_EVERY: usize = 4096;
 
 /// What a scan of (part of) a table found.
 struct Scan<'a> {
@@ -339,6 +418,7 @@ fn scan<'a>(
     query: &Query,
     namespace: Option<&Arc<str>>,
     keep: Option<usize>,
+    cancelled: &AtomicBool,
 ) -> Scan<'a> {
     let mut found = Scan {
         heap: BinaryHeap::with_capacity(keep.unwrap_or(0) + 1),
@@ -347,7 +427,10 @@ fn scan<'a>(
         count: 0,
     };
     let mut matcher = Matcher::new(Config::DEFAULT);
-    for entry in entries {
+    for (seen, entry) in entries.enumerate() {
+        if seen % CANCEL_EVERY == 0 && cancelled.load(AtomicOrdering::Relaxed) {
+            break;
+        }
         if let Some(ns) = namespace
             && !Arc::ptr_eq(entry.namespace, ns)
         {
@@ -374,26 +457,49 @@ fn scan<'a>(
     found
 }
 
-/// The first `keep` rows of the query's order (of `namespace`, or all),
-/// walked in `order`, the order of a key the full order begins with: rows
-/// whose key equals the last one taken are taken too, then all are put in
-/// the full order (the rest of the name, namespace and name break ties)
-/// and the window cut.
+/// What [`ordered_window`] found.
+struct Walked {
+    /// The window.
+    rows: Vec<Arc<Row>>,
+    /// Matches taken: all of them when `complete`, else at least the window.
+    matched: usize,
+    /// Whether the walk reached the end (every row seen).
+    complete: bool,
+}
+
+/// The first `keep` rows the query admits in its order (of `namespace`, or
+/// all), walked in `order`, the order of a key the full order begins with:
+/// rows whose key equals the last one taken are taken too, then all are
+/// put in the full order (the rest of the name, namespace and name break
+/// ties) and the window cut. None if `budget` rows were walked first.
 fn ordered_window(
     view: &crate::store::StoreView<'_>,
     order: Order,
     namespace: Option<&Arc<str>>,
     query: &Query,
     keep: usize,
-) -> Vec<Arc<Row>> {
+    budget: usize,
+) -> Option<Walked> {
     if keep == 0 {
-        return Vec::new();
+        return Some(Walked {
+            rows: Vec::new(),
+            matched: 0,
+            complete: false,
+        });
     }
     let mut taken: Vec<Ranked<'_>> = Vec::with_capacity(keep + 1);
-    for entry in view.entries_ordered(order, query.descending) {
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut complete = true;
+    for (walked, entry) in view.entries_ordered(order, query.descending).enumerate() {
+        if walked == budget {
+            return None;
+        }
         if let Some(ns) = namespace
             && !Arc::ptr_eq(entry.namespace, ns)
         {
+            continue;
+        }
+        if !query.admits(&entry, &mut matcher) {
             continue;
         }
         if taken.len() >= keep
@@ -401,6 +507,7 @@ fn ordered_window(
                 .last()
                 .is_some_and(|last| order.entry_key(&last.entry) != order.entry_key(&entry))
         {
+            complete = false;
             break;
         }
         taken.push(Ranked {
@@ -409,13 +516,19 @@ fn ordered_window(
             descending: query.descending,
         });
     }
+    let matched = taken.len();
     taken.sort_unstable();
-    taken
+    let rows = taken
         .into_iter()
         .take(keep)
         .skip(query.offset)
         .map(|ranked| ranked.entry.row.clone())
-        .collect()
+        .collect();
+    Some(Walked {
+        rows,
+        matched,
+        complete,
+    })
 }
 
 impl Query {
@@ -1062,6 +1175,9 @@ mod tests {
     /// rows a selector picks, counted, in name order, newest first, all of
     /// them or a window, in every namespace or one (expected values from
     /// the rows as made here, not from a query).
+    /// … and so does a window walked before the count (`window_first`),
+    /// which gives up past its budget and counts when it sees every row;
+    /// a scan whose client went away gives up.
     #[test]
     fn a_table_scanned_in_parts_answers_as_its_rows_say() {
         let n = PARALLEL_ROWS + 10_000;
@@ -1106,8 +1222,47 @@ mod tests {
                 let answer = run(&store, &window);
                 assert_eq!(names(&answer), want[3..23], "{namespace:?} {sort:?} window");
                 assert_eq!((answer.total, answer.matched), (scope, picked.len()));
+                assert!(answer.counted);
+                // The same window walked before counting: the same rows,
+                // a lower bound for the count.
+                let first = window_first(&store, &window, WINDOW_FIRST_ROWS, WINDOW_FIRST_BUDGET)
+                    .expect("a third of the rows match: the walk fills the window");
+                assert_eq!(names(&first), want[3..23], "{namespace:?} {sort:?} first");
+                assert!(!first.counted);
+                assert_eq!(first.total, scope);
+                assert!((23..=picked.len()).contains(&first.matched));
+                // Ten rows walked hold about three matches: left to a scan.
+                assert!(window_first(&store, &window, 0, 10).is_none());
+                // A window past the last match (one namespace's: windows
+                // past HEAP_WINDOW are not walked): the walk sees every
+                // row, so it counts.
+                if namespace.is_some() {
+                    let mut past = window.clone();
+                    past.offset = picked.len() - 2;
+                    let whole = window_first(&store, &past, 0, usize::MAX).expect("no budget");
+                    assert!(whole.counted);
+                    assert_eq!(names(&whole), want[picked.len() - 2..]);
+                    assert_eq!((whole.total, whole.matched), (scope, picked.len()));
+                }
+                // A scan whose client has gone gives up, before its rows.
+                assert!(run_unless(&store, &window, &AtomicBool::new(true)).is_none());
+                let view = store.view();
+                let gone = scan(view.entries(), &window, None, None, &AtomicBool::new(true));
+                assert_eq!((gone.total, gone.count), (0, 0));
             }
         }
+        // A table under the size asked for, nothing to filter, or an order
+        // that is not walked: no window first.
+        let mut window = query("", "", "app=api", None);
+        window.limit = Some(20);
+        assert!(window_first(&store, &window, n, WINDOW_FIRST_BUDGET).is_some());
+        assert!(window_first(&store, &window, n + 1, WINDOW_FIRST_BUDGET).is_none());
+        let mut plain = query("", "", "", None);
+        plain.limit = Some(20);
+        assert!(window_first(&store, &plain, 0, WINDOW_FIRST_BUDGET).is_none());
+        let mut by_status = query("status", "", "app=api", None);
+        by_status.limit = Some(20);
+        assert!(window_first(&store, &by_status, 0, WINDOW_FIRST_BUDGET).is_none());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use futures::Stream;
@@ -33,6 +34,7 @@ pub struct Service {
     started: Instant,
     shutdown: watch::Receiver<bool>,
     readonly: Arc<crate::actions::ReadOnly>,
+    window_first_rows: usize,
 }
 
 impl Service {
@@ -43,7 +45,15 @@ impl Service {
             started: Instant::now(),
             shutdown,
             readonly: Arc::default(),
+            window_first_rows: query::WINDOW_FIRST_ROWS,
         }
+    }
+
+    /// The same service, answering `window_first` streams over caches of
+    /// at least `rows` rows with their windows before their counts.
+    pub fn with_window_first_rows(mut self, rows: usize) -> Service {
+        self.window_first_rows = rows;
+        self
     }
 
     /// The same service, refusing actions on the contexts `readonly` covers.
@@ -204,6 +214,8 @@ impl Service {
             wide: request.wide,
             objects: request.objects,
             stopped: cluster.stopped(),
+            window_first: request.window_first.then_some(self.window_first_rows),
+            cancelled: AtomicBool::new(false),
             _use: in_use,
             _lease: cluster,
         })
@@ -381,6 +393,11 @@ struct Prepared {
     objects: bool,
     /// Turns true when the context's caches stop (evicted or reloaded).
     stopped: watch::Receiver<bool>,
+    /// When a stream's first answer may be its window before the count:
+    /// over caches of at least this many rows.
+    window_first: Option<usize>,
+    /// Set when the stream's client has gone: a scan running for it stops.
+    cancelled: AtomicBool,
     /// Keeps the context in use while the query or stream lives.
     _lease: Lease,
     /// Keeps the kind in use (a discovered kind unused for long is closed).
@@ -400,9 +417,27 @@ impl Prepared {
     fn answer(&self) -> v1::ListResponse {
         let started = Instant::now();
         let result = query::run(&self.store, &self.query);
-        let queried = started.elapsed();
+        self.response(&result, started.elapsed())
+    }
+
+    /// A stream's answer (blocking, as `answer`): its window before the
+    /// count when this is the `first` and the client asked for it, else
+    /// the whole answer; None once the client has gone.
+    fn stream_answer(&self, first: bool) -> Option<v1::ListResponse> {
+        let started = Instant::now();
+        let quick = self.window_first.filter(|_| first).and_then(|rows| {
+            query::window_first(&self.store, &self.query, rows, query::WINDOW_FIRST_BUDGET)
+        });
+        let result = match quick {
+            Some(result) => result,
+            None => query::run_unless(&self.store, &self.query, &self.cancelled)?,
+        };
+        Some(self.response(&result, started.elapsed()))
+    }
+
+    fn response(&self, result: &query::QueryResult, queried: Duration) -> v1::ListResponse {
         let rows = self.rows(&result.rows);
-        self.head(&result, rows, queried)
+        self.head(result, rows, queried)
     }
 
     /// Run the query and send its answer in pages on `pages`, the first
@@ -513,6 +548,7 @@ impl Prepared {
             namespace: self.namespace.clone().unwrap_or_default(),
             widths: Vec::new(),
             now_unix_ms: 0,
+            counting: !result.counted,
         }
     }
 }
@@ -906,6 +942,7 @@ impl Timoneiro for Service {
         let mut stopped = prepared.stopped.clone();
         let (tx, rx) = mpsc::channel(1);
         tokio::spawn(async move {
+            let mut first = true;
             loop {
                 // Wait for the client to have room before querying, so what it
                 // gets is the newest state: a slow reader skips versions, it
@@ -916,10 +953,26 @@ impl Timoneiro for Service {
                 };
                 changes.borrow_and_update();
                 let query = prepared.clone();
-                let Ok(response) = tokio::task::spawn_blocking(move || query.answer()).await else {
-                    return;
+                let job = tokio::task::spawn_blocking(move || query.stream_answer(first));
+                // A client that goes while its query runs (the next key typed)
+                // stops the query: it would only hold a core from the next one.
+                let response = tokio::select! {
+                    done = job => match done {
+                        Ok(Some(response)) => response,
+                        _ => return,
+                    },
+                    _ = tx.closed() => {
+                        prepared.cancelled.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    }
                 };
+                first = false;
+                let counting = response.counting;
                 permit.send(Ok(response));
+                if counting {
+                    // The count follows at once.
+                    continue;
+                }
                 let sent = tokio::time::Instant::now();
                 tokio::select! {
                     _ = shutdown.changed() => return,

@@ -379,6 +379,66 @@ fn assert_namespace_and_output(sim: &Sim, daemon: &Daemon, truth: &BTreeSet<PodK
     assert!(deploy.starts_with("deployment.apps/"), "{deploy}");
 }
 
+/// A filter asked with `window_first` (as the TUI asks for each key
+/// typed), over a cache of at least `--window-first-rows` rows: the
+/// window's rows come first, marked `counting`, and the counted answer
+/// right after with the same rows. Without `window_first`, or under that
+/// size (the default is 50,000 rows), only counted answers come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_can_come_before_its_count() {
+    use futures::StreamExt;
+    use timoneiro_proto::v1::{ListRequest, ListResponse};
+    let sim = Sim::start(&["--pods", "300", "--namespaces", "3"]);
+    let eager = Daemon::start_with(&sim.kubeconfig, &["--window-first-rows", "0"]);
+    let default = Daemon::start(&sim.kubeconfig);
+    eager.wait_synced(Duration::from_secs(60));
+    default.wait_synced(Duration::from_secs(60));
+    let request = |window_first| ListRequest {
+        kind: "pods".into(),
+        all_namespaces: true,
+        // Every pod's READY cell is like 1/1 or 0/1.
+        filter: "/1".into(),
+        limit: 30,
+        window_first,
+        ..ListRequest::default()
+    };
+    let uids = |r: &ListResponse| r.rows.iter().map(|row| row.uid.clone()).collect::<Vec<_>>();
+    let mut client = eager.grpc().await;
+    let counted = client.list(request(true)).await.expect("list").into_inner();
+    assert!(!counted.counting, "List always counts");
+    assert_eq!((counted.total, counted.matched), (300, 300));
+    let mut stream = client
+        .watch_list(request(true))
+        .await
+        .expect("watch_list")
+        .into_inner();
+    let first = stream.next().await.expect("first").expect("ok");
+    assert!(first.counting, "the rows before the count");
+    assert_eq!(uids(&first), uids(&counted));
+    assert!((30..300).contains(&first.matched), "{}", first.matched);
+    let then = tokio::time::timeout(Duration::from_secs(30), stream.next())
+        .await
+        .expect("the count right after")
+        .expect("open")
+        .expect("ok");
+    assert!(!then.counting);
+    assert_eq!(uids(&then), uids(&counted));
+    assert_eq!((then.total, then.matched), (300, 300));
+    // Without window_first, or under the default size: counted at once.
+    for (daemon, window_first) in [(&eager, false), (&default, true)] {
+        let mut client = daemon.grpc().await;
+        let mut stream = client
+            .watch_list(request(window_first))
+            .await
+            .expect("watch_list")
+            .into_inner();
+        let answer = stream.next().await.expect("first").expect("ok");
+        assert!(!answer.counting);
+        assert_eq!(uids(&answer), uids(&counted));
+        assert_eq!(answer.matched, 300);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_list_pushes_changes_and_get_returns_whole_objects() {
     use futures::StreamExt;

@@ -125,15 +125,16 @@ pub(crate) fn filter_keystrokes(tmux: &Tmux, log: &std::path::Path) -> Keystroke
         tmux.send(&["Escape"]);
         tmux.wait_for("the filter cleared", wait, |s| !s.contains("filter:"));
     }
-    let ms = |field| {
-        log_values(log, "query answered and drawn", field)
+    let ms = |message, field| {
+        log_values(log, message, field)
             .into_iter()
             .map(|m| m / 1000.0)
             .collect()
     };
     Keystrokes {
-        drawn: ms("micros"),
-        queried: ms("query_micros"),
+        drawn: ms("query answered and drawn", "micros"),
+        queried: ms("query answered and drawn", "query_micros"),
+        counted: ms("query counted and drawn", "micros"),
     }
 }
 
@@ -143,6 +144,9 @@ pub(crate) struct Keystrokes {
     pub drawn: Vec<f64>,
     /// Of which the daemon's query (its own clock).
     pub queried: Vec<f64>,
+    /// Key → the match count drawn (later than the rows when the daemon
+    /// sent the window first).
+    pub counted: Vec<f64>,
 }
 
 impl Keystrokes {
@@ -161,6 +165,12 @@ impl Keystrokes {
         table.row(
             "… of which the daemon's query (its query_micros)",
             p50_p99_ms(&mut self.queried, 1),
+            "",
+            "",
+        );
+        table.row(
+            "… and to the match count drawn (after the rows, for a window sent first)",
+            p50_p99_ms(&mut self.counted, 1),
             "",
             "",
         );
