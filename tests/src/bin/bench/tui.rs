@@ -94,15 +94,15 @@ async fn on_a_big_cluster(table: &mut Table, work: &std::path::Path, big: usize,
 }
 
 /// Type four filters into the TUI's pod view, key by key, each key once
-/// the last one's answer is drawn: the TUI's own keystroke → frame times
-/// (its log), in ms.
+/// the last one's answer and count are drawn: the TUI's own keystroke →
+/// frame times (its log), in ms. Clearing each filter (Esc) is a query too.
 pub(crate) fn filter_keystrokes(tmux: &Tmux, log: &std::path::Path) -> Keystrokes {
     let wait = WAIT;
     tmux.wait_for("pod rows", wait, |s| s.contains("Running"));
     for filter in ["running !analytics", "crash", "web 1/1", "^api"] {
         tmux.send(&["/"]);
         for (i, c) in filter.chars().enumerate() {
-            let before = log_values(log, "query answered and drawn", "micros").len();
+            let before = log_values(log, "query counted and drawn", "micros").len();
             tmux.send(&["-l", &c.to_string()]);
             let typed: String = filter.chars().take(i + 1).collect();
             tmux.wait_for("the typed filter", wait, |s| {
@@ -111,8 +111,11 @@ pub(crate) fn filter_keystrokes(tmux: &Tmux, log: &std::path::Path) -> Keystroke
             // A trailing space does not change the query, and a lone operator
             // ("running !") is refused until its term follows: no answer to wait for.
             if !c.is_whitespace() && !"!^'".contains(c) {
+                // Until the count is drawn too (the rows may come before
+                // it): a person types a key every 100 ms or more, by when
+                // the count of the key before has come.
                 let deadline = Instant::now() + wait;
-                while log_values(log, "query answered and drawn", "micros").len() <= before
+                while log_values(log, "query counted and drawn", "micros").len() <= before
                     && Instant::now() < deadline
                 {
                     // The latency is the TUI's own clock (its log): this
