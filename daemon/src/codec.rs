@@ -74,8 +74,48 @@ impl Dictionary {
 pub struct ObjectCodec {
     dictionary: Arc<OnceLock<Dictionary>>,
     samples: Mutex<Option<Vec<Vec<u8>>>>,
-    context: Mutex<Option<zstd_safe::CCtx<'static>>>,
+    context: Mutex<Option<Compressor>>,
     protobuf_json: OnceLock<ProtobufJson>,
+}
+
+/// A zstd context and the buffer it compresses into: an object's frame is
+/// then copied out once, at its size (a buffer of the worst case per
+/// object, shrunk after, costs an allocation and a copy more, on every
+/// object of a sync).
+struct Compressor {
+    context: zstd_safe::CCtx<'static>,
+    scratch: Vec<u8>,
+}
+
+/// A scratch buffer past this is let go after use (one huge object should
+/// not keep its worst case for the life of the kind).
+const SCRATCH_KEPT: usize = 1 << 20;
+
+impl Compressor {
+    /// `tag`, then what `compress` writes for `bytes`; None if it fails.
+    fn frame(
+        &mut self,
+        tag: u8,
+        bytes: &[u8],
+        compress: impl FnOnce(
+            &mut zstd_safe::CCtx<'static>,
+            &mut Vec<u8>,
+        ) -> Result<usize, zstd_safe::ErrorCode>,
+    ) -> Result<Vec<u8>, zstd_safe::ErrorCode> {
+        self.scratch.clear();
+        self.scratch.reserve(zstd_safe::compress_bound(bytes.len()));
+        let written = compress(&mut self.context, &mut self.scratch);
+        let framed = written.map(|_| {
+            let mut out = Vec::with_capacity(self.scratch.len() + 1);
+            out.push(tag);
+            out.extend_from_slice(&self.scratch);
+            out
+        });
+        if self.scratch.capacity() > SCRATCH_KEPT {
+            self.scratch = Vec::new();
+        }
+        framed
+    }
 }
 
 impl std::fmt::Debug for ObjectCodec {
@@ -138,23 +178,32 @@ impl ObjectCodec {
 
     /// zstd without a dictionary, for the objects a dictionary is trained on.
     fn compress_plain(&self, encoding: u8, bytes: &[u8]) -> Vec<u8> {
-        let mut context = self.context.lock().unwrap_or_else(|p| p.into_inner());
-        let context = context.get_or_insert_with(zstd_safe::CCtx::create);
-        let mut body = Vec::with_capacity(zstd_safe::compress_bound(bytes.len()));
-        let mut out = Vec::with_capacity(body.capacity() + 1);
-        out.push(TAG_ZSTD + encoding);
-        match context.compress(&mut body, bytes, LEVEL) {
-            Ok(_) => out.extend_from_slice(&body),
+        let framed = self.with_compressor(|compressor| {
+            compressor.frame(TAG_ZSTD + encoding, bytes, |context, out| {
+                context.compress(out, bytes, LEVEL)
+            })
+        });
+        match framed {
+            Ok(out) => out,
             // Cannot happen with a bound-sized buffer; keep the bytes whole
             // rather than lose the object.
             Err(code) => {
                 tracing::warn!(error = zstd_safe::get_error_name(code), "zstd failed");
-                out[0] = TAG_STORED + encoding;
+                let mut out = Vec::with_capacity(bytes.len() + 1);
+                out.push(TAG_STORED + encoding);
                 out.extend_from_slice(bytes);
+                out
             }
         }
-        out.shrink_to_fit();
-        out
+    }
+
+    /// `f` with the compressor, made on first use.
+    fn with_compressor<R>(&self, f: impl FnOnce(&mut Compressor) -> R) -> R {
+        let mut held = self.context.lock().unwrap_or_else(|p| p.into_inner());
+        f(held.get_or_insert_with(|| Compressor {
+            context: zstd_safe::CCtx::create(),
+            scratch: Vec::new(),
+        }))
     }
 
     fn compress_with(
@@ -163,17 +212,12 @@ impl ObjectCodec {
         encoding: u8,
         bytes: &[u8],
     ) -> Option<Vec<u8>> {
-        let mut context = self.context.lock().unwrap_or_else(|p| p.into_inner());
-        let context = context.get_or_insert_with(zstd_safe::CCtx::create);
-        let mut out = Vec::with_capacity(zstd_safe::compress_bound(bytes.len()) + 1);
-        out.push(TAG_ZSTD_DICTIONARY + encoding);
-        let mut body = Vec::with_capacity(zstd_safe::compress_bound(bytes.len()));
-        context
-            .compress_using_cdict(&mut body, bytes, dictionary.encoder.as_cdict())
-            .ok()?;
-        out.extend_from_slice(&body);
-        out.shrink_to_fit();
-        Some(out)
+        self.with_compressor(|compressor| {
+            compressor.frame(TAG_ZSTD_DICTIONARY + encoding, bytes, |context, out| {
+                context.compress_using_cdict(out, bytes, dictionary.encoder.as_cdict())
+            })
+        })
+        .ok()
     }
 
     /// Keep a sample; the last one needed starts the training.
