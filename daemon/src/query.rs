@@ -215,10 +215,7 @@ pub fn run_unless(store: &Store, query: &Query, cancelled: &AtomicBool) -> Optio
         && query.selector.is_empty()
         && query.names.is_empty()
     {
-        let total = match &namespace {
-            Some(ns) => view.count_in(ns),
-            None => view.len(),
-        };
+        let total = scope_total(&view, namespace.as_ref());
         let walked = ordered_window(&view, order, namespace.as_ref(), query, keep, usize::MAX)
             .expect("a walk without a budget ends");
         return Some(answer(walked.rows, total, total));
@@ -231,10 +228,7 @@ pub fn run_unless(store: &Store, query: &Query, cancelled: &AtomicBool) -> Optio
         && query.names.is_empty()
         && let Some(walk) = view.rows_by_column(column, query.descending)
     {
-        let total = match &namespace {
-            Some(ns) => view.count_in(ns),
-            None => view.len(),
-        };
+        let total = scope_total(&view, namespace.as_ref());
         let rows = walk
             .filter(|row| {
                 namespace
@@ -364,10 +358,7 @@ pub fn window_first(
         Some(name) => Some(view.namespace(name)?.clone()),
         None => None,
     };
-    let total = match &namespace {
-        Some(ns) => view.count_in(ns),
-        None => view.len(),
-    };
+    let total = scope_total(&view, namespace.as_ref());
     let walked = ordered_window(&view, order, namespace.as_ref(), query, keep, budget)?;
     Some(QueryResult {
         rows: walked.rows,
@@ -376,6 +367,11 @@ pub fn window_first(
         counted: walked.complete,
         status: view.status().clone(),
     })
+}
+
+/// Rows in the namespace scope (`namespace`, or all), without a scan.
+fn scope_total(view: &crate::store::StoreView<'_>, namespace: Option<&Arc<str>>) -> usize {
+    namespace.map_or_else(|| view.len(), |ns| view.count_in(ns))
 }
 
 /// Tables of at least this many rows scan in parts on threads of their own.
