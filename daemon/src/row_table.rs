@@ -19,7 +19,7 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use nucleo_matcher::{Utf32Str, Utf32String};
 
 use crate::filter::Haystack;
-use crate::query::{column_ties, exact_cell_key};
+use crate::query::{column_ties, exact_cell_key, wide_cell_key};
 use crate::row::{FIELD_SEPARATOR, Row, Uid};
 
 /// Where a row's search text is.
@@ -134,12 +134,13 @@ impl Order {
 }
 
 /// A row in the order of one of its cells, as a query sorts by a column:
-/// the cell's key ([`crate::query::exact_cell_key`]), then the cells when
-/// the keys do not settle it, then namespace, name and uid. Two rows are
-/// equal only if they are the same object.
+/// the cell's key in sixteen bytes ([`crate::query::wide_cell_key`]: long
+/// shared prefixes such as node names still fit, so the cells are seldom
+/// read), then the cells when the keys do not settle it, then namespace,
+/// name and uid. Two rows are equal only if they are the same object.
 #[derive(Debug, Clone)]
 struct ByColumn {
-    key: u64,
+    key: u128,
     exact: bool,
     column: u8,
     row: Arc<Row>,
@@ -147,7 +148,7 @@ struct ByColumn {
 
 impl ByColumn {
     fn new(row: &Arc<Row>, column: usize) -> ByColumn {
-        let (key, exact) = exact_cell_key(row.cells().get(column));
+        let (key, exact) = wide_cell_key(row.cells().get(column));
         ByColumn {
             key,
             exact,
