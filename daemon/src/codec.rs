@@ -89,7 +89,7 @@ struct Compressor {
 
 /// A scratch buffer past this is let go after use (one huge object should
 /// not keep its worst case for the life of the kind).
-const SCRATCH_KEPT: usize = 1 << 20;
+const SCRATCH_KEPT: usize = 64 * 1024;
 
 impl Compressor {
     /// `tag`, then what `compress` writes for `bytes`; None if it fails.
