@@ -145,6 +145,9 @@ pub struct App {
     pub generation: u64,
     /// Generation of the answer on screen.
     pub answered: Option<u64>,
+    /// The last counted answer's match count, and what it counted: shown
+    /// while a new window of the same view is counted (scrolling).
+    pub counted: Option<(CountOf, u64)>,
     /// First row of the window, in the filtered and sorted list.
     pub offset: u32,
     /// Selected row, in the filtered and sorted list.
@@ -234,15 +237,9 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// How many rows an answer matched, as shown: "…" while the daemon is
-/// still counting (the rows came first).
-pub fn matched_text(list: &ListResponse) -> String {
-    if list.counting {
-        "…".to_string()
-    } else {
-        thousands(list.matched)
-    }
-}
+/// What a count counts: the context, kind, namespaces, filter and selector
+/// of a view (not its sort or window).
+type CountOf = (String, String, Scope, String, String);
 
 impl App {
     /// A new app on `kind` in `namespace`.
@@ -261,6 +258,7 @@ impl App {
             list: None,
             generation: 0,
             answered: None,
+            counted: None,
             offset: 0,
             cursor: 0,
             selected_uid: None,
@@ -388,7 +386,7 @@ impl App {
         } else {
             list.total
         };
-        Some(format!("{}/{}", matched_text(list), thousands(total)))
+        Some(format!("{}/{}", self.matched_text(list), thousands(total)))
     }
 
     /// The mode keys are read in.
@@ -481,6 +479,29 @@ impl App {
         }
     }
 
+    fn count_of(&self) -> CountOf {
+        (
+            self.context.clone(),
+            self.kind.clone(),
+            self.namespace.clone(),
+            self.filter.clone(),
+            self.selector.clone(),
+        )
+    }
+
+    /// How many rows an answer matched, as shown. While the daemon is still
+    /// counting (the rows came first): the last count of the same view
+    /// (another window of it), else "…".
+    pub fn matched_text(&self, list: &ListResponse) -> String {
+        if !list.counting {
+            return thousands(list.matched);
+        }
+        match &self.counted {
+            Some((of, matched)) if *of == self.count_of() => thousands(*matched),
+            _ => "…".to_string(),
+        }
+    }
+
     /// A new answer from the daemon.
     pub fn on_list(&mut self, generation: u64, response: ListResponse) {
         if generation != self.generation {
@@ -497,6 +518,9 @@ impl App {
             self.cursor = 0;
         } else if self.cursor >= matched {
             self.cursor = matched - 1;
+        }
+        if !response.counting {
+            self.counted = Some((self.count_of(), response.matched));
         }
         self.list = Some(response);
         self.answered = Some(generation);

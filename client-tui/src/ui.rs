@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 use timoneiro_client::render::cell_text;
 use timoneiro_proto::v1::SyncState;
 
-use crate::app::{App, Connection, Scope, matched_text, thousands};
+use crate::app::{App, Connection, Scope, thousands};
 use crate::input::Mode;
 
 /// Lines above the table: the header and the table's column line.
@@ -648,7 +648,7 @@ fn table_status(app: &App) -> Line<'_> {
             "showing {}–{} of {}",
             thousands(first),
             thousands(u64::from(app.offset) + shown),
-            matched_text(list)
+            app.matched_text(list)
         ));
         if list.matched != list.total {
             parts.push(format!("{} in all", thousands(list.total)));
@@ -1151,9 +1151,22 @@ mod tests {
         // the lower bound it is, but as coming.
         let mut first = pods(ROWS, 9_000, SyncState::Synced, "");
         first.counting = true;
-        app.list = Some(first);
+        app.list = Some(first.clone());
         app.selector.clear();
         app.filter = "web".into();
+        app.namespace = Scope::All;
+        assert_eq!(app.count_text().as_deref(), Some("…/9,000"));
+        // Another window of a view counted before (scrolling): its last
+        // count meanwhile; a view not counted yet: "…".
+        app.generation = 7;
+        let mut counted = pods(ROWS, 9_000, SyncState::Synced, "");
+        counted.matched = 3;
+        app.on_list(7, counted);
+        assert_eq!(app.count_text().as_deref(), Some("3/9,000"));
+        app.on_list(7, first.clone());
+        assert_eq!(app.count_text().as_deref(), Some("3/9,000"));
+        app.filter = "web 1/1".into();
+        app.on_list(7, first);
         assert_eq!(app.count_text().as_deref(), Some("…/9,000"));
     }
 
