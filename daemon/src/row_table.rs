@@ -385,16 +385,30 @@ impl RowTable {
         keyed.into_iter().map(|(_, _, by)| by).collect()
     }
 
-    /// Take `old` (if any) out of the walked column orders and put `new`
-    /// (if any) in.
-    fn reorder_columns(&mut self, old: Option<&Arc<Row>>, new: Option<&Arc<Row>>) {
-        for (column, set) in self.column_orders.iter_mut().enumerate() {
-            if let Some(set) = set.get_mut() {
-                if let Some(old) = old {
-                    set.remove(&ByColumn::new(old, column));
+    /// Take `old` (if any) out of the walked column `orders` and put `new`
+    /// (if any) in. A replaced row whose place in an order is the same
+    /// (the usual status change leaves most columns as they were) only
+    /// takes its old row's entry.
+    fn reorder_columns(
+        orders: &mut [OnceLock<BTreeSet<ByColumn>>],
+        old: Option<&Arc<Row>>,
+        new: Option<&Arc<Row>>,
+    ) {
+        for (column, set) in orders.iter_mut().enumerate() {
+            let Some(set) = set.get_mut() else { continue };
+            let old = old.map(|old| ByColumn::new(old, column));
+            let new = new.map(|new| ByColumn::new(new, column));
+            match (old, new) {
+                (Some(old), Some(new)) if old == new => {
+                    set.replace(new);
                 }
-                if let Some(new) = new {
-                    set.insert(ByColumn::new(new, column));
+                (old, new) => {
+                    if let Some(old) = old {
+                        set.remove(&old);
+                    }
+                    if let Some(new) = new {
+                        set.insert(new);
+                    }
                 }
             }
         }
@@ -492,15 +506,12 @@ impl RowTable {
                 }
             }
         }
-        match to {
-            Some(_) => {}
-            None => {
-                if let Some(count) = self.counts.get_mut(&*slot.namespace) {
-                    *count -= 1;
-                    if *count == 0 {
-                        self.counts.remove(&*slot.namespace);
-                    }
-                }
+        if to.is_none()
+            && let Some(count) = self.counts.get_mut(&*slot.namespace)
+        {
+            *count -= 1;
+            if *count == 0 {
+                self.counts.remove(&*slot.namespace);
             }
         }
         let row = &self.slots[i].row;
@@ -567,16 +578,18 @@ impl RowTable {
                 if moved {
                     self.index(i);
                 }
-                let row = self.slots[i].row.clone();
-                self.reorder_columns(Some(&old.row), Some(&row));
+                Self::reorder_columns(
+                    &mut self.column_orders,
+                    Some(&old.row),
+                    Some(&self.slots[i].row),
+                );
                 i
             }
             None => {
                 self.slots.push(slot);
                 let i = self.slots.len() - 1;
                 self.index(i);
-                let row = self.slots[i].row.clone();
-                self.reorder_columns(None, Some(&row));
+                Self::reorder_columns(&mut self.column_orders, None, Some(&self.slots[i].row));
                 i
             }
         };
@@ -596,7 +609,7 @@ impl RowTable {
         }
         let slot = self.slots.swap_remove(i);
         self.release(&slot.text);
-        self.reorder_columns(Some(&slot.row), None);
+        Self::reorder_columns(&mut self.column_orders, Some(&slot.row), None);
         for keys in self.column_keys.iter_mut().filter_map(OnceLock::get_mut) {
             keys.keys.swap_remove(i);
             keys.exact.swap_remove(i);
@@ -655,6 +668,33 @@ mod tests {
             ..RowParts::default()
         };
         Arc::new(Row::new(parts, |ns| Arc::from(ns)))
+    }
+
+    /// A walked column order holds the rows as they are now: a replaced row
+    /// whose cell is unchanged (same place in the order) is the new row
+    /// there, not the one it replaced.
+    #[test]
+    fn column_orders_hold_the_current_rows() {
+        let mut table = RowTable::default();
+        table.insert(row("a", "web-1", "Running"));
+        table.insert(row("b", "web-2", "Pending"));
+        let walked = |table: &RowTable| -> Vec<Arc<Row>> {
+            table
+                .rows_by_column(0, false)
+                .expect("a kept column")
+                .cloned()
+                .collect()
+        };
+        assert_eq!(walked(&table).len(), 2);
+        let same_place = row("a", "web-1", "Running");
+        table.insert(same_place.clone());
+        let moved = row("b", "web-2", "Error");
+        table.insert(moved.clone());
+        let now = walked(&table);
+        let uids: Vec<String> = now.iter().map(|r| r.uid.to_string()).collect();
+        assert_eq!(uids, ["b", "a"], "Error sorts before Running");
+        assert!(Arc::ptr_eq(&now[0], &moved));
+        assert!(Arc::ptr_eq(&now[1], &same_place));
     }
 
     fn texts(table: &RowTable) -> Vec<String> {
