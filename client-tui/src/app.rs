@@ -497,7 +497,18 @@ impl App {
             return thousands(list.matched);
         }
         match &self.counted {
-            Some((of, matched)) if *of == self.count_of() => thousands(*matched),
+            Some(((context, kind, namespace, filter, selector), matched))
+                if (context, kind, namespace, filter, selector)
+                    == (
+                        &self.context,
+                        &self.kind,
+                        &self.namespace,
+                        &self.filter,
+                        &self.selector,
+                    ) =>
+            {
+                thousands(*matched)
+            }
             _ => "…".to_string(),
         }
     }
