@@ -30,6 +30,7 @@ pub mod lean;
 pub mod listener;
 pub mod logs;
 pub mod metrics;
+pub mod parallel;
 pub mod project;
 pub mod proxy;
 pub mod query;

@@ -231,7 +231,7 @@ pub fn run_unless(store: &Store, query: &Query, cancelled: &AtomicBool) -> Optio
     }
     // Big tables scan in parts, one thread each, on as many cores as there are.
     let parts = if view.len() >= PARALLEL_ROWS {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_PARTS))
+        crate::parallel::cores().min(MAX_PARTS)
     } else {
         1
     };
@@ -246,29 +246,15 @@ pub fn run_unless(store: &Store, query: &Query, cancelled: &AtomicBool) -> Optio
     } else {
         let per_part = view.len().div_ceil(parts);
         let (view, namespace) = (&view, namespace.as_ref());
-        std::thread::scope(|threads| {
-            let handles: Vec<_> = (0..parts)
-                .map(|part| {
-                    let positions = part * per_part..(part + 1) * per_part;
-                    threads.spawn(move || {
-                        scan(
-                            view.entries_keyed_in(column, positions),
-                            query,
-                            namespace,
-                            keep,
-                            cancelled,
-                        )
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect::<Vec<_>>()
+        let positions = (0..parts).map(|part| part * per_part..(part + 1) * per_part);
+        crate::parallel::map_parts(positions, |positions| {
+            vec![scan(
+                view.entries_keyed_in(column, positions),
+                query,
+                namespace,
+                keep,
+                cancelled,
+            )]
         })
     };
     if cancelled.load(AtomicOrdering::Relaxed) {

@@ -505,28 +505,11 @@ impl Prepared {
         };
         // Objects kept as protobuf are decoded and written as JSON for the
         // answer, tens of microseconds each: many of them on every core.
-        let threads = if self.objects && rows.len() >= PARALLEL_OBJECTS {
-            std::thread::available_parallelism().map_or(1, usize::from)
-        } else {
-            1
-        };
-        if threads <= 1 {
+        if !self.objects || rows.len() < PARALLEL_OBJECTS {
             return answer(rows);
         }
-        let chunk = rows.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = rows
-                .chunks(chunk)
-                .map(|rows| scope.spawn(move || answer(rows)))
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|part| {
-                    part.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
+        let chunk = rows.len().div_ceil(crate::parallel::cores());
+        crate::parallel::map_parts(rows.chunks(chunk), answer)
     }
 
     /// The answer around `rows`: kind, columns, counts, status, and how
