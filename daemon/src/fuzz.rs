@@ -37,7 +37,7 @@ pub fn query(data: &[u8]) {
         let namespace = words.next().unwrap_or_default().to_string();
         let name = words.next().unwrap_or_default().to_string();
         let (labels, cells): (Vec<&str>, Vec<&str>) = words.partition(|w| w.contains('='));
-        store.relist_apply(RowParts {
+        store.relist_apply(vec![RowParts {
             namespace,
             name,
             uid: i.to_string(),
@@ -49,7 +49,7 @@ pub fn query(data: &[u8]) {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             object: Vec::new(),
-        });
+        }]);
     }
     store.finish_relist();
     let spec = Builtin::PODS.kind();

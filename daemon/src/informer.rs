@@ -336,9 +336,10 @@ pub async fn run<K, P>(
     .await;
 }
 
-/// Events of one list+watch stream, each with the namespace whose watcher
-/// sent it (None: cluster-wide).
-type Tagged<K> = (Option<Arc<str>>, Result<Event<K>, watcher::Error>);
+/// Events of one list+watch stream, in order, as they came together (a
+/// list page's in one batch), with the namespace whose watcher sent them
+/// (None: cluster-wide).
+type Tagged<K> = (Option<Arc<str>>, wire::Batch<K>);
 
 /// What an informer keeps across its streams.
 struct Informer<K: Watched, P> {
@@ -421,14 +422,14 @@ async fn watch_kind<K, P>(
         let mut run = Run::default();
         let mut stream = informer.open(&mut run);
         let failure = loop {
-            let (ns, event) = tokio::select! {
+            let (ns, batch) = tokio::select! {
                 _ = shutdown.changed() => return,
-                event = stream.next() => match event {
-                    Some(event) => event,
+                batch = stream.next() => match batch {
+                    Some(batch) => batch,
                     None => break Failure::transient("watch stream ended".into()),
                 },
             };
-            if let Some(failure) = informer.apply(&mut run, ns, event) {
+            if let Some(failure) = informer.apply_batch(&mut run, ns, batch) {
                 break failure;
             }
         };
@@ -449,7 +450,7 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
         &self,
         api: Api<K>,
         resume: Option<Box<str>>,
-    ) -> futures::stream::BoxStream<'static, Result<Event<K>, watcher::Error>> {
+    ) -> futures::stream::BoxStream<'static, wire::Batch<K>> {
         let kind = self.store.kind().spec();
         match self.encoding {
             Encoding::Protobuf => wire::watcher(
@@ -464,7 +465,9 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
             ),
             Encoding::Json => {
                 let config = watcher::Config::default().timeout(self.watch_timeout);
-                watcher::watcher(api, config).boxed()
+                watcher::watcher(api, config)
+                    .map(|event| wire::Batch::Events(vec![event]))
+                    .boxed()
             }
             Encoding::Table => crate::table::watcher(
                 api.resource_url().to_string(),
@@ -472,7 +475,57 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
                 kind.api_version(),
                 kind.kind.clone(),
                 self.watch_timeout,
-            ),
+            )
+            .map(|event| wire::Batch::Events(vec![event]))
+            .boxed(),
+        }
+    }
+
+    /// The row an object makes: projected, its object kept compressed.
+    fn parts(&self, object: K) -> RowParts {
+        row_parts(&self.project, object, self.annotations, self.store.codec())
+    }
+
+    /// Apply a batch's events in order; the failure that ends the stream,
+    /// if one is. A list page's objects go to the store together: one
+    /// lock and one wake-up of the store's watchers a page, not an object.
+    fn apply_batch(
+        &mut self,
+        run: &mut Run,
+        ns: Option<Arc<str>>,
+        batch: wire::Batch<K>,
+    ) -> Option<Failure> {
+        let events = match batch {
+            wire::Batch::Events(events) => events,
+            wire::Batch::Bookmark(version) => {
+                self.record(ns.is_none(), Some(version));
+                return None;
+            }
+        };
+        let mut listed = Vec::new();
+        for event in events {
+            match event {
+                Ok(Event::InitApply(object)) => listed.push(self.parts(object)),
+                event => {
+                    self.relist_apply(ns.as_deref(), std::mem::take(&mut listed));
+                    if let Some(failure) = self.apply(run, ns.clone(), event) {
+                        return Some(failure);
+                    }
+                }
+            }
+        }
+        self.relist_apply(ns.as_deref(), listed);
+        None
+    }
+
+    /// Objects of a list, cluster-wide or of one namespace's.
+    fn relist_apply(&self, ns: Option<&str>, listed: Vec<RowParts>) {
+        if listed.is_empty() {
+            return;
+        }
+        match ns {
+            None => self.store.relist_apply(listed),
+            Some(ns) => self.store.relist_apply_in(ns, listed),
         }
     }
 
@@ -512,7 +565,6 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
     ) -> Option<Failure> {
         let store = &self.store;
         let kind = store.kind();
-        let parts = |object| row_parts(&self.project, object, self.annotations, store.codec());
         if let Ok(Event::Init) = &event {
             run.lists += 1;
             match (run.lists, self.relist_reason.take()) {
@@ -526,8 +578,9 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
         match (event, ns) {
             (Ok(Event::Init), None) => store.begin_relist(),
             (Ok(Event::Init), Some(ns)) => store.begin_relist_in(&ns),
-            (Ok(Event::InitApply(object)), None) => store.relist_apply(parts(object)),
-            (Ok(Event::InitApply(object)), Some(ns)) => store.relist_apply_in(&ns, parts(object)),
+            (Ok(Event::InitApply(object)), ns) => {
+                self.relist_apply(ns.as_deref(), vec![self.parts(object)]);
+            }
             (Ok(Event::InitDone), None) => {
                 self.resume = None;
                 store.finish_relist();
@@ -553,7 +606,7 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
             }
             (Ok(Event::Apply(object)), ns) => {
                 let version = object.meta().resource_version.clone();
-                store.apply(parts(object));
+                store.apply(self.parts(object));
                 self.record(ns.is_none(), version);
             }
             (Ok(Event::Delete(object)), ns) => {

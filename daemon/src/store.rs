@@ -304,8 +304,14 @@ impl Store {
     /// for when it is done (`StoreView`'s drop) or the next write. The
     /// informer never waits for a scan; a query never sees half an event.
     fn change(&self, event: Pending) {
+        self.change_all(std::iter::once(event));
+    }
+
+    /// [`Store::change`] for events in order, under one lock, with one
+    /// wake-up.
+    fn change_all(&self, events: impl IntoIterator<Item = Pending>) {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending.push(event);
+        pending.extend(events);
         let inner = if pending.len() >= MAX_PENDING {
             // A long stream of overlapping queries: wait for a gap.
             Some(
@@ -321,10 +327,15 @@ impl Store {
             }
         };
         if let Some(mut inner) = inner {
+            // A resourceVersion alone (a BOOKMARK's) changes no row: the
+            // streams watching the kind have nothing to ask again.
+            let rows_changed = pending.iter().any(|e| !matches!(e, Pending::Version(_)));
             self.apply_pending(&mut inner, &mut pending);
             drop(inner);
             drop(pending);
-            self.changed(false);
+            if rows_changed {
+                self.changed(false);
+            }
         }
     }
 
@@ -514,9 +525,9 @@ impl Store {
         self.changed(false);
     }
 
-    /// One object of the relist.
-    pub fn relist_apply(&self, parts: RowParts) {
-        self.change(Pending::RelistApply(parts));
+    /// Objects of the relist, in order.
+    pub fn relist_apply(&self, objects: Vec<RowParts>) {
+        self.change_all(objects.into_iter().map(Pending::RelistApply));
     }
 
     /// The relist is complete: its rows replace the old ones; the kind is SYNCED.
@@ -582,9 +593,13 @@ impl Store {
         self.changed(false);
     }
 
-    /// One object of a namespace's relist.
-    pub fn relist_apply_in(&self, namespace: &str, parts: RowParts) {
-        self.change(Pending::RelistApplyIn(namespace.into(), parts));
+    /// Objects of a namespace's relist, in order.
+    pub fn relist_apply_in(&self, namespace: &str, objects: Vec<RowParts>) {
+        self.change_all(
+            objects
+                .into_iter()
+                .map(|parts| Pending::RelistApplyIn(namespace.into(), parts)),
+        );
     }
 
     /// A namespace's relist is complete: its rows replace that namespace's
@@ -702,15 +717,15 @@ mod tests {
         store.start();
         store.begin_relist_in("a");
         store.begin_relist_in("b");
-        store.relist_apply_in("a", parts("1", "a1", "a"));
+        store.relist_apply_in("a", vec![parts("1", "a1", "a")]);
         store.finish_relist_in("a", false);
         assert_eq!(
             store.status().state,
             SyncState::Loading,
             "b is not listed yet"
         );
-        store.relist_apply_in("b", parts("2", "b1", "b"));
-        store.relist_apply_in("b", parts("3", "b2", "b"));
+        store.relist_apply_in("b", vec![parts("2", "b1", "b")]);
+        store.relist_apply_in("b", vec![parts("3", "b2", "b")]);
         store.finish_relist_in("b", true);
         assert_eq!(store.status().state, SyncState::Synced);
         assert_eq!(store.status().scope, vec!["a".to_string(), "b".to_string()]);
@@ -718,7 +733,7 @@ mod tests {
 
         // b relists alone: a's rows stay, b's old rows serve until b is done.
         store.begin_relist_in("b");
-        store.relist_apply_in("b", parts("4", "b3", "b"));
+        store.relist_apply_in("b", vec![parts("4", "b3", "b")]);
         assert_eq!(names(&store), ["a1", "b1", "b2"]);
         store.finish_relist_in("b", true);
         assert_eq!(names(&store), ["a1", "b3"]);
@@ -734,7 +749,7 @@ mod tests {
         store.start();
         store.begin_relist();
         for (uid, ns) in [("1", "a"), ("2", "b"), ("3", "c")] {
-            store.relist_apply(parts(uid, &format!("{ns}1"), ns));
+            store.relist_apply(vec![parts(uid, &format!("{ns}1"), ns)]);
         }
         store.finish_relist();
         assert_eq!(names(&store), ["a1", "b1", "c1"]);
@@ -761,6 +776,28 @@ mod tests {
         );
     }
 
+    /// A BOOKMARK's resourceVersion is kept for the snapshot, and wakes no
+    /// stream: no row changed, so no client has anything to ask again.
+    #[test]
+    fn a_version_alone_wakes_nobody() {
+        let store = Store::new(Builtin::PODS.kind(), Arc::new(watch::channel(0).0));
+        store.start();
+        store.begin_relist();
+        store.relist_apply(vec![parts("1", "a", "ns")]);
+        store.finish_relist();
+        store.record_version("7");
+        let mut changes = store.subscribe();
+        changes.borrow_and_update();
+
+        store.record_version("9");
+        assert!(!changes.has_changed().unwrap_or(true), "a version alone");
+        let synced = store.synced_rows().expect("synced");
+        assert_eq!(synced.version.as_deref(), Some("9"));
+
+        store.apply(parts("2", "b", "ns"));
+        assert!(changes.has_changed().unwrap_or(false), "a row changed");
+    }
+
     /// A query holds the rows for its whole scan (up to ~0.4 s for the
     /// widest filter at 100,000 pods); the informer's watch events must not
     /// wait behind it. They are taken at once, queued, and applied in order
@@ -773,7 +810,7 @@ mod tests {
         ));
         store.start();
         store.begin_relist();
-        store.relist_apply(parts("1", "a", "ns"));
+        store.relist_apply(vec![parts("1", "a", "ns")]);
         store.finish_relist();
         let mut changes = store.subscribe();
         changes.borrow_and_update();
@@ -818,7 +855,7 @@ mod tests {
             let store = store.clone();
             std::thread::spawn(move || {
                 for (uid, name) in [("1", "a"), ("2", "b")] {
-                    store.relist_apply(parts(uid, name, "ns"));
+                    store.relist_apply(vec![parts(uid, name, "ns")]);
                 }
                 let _ = taken.send(());
             })
@@ -841,8 +878,8 @@ mod tests {
         store.start();
         assert_eq!(store.status().state, SyncState::Loading);
         store.begin_relist();
-        store.relist_apply(parts("1", "a", "ns"));
-        store.relist_apply(parts("2", "b", "ns"));
+        store.relist_apply(vec![parts("1", "a", "ns")]);
+        store.relist_apply(vec![parts("2", "b", "ns")]);
         assert!(
             names(&store).is_empty(),
             "nothing served before the first list completes"
@@ -858,7 +895,7 @@ mod tests {
         store.fail("watch broke".into(), false);
         assert_eq!(store.status().state, SyncState::Stale);
         store.begin_relist();
-        store.relist_apply(parts("3", "c", "ns"));
+        store.relist_apply(vec![parts("3", "c", "ns")]);
         assert_eq!(names(&store), ["a", "b"]);
         store.finish_relist();
         assert_eq!(names(&store), ["c"]);
@@ -919,7 +956,7 @@ mod tests {
         for i in 0..20 {
             let mut p = parts(&i.to_string(), &format!("e{i:02}"), "ns");
             p.created_ms = i;
-            store.relist_apply(p);
+            store.relist_apply(vec![p]);
         }
         store.finish_relist();
         for i in 20..30 {

@@ -394,14 +394,16 @@ pub fn decode_status(code: u16, content_type: &str, body: &[u8]) -> Status {
     status
 }
 
-/// List and watch a collection in protobuf, as kube-runtime's `watcher` does in JSON.
+/// List and watch a collection in protobuf, as kube-runtime's `watcher`
+/// does in JSON, its events in batches (a list page's objects come as
+/// one), and the resourceVersions its watch's BOOKMARKs carry.
 pub fn watcher<K>(
     path: String,
     client: Client,
     metadata_only: bool,
     watch_timeout_seconds: u32,
     start: Start,
-) -> BoxStream<'static, Result<Event<K>, Error>>
+) -> BoxStream<'static, Batch<K>>
 where
     K: Resource + FromProtobuf + Send + 'static,
 {
@@ -421,15 +423,13 @@ where
         tokio::select! {
             result = source.run(start) => {
                 if let Err(error) = result {
-                    let _ = source.tx.send(vec![Err(error)]).await;
+                    let _ = source.tx.send(Batch::Events(vec![Err(error)])).await;
                 }
             }
             _ = source.tx.closed() => {}
         }
     });
-    tokio_stream::wrappers::ReceiverStream::new(rx)
-        .flat_map(futures::stream::iter)
-        .boxed()
+    tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
 }
 
 /// Where a [`watcher`] begins.
@@ -462,7 +462,17 @@ const DECODE_SLICE: usize = 50;
 /// Batches of events in flight between a source and its informer.
 const BATCHES: usize = 4;
 
-type Batch<K> = Vec<Result<Event<K>, Error>>;
+/// What a [`watcher`] hands its informer at once.
+pub enum Batch<K> {
+    /// Events in their order; a list page's objects come as one batch.
+    Events(Vec<Result<Event<K>, Error>>),
+    /// A BOOKMARK: the collection is at this resourceVersion, every change
+    /// up to it sent. A kind nothing changes in has no other news of the
+    /// server's progress: a watch resumed from its last event's (or
+    /// list's) version after a restart finds it compacted away, and
+    /// lists again.
+    Bookmark(String),
+}
 
 struct Source<K> {
     client: Client,
@@ -480,11 +490,11 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
     }
 
     async fn emit_all(&self, events: impl Iterator<Item = Event<K>>) -> Result<(), Gone> {
-        let batch: Batch<K> = events.map(Ok).collect();
-        if batch.is_empty() {
+        let events: Vec<_> = events.map(Ok).collect();
+        if events.is_empty() {
             return Ok(());
         }
-        self.tx.send(batch).await.map_err(|_| Gone)
+        self.tx.send(Batch::Events(events)).await.map_err(|_| Gone)
     }
 
     async fn run(&self, start: Start) -> Result<(), Error> {
@@ -664,12 +674,13 @@ impl<K: Resource + FromProtobuf + Send + 'static> Source<K> {
         let sent = match event.kind {
             "ADDED" | "MODIFIED" => self.emit(Event::Apply(object()?)).await,
             "DELETED" => self.emit(Event::Delete(object()?)).await,
-            "BOOKMARK" => {
-                if let Some(rv) = bookmark_resource_version(ty, envelope.raw).map_err(bad)? {
-                    *last = rv;
+            "BOOKMARK" => match bookmark_resource_version(ty, envelope.raw).map_err(bad)? {
+                Some(rv) => {
+                    last.clone_from(&rv);
+                    self.tx.send(Batch::Bookmark(rv)).await.map_err(|_| Gone)
                 }
-                Ok(())
-            }
+                None => Ok(()),
+            },
             other => {
                 return Err(Error::WatchFailed(
                     WireError::UnknownEvent(other.to_string()).into(),

@@ -44,7 +44,7 @@ fn store_of(n: usize) -> Store {
     );
     store.begin_relist();
     for parts in pod_rows(n) {
-        store.relist_apply(parts);
+        store.relist_apply(vec![parts]);
     }
     store.finish_relist();
     store

@@ -170,7 +170,7 @@ pub fn store(kind: &Kind) -> Store {
     let store = Store::new(kind.clone(), Arc::new(tokio::sync::watch::channel(0).0));
     store.begin_relist();
     for parts in project_list(kind) {
-        store.relist_apply(parts);
+        store.relist_apply(vec![parts]);
     }
     store.finish_relist();
     store

@@ -165,7 +165,7 @@ fn other_kinds_print_the_server_table_as_kubectl() {
         store.begin_relist();
         let rows = timoneirod::table::list_rows(body.as_bytes(), "v1", "Object").expect("rows");
         for row in rows {
-            store.relist_apply(timoneirod::project::table_row(&names, &row));
+            store.relist_apply(vec![timoneirod::project::table_row(&names, &row)]);
         }
         store.finish_relist();
         for wide in [false, true] {

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
-use timoneiro_tests::harness::{Daemon, Sim, eventually, stderr, stdout, synced_cluster};
+use timoneiro_tests::harness::{
+    Daemon, Sim, eventually, eventually_async, stderr, stdout, synced_cluster,
+};
 
 /// The sim's pods as `namespace/name`.
 async fn sim_pods(sim: &Sim) -> BTreeSet<String> {
@@ -185,6 +187,66 @@ async fn a_snapshot_older_than_the_servers_history_is_listed_again() {
     assert!(
         sim.requests_for("pods").await.0 > lists,
         "pods listed again"
+    );
+}
+
+/// A kind nothing changes in resumes after a restart from the last
+/// BOOKMARK its watch got, not from its list's resourceVersion: the
+/// server compacts its history while the kind is quiet (etcd, every five
+/// minutes), and a watch from the list's version would get 410 Gone and
+/// list the kind again for nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_kind_resumes_from_its_last_bookmark() {
+    let (sim, daemon) = synced_cluster(&[
+        "--pods",
+        "60",
+        "--namespaces",
+        "2",
+        "--bookmark-interval",
+        "1",
+    ]);
+    // Pods change, services do not: the cluster's resourceVersion moves
+    // past the services' list, whose version then leaves the history.
+    sim.json("POST", "/sim/pods").await;
+    sim.json("POST", "/sim/compact").await;
+    // Each open watch gets a BOOKMARK a second: wait for two rounds.
+    let info = sim.json("GET", "/sim/info").await;
+    let count = |info: &Value, key: &str| info[key].as_u64().expect(key);
+    let (sent, watches) = (count(&info, "bookmarks"), count(&info, "openWatches"));
+    eventually_async(
+        "two BOOKMARKs for every watch since the compaction",
+        Duration::from_secs(30),
+        || async {
+            let now = count(&sim.json("GET", "/sim/info").await, "bookmarks");
+            if now >= sent + 2 * watches {
+                Ok(())
+            } else {
+                Err(format!("{} of {} sent", now - sent, 2 * watches))
+            }
+        },
+    )
+    .await;
+
+    let (lists, _) = sim.requests_for("services").await;
+    let daemon = daemon.restart(&sim.kubeconfig);
+    daemon.wait_status(Duration::from_secs(60), "services SYNCED", |kinds| {
+        kinds
+            .iter()
+            .any(|k| k["kind"] == "services" && k["state"] == "SYNCED")
+    });
+    assert_eq!(
+        sim.requests_for("services").await.0,
+        lists,
+        "no service LIST after the restart\n{}",
+        log(&daemon)
+    );
+    assert!(
+        log(&daemon)
+            .lines()
+            .any(|line| line.contains("kind=services")
+                && line.contains("resumed from the snapshot, no list")),
+        "{}",
+        log(&daemon)
     );
 }
 
