@@ -19,7 +19,7 @@
 //! with a log line, never trusted: projections change between builds, and
 //! rows are kubectl's cells, not objects to decode again.
 
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -403,53 +403,62 @@ impl<W: Write> Out<W> {
     }
 }
 
-/// The snapshot's reader: what [`Out`] wrote, every length checked.
-struct In<R: Read>(R);
+/// The snapshot's reader: what [`Out`] wrote, from memory, every length
+/// checked against what is left (a length that lies is "cut short", never
+/// an allocation), each field copied once at its size.
+struct In<'a>(&'a [u8]);
 
-impl<R: Read> In<R> {
+impl<'a> In<'a> {
+    /// The next `len` bytes.
+    fn take(&mut self, len: usize) -> Result<&'a [u8], SnapshotError> {
+        if len > self.0.len() {
+            return Err(SnapshotError::Corrupt("cut short".into()));
+        }
+        let (taken, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Ok(taken)
+    }
+
     fn exact(&mut self, buffer: &mut [u8]) -> Result<(), SnapshotError> {
-        self.0
-            .read_exact(buffer)
-            .map_err(|e| SnapshotError::Corrupt(e.to_string()))
+        buffer.copy_from_slice(self.take(buffer.len())?);
+        Ok(())
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], SnapshotError> {
+        let mut bytes = [0; N];
+        self.exact(&mut bytes)?;
+        Ok(bytes)
     }
 
     fn u32(&mut self) -> Result<u32, SnapshotError> {
-        let mut bytes = [0; 4];
-        self.exact(&mut bytes)?;
-        Ok(u32::from_le_bytes(bytes))
+        self.array().map(u32::from_le_bytes)
     }
 
     fn u64(&mut self) -> Result<u64, SnapshotError> {
-        let mut bytes = [0; 8];
-        self.exact(&mut bytes)?;
-        Ok(u64::from_le_bytes(bytes))
+        self.array().map(u64::from_le_bytes)
     }
 
     fn i64(&mut self) -> Result<i64, SnapshotError> {
-        let mut bytes = [0; 8];
-        self.exact(&mut bytes)?;
-        Ok(i64::from_le_bytes(bytes))
+        self.array().map(i64::from_le_bytes)
     }
 
-    fn bytes(&mut self) -> Result<Vec<u8>, SnapshotError> {
+    /// A length-prefixed field.
+    fn field(&mut self) -> Result<&'a [u8], SnapshotError> {
         let len = self.u64()?;
         if len > MOST_BYTES {
             return Err(SnapshotError::Corrupt(format!("a field of {len} bytes")));
         }
-        // Read as it comes, never allocated ahead from a length that may lie.
-        let mut bytes = Vec::new();
-        (&mut self.0)
-            .take(len)
-            .read_to_end(&mut bytes)
-            .map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
-        if bytes.len() as u64 != len {
-            return Err(SnapshotError::Corrupt("cut short".into()));
-        }
-        Ok(bytes)
+        self.take(usize::try_from(len).map_err(|_| SnapshotError::Corrupt("cut short".into()))?)
+    }
+
+    fn bytes(&mut self) -> Result<Vec<u8>, SnapshotError> {
+        self.field().map(<[u8]>::to_vec)
     }
 
     fn str(&mut self) -> Result<String, SnapshotError> {
-        String::from_utf8(self.bytes()?).map_err(|_| SnapshotError::Corrupt("not UTF-8".into()))
+        std::str::from_utf8(self.field()?)
+            .map(str::to_owned)
+            .map_err(|_| SnapshotError::Corrupt("not UTF-8".into()))
     }
 
     fn row(&mut self) -> Result<RowParts, SnapshotError> {
@@ -481,6 +490,48 @@ impl<R: Read> In<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A row read back is the row written; a field whose length says more
+    /// than is left, or more than any field may hold, is "corrupt", and
+    /// nothing is allocated for it.
+    #[test]
+    fn rows_read_back_as_written_and_lying_lengths_are_corrupt() {
+        let parts = RowParts {
+            namespace: "web".into(),
+            name: "api-7d4b9-x2x".into(),
+            uid: "5f2b6c1e-8d3a-4b7e-9c0d-1a2b3c4d5e6f".into(),
+            created_ms: 1_765_000_000_000,
+            cells: vec![Cell::text("1/1"), Cell::text_since("Running", 42)],
+            labels: vec![("app".into(), "api".into()), ("tier".into(), "".into())],
+            object: vec![2, 0, 1, 255],
+        };
+        let row = Row::new(parts.clone(), |ns: &str| ns.into());
+        let mut written = Vec::new();
+        Out(&mut written).row(&row).expect("write");
+        let mut input = In(&written);
+        let read = input.row().expect("read");
+        assert!(input.0.is_empty());
+        assert_eq!(
+            (&read.namespace, &read.name, &read.uid, read.created_ms),
+            (&parts.namespace, &parts.name, &parts.uid, parts.created_ms)
+        );
+        assert_eq!(read.cells, parts.cells);
+        assert_eq!(read.labels, parts.labels);
+        assert_eq!(read.object, parts.object);
+
+        for cut in 0..written.len() {
+            assert!(
+                matches!(In(&written[..cut]).row(), Err(SnapshotError::Corrupt(_))),
+                "cut at {cut}"
+            );
+        }
+        let mut lying = (MOST_BYTES + 1).to_le_bytes().to_vec();
+        lying.extend_from_slice(b"abc");
+        assert!(matches!(In(&lying).bytes(), Err(SnapshotError::Corrupt(_))));
+        let mut lying = 1000u64.to_le_bytes().to_vec();
+        lying.extend_from_slice(b"abc");
+        assert!(matches!(In(&lying).str(), Err(SnapshotError::Corrupt(_))));
+    }
 
     /// Context names are anything a kubeconfig holds (EKS ARNs, slashes,
     /// dots): the file name is safe, stays in the directory, and differs
