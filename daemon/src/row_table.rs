@@ -484,13 +484,19 @@ impl RowTable {
             self.name_hash(&row.namespace, &row.name),
         );
         let (slots, hasher) = (&self.slots, &self.hasher);
-        self.by_uid.insert_unique(uid, i as u32, |&j| {
-            hasher.hash_one(&slots[j as usize].row.uid)
-        });
-        self.by_name.insert_unique(name, i as u32, |&j| {
-            let row = &slots[j as usize].row;
-            hasher.hash_one((&*row.namespace, row.name.as_str()))
-        });
+        self.by_uid
+            .insert_unique(uid, i as u32, uid_hasher(slots, hasher));
+        self.by_name
+            .insert_unique(name, i as u32, name_hasher(slots, hasher));
+    }
+
+    /// Room for `rows` more rows in the slots and the indexes by uid and
+    /// by name, grown once instead of doubling (and rehashing) as they come.
+    pub fn reserve(&mut self, rows: usize) {
+        self.slots.reserve(rows);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.by_uid.reserve(rows, uid_hasher(slots, hasher));
+        self.by_name.reserve(rows, name_hasher(slots, hasher));
     }
 
     /// Forget slot `i`'s index entries (its row as it is now), or point
@@ -653,6 +659,19 @@ impl RowTable {
     }
 }
 
+/// The hash `by_uid` keeps a slot's entry under (as `uid_hash`).
+fn uid_hasher<'a>(slots: &'a [Slot], hasher: &'a DefaultHashBuilder) -> impl Fn(&u32) -> u64 + 'a {
+    move |&j| hasher.hash_one(&slots[j as usize].row.uid)
+}
+
+/// The hash `by_name` keeps a slot's entry under (as `name_hash`).
+fn name_hasher<'a>(slots: &'a [Slot], hasher: &'a DefaultHashBuilder) -> impl Fn(&u32) -> u64 + 'a {
+    move |&j| {
+        let row = &slots[j as usize].row;
+        hasher.hash_one((&*row.namespace, row.name.as_str()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -763,10 +782,12 @@ mod tests {
         for _ in 0..5_000 {
             let uid = next(300) as usize;
             let namespace = ["", "shop", "web"][next(3) as usize];
-            match next(3) {
-                0 => {
+            match next(7) {
+                0 | 1 => {
                     table.remove(&Uid::new(&uid_text(uid)));
                 }
+                // Growing the indexes ahead rehashes what they hold.
+                2 => table.reserve(next(500) as usize),
                 _ => table.insert(named(uid, namespace, &format!("pod-{}", next(400)))),
             }
         }

@@ -19,7 +19,7 @@
 //! with a log line, never trusted: projections change between builds, and
 //! rows are kubectl's cells, not objects to decode again.
 
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -176,16 +176,14 @@ pub fn write(dir: &Path, cluster: &Cluster) -> Result<Written, SnapshotError> {
         .truncate(true)
         .mode(0o600)
         .open(&temporary)?;
-    let written = (|| -> io::Result<u64> {
-        let mut encoder = zstd::Encoder::new(BufWriter::new(file), 1)?;
-        encoder.include_checksum(true)?;
-        let mut out = Out(encoder);
+    let now_unix_ms = timoneiro_client::render::now_unix_ms();
+    let body = |out: &mut Out<&mut dyn Write>| -> io::Result<()> {
         out.0.write_all(MAGIC)?;
         out.u32(FORMAT)?;
         out.str(&build())?;
         out.str(&cluster.context.name)?;
         out.str(&cluster.context.server)?;
-        out.i64(timoneiro_client::render::now_unix_ms())?;
+        out.i64(now_unix_ms)?;
         out.u32(kinds.len() as u32)?;
         for (builtin, dictionary, SyncedRows { rows, version }) in &kinds {
             let spec = builtin.kind();
@@ -198,7 +196,19 @@ pub fn write(dir: &Path, cluster: &Cluster) -> Result<Written, SnapshotError> {
                 out.row(row)?;
             }
         }
-        let file = out.0.finish()?.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    };
+    let written = (|| -> io::Result<u64> {
+        // Its size first (a pass that only counts), for the frame's
+        // header: the reader then decompresses into one buffer of that
+        // size instead of one that doubles (and is copied) as it fills.
+        let mut size = Count(0);
+        body(&mut Out(&mut size))?;
+        let mut encoder = zstd::Encoder::new(BufWriter::new(file), 1)?;
+        encoder.include_checksum(true)?;
+        encoder.set_pledged_src_size(Some(size.0))?;
+        body(&mut Out(&mut encoder))?;
+        let file = encoder.finish()?.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         Ok(file.metadata()?.len())
     })();
@@ -229,12 +239,11 @@ fn private_dir(dir: &Path) -> io::Result<()> {
 
 /// Read the snapshot of `context` on `server` from `dir` (blocking).
 pub fn read(dir: &Path, context: &str, server: &str) -> Result<Snapshot, SnapshotError> {
-    let file = std::fs::File::open(path(dir, context, server))?;
+    let compressed = std::fs::read(path(dir, context, server))?;
     // Whole, then parsed from memory: millions of small reads through the
     // decoder cost more than the file takes to decompress. zstd checks
     // the content checksum at the frame's end.
-    let bytes = zstd::stream::decode_all(BufReader::new(file))
-        .map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
+    let bytes = decompress(&compressed).map_err(|e| SnapshotError::Corrupt(e.to_string()))?;
     let mut input = In(bytes.as_slice());
     let mut magic = vec![0; MAGIC.len()];
     input.exact(&mut magic)?;
@@ -283,6 +292,42 @@ pub fn read(dir: &Path, context: &str, server: &str) -> Result<Snapshot, Snapsho
         written_unix_ms,
         kinds,
     })
+}
+
+/// The most a snapshot's header may say it holds per byte of the file for
+/// the reader to allocate that much at once (kept objects are compressed
+/// already: a snapshot is a few times its file, not hundreds). A header
+/// past it, damaged or not, is decompressed as it streams instead.
+const MOST_RATIO: u64 = 64;
+
+/// A snapshot file's content: at once into a buffer of the size its
+/// header says (as written), or streamed when it says none.
+fn decompress(compressed: &[u8]) -> io::Result<Vec<u8>> {
+    let said = zstd::zstd_safe::get_frame_content_size(compressed)
+        .ok()
+        .flatten();
+    match said {
+        Some(size) if size <= (compressed.len() as u64).saturating_mul(MOST_RATIO) => {
+            let mut bytes = Vec::with_capacity(size as usize);
+            zstd::bulk::Decompressor::new()?.decompress_to_buffer(compressed, &mut bytes)?;
+            Ok(bytes)
+        }
+        _ => zstd::stream::decode_all(compressed),
+    }
+}
+
+/// A writer that only counts what it is given.
+struct Count(u64);
+
+impl Write for Count {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0 += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Serve `cluster`'s snapshot from `dir`, if it has a usable one: each
@@ -490,6 +535,51 @@ impl<'a> In<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file read back is what was written: with its size in the header
+    /// (as written now: read into one buffer of that size), without (as
+    /// before), and with a header claiming more than any snapshot holds
+    /// (streamed, never allocated ahead). Cut short, it is an error.
+    #[test]
+    fn files_read_back_whole_with_their_size_or_without() {
+        let mut state = 1u64;
+        let content: Vec<u8> = (0..200_000)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (state >> 56) as u8 % 16
+            })
+            .collect();
+        let compress = |pledged: Option<u64>| {
+            let mut encoder = zstd::Encoder::new(Vec::new(), 1).expect("encoder");
+            encoder.include_checksum(true).expect("checksum");
+            encoder.set_pledged_src_size(pledged).expect("size");
+            encoder.write_all(&content).expect("write");
+            encoder.finish().expect("finish")
+        };
+        let sized = compress(Some(content.len() as u64));
+        assert_eq!(
+            zstd::zstd_safe::get_frame_content_size(&sized)
+                .ok()
+                .flatten(),
+            Some(content.len() as u64)
+        );
+        assert_eq!(decompress(&sized).expect("sized"), content);
+        assert_eq!(decompress(&compress(None)).expect("unsized"), content);
+        assert!(decompress(&sized[..sized.len() - 10]).is_err());
+
+        let mut tiny = zstd::Encoder::new(Vec::new(), 1).expect("encoder");
+        let zeros = vec![0u8; 1 << 20];
+        tiny.set_pledged_src_size(Some(zeros.len() as u64))
+            .expect("size");
+        tiny.write_all(&zeros).expect("write");
+        let tiny = tiny.finish().expect("finish");
+        assert!(
+            (zeros.len() / tiny.len()) as u64 > MOST_RATIO,
+            "{} bytes",
+            tiny.len()
+        );
+        assert_eq!(decompress(&tiny).expect("streamed"), zeros);
+    }
 
     /// A row read back is the row written; a field whose length says more
     /// than is left, or more than any field may hold, is "corrupt", and

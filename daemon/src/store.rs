@@ -494,6 +494,7 @@ impl Store {
         }
         inner.version = version.as_deref().map(Into::into);
         inner.resume = version.map(Into::into);
+        inner.rows.reserve(rows.len());
         for parts in rows {
             let row = inner.row(parts);
             inner.rows.insert(row);
