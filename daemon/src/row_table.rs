@@ -431,11 +431,11 @@ impl RowTable {
     }
 
     fn uid_hash(&self, uid: &Uid) -> u64 {
-        self.hasher.hash_one(uid)
+        uid_hash(&self.hasher, uid)
     }
 
     fn name_hash(&self, namespace: &str, name: &str) -> u64 {
-        self.hasher.hash_one((namespace, name))
+        name_hash(&self.hasher, namespace, name)
     }
 
     /// The position of the row with this uid.
@@ -659,16 +659,26 @@ impl RowTable {
     }
 }
 
-/// The hash `by_uid` keeps a slot's entry under (as `uid_hash`).
-fn uid_hasher<'a>(slots: &'a [Slot], hasher: &'a DefaultHashBuilder) -> impl Fn(&u32) -> u64 + 'a {
-    move |&j| hasher.hash_one(&slots[j as usize].row.uid)
+/// The hash `by_uid` finds a uid under.
+fn uid_hash(hasher: &DefaultHashBuilder, uid: &Uid) -> u64 {
+    hasher.hash_one(uid)
 }
 
-/// The hash `by_name` keeps a slot's entry under (as `name_hash`).
+/// The hash `by_name` finds a namespace and name under.
+fn name_hash(hasher: &DefaultHashBuilder, namespace: &str, name: &str) -> u64 {
+    hasher.hash_one((namespace, name))
+}
+
+/// The hash of a slot's entry in `by_uid`, for the table to rehash with.
+fn uid_hasher<'a>(slots: &'a [Slot], hasher: &'a DefaultHashBuilder) -> impl Fn(&u32) -> u64 + 'a {
+    move |&j| uid_hash(hasher, &slots[j as usize].row.uid)
+}
+
+/// The hash of a slot's entry in `by_name`, for the table to rehash with.
 fn name_hasher<'a>(slots: &'a [Slot], hasher: &'a DefaultHashBuilder) -> impl Fn(&u32) -> u64 + 'a {
     move |&j| {
         let row = &slots[j as usize].row;
-        hasher.hash_one((&*row.namespace, row.name.as_str()))
+        name_hash(hasher, &row.namespace, &row.name)
     }
 }
 
