@@ -7,7 +7,9 @@ use clap::Parser;
 
 /// jemalloc, with its background thread returning freed pages: a sync
 /// decodes hundreds of megabytes that are garbage a moment later, and glibc's
-/// per-thread arenas keep much of that in the RSS (BENCHMARKS.md).
+/// per-thread arenas keep much of that in the RSS (BENCHMARKS.md). It is
+/// the C code's `malloc` too (the workspace builds it unprefixed): zstd
+/// trains dictionaries and keeps contexts through it.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
