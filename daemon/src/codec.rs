@@ -9,7 +9,12 @@
 //! The first `TRAINING_SAMPLES` objects of a kind are kept compressed by
 //! zstd without a dictionary while they are collected as samples; then a dictionary is trained on a
 //! thread of its own (the informer never waits for it) and every later
-//! object uses it. Each kept object starts with a tag byte naming its codec
+//! object uses it; the objects kept before it are compressed again with it
+//! (`recompress`, called by the store once the kind is synced: without it,
+//! the thousands an informer keeps while the dictionary trains stay 4–5×
+//! larger for the life of the cache). A kind that is fully listed with too
+//! few objects for a dictionary to pay (`listed`) trains on what it has, or
+//! drops its samples. Each kept object starts with a tag byte naming its codec
 //! and encoding. Protobuf objects turn into JSON when asked for, through
 //! the kind's decoder (`set_protobuf_json`): keeping the bytes as they came
 //! costs the informer nothing, where writing JSON took a third of a pod's
@@ -29,6 +34,11 @@ const SAMPLE_BYTES: usize = 16 * 1024;
 const SAMPLES_BYTES: usize = 4 * 1024 * 1024;
 /// Size of a trained dictionary.
 pub const DICTIONARY_BYTES: usize = 64 * 1024;
+/// The least the samples of a fully listed kind must hold to train on:
+/// a dictionary costs about 220 KB (as trained, and the encoder's and
+/// decoder's copies), which samples of a megabyte (16× the dictionary)
+/// win back; fewer objects stay compressed without one.
+const LISTED_SAMPLES_BYTES: usize = 1024 * 1024;
 /// zstd level: 1, the fastest; with a dictionary it keeps objects about as
 /// small as level 3 does (BENCHMARKS.md, `bench memory`) for less CPU.
 const LEVEL: i32 = 1;
@@ -231,7 +241,25 @@ impl ObjectCodec {
         if collected.len() < TRAINING_SAMPLES && held < SAMPLES_BYTES {
             return;
         }
-        let collected = samples.take().unwrap_or_default();
+        self.train(samples.take().unwrap_or_default());
+    }
+
+    /// The kind's list is complete: a kind of fewer objects than training
+    /// waits for trains on the samples it has when they are enough for a
+    /// dictionary to pay, and drops them otherwise (they would be held for
+    /// the life of the cache, waiting for objects that may never come).
+    pub fn listed(&self) {
+        let mut samples = self.samples.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(collected) = samples.take() else {
+            return;
+        };
+        if collected.iter().map(Vec::len).sum::<usize>() >= LISTED_SAMPLES_BYTES {
+            self.train(collected);
+        }
+    }
+
+    /// Train the dictionary on `collected`, on a thread of its own.
+    fn train(&self, collected: Vec<Vec<u8>>) {
         let dictionary = self.dictionary.clone();
         std::thread::Builder::new()
             .name("zstd-train".into())
@@ -245,6 +273,30 @@ impl ObjectCodec {
             })
             .map_err(|error| tracing::warn!(%error, "cannot start dictionary training"))
             .ok();
+    }
+
+    /// Whether `kept` was compressed without the dictionary, which is
+    /// trained now: [`ObjectCodec::recompress`] has something to do.
+    pub fn recompressible(&self, kept: &[u8]) -> bool {
+        self.is_trained()
+            && kept
+                .first()
+                .is_some_and(|tag| tag & !TAG_PROTOBUF == TAG_ZSTD)
+    }
+
+    /// `kept` compressed with the dictionary, when it was kept without one
+    /// and the dictionary is trained; None when there is nothing to gain
+    /// (it already uses the dictionary, was stored whole, or does not
+    /// decompress).
+    pub fn recompress(&self, kept: &[u8]) -> Option<Box<[u8]>> {
+        let dictionary = self.dictionary.get()?;
+        let (&tag, body) = kept.split_first()?;
+        if !self.recompressible(kept) {
+            return None;
+        }
+        let bytes = zstd_frame(body, None).ok()?;
+        let compressed = self.compress_with(dictionary, tag & TAG_PROTOBUF, &bytes)?;
+        Some(compressed.into_boxed_slice())
     }
 
     /// The JSON of a kept object.
@@ -368,6 +420,96 @@ mod tests {
         );
         assert!(codec.decompress(&[9, 1, 2]).is_err());
         assert!(codec.decompress(&[]).is_err());
+    }
+
+    /// An object kept before training is compressed again with the
+    /// dictionary once it exists, in its own encoding; one kept with it,
+    /// or by an untrained codec, is not.
+    #[test]
+    fn objects_kept_before_training_compress_again_with_the_dictionary() {
+        let upper = |bytes: &[u8]| -> Result<Vec<u8>, String> { Ok(bytes.to_ascii_uppercase()) };
+        let codec = ObjectCodec::new();
+        codec.set_protobuf_json(upper);
+        let protobuf = codec.compress(Kept::Protobuf(&pod(0)));
+        let early: Vec<Vec<u8>> = (1..TRAINING_SAMPLES)
+            .map(|i| codec.compress(Kept::Json(&pod(i))))
+            .collect();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !codec.is_trained() {
+            assert!(std::time::Instant::now() < deadline, "training finished");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        for (i, kept) in early.iter().enumerate() {
+            assert!(codec.recompressible(kept));
+            let again = codec.recompress(kept).expect("recompressed");
+            assert_eq!(again[0], TAG_ZSTD_DICTIONARY);
+            assert!(
+                again.len() < kept.len(),
+                "{} vs {}",
+                again.len(),
+                kept.len()
+            );
+            assert_eq!(codec.decompress(&again).expect("decompresses"), pod(i + 1));
+            assert_eq!(codec.recompress(&again), None);
+        }
+        let again = codec.recompress(&protobuf).expect("recompressed");
+        assert_eq!(again[0], TAG_ZSTD_DICTIONARY + TAG_PROTOBUF);
+        assert_eq!(
+            codec.decompress(&again).expect("converts"),
+            pod(0).to_ascii_uppercase()
+        );
+        let untrained = ObjectCodec::new();
+        assert!(!untrained.recompressible(&early[0]));
+        assert_eq!(untrained.recompress(&early[0]), None);
+        assert_eq!(codec.recompress(&[]), None);
+    }
+
+    /// A kind listed whole before it had objects enough to train on trains
+    /// on its samples if they hold a megabyte, and drops them otherwise.
+    #[test]
+    fn a_listed_kind_trains_on_a_megabyte_of_samples_or_drops_them() {
+        let few = ObjectCodec::new();
+        for i in 0..10 {
+            few.compress(Kept::Json(&pod(i)));
+        }
+        few.listed();
+        assert!(
+            few.samples
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none()
+        );
+        assert!(!few.is_trained());
+        let padded = |i: usize| {
+            let mut object = pod(i);
+            object.extend(format!("{i:>4096}").bytes());
+            object
+        };
+        let enough = LISTED_SAMPLES_BYTES / 4096 + 10;
+        assert!(enough < TRAINING_SAMPLES);
+        let some = ObjectCodec::new();
+        for i in 0..enough {
+            some.compress(Kept::Json(&padded(i)));
+        }
+        assert!(!some.is_trained());
+        some.listed();
+        assert!(
+            some.samples
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none()
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !some.is_trained() {
+            assert!(std::time::Instant::now() < deadline, "training finished");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let kept = some.compress(Kept::Json(&padded(enough)));
+        assert_eq!(kept[0], TAG_ZSTD_DICTIONARY);
+        assert_eq!(
+            some.decompress(&kept).expect("decompresses"),
+            padded(enough)
+        );
     }
 
     /// A kind of huge objects (ConfigMaps of a megabyte) must not hold a

@@ -363,6 +363,20 @@ struct Informer<K: Watched, P> {
     /// from it instead of listing until one has resumed (InitDone) or the
     /// server says it is gone (410).
     resume: Option<Box<str>>,
+    /// What became of the objects kept before the kind's dictionary was
+    /// trained ([`Informer::recompress_when_trained`]).
+    recompress: Recompress,
+}
+
+/// The objects an informer kept before its kind's dictionary was trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recompress {
+    /// The kind is not listed yet.
+    Listing,
+    /// Listed: compressed again once the dictionary is trained.
+    Waiting,
+    /// Done (or being done).
+    Started,
 }
 
 /// How one stream went, while it ran and when it ended.
@@ -416,6 +430,7 @@ async fn watch_kind<K, P>(
         listed_before: false,
         listed: wire::Listed::default(),
         resume: None,
+        recompress: Recompress::Listing,
     };
     informer.resume = informer.store.take_resume();
     loop {
@@ -432,6 +447,7 @@ async fn watch_kind<K, P>(
             if let Some(failure) = informer.apply_batch(&mut run, ns, batch) {
                 break failure;
             }
+            informer.recompress_when_trained();
         };
         drop(stream);
         if let Next::After(delay) = informer.recover(&run, failure) {
@@ -479,6 +495,35 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
             .map(|event| wire::Batch::Events(vec![event]))
             .boxed(),
         }
+    }
+
+    /// The kind is listed (every namespace of its scope, if listed by
+    /// namespace): training starts now if it waits for objects the kind
+    /// does not have ([`ObjectCodec::listed`]).
+    fn listed(recompress: &mut Recompress, store: &Store) {
+        store.codec().listed();
+        if *recompress == Recompress::Listing {
+            *recompress = Recompress::Waiting;
+        }
+    }
+
+    /// Once the kind is listed and its dictionary trained, compress again
+    /// with it the objects kept before, on a blocking thread
+    /// ([`Store::recompress_kept`]); once per informer (objects kept after
+    /// the dictionary use it).
+    fn recompress_when_trained(&mut self) {
+        if self.recompress != Recompress::Waiting || !self.store.codec().is_trained() {
+            return;
+        }
+        self.recompress = Recompress::Started;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let objects = store.recompress_kept();
+            if objects > 0 {
+                tracing::debug!(kind = %store.kind(), objects, millis = started.elapsed().as_millis(), "kept objects compressed again with the trained dictionary");
+            }
+        });
     }
 
     /// The row an object makes: projected, its object kept compressed.
@@ -584,6 +629,7 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
             (Ok(Event::InitDone), None) => {
                 self.resume = None;
                 store.finish_relist();
+                Self::listed(&mut self.recompress, store);
                 let listed = self.listed.lock().unwrap_or_else(|p| p.into_inner()).take();
                 if let Some(version) = listed {
                     store.record_version(&version);
@@ -601,6 +647,7 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
                 store.finish_relist_in(&ns, all_listed);
                 if all_listed {
                     run.watching_since = Some(Instant::now());
+                    Self::listed(&mut self.recompress, store);
                 }
                 tracing::info!(%kind, namespace = %ns, objects = store.status().objects, "synced a namespace");
             }

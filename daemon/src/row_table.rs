@@ -603,6 +603,36 @@ impl RowTable {
         self.compact_if_wasteful();
     }
 
+    /// Give `row` (this very row, not a newer one with its uid) another
+    /// kept object, the same object compressed otherwise; false when the
+    /// table holds another row for its uid now. Nothing a query sees
+    /// changes: cells, keys and indexes stay.
+    pub fn replace_object(&mut self, row: Arc<Row>, object: Box<[u8]>) -> bool {
+        let Some(i) = self.position(&row.uid) else {
+            return false;
+        };
+        if !Arc::ptr_eq(&self.slots[i].row, &row) {
+            return false;
+        }
+        drop(row);
+        if let Some(only) = Arc::get_mut(&mut self.slots[i].row) {
+            only.object = object;
+            return true;
+        }
+        // A query, a stream or a column order holds the row too.
+        let new = Arc::new(Row {
+            object,
+            ..(*self.slots[i].row).clone()
+        });
+        let old = std::mem::replace(&mut self.slots[i].row, new);
+        Self::reorder_columns(
+            &mut self.column_orders,
+            Some(&old),
+            Some(&self.slots[i].row),
+        );
+        true
+    }
+
     /// Remove the row with this uid; false if there was none.
     pub fn remove(&mut self, uid: &Uid) -> bool {
         let Some(i) = self.position(uid) else {
@@ -724,6 +754,49 @@ mod tests {
         assert_eq!(uids, ["b", "a"], "Error sorts before Running");
         assert!(Arc::ptr_eq(&now[0], &moved));
         assert!(Arc::ptr_eq(&now[1], &same_place));
+    }
+
+    /// A row given another kept object is that row still, everywhere the
+    /// table holds it (a walked column order too); a row replaced since is
+    /// left alone.
+    #[test]
+    fn a_row_takes_another_object_only_if_it_is_still_the_row() {
+        let mut table = RowTable::default();
+        let first = row("a", "web-1", "Running");
+        table.insert(first.clone());
+        table.insert(row("b", "web-2", "Pending"));
+        // Unshared: changed in place.
+        let only = table.get(&Uid::new("b")).expect("b").clone();
+        assert!(table.replace_object(only, Box::new([1, 2])));
+        assert_eq!(&*table.get(&Uid::new("b")).expect("b").object, &[1, 2]);
+        // Shared with a column order (and this test): a new row in both.
+        let walked = |table: &RowTable| -> Vec<Arc<Row>> {
+            table
+                .rows_by_column(0, false)
+                .expect("a kept column")
+                .cloned()
+                .collect()
+        };
+        assert_eq!(walked(&table).len(), 2);
+        assert!(table.replace_object(first.clone(), Box::new([3])));
+        let now = table.get(&Uid::new("a")).expect("a").clone();
+        assert_eq!(&*now.object, &[3]);
+        assert!(now.name == first.name && now.uid == first.uid && now.fields == first.fields);
+        let by_column = walked(&table);
+        assert!(
+            by_column.iter().any(|r| Arc::ptr_eq(r, &now)),
+            "the order holds the new row"
+        );
+        assert!(!by_column.iter().any(|r| Arc::ptr_eq(r, &first)));
+        drop(by_column);
+        assert_eq!(Arc::strong_count(&first), 1, "nothing holds the old object");
+        assert_eq!(texts(&table), ["shop web-1 Running", "shop web-2 Pending"]);
+        // A row replaced since keeps its own object.
+        let newer = row("a", "web-1", "Error");
+        table.insert(newer.clone());
+        assert!(!table.replace_object(now, Box::new([4])));
+        assert!(Arc::ptr_eq(table.get(&Uid::new("a")).expect("a"), &newer));
+        assert!(!table.replace_object(row("z", "gone", "x"), Box::new([5])));
     }
 
     fn texts(table: &RowTable) -> Vec<String> {

@@ -425,6 +425,41 @@ impl Store {
         self.changes.subscribe()
     }
 
+    /// Compress again, with the kind's dictionary, the kept objects of the
+    /// rows that were kept before it was trained ([`ObjectCodec::recompress`]);
+    /// how many were. The work is done outside the lock, on the caller's
+    /// thread (call it off the runtime); each chunk goes in under one short
+    /// write lock, and a row that changed meanwhile keeps its newer object.
+    /// Rows of a relist in progress are not visited (a relist after training
+    /// compresses with the dictionary). Nothing a query sees changes, so no
+    /// stream wakes up.
+    pub fn recompress_kept(&self) -> usize {
+        const CHUNK: usize = 1024;
+        let plain: Vec<Arc<Row>> = self
+            .view()
+            .rows()
+            .filter(|row| self.codec.recompressible(&row.object))
+            .cloned()
+            .collect();
+        let mut replaced = 0;
+        let mut plain = plain.into_iter().peekable();
+        while plain.peek().is_some() {
+            let chunk: Vec<(Arc<Row>, Box<[u8]>)> = plain
+                .by_ref()
+                .take(CHUNK)
+                .filter_map(|row| {
+                    let object = self.codec.recompress(&row.object)?;
+                    Some((row, object))
+                })
+                .collect();
+            let mut inner = self.write();
+            for (row, object) in chunk {
+                replaced += usize::from(inner.rows.replace_object(row, object));
+            }
+        }
+        replaced
+    }
+
     /// Approximate bytes of the rows and kept objects (heap parts and the
     /// row structs; not allocator overhead or the search index).
     pub fn approximate_bytes(&self) -> u64 {
@@ -709,6 +744,67 @@ mod tests {
         let mut names: Vec<String> = store.view().rows().map(|r| r.name.to_string()).collect();
         names.sort();
         names
+    }
+
+    /// Objects kept before the kind's dictionary was trained are
+    /// compressed again with it: each reads back as it was given, smaller,
+    /// and a second pass has nothing left to do.
+    #[test]
+    fn objects_kept_before_training_take_the_dictionary() {
+        let store = Store::new(Builtin::PODS.kind(), Arc::new(watch::channel(0).0));
+        let object = |i: usize| {
+            format!(
+                r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"settings-{i}","namespace":"shop","uid":"{i}","labels":{{"app":"shop","tier":"backend"}}}},"data":{{"region":"eu-west-{}","replicas":"{}","feature.flags":"search,cart,checkout"}}}}"#,
+                i % 3,
+                i % 7
+            )
+            .into_bytes()
+        };
+        let objects = crate::codec::TRAINING_SAMPLES + 100;
+        store.start();
+        store.begin_relist();
+        store.relist_apply(
+            (0..objects)
+                .map(|i| RowParts {
+                    object: store.codec().compress(crate::codec::Kept::Json(&object(i))),
+                    ..parts(&i.to_string(), &format!("settings-{i}"), "shop")
+                })
+                .collect(),
+        );
+        store.finish_relist();
+        let kept = |store: &Store| -> usize { store.view().rows().map(|r| r.object.len()).sum() };
+        let before = kept(&store);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !store.codec().is_trained() {
+            assert!(std::time::Instant::now() < deadline, "training finished");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let plain = store
+            .view()
+            .rows()
+            .filter(|r| store.codec().recompressible(&r.object))
+            .count();
+        assert!(
+            plain >= crate::codec::TRAINING_SAMPLES,
+            "{plain} kept before training"
+        );
+        assert_eq!(store.recompress_kept(), plain);
+        let view = store.view();
+        for row in view.rows() {
+            let i: usize = row
+                .name
+                .trim_start_matches("settings-")
+                .parse()
+                .expect("a number");
+            assert_eq!(
+                store.codec().decompress(&row.object).expect("decompresses"),
+                object(i)
+            );
+            assert!(!store.codec().recompressible(&row.object));
+        }
+        drop(view);
+        assert!(kept(&store) * 2 < before, "{} vs {before}", kept(&store));
+        assert_eq!(store.recompress_kept(), 0);
     }
 
     #[test]
