@@ -10,7 +10,8 @@
 //! zstd without a dictionary while they are collected as samples; then a dictionary is trained on a
 //! thread of its own (the informer never waits for it) and every later
 //! object uses it; the objects kept before it are compressed again with it
-//! (`recompress`, called by the store once the kind is synced: without it,
+//! (`recompress`, called by the store once the kind is listed and the
+//! dictionary trained, `wait_trained`: without it,
 //! the thousands an informer keeps while the dictionary trains stay 4–5×
 //! larger for the life of the cache). A kind that is fully listed with too
 //! few objects for a dictionary to pay (`listed`) trains on what it has, or
@@ -84,6 +85,8 @@ impl Dictionary {
 pub struct ObjectCodec {
     dictionary: Arc<OnceLock<Dictionary>>,
     samples: Mutex<Option<Vec<Vec<u8>>>>,
+    /// The thread training the dictionary, until someone waits for it.
+    training: Mutex<Option<std::thread::JoinHandle<()>>>,
     context: Mutex<Option<Compressor>>,
     protobuf_json: OnceLock<ProtobufJson>,
 }
@@ -258,10 +261,25 @@ impl ObjectCodec {
         }
     }
 
+    /// Wait for the dictionary's training to end, if it started; whether
+    /// the dictionary is there. Blocks: call it off the runtime. Only the
+    /// first caller waits for a training thread.
+    pub fn wait_trained(&self) -> bool {
+        let training = self
+            .training
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(training) = training {
+            let _ = training.join();
+        }
+        self.is_trained()
+    }
+
     /// Train the dictionary on `collected`, on a thread of its own.
     fn train(&self, collected: Vec<Vec<u8>>) {
         let dictionary = self.dictionary.clone();
-        std::thread::Builder::new()
+        let training = std::thread::Builder::new()
             .name("zstd-train".into())
             .spawn(move || match zstd::dict::from_samples(&collected, DICTIONARY_BYTES) {
                 Ok(trained) => {
@@ -273,6 +291,7 @@ impl ObjectCodec {
             })
             .map_err(|error| tracing::warn!(%error, "cannot start dictionary training"))
             .ok();
+        *self.training.lock().unwrap_or_else(|p| p.into_inner()) = training;
     }
 
     /// Whether `kept` was compressed without the dictionary, which is
@@ -479,7 +498,7 @@ mod tests {
                 .unwrap_or_else(|p| p.into_inner())
                 .is_none()
         );
-        assert!(!few.is_trained());
+        assert!(!few.wait_trained(), "nothing to wait for");
         let padded = |i: usize| {
             let mut object = pod(i);
             object.extend(format!("{i:>4096}").bytes());
@@ -499,11 +518,7 @@ mod tests {
                 .unwrap_or_else(|p| p.into_inner())
                 .is_none()
         );
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while !some.is_trained() {
-            assert!(std::time::Instant::now() < deadline, "training finished");
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        assert!(some.wait_trained(), "trained on what the listed kind had");
         let kept = some.compress(Kept::Json(&padded(enough)));
         assert_eq!(kept[0], TAG_ZSTD_DICTIONARY);
         assert_eq!(

@@ -363,20 +363,9 @@ struct Informer<K: Watched, P> {
     /// from it instead of listing until one has resumed (InitDone) or the
     /// server says it is gone (410).
     resume: Option<Box<str>>,
-    /// What became of the objects kept before the kind's dictionary was
-    /// trained ([`Informer::recompress_when_trained`]).
-    recompress: Recompress,
-}
-
-/// The objects an informer kept before its kind's dictionary was trained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Recompress {
-    /// The kind is not listed yet.
-    Listing,
-    /// Listed: compressed again once the dictionary is trained.
-    Waiting,
-    /// Done (or being done).
-    Started,
+    /// Whether the objects kept before the kind's dictionary was trained
+    /// are being compressed again, or were ([`Informer::listed`]).
+    recompressing: bool,
 }
 
 /// How one stream went, while it ran and when it ended.
@@ -430,7 +419,7 @@ async fn watch_kind<K, P>(
         listed_before: false,
         listed: wire::Listed::default(),
         resume: None,
-        recompress: Recompress::Listing,
+        recompressing: false,
     };
     informer.resume = informer.store.take_resume();
     loop {
@@ -447,7 +436,6 @@ async fn watch_kind<K, P>(
             if let Some(failure) = informer.apply_batch(&mut run, ns, batch) {
                 break failure;
             }
-            informer.recompress_when_trained();
         };
         drop(stream);
         if let Next::After(delay) = informer.recover(&run, failure) {
@@ -499,29 +487,24 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
 
     /// The kind is listed (every namespace of its scope, if listed by
     /// namespace): training starts now if it waits for objects the kind
-    /// does not have ([`ObjectCodec::listed`]).
-    fn listed(recompress: &mut Recompress, store: &Store) {
+    /// does not have ([`ObjectCodec::listed`]). The first time, a blocking
+    /// thread waits for the dictionary, then compresses again with it the
+    /// objects kept before ([`Store::recompress_kept`]); objects kept later
+    /// use it.
+    fn listed(recompressing: &mut bool, store: &Arc<Store>) {
         store.codec().listed();
-        if *recompress == Recompress::Listing {
-            *recompress = Recompress::Waiting;
-        }
-    }
-
-    /// Once the kind is listed and its dictionary trained, compress again
-    /// with it the objects kept before, on a blocking thread
-    /// ([`Store::recompress_kept`]); once per informer (objects kept after
-    /// the dictionary use it).
-    fn recompress_when_trained(&mut self) {
-        if self.recompress != Recompress::Waiting || !self.store.codec().is_trained() {
+        if std::mem::replace(recompressing, true) {
             return;
         }
-        self.recompress = Recompress::Started;
-        let store = self.store.clone();
+        let store = store.clone();
         tokio::task::spawn_blocking(move || {
+            if !store.codec().wait_trained() {
+                return;
+            }
             let started = Instant::now();
             let objects = store.recompress_kept();
             if objects > 0 {
-                tracing::debug!(kind = %store.kind(), objects, millis = started.elapsed().as_millis(), "kept objects compressed again with the trained dictionary");
+                tracing::info!(kind = %store.kind(), objects, millis = started.elapsed().as_millis(), "kept objects compressed again with the trained dictionary");
             }
         });
     }
@@ -629,7 +612,7 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
             (Ok(Event::InitDone), None) => {
                 self.resume = None;
                 store.finish_relist();
-                Self::listed(&mut self.recompress, store);
+                Self::listed(&mut self.recompressing, store);
                 let listed = self.listed.lock().unwrap_or_else(|p| p.into_inner()).take();
                 if let Some(version) = listed {
                     store.record_version(&version);
@@ -647,7 +630,7 @@ impl<K: Watched, P: Fn(&K) -> RowParts> Informer<K, P> {
                 store.finish_relist_in(&ns, all_listed);
                 if all_listed {
                     run.watching_since = Some(Instant::now());
-                    Self::listed(&mut self.recompress, store);
+                    Self::listed(&mut self.recompressing, store);
                 }
                 tracing::info!(%kind, namespace = %ns, objects = store.status().objects, "synced a namespace");
             }
