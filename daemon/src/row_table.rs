@@ -729,6 +729,15 @@ mod tests {
         Arc::new(Row::new(parts, |ns| Arc::from(ns)))
     }
 
+    /// The rows in the order of column 0 (made on the first walk).
+    fn walked(table: &RowTable) -> Vec<Arc<Row>> {
+        table
+            .rows_by_column(0, false)
+            .expect("a kept column")
+            .cloned()
+            .collect()
+    }
+
     /// A walked column order holds the rows as they are now: a replaced row
     /// whose cell is unchanged (same place in the order) is the new row
     /// there, not the one it replaced.
@@ -737,13 +746,6 @@ mod tests {
         let mut table = RowTable::default();
         table.insert(row("a", "web-1", "Running"));
         table.insert(row("b", "web-2", "Pending"));
-        let walked = |table: &RowTable| -> Vec<Arc<Row>> {
-            table
-                .rows_by_column(0, false)
-                .expect("a kept column")
-                .cloned()
-                .collect()
-        };
         assert_eq!(walked(&table).len(), 2);
         let same_place = row("a", "web-1", "Running");
         table.insert(same_place.clone());
@@ -770,13 +772,6 @@ mod tests {
         assert!(table.replace_object(only, Box::new([1, 2])));
         assert_eq!(&*table.get(&Uid::new("b")).expect("b").object, &[1, 2]);
         // Shared with a column order (and this test): a new row in both.
-        let walked = |table: &RowTable| -> Vec<Arc<Row>> {
-            table
-                .rows_by_column(0, false)
-                .expect("a kept column")
-                .cloned()
-                .collect()
-        };
         assert_eq!(walked(&table).len(), 2);
         assert!(table.replace_object(first.clone(), Box::new([3])));
         let now = table.get(&Uid::new("a")).expect("a").clone();

@@ -31,6 +31,23 @@ async fn sim_objects(sim: &Sim) -> std::collections::BTreeMap<String, Value> {
         .collect()
 }
 
+/// Each item of a `get pods -o json` List is the sim's pod (`sim_objects`),
+/// with the kind and apiVersion a List's items carry.
+fn assert_items_are_the_sims(items: &[Value], truth: &std::collections::BTreeMap<String, Value>) {
+    assert_eq!(items.len(), truth.len());
+    for item in items {
+        let key = format!(
+            "{}/{}",
+            item["metadata"]["namespace"].as_str().unwrap_or_default(),
+            item["metadata"]["name"].as_str().unwrap_or_default()
+        );
+        let mut expected = truth[&key].clone();
+        expected["apiVersion"] = "v1".into();
+        expected["kind"] = "Pod".into();
+        assert_eq!(*item, expected, "{key}");
+    }
+}
+
 /// A quiet cluster of 1,200 pods: the pods kept while the kind's
 /// dictionary trained (at least the first 1,000: training starts on the
 /// 1,000th, `codec::TRAINING_SAMPLES`) are compressed again with it once
@@ -53,19 +70,7 @@ async fn pods_kept_before_the_dictionary_take_it_and_read_back_whole() {
     );
     let truth = sim_objects(&sim).await;
     let list = daemon.cli_json(&["get", "pods", "-A", "-o", "json"]);
-    let items = list["items"].as_array().expect("items");
-    assert_eq!(items.len(), truth.len());
-    for item in items {
-        let key = format!(
-            "{}/{}",
-            item["metadata"]["namespace"].as_str().unwrap_or_default(),
-            item["metadata"]["name"].as_str().unwrap_or_default()
-        );
-        let mut expected = truth[&key].clone();
-        expected["apiVersion"] = "v1".into();
-        expected["kind"] = "Pod".into();
-        assert_eq!(*item, expected, "{key}");
-    }
+    assert_items_are_the_sims(list["items"].as_array().expect("items"), &truth);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,21 +91,7 @@ async fn json_yaml_jsonpath_and_custom_columns_print_the_cached_objects() {
     let list: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(list["kind"], "List");
     assert_eq!(list["metadata"], serde_json::json!({"resourceVersion": ""}));
-    let items = list["items"].as_array().expect("items");
-    assert_eq!(items.len(), truth.len());
-    for item in items {
-        assert_eq!(item["apiVersion"], "v1");
-        assert_eq!(item["kind"], "Pod");
-        let key = format!(
-            "{}/{}",
-            item["metadata"]["namespace"].as_str().unwrap_or_default(),
-            item["metadata"]["name"].as_str().unwrap_or_default()
-        );
-        let mut expected = truth[&key].clone();
-        expected["apiVersion"] = "v1".into();
-        expected["kind"] = "Pod".into();
-        assert_eq!(*item, expected, "{key}");
-    }
+    assert_items_are_the_sims(list["items"].as_array().expect("items"), &truth);
 
     // -o yaml: the same List (written item by item, page by page).
     let output = daemon.cli(&["get", "pods", "-A", "-o", "yaml"]);
