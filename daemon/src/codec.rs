@@ -395,11 +395,7 @@ mod tests {
         let early: Vec<(Vec<u8>, Vec<u8>)> = (0..TRAINING_SAMPLES)
             .map(|i| (pod(i), codec.compress(Kept::Json(&pod(i)))))
             .collect();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while !codec.is_trained() {
-            assert!(std::time::Instant::now() < deadline, "training finished");
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        assert!(codec.wait_trained(), "training finished");
         let late: Vec<(Vec<u8>, Vec<u8>)> = (TRAINING_SAMPLES..TRAINING_SAMPLES + 200)
             .map(|i| (pod(i), codec.compress(Kept::Json(&pod(i)))))
             .collect();
@@ -453,11 +449,7 @@ mod tests {
         let early: Vec<Vec<u8>> = (1..TRAINING_SAMPLES)
             .map(|i| codec.compress(Kept::Json(&pod(i))))
             .collect();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while !codec.is_trained() {
-            assert!(std::time::Instant::now() < deadline, "training finished");
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        assert!(codec.wait_trained(), "training finished");
         for (i, kept) in early.iter().enumerate() {
             assert!(codec.recompressible(kept));
             let again = codec.recompress(kept).expect("recompressed");
@@ -551,11 +543,7 @@ mod tests {
                 .is_none(),
             "training started after {wanted} huge objects"
         );
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while !codec.is_trained() {
-            assert!(std::time::Instant::now() < deadline, "training finished");
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        assert!(codec.wait_trained(), "training finished");
         let kept = codec.compress(Kept::Json(&huge(wanted)));
         assert_eq!(codec.decompress(&kept).expect("decompresses"), huge(wanted));
     }

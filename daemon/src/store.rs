@@ -774,11 +774,7 @@ mod tests {
         store.finish_relist();
         let kept = |store: &Store| -> usize { store.view().rows().map(|r| r.object.len()).sum() };
         let before = kept(&store);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while !store.codec().is_trained() {
-            assert!(std::time::Instant::now() < deadline, "training finished");
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        assert!(store.codec().wait_trained(), "training finished");
         let plain = store
             .view()
             .rows()
