@@ -256,7 +256,7 @@ impl Contexts {
             files: String::new(),
             message,
         };
-        let client = tokio::task::spawn_blocking(move || kube::Client::try_from(config))
+        let client = tokio::task::spawn_blocking(move || crate::http_client::build(&config))
             .await
             .map_err(|e| unusable(format!("building the client stopped: {e}")))?
             .map_err(|e| unusable(crate::errors::error_chain(&e)))?;

@@ -24,6 +24,7 @@ pub mod filter;
 pub mod forward;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fuzz;
+pub mod http_client;
 pub mod informer;
 pub mod kubeconfig;
 pub mod lean;

@@ -1,0 +1,128 @@
+//! The HTTP client a context talks to its API server with: kube's own
+//! stack (`kube::Client::try_from`), built from kube's public pieces
+//! (`ConfigExt`: TLS, auth, headers, base URI), with one thing kube does not
+//! let a caller set: how large a connection's read buffer may grow.
+//!
+//! hyper grows an HTTP/1 connection's read buffer while reads fill it, up
+//! to 400 KiB by default, and never gives the memory back while the
+//! connection lives. A list page fills it; the connection goes back to the
+//! pool, and the kind's watch takes it for the life of the cache: each of a
+//! dozen watches then held about 350 KiB that watch events never use (a
+//! jemalloc heap profile of the settled daemon at 10k pods, all tiers:
+//! 4.2 MB in `Buffered::poll_read_from_io`; BENCHMARKS.md, session 19).
+//! [`READ_BUFFER_BYTES`] bounds it.
+
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::proxy::{SocksV5, Tunnel};
+use hyper_util::rt::TokioExecutor;
+use kube::client::ConfigExt;
+use tower::{BoxError, ServiceBuilder};
+
+/// The most a connection's read buffer grows to: four TLS records, the
+/// most one read of a TLS stream gives at a time anyway in practice; a
+/// list page of megabytes is read in more, smaller reads. It bounds a
+/// response's head too (hyper's minimum is 8 KiB); an API server's heads
+/// are a few hundred bytes.
+pub const READ_BUFFER_BYTES: usize = 64 * 1024;
+
+/// A client for `config`'s cluster, as kube builds it (TLS with the
+/// kubeconfig's CA and client certificate or exec identity, its auth and
+/// impersonation headers, the proxy in `config.proxy_url`, connect, read
+/// and write timeouts), with connections' read buffers bounded. May run an
+/// exec credential plugin: call it off the runtime.
+pub fn build(config: &kube::Config) -> Result<kube::Client, kube::Error> {
+    let mut connector = HttpConnector::new();
+    connector.enforce_http(false);
+    let Some(proxy) = config.proxy_url.clone() else {
+        return with_connector(config, connector);
+    };
+    match proxy.scheme_str() {
+        Some("socks5") => with_connector(config, SocksV5::new(proxy, connector)),
+        Some("http") => {
+            let tunnel = with_basic_auth(&proxy, Tunnel::new(proxy.clone(), connector));
+            with_connector(config, tunnel)
+        }
+        Some("https") => {
+            let to_proxy = config.rustls_https_connector_with_connector(connector)?;
+            let tunnel = with_basic_auth(&proxy, Tunnel::new(proxy.clone(), to_proxy));
+            with_connector(config, tunnel)
+        }
+        _ => Err(kube::Error::ProxyProtocolUnsupported {
+            proxy_url: Box::new(proxy),
+        }),
+    }
+}
+
+/// The client over `connector` (a TCP connector, or a proxy's).
+fn with_connector<C>(config: &kube::Config, connector: C) -> Result<kube::Client, kube::Error>
+where
+    C: tower::Service<http::Uri> + Clone + Send + Sync + 'static,
+    C::Response: hyper::rt::Read
+        + hyper::rt::Write
+        + hyper_util::client::legacy::connect::Connection
+        + Send
+        + Unpin
+        + 'static,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    let connector = config.rustls_https_connector_with_connector(connector)?;
+    let mut connector = hyper_timeout::TimeoutConnector::new(connector);
+    connector.set_connect_timeout(config.connect_timeout);
+    connector.set_read_timeout(config.read_timeout);
+    connector.set_write_timeout(config.write_timeout);
+    connector.set_reset_reader_on_write(config.reset_reader_on_write);
+    let http = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .http1_max_buf_size(READ_BUFFER_BYTES)
+        .build::<_, kube::client::Body>(connector);
+    let service = ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(BoxError::from)
+        .service(http);
+    Ok(kube::Client::new(service, config.default_namespace.clone()))
+}
+
+/// A CONNECT tunnel that sends the proxy URL's `user:password` as Basic
+/// credentials (percent-decoded, as client-go's `url.Parse` reads them).
+fn with_basic_auth<C>(proxy: &http::Uri, tunnel: Tunnel<C>) -> Tunnel<C> {
+    match basic_auth(proxy) {
+        Some(header) => tunnel.with_auth(header),
+        None => tunnel,
+    }
+}
+
+/// `Basic base64(user:password)` for a proxy URL with user info.
+fn basic_auth(proxy: &http::Uri) -> Option<http::HeaderValue> {
+    use base64::Engine;
+    let (userinfo, _) = proxy.authority()?.as_str().rsplit_once('@')?;
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let credentials = format!("{}:{}", decode(user), decode(password));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+    http::HeaderValue::from_str(&format!("Basic {encoded}")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_credentials_are_basic_auth_of_the_decoded_user_info() {
+        // RFC 7617 §2's example: Aladdin / open sesame.
+        let proxy: http::Uri = "http://Aladdin:open%20sesame@proxy.example:3128"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            basic_auth(&proxy).unwrap(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        let plain: http::Uri = "http://proxy.example:3128".parse().unwrap();
+        assert_eq!(basic_auth(&plain), None);
+    }
+}
