@@ -62,32 +62,40 @@ pub enum Kept<'a> {
 /// Turns a kept protobuf object into its JSON.
 pub type ProtobufJson = fn(&[u8]) -> Result<Vec<u8>, String>;
 
-struct Dictionary {
-    encoder: EncoderDictionary<'static>,
-    decoder: DecoderDictionary<'static>,
-    /// As trained, for a snapshot (the objects it holds need it).
-    raw: Vec<u8>,
+self_cell::self_cell!(
+    /// A trained dictionary, and zstd's compression and decompression
+    /// tables made from it, which refer to it where copies of it cost
+    /// 128 KB more a kind (a CDict of 113 KB and a DDict of 93 KB each hold
+    /// the 64 KB dictionary): kept as trained, it is what a snapshot of the
+    /// kept objects needs to read them again.
+    struct Dictionary {
+        owner: Vec<u8>,
+        #[covariant]
+        dependent: Tables,
+    }
+);
+
+struct Tables<'a> {
+    encoder: EncoderDictionary<'a>,
+    decoder: DecoderDictionary<'a>,
 }
 
 impl Dictionary {
-    fn new(raw: Vec<u8>) -> Dictionary {
-        Dictionary {
-            encoder: EncoderDictionary::copy(&raw, LEVEL),
-            decoder: DecoderDictionary::copy(&raw),
-            raw,
-        }
+    fn trained(raw: Vec<u8>) -> Dictionary {
+        Dictionary::new(raw, |raw| Tables {
+            encoder: EncoderDictionary::new(raw, LEVEL),
+            decoder: DecoderDictionary::new(raw),
+        })
     }
 }
 
-/// One kind's object codec. Cheap to share; compressing takes a lock, so
-/// one informer per kind never contends for it.
+/// One kind's object codec. Cheap to share.
 #[derive(Default)]
 pub struct ObjectCodec {
     dictionary: Arc<OnceLock<Dictionary>>,
     samples: Mutex<Option<Vec<Vec<u8>>>>,
     /// The thread training the dictionary, until someone waits for it.
     training: Mutex<Option<std::thread::JoinHandle<()>>>,
-    context: Mutex<Option<Compressor>>,
     protobuf_json: OnceLock<ProtobufJson>,
 }
 
@@ -95,16 +103,38 @@ pub struct ObjectCodec {
 /// then copied out once, at its size (a buffer of the worst case per
 /// object, shrunk after, costs an allocation and a copy more, on every
 /// object of a sync).
+///
+/// One per thread, shared by every kind's codec (a context takes its
+/// parameters and dictionary with each object): one per kind held about
+/// 31 KB each for the life of the cache, most of them for kinds that see
+/// an event an hour.
 struct Compressor {
     context: zstd_safe::CCtx<'static>,
     scratch: Vec<u8>,
 }
 
+thread_local! {
+    static COMPRESSOR: std::cell::RefCell<Option<Compressor>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// A scratch buffer past this is let go after use (one huge object should
-/// not keep its worst case for the life of the kind).
+/// not keep its worst case for the life of the thread).
 const SCRATCH_KEPT: usize = 64 * 1024;
 
+/// Nor a context past this: zstd sizes a context's tables for the largest
+/// object it compressed and keeps them (31 KB after pods; 583 KB after one
+/// 1 MiB ConfigMap).
+const CONTEXT_KEPT: usize = 128 * 1024;
+
 impl Compressor {
+    fn new() -> Compressor {
+        Compressor {
+            context: zstd_safe::CCtx::create(),
+            scratch: Vec::new(),
+        }
+    }
+
     /// `tag`, then what `compress` writes for `bytes`; None if it fails.
     fn frame(
         &mut self,
@@ -156,13 +186,13 @@ impl ObjectCodec {
     /// The trained dictionary, if there is one yet: what a snapshot of the
     /// kept objects needs to read them again.
     pub fn dictionary(&self) -> Option<&[u8]> {
-        self.dictionary.get().map(|d| d.raw.as_slice())
+        self.dictionary.get().map(|d| d.borrow_owner().as_slice())
     }
 
     /// Use a dictionary trained before (from a snapshot) instead of
     /// training one; false when the codec already has one.
     pub fn restore_dictionary(&self, raw: Vec<u8>) -> bool {
-        if self.dictionary.set(Dictionary::new(raw)).is_err() {
+        if self.dictionary.set(Dictionary::trained(raw)).is_err() {
             return false;
         }
         *self.samples.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -191,7 +221,7 @@ impl ObjectCodec {
 
     /// zstd without a dictionary, for the objects a dictionary is trained on.
     fn compress_plain(&self, encoding: u8, bytes: &[u8]) -> Vec<u8> {
-        let framed = self.with_compressor(|compressor| {
+        let framed = Self::with_compressor(|compressor| {
             compressor.frame(TAG_ZSTD + encoding, bytes, |context, out| {
                 context.compress(out, bytes, LEVEL)
             })
@@ -210,13 +240,17 @@ impl ObjectCodec {
         }
     }
 
-    /// `f` with the compressor, made on first use.
-    fn with_compressor<R>(&self, f: impl FnOnce(&mut Compressor) -> R) -> R {
-        let mut held = self.context.lock().unwrap_or_else(|p| p.into_inner());
-        f(held.get_or_insert_with(|| Compressor {
-            context: zstd_safe::CCtx::create(),
-            scratch: Vec::new(),
-        }))
+    /// `f` with this thread's compressor, made on first use (a passing one
+    /// while the thread ends). Taken out while `f` runs, so nothing is
+    /// borrowed across it.
+    fn with_compressor<R>(f: impl FnOnce(&mut Compressor) -> R) -> R {
+        let held = COMPRESSOR.try_with(|cell| cell.borrow_mut().take());
+        let mut compressor = held.ok().flatten().unwrap_or_else(Compressor::new);
+        let result = f(&mut compressor);
+        if compressor.context.sizeof() <= CONTEXT_KEPT {
+            let _ = COMPRESSOR.try_with(|cell| *cell.borrow_mut() = Some(compressor));
+        }
+        result
     }
 
     fn compress_with(
@@ -225,9 +259,13 @@ impl ObjectCodec {
         encoding: u8,
         bytes: &[u8],
     ) -> Option<Vec<u8>> {
-        self.with_compressor(|compressor| {
+        Self::with_compressor(|compressor| {
             compressor.frame(TAG_ZSTD_DICTIONARY + encoding, bytes, |context, out| {
-                context.compress_using_cdict(out, bytes, dictionary.encoder.as_cdict())
+                context.compress_using_cdict(
+                    out,
+                    bytes,
+                    dictionary.borrow_dependent().encoder.as_cdict(),
+                )
             })
         })
         .ok()
@@ -283,7 +321,7 @@ impl ObjectCodec {
             .name("zstd-train".into())
             .spawn(move || match zstd::dict::from_samples(&collected, DICTIONARY_BYTES) {
                 Ok(trained) => {
-                    let _ = dictionary.set(Dictionary::new(trained));
+                    let _ = dictionary.set(Dictionary::trained(trained));
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot train a dictionary; objects stay compressed without one")
@@ -347,7 +385,7 @@ impl ObjectCodec {
                     .dictionary
                     .get()
                     .ok_or_else(|| fail(&"its dictionary is missing"))?;
-                zstd_frame(body, Some(&dictionary.decoder)).map_err(|e| fail(&e))
+                zstd_frame(body, Some(&dictionary.borrow_dependent().decoder)).map_err(|e| fail(&e))
             }
             (Some(tag), _) if tag > TAG_ZSTD_DICTIONARY => {
                 Err(fail(&format!("unknown codec {tag}")))
@@ -546,5 +584,89 @@ mod tests {
         assert!(codec.wait_trained(), "training finished");
         let kept = codec.compress(Kept::Json(&huge(wanted)));
         assert_eq!(codec.decompress(&kept).expect("decompresses"), huge(wanted));
+    }
+
+    /// The size of this thread's kept compression context, if it keeps one.
+    fn kept_context() -> Option<usize> {
+        COMPRESSOR.with(|cell| cell.borrow().as_ref().map(|c| c.context.sizeof()))
+    }
+
+    /// Kinds share their thread's compression context, each object with its
+    /// own kind's dictionary: interleaved, every object still reads back
+    /// whole through its own codec (and not through the other's).
+    #[test]
+    fn kinds_on_one_thread_share_its_context_and_keep_their_dictionaries() {
+        let service = |i: usize| {
+            serde_json::to_vec(&serde_json::json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": format!("svc-{i}"), "namespace": "shop"},
+                "spec": {"clusterIP": format!("10.96.{}.{}", i / 250, i % 250),
+                    "ports": [{"port": 80 + i % 3, "protocol": "TCP"}]}
+            }))
+            .expect("json")
+        };
+        let (pods, services) = (ObjectCodec::new(), ObjectCodec::new());
+        for i in 0..TRAINING_SAMPLES {
+            pods.compress(Kept::Json(&pod(i)));
+            services.compress(Kept::Json(&service(i)));
+        }
+        assert!(pods.wait_trained() && services.wait_trained());
+        let kept: Vec<_> = (0..100)
+            .map(|i| {
+                (
+                    pods.compress(Kept::Json(&pod(i))),
+                    services.compress(Kept::Json(&service(i))),
+                )
+            })
+            .collect();
+        for (i, (pod_kept, service_kept)) in kept.iter().enumerate() {
+            assert_eq!(pod_kept[0], TAG_ZSTD_DICTIONARY);
+            assert_eq!(pods.decompress(pod_kept).expect("a pod"), pod(i));
+            assert_eq!(
+                services.decompress(service_kept).expect("a service"),
+                service(i)
+            );
+            assert_ne!(services.decompress(pod_kept).ok(), Some(pod(i)));
+        }
+    }
+
+    /// A context that grew for a huge object is let go, not kept for the
+    /// life of the thread; an ordinary one is kept.
+    #[test]
+    fn a_context_grown_by_a_huge_object_is_not_kept() {
+        let codec = ObjectCodec::new();
+        codec.compress(Kept::Json(&pod(1)));
+        let ordinary = kept_context().expect("the context is kept");
+        assert!(ordinary <= CONTEXT_KEPT, "{ordinary}");
+        let huge: Vec<u8> = (0..1 << 20).map(|i: u32| (i * 7 % 251) as u8).collect();
+        let kept = codec.compress(Kept::Json(&huge));
+        assert_eq!(kept_context(), None);
+        assert_eq!(codec.decompress(&kept).expect("decompresses"), huge);
+        codec.compress(Kept::Json(&pod(2)));
+        assert_eq!(kept_context(), Some(ordinary));
+    }
+
+    /// zstd's tables refer to the trained dictionary instead of copying it
+    /// (each copy is the 64 KB dictionary again).
+    #[test]
+    fn a_dictionarys_tables_do_not_copy_it() {
+        let codec = ObjectCodec::new();
+        for i in 0..TRAINING_SAMPLES {
+            codec.compress(Kept::Json(&pod(i)));
+        }
+        assert!(codec.wait_trained());
+        let dictionary = codec.dictionary.get().expect("trained");
+        let tables = dictionary.borrow_dependent();
+        let raw = dictionary.borrow_owner().len();
+        let (cdict, ddict) = (
+            tables.encoder.as_cdict().sizeof(),
+            tables.decoder.as_ddict().sizeof(),
+        );
+        let copied = zstd_safe::DDict::create(dictionary.borrow_owner()).sizeof();
+        assert!(
+            copied >= ddict + raw,
+            "a copy {copied}, by reference {ddict}, the dictionary {raw}"
+        );
+        assert!(cdict + ddict < 2 * raw, "{cdict} + {ddict} against {raw}");
     }
 }
