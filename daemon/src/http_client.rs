@@ -31,21 +31,28 @@ pub const READ_BUFFER_BYTES: usize = 64 * 1024;
 /// and write timeouts), with connections' read buffers bounded. May run an
 /// exec credential plugin: call it off the runtime.
 pub fn build(config: &kube::Config) -> Result<kube::Client, kube::Error> {
+    // Auth first, as kube does: a failing exec credential plugin fails the
+    // build here, before the TLS setup runs it again for a client
+    // certificate it might return.
+    let layers = Layers {
+        auth: config.auth_layer()?,
+        headers: config.extra_headers_layer()?,
+    };
     let mut connector = HttpConnector::new();
     connector.enforce_http(false);
     let Some(proxy) = config.proxy_url.clone() else {
-        return with_connector(config, connector);
+        return with_connector(config, layers, connector);
     };
     match proxy.scheme_str() {
-        Some("socks5") => with_connector(config, SocksV5::new(proxy, connector)),
+        Some("socks5") => with_connector(config, layers, SocksV5::new(proxy, connector)),
         Some("http") => {
             let tunnel = with_basic_auth(&proxy, Tunnel::new(proxy.clone(), connector));
-            with_connector(config, tunnel)
+            with_connector(config, layers, tunnel)
         }
         Some("https") => {
             let to_proxy = config.rustls_https_connector_with_connector(connector)?;
             let tunnel = with_basic_auth(&proxy, Tunnel::new(proxy.clone(), to_proxy));
-            with_connector(config, tunnel)
+            with_connector(config, layers, tunnel)
         }
         _ => Err(kube::Error::ProxyProtocolUnsupported {
             proxy_url: Box::new(proxy),
@@ -53,8 +60,18 @@ pub fn build(config: &kube::Config) -> Result<kube::Client, kube::Error> {
     }
 }
 
+/// What every request gets on its way: credentials and extra headers.
+struct Layers {
+    auth: Option<kube::client::middleware::AuthLayer>,
+    headers: kube::client::middleware::ExtraHeadersLayer,
+}
+
 /// The client over `connector` (a TCP connector, or a proxy's).
-fn with_connector<C>(config: &kube::Config, connector: C) -> Result<kube::Client, kube::Error>
+fn with_connector<C>(
+    config: &kube::Config,
+    layers: Layers,
+    connector: C,
+) -> Result<kube::Client, kube::Error>
 where
     C: tower::Service<http::Uri> + Clone + Send + Sync + 'static,
     C::Response: hyper::rt::Read
@@ -77,8 +94,8 @@ where
         .build::<_, kube::client::Body>(connector);
     let service = ServiceBuilder::new()
         .layer(config.base_uri_layer())
-        .option_layer(config.auth_layer()?)
-        .layer(config.extra_headers_layer()?)
+        .option_layer(layers.auth)
+        .layer(layers.headers)
         .map_err(BoxError::from)
         .service(http);
     Ok(kube::Client::new(service, config.default_namespace.clone()))
