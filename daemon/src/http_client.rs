@@ -18,11 +18,12 @@ use hyper_util::rt::TokioExecutor;
 use kube::client::ConfigExt;
 use tower::{BoxError, ServiceBuilder};
 
-/// The most a connection's read buffer grows to: four TLS records, the
-/// most one read of a TLS stream gives at a time anyway in practice; a
-/// list page of megabytes is read in more, smaller reads. It bounds a
-/// response's head too (hyper's minimum is 8 KiB); an API server's heads
-/// are a few hundred bytes.
+/// What a connection's read buffer may fill before hyper stops reading
+/// into it (it grows by doubling, so it ends at most twice this): four TLS
+/// records; a list page of megabytes is read in more, smaller reads (the
+/// pods sync at 100k took as long, `bench sync`). It bounds a response's
+/// head too (hyper's minimum is 8 KiB); an API server's heads are a few
+/// hundred bytes.
 pub const READ_BUFFER_BYTES: usize = 64 * 1024;
 
 /// A client for `config`'s cluster, as kube builds it (TLS with the
@@ -141,5 +142,51 @@ mod tests {
         );
         let plain: http::Uri = "http://proxy.example:3128".parse().unwrap();
         assert_eq!(basic_auth(&plain), None);
+    }
+
+    /// A server that answers every connection with a response whose head
+    /// carries a header of `header_bytes`, and an empty body.
+    async fn serve_a_head_of(header_bytes: usize) -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nx-filler: {}\r\ncontent-length: 0\r\n\r\n",
+                    "a".repeat(header_bytes)
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+            }
+        });
+        addr
+    }
+
+    async fn get(
+        addr: std::net::SocketAddr,
+    ) -> Result<http::Response<kube::client::Body>, kube::Error> {
+        let config = kube::Config::new(format!("http://{addr}").parse().expect("url"));
+        let client = build(&config).expect("client");
+        let request = http::Request::get("/version")
+            .body(kube::client::Body::empty())
+            .expect("request");
+        client.send(request).await
+    }
+
+    /// The connections' read buffer is bounded: hyper refuses a response
+    /// head that does not fit in it ("message head is too large"). One of
+    /// three times the bound still fits hyper's default (400 KiB); the
+    /// bound is loose by a read (a read fills what the buffer has room for,
+    /// and it grows by doubling), hence not just over it.
+    #[tokio::test]
+    async fn a_connections_read_buffer_is_bounded() {
+        let fits = get(serve_a_head_of(READ_BUFFER_BYTES / 2).await).await;
+        assert!(fits.is_ok(), "{:?}", fits.err());
+        let too_large = get(serve_a_head_of(3 * READ_BUFFER_BYTES).await).await;
+        assert!(too_large.is_err(), "{:?}", too_large.map(|r| r.status()));
     }
 }
