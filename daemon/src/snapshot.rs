@@ -352,8 +352,8 @@ pub fn restore(dir: &Path, cluster: &Cluster) {
         u64::try_from(timoneiro_client::render::now_unix_ms() - snapshot.written_unix_ms)
             .unwrap_or(0),
     );
-    let message = format!(
-        "rows from the snapshot of {} ago; resuming",
+    let note = format!(
+        "rows from the snapshot of {} ago",
         timoneiro_client::render::human_duration(age.as_millis() as i64)
     );
     let read_millis = started.elapsed().as_millis() as u64;
@@ -363,8 +363,8 @@ pub fn restore(dir: &Path, cluster: &Cluster) {
             .kinds
             .into_iter()
             .map(|kind| {
-                let message = message.clone();
-                scope.spawn(move || restore_kind(cluster, kind, message))
+                let note = note.clone();
+                scope.spawn(move || restore_kind(cluster, kind, note))
             })
             .collect();
         filling
@@ -386,7 +386,7 @@ pub fn restore(dir: &Path, cluster: &Cluster) {
 
 /// Fill one kind's store from its part of a snapshot: the rows it took,
 /// or None (not a built-in kind here, or its store holds something).
-fn restore_kind(cluster: &Cluster, kind: KindRows, message: String) -> Option<usize> {
+fn restore_kind(cluster: &Cluster, kind: KindRows, note: String) -> Option<usize> {
     let builtin = Builtin::ALL.into_iter().find(|b| {
         let spec = b.descriptor();
         spec.plural == kind.plural && spec.group == kind.group
@@ -400,7 +400,7 @@ fn restore_kind(cluster: &Cluster, kind: KindRows, message: String) -> Option<us
     }
     let count = kind.rows.len();
     store
-        .restore(kind.rows, kind.version, message)
+        .restore(kind.rows, kind.version, note)
         .then_some(count)
 }
 

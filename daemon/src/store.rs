@@ -80,6 +80,9 @@ struct Inner {
     version: Option<Box<str>>,
     /// A snapshot's resourceVersion, until the informer resumes from it.
     resume: Option<Box<str>>,
+    /// Where restored rows came from ("rows from the snapshot of 3m ago"),
+    /// said with every failure until the kind first syncs.
+    restored: Option<Box<str>>,
 }
 
 impl Inner {
@@ -518,11 +521,12 @@ impl Store {
         self.write().resume.take()
     }
 
-    /// Serve rows from a snapshot, STALE with `message`, until the
-    /// informer's first list replaces them or its watch resumes from
-    /// `version`. Only a kind that holds nothing yet (PENDING, no rows)
-    /// takes them; false otherwise.
-    pub fn restore(&self, rows: Vec<RowParts>, version: Option<String>, message: String) -> bool {
+    /// Serve rows from a snapshot, STALE, said with `note` (where they came
+    /// from), until the informer's first list replaces them or its watch
+    /// resumes from `version`; while the API server cannot be reached they
+    /// stay served, STALE. Only a kind that holds nothing yet (PENDING, no
+    /// rows) takes them; false otherwise.
+    pub fn restore(&self, rows: Vec<RowParts>, version: Option<String>, note: String) -> bool {
         let mut inner = self.write();
         if inner.status.state != SyncState::Pending || !inner.rows.is_empty() {
             return false;
@@ -535,7 +539,8 @@ impl Store {
             inner.rows.insert(row);
         }
         inner.status.objects = inner.rows.len() as u64;
-        self.set_state(&mut inner, SyncState::Stale, message);
+        self.set_state(&mut inner, SyncState::Stale, format!("{note}; resuming"));
+        inner.restored = Some(note.into());
         drop(inner);
         self.changed(true);
         true
@@ -705,16 +710,19 @@ impl Store {
         self.change(Pending::Delete(Uid::new(uid)));
     }
 
-    /// The informer hit an error. Before the first sync the kind is ERROR;
-    /// afterwards it is STALE and keeps serving its last rows.
+    /// The informer hit an error. Before the first sync the kind is ERROR,
+    /// unless it holds a snapshot's rows; afterwards (or with those) it is
+    /// STALE and keeps serving its last rows. A refusal (forbidden, a bug)
+    /// is ERROR either way.
     pub fn fail(&self, message: String, refused: bool) {
         let mut inner = self.write();
         inner.relist = None;
         inner.partial.clear();
-        let state = if inner.status.sync_millis.is_some() && !refused {
-            SyncState::Stale
-        } else {
-            SyncState::Error
+        let (state, message) = match &inner.restored {
+            _ if refused => (SyncState::Error, message),
+            _ if inner.status.sync_millis.is_some() => (SyncState::Stale, message),
+            Some(note) => (SyncState::Stale, format!("{note}; {message}")),
+            None => (SyncState::Error, message),
         };
         let changed = self.set_state(&mut inner, state, message);
         drop(inner);
@@ -1032,6 +1040,45 @@ mod tests {
         store.fail("secrets is forbidden".into(), true);
         assert_eq!(store.status().state, SyncState::Error);
         assert_eq!(store.status().message, "secrets is forbidden");
+    }
+
+    /// DESIGN.md: STALE is "watch broken, retrying, last good data served".
+    /// A snapshot's rows are such data: an API server out of reach at
+    /// start (a laptop offline) leaves them served, not an ERROR.
+    #[test]
+    fn a_restored_kind_stays_stale_while_the_server_is_out_of_reach() {
+        let store = Store::new(Builtin::PODS.kind(), Arc::new(watch::channel(0).0));
+        let restored = store.restore(
+            vec![parts("1", "a", "ns"), parts("2", "b", "ns")],
+            Some("41".into()),
+            "rows from the snapshot of 3m ago".into(),
+        );
+        assert!(restored);
+        assert_eq!(
+            store.status().message,
+            "rows from the snapshot of 3m ago; resuming"
+        );
+        store.start();
+        store.fail("tcp connect error: Connection refused".into(), false);
+        let status = store.status();
+        assert_eq!(status.state, SyncState::Stale);
+        assert_eq!(
+            status.message,
+            "rows from the snapshot of 3m ago; tcp connect error: Connection refused"
+        );
+        assert_eq!(names(&store), ["a", "b"]);
+
+        // Refused (forbidden, or the informer's bug) is an ERROR all the same.
+        store.fail("pods is forbidden".into(), true);
+        assert_eq!(store.status().state, SyncState::Error);
+
+        // Once listed, a failure says only itself.
+        store.begin_relist();
+        store.relist_apply(vec![parts("3", "c", "ns")]);
+        store.finish_relist();
+        store.fail("watch broke".into(), false);
+        assert_eq!(store.status().state, SyncState::Stale);
+        assert_eq!(store.status().message, "watch broke");
     }
 
     #[test]

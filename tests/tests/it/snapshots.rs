@@ -130,6 +130,21 @@ async fn a_restarted_daemon_serves_its_snapshot_at_once_then_lists() {
     assert!(!before.contains(&new_pod));
     sim.fault("outage?seconds=20").await;
     let daemon = daemon.restart(&sim.kubeconfig);
+    // Asked once the pods' first attempt has failed (a user a moment after
+    // a reboot with the network down), not in the instant before it: the
+    // snapshot's rows are still served.
+    eventually(
+        "the pods' first attempt failed",
+        Duration::from_secs(30),
+        || {
+            let text = log(&daemon);
+            if text.contains("informer failed; relisting after backoff kind=pods") {
+                Ok(())
+            } else {
+                Err(text)
+            }
+        },
+    );
     let output = daemon.cli(&["get", "pods", "-A", "--no-headers", "--timeout", "2s"]);
     assert!(
         output.status.success(),
