@@ -229,6 +229,20 @@ pub fn run_unless(store: &Store, query: &Query, cancelled: &AtomicBool) -> Optio
             .collect();
         return Some(answer(rows, total, total));
     }
+    // And for a sort by namespace across namespaces (within one, its rows
+    // are scanned as before).
+    if let (Some(keep), SortKey::Namespace, None) = (keep, query.sort, &namespace)
+        && query.takes_all()
+    {
+        let total = view.len();
+        let rows = view
+            .rows_by_namespace(query.descending)
+            .take(keep)
+            .skip(query.offset)
+            .cloned()
+            .collect();
+        return Some(answer(rows, total, total));
+    }
     // Big tables scan in parts, one thread each, on as many cores as there are.
     let parts = if view.len() >= PARALLEL_ROWS {
         crate::parallel::cores().min(MAX_PARTS)

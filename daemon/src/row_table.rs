@@ -45,6 +45,10 @@ struct Slot {
 /// by a later column reads the rows).
 pub const KEYED_COLUMNS: usize = 16;
 
+/// Where `column_orders` keeps the order of a sort by namespace (then
+/// name, then uid): an order like a column's whose key every row shares.
+const BY_NAMESPACE: usize = KEYED_COLUMNS;
+
 /// One column's sort keys, in slot order, and whether each is the whole
 /// cell ([`crate::query::exact_cell_key`]).
 #[derive(Debug, Default)]
@@ -88,9 +92,10 @@ pub struct RowTable {
     orders: [OnceLock<BTreeSet<(u64, u32)>>; Order::ALL.len()],
     /// Per column, the rows in that column's sort order (the whole order a
     /// query sorts by: no ties left to read rows for), for windows sorted
-    /// by a column. Made by the first walk, then kept up to date; columns
-    /// nobody walks cost nothing.
-    column_orders: [OnceLock<BTreeSet<ByColumn>>; KEYED_COLUMNS],
+    /// by a column; after them ([`BY_NAMESPACE`]) the rows by namespace and
+    /// name. Made by the first walk, then kept up to date; orders nobody
+    /// walks cost nothing.
+    column_orders: [OnceLock<BTreeSet<ByColumn>>; KEYED_COLUMNS + 1],
     /// Rows per namespace (hashed as the tables above are: this is on
     /// every insert and remove).
     counts: HashMap<Arc<str>, usize>,
@@ -148,7 +153,11 @@ struct ByColumn {
 
 impl ByColumn {
     fn new(row: &Arc<Row>, column: usize) -> ByColumn {
-        let (key, exact) = wide_cell_key(row.cells().get(column));
+        let (key, exact) = if column == BY_NAMESPACE {
+            (0, true)
+        } else {
+            wide_cell_key(row.cells().get(column))
+        };
         ByColumn {
             key,
             exact,
@@ -332,21 +341,33 @@ impl RowTable {
         column: usize,
         reverse: bool,
     ) -> Option<Box<dyn Iterator<Item = &Arc<Row>> + '_>> {
+        (column < KEYED_COLUMNS).then(|| self.walk_column_order(column, reverse))
+    }
+
+    /// Every row in the order a query sorts by namespace (then name and
+    /// uid), or the reverse; the first walk reads every row to make it.
+    pub fn rows_by_namespace(&self, reverse: bool) -> Box<dyn Iterator<Item = &Arc<Row>> + '_> {
+        self.walk_column_order(BY_NAMESPACE, reverse)
+    }
+
+    fn walk_column_order(
+        &self,
+        column: usize,
+        reverse: bool,
+    ) -> Box<dyn Iterator<Item = &Arc<Row>> + '_> {
         fn row(by: &ByColumn) -> &Arc<Row> {
             &by.row
         }
-        let set = self
-            .column_orders
-            .get(column)?
-            .get_or_init(|| self.column_order(column));
-        Some(if reverse {
+        let set = self.column_orders[column].get_or_init(|| self.column_order(column));
+        if reverse {
             Box::new(set.iter().rev().map(row))
         } else {
             Box::new(set.iter().map(row))
-        })
+        }
     }
 
-    /// The rows in cell `column`'s order, for [`RowTable::rows_by_column`].
+    /// The rows in cell `column`'s order, for [`RowTable::rows_by_column`]
+    /// (or by namespace, for [`BY_NAMESPACE`]).
     /// Most rows of a big table tie on their cell (875,000 "Running" pods
     /// of a million), and ties of whole cells go by namespace and name,
     /// read from the rows: the rows are first put in order by what the
@@ -756,6 +777,16 @@ mod tests {
         assert_eq!(uids, ["b", "a"], "Error sorts before Running");
         assert!(Arc::ptr_eq(&now[0], &moved));
         assert!(Arc::ptr_eq(&now[1], &same_place));
+    }
+
+    /// The namespace order sits after the columns' orders: a column past
+    /// the kept ones is no order at all, not that one.
+    #[test]
+    fn the_namespace_order_is_no_columns_order() {
+        let mut table = RowTable::default();
+        table.insert(row("a", "web-1", "Running"));
+        assert!(table.rows_by_column(KEYED_COLUMNS, false).is_none());
+        assert_eq!(table.rows_by_namespace(false).count(), 1);
     }
 
     /// A row given another kept object is that row still, everywhere the

@@ -211,6 +211,12 @@ impl StoreView<'_> {
         self.inner().rows.rows_by_column(column, reverse)
     }
 
+    /// Every row in the order of a sort by namespace, or the reverse
+    /// ([`RowTable::rows_by_namespace`]).
+    pub fn rows_by_namespace(&self, reverse: bool) -> impl Iterator<Item = &Arc<Row>> {
+        self.inner().rows.rows_by_namespace(reverse)
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.inner().rows.len()
