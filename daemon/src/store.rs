@@ -724,11 +724,14 @@ impl Store {
         let mut inner = self.write();
         inner.relist = None;
         inner.partial.clear();
-        let (state, message) = match &inner.restored {
-            _ if refused => (SyncState::Error, message),
-            _ if inner.status.sync_millis.is_some() => (SyncState::Stale, message),
-            Some(note) => (SyncState::Stale, format!("{note}; {message}")),
-            None => (SyncState::Error, message),
+        let (state, message) = if refused {
+            (SyncState::Error, message)
+        } else if inner.status.sync_millis.is_some() {
+            (SyncState::Stale, message)
+        } else if let Some(note) = &inner.restored {
+            (SyncState::Stale, format!("{note}; {message}"))
+        } else {
+            (SyncState::Error, message)
         };
         let changed = self.set_state(&mut inner, state, message);
         drop(inner);
